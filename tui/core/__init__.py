@@ -1,0 +1,1 @@
+"""Everything that does not need Textual: Ollama access, sampling, metrics, records."""

@@ -1,0 +1,1 @@
+"""Power sources, one module each, behind one interface."""

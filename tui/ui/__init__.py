@@ -1,0 +1,1 @@
+"""Textual widgets and screens; they render core state and send user intents."""
