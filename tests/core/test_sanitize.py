@@ -1,0 +1,43 @@
+"""Untrusted model output loses every terminal control sequence, even split across chunks."""
+
+import pytest
+
+from tui.core.sanitize import ControlStripper, strip_controls
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("plain [bold]text[/]", "plain [bold]text[/]"),
+        ("\x1b[31mred\x1b[0m", "red"),
+        ("title\x1b]0;pwned\x07 after", "title after"),
+        ("link \x1b]8;;http://x\x1b\\here\x1b]8;;\x1b\\", "link here"),
+        ("bell\x07 and null\x00 and bs\x08", "bell and null and bs"),
+        ("keep\ttab\nand newline\r\n", "keep\ttab\nand newline\n"),
+        ("8-bit \x9b2Jcsi", "8-bit csi"),
+        ("中文\x1b[1m粗体", "中文粗体"),
+        ("\x1bc reset", " reset"),
+    ],
+)
+def test_strip_controls(raw: str, clean: str) -> None:
+    assert strip_controls(raw) == clean
+
+
+def _stream(chunks: list[str]) -> str:
+    stripper = ControlStripper()
+    return "".join(stripper.feed(chunk) for chunk in chunks) + stripper.flush()
+
+
+def test_sequence_split_over_chunks_is_removed() -> None:
+    assert _stream(["a\x1b", "[3", "1mb", "\x1b]0;ti", "tle\x07c"]) == "abc"
+
+
+def test_crlf_split_over_chunks() -> None:
+    assert _stream(["line\r", "\nnext"]) == "line\nnext"
+
+
+def test_unterminated_osc_does_not_swallow_the_answer() -> None:
+    text = "\x1b]0;" + "x" * 5000
+    out = _stream([text[i : i + 100] for i in range(0, len(text), 100)])
+    assert "\x1b" not in out
+    assert out.count("x") > 4000

@@ -1,0 +1,41 @@
+"""Inline <think> tags split from content in every way Ollama versions send them."""
+
+from tui.core.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
+from tui.core.thinktags import ThinkTagSplitter
+
+
+def _run(chunks: list[str]) -> tuple[str, str, list[str]]:
+    splitter = ThinkTagSplitter()
+    events = [event for chunk in chunks for event in splitter.feed(chunk)] + splitter.flush()
+    thinking = "".join(e.text for e in events if isinstance(e, ThinkingDelta))
+    answer = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    moved = [e.text for e in events if isinstance(e, AnswerWasThinking)]
+    return thinking, answer, moved
+
+
+def test_inline_tags() -> None:
+    assert _run(["<think>", "Let me ", "think.", "</think>", "\n\n", "Answer."]) == (
+        "Let me think.", "Answer.", [])
+
+
+def test_tags_split_across_chunks() -> None:
+    assert _run(["  <thi", "nk>\nhm", "m</th", "ink>\n", "\nYes"]) == ("\nhmm", "Yes", [])
+
+
+def test_lone_close_moves_answer_to_thinking() -> None:
+    thinking, answer, moved = _run(["Reasoning ", "here", "</think>", "\n\nThe answer"])
+    assert moved == ["Reasoning here"]
+    assert answer.endswith("The answer")
+    assert thinking == ""
+
+
+def test_no_tags_is_all_answer() -> None:
+    assert _run(["Hello", " world <thin", "king> is fine"]) == ("", "Hello world <thinking> is fine", [])
+
+
+def test_unclosed_thinking_is_flushed_as_thinking() -> None:
+    assert _run(["<think>still going", "</thi"]) == ("still going</thi", "", [])
+
+
+def test_later_think_tags_in_answer_are_text() -> None:
+    assert _run(["<think>a</think>", "use <think> tags"]) == ("a", "use <think> tags", [])

@@ -1,0 +1,381 @@
+"""The Textual app: renders core state and turns keys into intents; all Ollama work is in the core."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from contextlib import aclosing
+from importlib.resources import files
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Footer, Select, Static
+
+from tui.core.conversation import Conversation
+from tui.core.engine import OllamaEngine, OllamaError
+from tui.core.errors import ErrorKind
+from tui.core.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
+from tui.core.metrics import TurnTimer
+from tui.core.models import ModelDetails, ModelInfo
+from tui.core.stats import DoneStats
+from tui.core import units
+from tui.ui.chat.banner import ConnectionBanner
+from tui.ui.chat.chat_view import ChatView
+from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
+from tui.ui.chat.model_picker import ModelPicker
+from tui.ui.chat.prompt import PromptInput
+from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
+from tui.ui.settings.settings_screen import SettingsScreen
+
+STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss")
+
+
+def stylesheet_paths() -> list[Path]:
+    """The .tcss files shipped in the package (`styles/` in a checkout)."""
+    root = files("tui.styles")
+    return [Path(str(root / name)) for name in STYLESHEETS]
+
+
+class OllamonApp(App[None]):
+    """Chat with a local model and watch what each answer costs."""
+
+    TITLE = "ollamon"
+    CSS_PATH = stylesheet_paths()
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+n", "new_chat", "New chat"),
+        Binding("ctrl+l", "pick_model", "Model"),
+        Binding("ctrl+s", "settings", "Settings"),
+        Binding("ctrl+y", "copy_answer", "Copy answer"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        engine: OllamaEngine,
+        *,
+        model: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        live: bool = True,
+        retry_interval: float = 2.0,
+        refresh_interval: float = 5.0,
+        live_interval: float = 0.25,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.conversation = Conversation()
+        self._clock = clock
+        self._live = live
+        self._retry_interval = retry_interval
+        self._refresh_interval = refresh_interval
+        self._live_interval = live_interval
+        self._preselect = model
+        self.models: list[ModelInfo] = []
+        self.loaded: set[str] = set()
+        self.current_model: str | None = None
+        self.details: ModelDetails | None = None
+        self.connected: bool | None = None
+        self.streaming = False
+        self._timers = TimersState()
+        self._turn: TurnTimer | None = None
+        self._live_timer: Timer | None = None
+        self._version = ""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield ModelPicker(id="model-select")
+            yield Static(id="status")
+        with Horizontal(id="body"):
+            with Vertical(id="chat-column"):
+                yield ConnectionBanner(id="banner")
+                yield ChatView(id="chat")
+                yield TimersLine(id="timers-line")
+                yield PromptInput(id="prompt")
+            with VerticalScroll(id="side"):
+                yield TimersPanel(id="timers")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ConnectionBanner).hide()
+        self._set_status(f"connecting to {self.engine.host}…")
+        self._show_timers()
+        self.query_one(PromptInput).focus()
+        self.refresh_models()
+
+    # Connection and model list
+
+    @work(exclusive=True, group="poll")
+    async def refresh_models(self) -> None:
+        """List models and loaded models; on failure say so and retry."""
+        try:
+            models = await self.engine.list_models()
+            loaded = {item.name for item in await self.engine.ps()}
+            if not self.connected:
+                self._version = await self.engine.version()
+        except OllamaError as exc:
+            self._set_disconnected(exc)
+        else:
+            self._set_connected(models, loaded)
+        delay = self._refresh_interval if self.connected else self._retry_interval
+        if delay > 0:
+            self.set_timer(delay, self.refresh_models)
+
+    def _set_disconnected(self, exc: OllamaError) -> None:
+        self.connected = False
+        detail = "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message
+        self.query_one(ConnectionBanner).show_unreachable(self.engine.host, detail)
+        self._set_status(f"Ollama unreachable at {self.engine.host}")
+
+    def _set_connected(self, models: list[ModelInfo], loaded: set[str]) -> None:
+        first_contact = not self.connected
+        self.connected = True
+        self.models, self.loaded = models, loaded
+        self.query_one(ConnectionBanner).hide()
+        self.query_one(ModelPicker).show_models(models, loaded, keep=self.current_model)
+        if first_contact:
+            version = f"Ollama {self._version}" if self._version else "Ollama"
+            self._set_status(f"{version} · {self.engine.host} · {len(models)} models")
+            if not models:
+                self.call_later(self._note, "No models installed yet: pull one with `ollama pull qwen3:8b`.")
+            self._apply_preselect()
+
+    def _apply_preselect(self) -> None:
+        name, self._preselect = self._preselect, None
+        if name is None or self.current_model is not None:
+            return
+        if any(model.name == name for model in self.models):
+            picker = self.query_one(ModelPicker)
+            with picker.prevent(Select.Changed):
+                picker.value = name
+            self._choose(name)
+        else:
+            self.call_later(
+                self._note, f"Model {name} is not installed here. Pull it with `ollama pull {name}`.", True
+            )
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK and event.value != self.current_model:
+            self._choose(str(event.value))
+
+    def _choose(self, name: str) -> None:
+        self.current_model = name
+        self.details = None
+        self.load_model(name)
+
+    @work(exclusive=True, group="load")
+    async def load_model(self, name: str) -> None:
+        """Load the chosen model and time it on the wall clock."""
+        cold = name not in self.loaded
+        note = NoteMessage(f"Loading {name}…")
+        await self.query_one(ChatView).add(note)
+        self._set_status(f"loading {name}…")
+        self._timers = TimersState(phase="loading")
+        self._show_timers()
+        try:
+            self.details = await self.engine.show(name)
+            load_s = await self.engine.load(name, keep_alive=self.conversation.settings.keep_alive)
+        except OllamaError as exc:
+            note.update(Content(f"Could not load {name}: {exc.message}\n{exc.kind.hint}"))
+            note.add_class("error")
+            self._timers = TimersState(phase="load failed")
+            self._show_timers()
+            self._set_status(f"{name} failed to load")
+            if exc.kind is ErrorKind.CONNECTION:
+                self._set_disconnected(exc)
+            return
+        how = "cold load" if cold else "already in memory"
+        note.update(Content(f"{name} loaded in {units.seconds(load_s)} ({how})"))
+        self._timers = TimersState(phase="ready", load_s=load_s)
+        self._show_timers()
+        self._set_status(f"{name} · loaded in {units.seconds(load_s)}")
+        self.loaded.add(name)
+        self.query_one(ModelPicker).show_models(self.models, self.loaded, keep=name)
+
+    # Chatting
+
+    async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        if self.current_model is None:
+            self.notify("Choose a model first (ctrl+l).", severity="warning")
+            return
+        if self.streaming:
+            self.notify("Still answering: wait, or press Escape to stop it.", severity="warning")
+            return
+        self.query_one(PromptInput).clear()
+        self.streaming = True
+        self.refresh_bindings()
+        self.run_turn(message.text)
+
+    @work(exclusive=True, group="chat")
+    async def run_turn(self, prompt: str) -> None:
+        """Send one prompt with the chat's context and stream the answer into the chat."""
+        model = self.current_model or ""
+        settings = self.conversation.settings
+        can_think = self.details.can_think if self.details else False
+        messages = self.conversation.request_messages(prompt)
+        chat = self.query_one(ChatView)
+        await chat.add(UserMessage(prompt))
+        reply = AssistantMessage(model)
+        await chat.add(reply)
+        timer = self._turn = TurnTimer(self._clock)
+        self._timers = TimersState(phase="waiting", load_s=self._timers.load_s, times=timer.times())
+        self._start_live()
+        stats: DoneStats | None = None
+        failure: Failure | None = None
+        try:
+            events = self.engine.chat(
+                model, messages, think=settings.think_param(can_think),
+                options=settings.options(), keep_alive=settings.keep_alive,
+            )
+            async with aclosing(events):
+                async for event in events:
+                    if isinstance(event, ThinkingDelta):
+                        timer.thinking(event.text)
+                        await reply.add_thinking(event.text)
+                    elif isinstance(event, AnswerDelta):
+                        timer.answer(event.text)
+                        await reply.add_answer(event.text)
+                    elif isinstance(event, AnswerWasThinking):
+                        timer.answer_was_thinking(event.text)
+                        await reply.answer_was_thinking(event.text)
+                    elif isinstance(event, Done):
+                        stats = event.stats
+                    else:
+                        failure = event
+        except asyncio.CancelledError:
+            await self._end_turn(prompt, reply, timer, None, None, cancelled=True)
+            raise
+        await self._end_turn(prompt, reply, timer, stats, failure, cancelled=False)
+
+    async def _end_turn(
+        self,
+        prompt: str,
+        reply: AssistantMessage,
+        timer: TurnTimer,
+        stats: DoneStats | None,
+        failure: Failure | None,
+        *,
+        cancelled: bool,
+    ) -> None:
+        timer.end()
+        self._stop_live()
+        times = timer.times()
+        if cancelled:
+            phase, outcome = "stopped", f"Stopped after {units.seconds(times.total)}; kept what came."
+        elif failure is not None:
+            phase = "failed"
+            outcome = f"Error ({failure.kind.value}): {failure.message}\n{failure.hint}"
+            if failure.kind is ErrorKind.CONNECTION:
+                self._set_disconnected(OllamaError(failure.kind, failure.message))
+        else:
+            phase = "done"
+            outcome = _outcome_line(times.total, times.chars_per_s, stats)
+        await reply.finish(outcome, error=failure is not None)
+        if reply.answer_text or failure is None:
+            self.conversation.add_turn(prompt, reply.answer_text)
+        self._timers = TimersState(phase=phase, load_s=self._timers.load_s, times=times, stats=stats)
+        self._show_timers()
+        self.streaming = False
+        self.refresh_bindings()
+
+    def _start_live(self) -> None:
+        self._timers = TimersState(phase="streaming", load_s=self._timers.load_s)
+        self._show_timers()
+        if self._live:
+            self._live_timer = self.set_interval(self._live_interval, self._tick_live)
+
+    def _stop_live(self) -> None:
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
+
+    def _tick_live(self) -> None:
+        turn = self._turn
+        if turn is None:
+            return
+        times = turn.times()
+        phase = "answering" if turn.first_answer else ("thinking" if turn.first_thinking else "waiting")
+        self._timers = TimersState(phase=phase, load_s=self._timers.load_s, times=times)
+        self._show_timers()
+
+    # Actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return True if self.streaming else None
+        return True
+
+    def action_stop(self) -> None:
+        """Stop the answer; what came so far stays."""
+        if self.streaming:
+            self.workers.cancel_group(self, "chat")
+
+    async def action_new_chat(self) -> None:
+        """Forget the conversation and clear the screen (settings and model stay)."""
+        self.workers.cancel_group(self, "chat")
+        self.conversation.clear()
+        await self.query_one(ChatView).clear()
+        self._timers = TimersState(phase="ready" if self.current_model else "idle", load_s=self._timers.load_s)
+        self._show_timers()
+        self.query_one(PromptInput).focus()
+
+    def action_pick_model(self) -> None:
+        """Open the model dropdown."""
+        picker = self.query_one(ModelPicker)
+        picker.focus()
+        picker.action_show_overlay()
+
+    def action_settings(self) -> None:
+        """Edit this chat's settings."""
+        can_think = self.details.can_think if self.details else False
+
+        def apply(settings: object) -> None:
+            if settings is not None:
+                self.conversation.settings = settings  # type: ignore[assignment]
+                self.notify("Settings saved for this chat.")
+
+        self.push_screen(
+            SettingsScreen(self.conversation.settings, can_think=can_think, model=self.current_model), apply
+        )
+
+    def action_copy_answer(self) -> None:
+        """Copy the last answer (OSC 52, so it works over SSH)."""
+        replies = self.query(AssistantMessage)
+        if not replies:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        text = replies.last().answer_text
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text)} characters of the last answer.")
+
+    # Rendering helpers
+
+    async def _note(self, text: str, error: bool = False) -> None:
+        await self.query_one(ChatView).add(NoteMessage(text, error=error))
+
+    def _set_status(self, text: str) -> None:
+        self.query_one("#status", Static).update(Content(text))
+
+    def _show_timers(self) -> None:
+        self.query_one(TimersPanel).show(self._timers)
+        self.query_one(TimersLine).show(self._timers)
+
+
+def _outcome_line(total: float, chars_per_s: float | None, stats: DoneStats | None) -> str:
+    parts = [units.seconds(total)]
+    if stats is None:
+        parts.append("no final stats from Ollama (figures estimated)")
+    else:
+        if stats.eval_rate is not None:
+            parts.append(f"{stats.eval_rate:.1f} tok/s")
+        if stats.done_reason == "length":
+            parts.append("stopped at num_predict (length)")
+    if chars_per_s is not None:
+        parts.append(f"{chars_per_s:.1f} chars/s")
+    return " · ".join(parts)

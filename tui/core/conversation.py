@@ -1,0 +1,49 @@
+"""A chat's per-request settings and its message history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ChatSettings:
+    """Sent with every request of a chat; None means "Ollama's default"."""
+
+    system_prompt: str = ""
+    temperature: float | None = None
+    num_ctx: int | None = None
+    seed: int | None = None
+    think: bool = True
+    keep_alive: str | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The `options` object of a request."""
+        values = {"temperature": self.temperature, "num_ctx": self.num_ctx, "seed": self.seed}
+        return {key: value for key, value in values.items() if value is not None}
+
+    def think_param(self, can_think: bool) -> bool | None:
+        """`think` goes only to models with the capability; others answer 400."""
+        return self.think if can_think else None
+
+
+@dataclass
+class Conversation:
+    """User and assistant turns; the whole history is the context of the next request."""
+
+    settings: ChatSettings = field(default_factory=ChatSettings)
+    turns: list[dict[str, str]] = field(default_factory=list)
+
+    def request_messages(self, prompt: str) -> list[dict[str, str]]:
+        """System prompt, earlier turns and the new prompt."""
+        system = [{"role": "system", "content": self.settings.system_prompt}] if self.settings.system_prompt else []
+        return [*system, *self.turns, {"role": "user", "content": prompt}]
+
+    def add_turn(self, prompt: str, answer: str) -> None:
+        """Keep a finished exchange (a cancelled answer keeps what came)."""
+        self.turns.append({"role": "user", "content": prompt})
+        self.turns.append({"role": "assistant", "content": answer})
+
+    def clear(self) -> None:
+        """Start a new chat with the same settings."""
+        self.turns.clear()

@@ -1,0 +1,199 @@
+"""Async access to one Ollama server on `ollama.AsyncClient`; chat comes back as typed events."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
+
+import httpx
+import ollama
+
+from tui.core.errors import ErrorKind, classify_exception, classify_text
+from tui.core.events import AnswerDelta, Done, Failure, StreamEvent, ThinkingDelta
+from tui.core.models import LoadedModel, ModelDetails, ModelInfo
+from tui.core.sanitize import ControlStripper
+from tui.core.stats import DoneStats
+from tui.core.thinktags import ThinkTagSplitter
+
+# A cold load of a large model can take minutes before the first byte; connecting cannot.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=5.0)
+
+
+class OllamaError(Exception):
+    """A failed non-streaming call, classified."""
+
+    def __init__(self, kind: ErrorKind, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+
+
+def _failure_from(exc: BaseException) -> tuple[ErrorKind, str, int | None]:
+    if isinstance(exc, ollama.ResponseError):
+        status = exc.status_code if exc.status_code > 0 else None
+        return classify_text(exc.error, status), exc.error, status
+    kind = classify_exception(exc)
+    if kind is ErrorKind.OTHER:
+        raise exc
+    detail = str(exc) or type(exc).__name__
+    return kind, f"{type(exc).__name__}: {detail}", None
+
+
+_TRANSPORT_ERRORS = (ollama.ResponseError, httpx.HTTPError, ConnectionError, OSError)
+
+
+class OllamaEngine:
+    """One Ollama server. Every failure comes out as `OllamaError` or a `Failure` event."""
+
+    def __init__(
+        self,
+        host: str,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.host = host
+        self._clock = clock
+        self._client = ollama.AsyncClient(host=host, timeout=timeout)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._client._client.aclose()
+
+    async def _call(self, coro_factory: Callable[[], Any]) -> Any:
+        try:
+            return await coro_factory()
+        except _TRANSPORT_ERRORS as exc:
+            raise OllamaError(*_failure_from(exc)) from exc
+
+    async def version(self) -> str:
+        """Server version; the Python client has no method for /api/version."""
+        async def fetch() -> str:
+            response = await self._client._client.get("/api/version")
+            response.raise_for_status()
+            return str(response.json().get("version", ""))
+
+        try:
+            return await fetch()
+        except httpx.HTTPStatusError as exc:
+            raise OllamaError(ErrorKind.OTHER, exc.response.text, exc.response.status_code) from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise OllamaError(*_failure_from(exc)) from exc
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Local models, sorted by name."""
+        listing = await self._call(self._client.list)
+        models = []
+        for item in listing.models:
+            details = item.details
+            models.append(ModelInfo(
+                name=item.model or "",
+                size=int(item.size or 0),
+                digest=item.digest or "",
+                family=(details.family if details else "") or "",
+                parameter_size=(details.parameter_size if details else "") or "",
+                quantization=(details.quantization_level if details else "") or "",
+            ))
+        return sorted(models, key=lambda model: model.name)
+
+    async def show(self, name: str) -> ModelDetails:
+        """Capabilities and context length of one model."""
+        shown = await self._call(lambda: self._client.show(name))
+        info: Mapping[str, Any] = shown.modelinfo or {}
+        arch = info.get("general.architecture", "")
+        context = info.get(f"{arch}.context_length")
+        details = shown.details
+        return ModelDetails(
+            name=name,
+            capabilities=tuple(shown.capabilities or ()),
+            context_length=int(context) if context else None,
+            family=(details.family if details else "") or "",
+            parameter_size=(details.parameter_size if details else "") or "",
+            quantization=(details.quantization_level if details else "") or "",
+            template=shown.template or "",
+        )
+
+    async def ps(self) -> list[LoadedModel]:
+        """Models now in memory."""
+        running = await self._call(self._client.ps)
+        return [
+            LoadedModel(
+                name=item.model or item.name or "",
+                size=int(item.size or 0),
+                size_vram=int(item.size_vram or 0),
+                expires_at=item.expires_at,
+                context_length=item.context_length,
+                details=item.details.model_dump(exclude_none=True) if item.details else {},
+            )
+            for item in running.models
+        ]
+
+    async def load(self, name: str, keep_alive: str | float | None = None) -> float:
+        """Load a model with an empty generate; returns the wall time it took in seconds."""
+        started = self._clock()
+        await self._call(lambda: self._client.generate(model=name, keep_alive=keep_alive))
+        return self._clock() - started
+
+    async def unload(self, name: str) -> None:
+        """Ask Ollama to drop the model from memory now."""
+        await self._call(lambda: self._client.generate(model=name, keep_alive=0))
+
+    async def chat(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        think: bool | None = None,
+        options: Mapping[str, Any] | None = None,
+        keep_alive: str | float | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Stream one answer. Close the generator (or cancel its task) to stop generation."""
+        stream = await self._client.chat(
+            model=model,
+            messages=list(messages),
+            stream=True,
+            think=think,
+            options=dict(options) if options else None,
+            keep_alive=keep_alive,
+        )
+        splitter = ThinkTagSplitter()
+        thinking_clean, content_clean = ControlStripper(), ControlStripper()
+        stats: DoneStats | None = None
+        try:
+            try:
+                async for chunk in stream:
+                    message = chunk.message
+                    if message.thinking:
+                        text = thinking_clean.feed(message.thinking)
+                        if text:
+                            yield ThinkingDelta(text)
+                    if message.content:
+                        for event in splitter.feed(content_clean.feed(message.content)):
+                            yield event
+                    if chunk.done:
+                        stats = DoneStats.from_chunk(chunk)
+            except _TRANSPORT_ERRORS as exc:
+                for event in _tail(splitter, thinking_clean, content_clean):
+                    yield event
+                yield Failure(*_failure_from(exc))
+                return
+            for event in _tail(splitter, thinking_clean, content_clean):
+                yield event
+            yield Done(stats)
+        finally:
+            # Closing the client's generator closes the HTTP response, so Ollama stops generating.
+            await stream.aclose()
+
+
+def _tail(
+    splitter: ThinkTagSplitter, thinking: ControlStripper, content: ControlStripper
+) -> list[StreamEvent]:
+    """Text still held back by the sanitisers and the tag splitter at the end of a stream."""
+    events: list[StreamEvent] = []
+    if text := thinking.flush():
+        events.append(ThinkingDelta(text))
+    events.extend(splitter.feed(content.flush()))
+    events.extend(splitter.flush())
+    return events

@@ -1,0 +1,48 @@
+"""What Ollama tells about models: the local catalogue, one model's details, loaded models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A locally available model, as /api/tags lists it."""
+
+    name: str
+    size: int
+    digest: str = ""
+    family: str = ""
+    parameter_size: str = ""
+    quantization: str = ""
+
+
+@dataclass(frozen=True)
+class ModelDetails:
+    """/api/show of one model: what it can do and its context window."""
+
+    name: str
+    capabilities: tuple[str, ...] = ()
+    context_length: int | None = None
+    family: str = ""
+    parameter_size: str = ""
+    quantization: str = ""
+    template: str = ""
+
+    @property
+    def can_think(self) -> bool:
+        """Only models with this capability accept the `think` parameter."""
+        return "thinking" in self.capabilities
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model in memory, as /api/ps reports it."""
+
+    name: str
+    size: int
+    size_vram: int
+    expires_at: datetime | None = None
+    context_length: int | None = None
+    details: dict[str, str] = field(default_factory=dict)

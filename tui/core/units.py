@@ -1,0 +1,42 @@
+"""How figures are written for people: durations, rates, sizes."""
+
+from __future__ import annotations
+
+
+def seconds(value: float | None) -> str:
+    """1.52 s, 120 ms, 2m05s; 'n/a' when unknown."""
+    if value is None:
+        return "n/a"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 60:
+        return f"{value:.2f} s"
+    minutes, rest = divmod(value, 60)
+    return f"{int(minutes)}m{rest:04.1f}s"
+
+
+def nanoseconds(value: int | None) -> str:
+    """An Ollama duration (ns)."""
+    return seconds(value / 1e9) if value is not None else "n/a"
+
+
+def per_second(value: float | None, unit: str) -> str:
+    """62.17 tokens/s."""
+    return f"{value:.2f} {unit}/s" if value is not None else "n/a"
+
+
+def count(value: int | None, unit: str) -> str:
+    """282 tokens."""
+    return f"{value} {unit}" if value is not None else "n/a"
+
+
+def human_bytes(value: int | float | None) -> str:
+    """Bytes in the decimal units Ollama's CLI uses (5.2 GB)."""
+    if value is None:
+        return "n/a"
+    amount = float(value)
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(amount) < 1000:
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1000
+    return f"{amount:.1f} TB"

@@ -1,0 +1,95 @@
+"""The turns of the conversation as widgets: the user's prompt, the model's answer, notes."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+
+class UserMessage(Static):
+    """What the user sent, shown literally."""
+
+    def __init__(self, prompt: str) -> None:
+        super().__init__(Content(prompt), classes="message user")
+        self.border_title = "You"
+
+
+class NoteMessage(Static):
+    """A line from ollamon itself: a model loaded, an error, a hint."""
+
+    def __init__(self, text: str, *, error: bool = False) -> None:
+        super().__init__(Content(text), classes="message note" + (" error" if error else ""))
+
+
+class AssistantMessage(Vertical):
+    """One streamed answer: thinking in a collapsible section, then the answer as Markdown."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(classes="message assistant")
+        self.border_title = model
+        self.answer_text = ""
+        self.thinking_text = ""
+        self._thinking_stream: MarkdownStream | None = None
+        self._answer_stream: MarkdownStream | None = None
+
+    def compose(self) -> ComposeResult:
+        with Collapsible(title="Thinking…", collapsed=False, classes="thinking"):
+            yield Markdown(open_links=False, classes="thinking-text")
+        yield Markdown(open_links=False, classes="answer-text")
+        yield Static(classes="outcome")
+
+    def on_mount(self) -> None:
+        self.query_one(".thinking", Collapsible).display = False
+
+    @property
+    def _thinking_md(self) -> Markdown:
+        return self.query_one(".thinking-text", Markdown)
+
+    @property
+    def _answer_md(self) -> Markdown:
+        return self.query_one(".answer-text", Markdown)
+
+    async def add_thinking(self, text: str) -> None:
+        """Append reasoning; the section opens while the model thinks."""
+        if self._thinking_stream is None:
+            self.query_one(".thinking", Collapsible).display = True
+            self._thinking_stream = Markdown.get_stream(self._thinking_md)
+        self.thinking_text += text
+        await self._thinking_stream.write(text)
+
+    async def add_answer(self, text: str) -> None:
+        """Append answer text; the thinking section folds away when the answer starts."""
+        if self._answer_stream is None:
+            await self._close_thinking()
+            self._answer_stream = Markdown.get_stream(self._answer_md)
+        self.answer_text += text
+        await self._answer_stream.write(text)
+
+    async def answer_was_thinking(self, text: str) -> None:
+        """A lone </think> turned the answer so far into reasoning: move it."""
+        if self._answer_stream is not None:
+            await self._answer_stream.stop()
+            self._answer_stream = None
+        self.answer_text = ""
+        await self._answer_md.update("")
+        await self.add_thinking(text)
+
+    async def _close_thinking(self) -> None:
+        if self._thinking_stream is None:
+            return
+        await self._thinking_stream.stop()
+        section = self.query_one(".thinking", Collapsible)
+        section.title = "Thinking"
+        section.collapsed = True
+
+    async def finish(self, outcome: str, *, error: bool = False) -> None:
+        """Flush the streams and show how the turn ended."""
+        await self._close_thinking()
+        if self._answer_stream is not None:
+            await self._answer_stream.stop()
+        line = self.query_one(".outcome", Static)
+        line.update(Content(outcome))
+        line.set_class(error, "error")

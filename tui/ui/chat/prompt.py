@@ -1,0 +1,46 @@
+"""Where the user types: Enter sends, pasted text keeps its lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class PromptInput(TextArea):
+    """A multi-line input; Enter submits, ctrl+j or shift+enter adds a line."""
+
+    BINDINGS = [Binding("ctrl+j,shift+enter", "newline", "New line", show=False)]
+
+    @dataclass
+    class Submitted(Message):
+        """The user sent a non-empty prompt."""
+
+        text: str
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            language=None, soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs
+        )
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self._submit()
+            return
+        await super()._on_key(event)
+
+    def action_newline(self) -> None:
+        """Insert a line break at the cursor."""
+        self.insert("\n")
+
+    def _submit(self) -> None:
+        text = self.text
+        if not text.strip():
+            return
+        # The app clears the input once it accepts the prompt (not while an answer streams).
+        self.post_message(self.Submitted(text))
