@@ -1,0 +1,341 @@
+"""One benchmark record per chat turn, as defined in record-schema.md, and its derived figures."""
+
+from __future__ import annotations
+
+import math
+import platform
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Iterable, NamedTuple
+
+from tui import __version__
+
+# Bump on any incompatible change to the JSON form (it is a public interface).
+SCHEMA_VERSION = 1
+
+
+class Status(str, Enum):
+    """Outcome of a turn; `running` only while it is in flight."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    TIMEOUT = "timeout"
+
+
+class ErrorKind(str, Enum):
+    """Coarse class of a failure, for filtering and advice."""
+
+    NOT_FOUND = "not_found"
+    OUT_OF_MEMORY = "out_of_memory"
+    RUNNER_CRASHED = "runner_crashed"
+    CONNECTION = "connection"
+    TIMEOUT = "timeout"
+    OTHER = "other"
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC with milliseconds; fixed width, so strings sort by time."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def new_id() -> str:
+    """A fresh random identifier for a record or session."""
+    return uuid.uuid4().hex
+
+
+@dataclass
+class AppInfo:
+    version: str | None = __version__
+    python: str | None = platform.python_version()
+
+
+@dataclass
+class GpuInfo:
+    name: str | None = None
+    vram_bytes: int | None = None
+
+
+@dataclass
+class HostInfo:
+    hostname: str | None = None
+    os: str | None = None
+    kernel: str | None = None
+    arch: str | None = None
+    machine_model: str | None = None
+    chip: str | None = None
+    cpu_cores: int | None = None
+    ram_bytes: int | None = None
+    gpu: GpuInfo | None = None
+
+
+@dataclass
+class EngineInfo:
+    name: str = "ollama"
+    version: str | None = None
+    host_url: str | None = None
+    remote: bool = False
+
+
+@dataclass
+class ModelInfo:
+    name: str | None = None
+    digest: str | None = None
+    family: str | None = None
+    parameter_size: str | None = None
+    quantization: str | None = None
+    file_size_bytes: int | None = None
+    context_length: int | None = None
+    capabilities: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RequestInfo:
+    prompt_chars: int | None = None
+    history_messages: int | None = None
+    think: bool | str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    keep_alive: int | float | str | None = None
+
+
+@dataclass
+class LoadInfo:
+    cold: bool | None = None
+    load_ms: float | None = None
+    ps_size_bytes: int | None = None
+    ps_vram_bytes: int | None = None
+    processor: str | None = None
+
+
+@dataclass
+class TimingMs:
+    """Durations in milliseconds; `thinking` is None (not 0) for a model that did not think."""
+
+    ttft: float | None = None
+    thinking: float | None = None
+    answer: float | None = None
+    total_wall: float | None = None
+    load: float | None = None
+    prompt_eval: float | None = None
+    eval: float | None = None
+    total_server: float | None = None
+
+
+@dataclass
+class Counts:
+    """Token and character counts; `estimated` when they come from the client's tally."""
+
+    prompt_tokens: int | None = None
+    eval_tokens: int | None = None
+    thinking_chars: int | None = None
+    answer_chars: int | None = None
+    done_reason: str | None = None
+    estimated: bool = False
+
+
+@dataclass
+class Rates:
+    eval_tok_s: float | None = None
+    prompt_tok_s: float | None = None
+    chars_s: float | None = None
+    answer_chars_s: float | None = None
+
+
+@dataclass
+class Resources:
+    interval_ms: float | None = None
+    ollama_rss_peak_bytes: int | None = None
+    mem_used_start_bytes: int | None = None
+    mem_used_peak_bytes: int | None = None
+    swap_used_start_bytes: int | None = None
+    swap_used_peak_bytes: int | None = None
+    cpu_pct_mean: float | None = None
+    gpu_util_pct_mean: float | None = None
+
+
+@dataclass
+class Power:
+    """Energy figures; with `source` None every figure is None and `why` says what is missing."""
+
+    source: str | None = None
+    scope: str | None = None
+    baseline_w: float | None = None
+    mean_w: float | None = None
+    peak_w: float | None = None
+    net_mean_w: float | None = None
+    energy_j: float | None = None
+    net_energy_j: float | None = None
+    j_per_token: float | None = None
+    tokens_per_j: float | None = None
+    why: str | None = "not measured"
+
+    @classmethod
+    def unavailable(cls, why: str) -> Power:
+        """No power figures, and the reason the app shows as "n/a — <why>"."""
+        return cls(why=why)
+
+
+class Sample(NamedTuple):
+    """One sampler reading during the turn; a JSON array in the record."""
+
+    t_ms: float
+    mem_used: int | None
+    swap_used: int | None
+    ollama_rss: int | None
+    watts: float | None
+
+
+@dataclass
+class Record:
+    """A chat turn and everything measured about it (record-schema.md)."""
+
+    schema_version: int = SCHEMA_VERSION
+    record_id: str = field(default_factory=new_id)
+    session_id: str | None = None
+    turn_index: int | None = None
+    sweep_id: str | None = None
+    repetition: int | None = None
+    warmup: bool = False
+    started_at: str = field(default_factory=utc_now)
+    ended_at: str | None = None
+    status: Status = Status.RUNNING
+    error: str | None = None
+    error_kind: ErrorKind | None = None
+    app: AppInfo = field(default_factory=AppInfo)
+    host: HostInfo = field(default_factory=HostInfo)
+    engine: EngineInfo = field(default_factory=EngineInfo)
+    model: ModelInfo = field(default_factory=ModelInfo)
+    request: RequestInfo = field(default_factory=RequestInfo)
+    load: LoadInfo = field(default_factory=LoadInfo)
+    timing_ms: TimingMs = field(default_factory=TimingMs)
+    counts: Counts = field(default_factory=Counts)
+    rates: Rates = field(default_factory=Rates)
+    resources: Resources = field(default_factory=Resources)
+    power: Power = field(default_factory=Power)
+    samples: list[Sample] = field(default_factory=list)
+    prompt: str | None = None
+    thinking: str | None = None
+    answer: str | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The public JSON form: plain dicts, lists, strings and numbers."""
+        doc = asdict(self)
+        doc["status"] = self.status.value
+        doc["error_kind"] = self.error_kind.value if self.error_kind else None
+        doc["samples"] = [list(s) for s in self.samples]
+        return doc
+
+    @classmethod
+    def from_json_dict(cls, doc: dict[str, Any]) -> Record:
+        """Inverse of to_json_dict; unknown keys (from newer versions) are ignored, missing ones default."""
+        kwargs = _known(cls, doc)
+        for name, sub in _SECTIONS.items():
+            if isinstance(doc.get(name), dict):
+                kwargs[name] = sub(**_known(sub, doc[name]))
+        host = kwargs.get("host")
+        if host is not None and isinstance(host.gpu, dict):
+            host.gpu = GpuInfo(**_known(GpuInfo, host.gpu))
+        kwargs["status"] = Status(doc.get("status", Status.RUNNING.value))
+        kwargs["error_kind"] = ErrorKind(doc["error_kind"]) if doc.get("error_kind") else None
+        kwargs["samples"] = [Sample(*s) for s in doc.get("samples") or []]
+        return cls(**kwargs)
+
+
+_SECTIONS: dict[str, type] = {
+    "app": AppInfo,
+    "host": HostInfo,
+    "engine": EngineInfo,
+    "model": ModelInfo,
+    "request": RequestInfo,
+    "load": LoadInfo,
+    "timing_ms": TimingMs,
+    "counts": Counts,
+    "rates": Rates,
+    "resources": Resources,
+    "power": Power,
+}
+
+
+def _known(cls: type, doc: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in doc.items() if k in names}
+
+
+# --- derived figures -------------------------------------------------------
+
+
+def count_chars(text: str | None) -> int:
+    """Unicode code points, so a Chinese character counts once."""
+    return len(text) if text else 0
+
+
+def tokens_per_s(count: int | None, duration_ns: int | float | None) -> float | None:
+    """Ollama's rate: count / (duration_ns / 1e9), the duration never truncated; None if undefined."""
+    if count is None or not duration_ns or duration_ns <= 0:
+        return None
+    return count / (duration_ns / 1e9)
+
+
+def chars_per_s(
+    thinking_chars: int | None,
+    answer_chars: int | None,
+    thinking_ms: float | None,
+    answer_ms: float | None,
+) -> float | None:
+    """(thinking + answer characters) / (thinking + answer seconds); None if no time passed."""
+    if thinking_chars is None and answer_chars is None:
+        return None
+    seconds = ((thinking_ms or 0.0) + (answer_ms or 0.0)) / 1000
+    if seconds <= 0:
+        return None
+    return ((thinking_chars or 0) + (answer_chars or 0)) / seconds
+
+
+def compute_rates(counts: Counts, timing: TimingMs) -> Rates:
+    """All rates of a turn from its counts and timings.
+
+    Without the server's eval duration (no final chunk) an estimated count is divided by the
+    client's thinking + answer time instead.
+    """
+    eval_ms = timing.eval
+    if eval_ms is None and counts.estimated and (timing.thinking or timing.answer):
+        eval_ms = (timing.thinking or 0.0) + (timing.answer or 0.0)
+    return Rates(
+        eval_tok_s=tokens_per_s(counts.eval_tokens, _ms_to_ns(eval_ms)),
+        prompt_tok_s=tokens_per_s(counts.prompt_tokens, _ms_to_ns(timing.prompt_eval)),
+        chars_s=chars_per_s(counts.thinking_chars, counts.answer_chars, timing.thinking, timing.answer),
+        answer_chars_s=chars_per_s(None, counts.answer_chars, None, timing.answer),
+    )
+
+
+def _ms_to_ns(ms: float | None) -> float | None:
+    return None if ms is None else ms * 1e6
+
+
+def processor_split(size: int | None, size_vram: int | None) -> str | None:
+    """The PROCESSOR column of `ollama ps`, e.g. "26%/74% CPU/GPU", by Ollama's own rules."""
+    if size is None or size_vram is None:
+        return None
+    if size_vram == 0:
+        return "100% CPU"
+    if size_vram == size:
+        return "100% GPU"
+    if size_vram > size or size == 0:
+        return "Unknown"
+    # Ollama rounds half away from zero; Python's round() would round half to even.
+    cpu = math.floor((size - size_vram) / size * 100 + 0.5)
+    return f"{cpu}%/{100 - cpu}% CPU/GPU"
+
+
+def chat_messages(turns: Iterable[Record]) -> list[dict[str, str]]:
+    """The messages to resend when a chat is reopened: each turn that kept a prompt and an answer."""
+    messages: list[dict[str, str]] = []
+    for turn in turns:
+        if turn.prompt is not None and turn.answer:
+            messages.append({"role": "user", "content": turn.prompt})
+            messages.append({"role": "assistant", "content": turn.answer})
+    return messages
