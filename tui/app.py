@@ -53,7 +53,7 @@ class OllamonApp(App[None]):
         Binding("ctrl+n", "new_chat", "New chat"),
         Binding("ctrl+l", "pick_model", "Model"),
         Binding("ctrl+s", "settings", "Settings"),
-        Binding("ctrl+y", "copy_answer", "Copy answer"),
+        Binding("ctrl+o", "copy_answer", "Copy answer"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -83,7 +83,7 @@ class OllamonApp(App[None]):
         self.details: ModelDetails | None = None
         self.connected: bool | None = None
         self.streaming = False
-        self._timers = TimersState()
+        self.timer_state = TimersState()
         self._turn: TurnTimer | None = None
         self._live_timer: Timer | None = None
         self._version = ""
@@ -120,8 +120,12 @@ class OllamonApp(App[None]):
             if not self.connected:
                 self._version = await self.engine.version()
         except OllamaError as exc:
+            if self._exit:  # the app closed while the request was out
+                return
             self._set_disconnected(exc)
         else:
+            if self._exit:
+                return
             self._set_connected(models, loaded)
         delay = self._refresh_interval if self.connected else self._retry_interval
         if delay > 0:
@@ -176,7 +180,7 @@ class OllamonApp(App[None]):
         note = NoteMessage(f"Loading {name}…")
         await self.query_one(ChatView).add(note)
         self._set_status(f"loading {name}…")
-        self._timers = TimersState(phase="loading")
+        self.timer_state = TimersState(phase="loading")
         self._show_timers()
         try:
             self.details = await self.engine.show(name)
@@ -184,7 +188,7 @@ class OllamonApp(App[None]):
         except OllamaError as exc:
             note.update(Content(f"Could not load {name}: {exc.message}\n{exc.kind.hint}"))
             note.add_class("error")
-            self._timers = TimersState(phase="load failed")
+            self.timer_state = TimersState(phase="load failed")
             self._show_timers()
             self._set_status(f"{name} failed to load")
             if exc.kind is ErrorKind.CONNECTION:
@@ -192,7 +196,7 @@ class OllamonApp(App[None]):
             return
         how = "cold load" if cold else "already in memory"
         note.update(Content(f"{name} loaded in {units.seconds(load_s)} ({how})"))
-        self._timers = TimersState(phase="ready", load_s=load_s)
+        self.timer_state = TimersState(phase="ready", load_s=load_s)
         self._show_timers()
         self._set_status(f"{name} · loaded in {units.seconds(load_s)}")
         self.loaded.add(name)
@@ -224,7 +228,7 @@ class OllamonApp(App[None]):
         reply = AssistantMessage(model)
         await chat.add(reply)
         timer = self._turn = TurnTimer(self._clock)
-        self._timers = TimersState(phase="waiting", load_s=self._timers.load_s, times=timer.times())
+        self.timer_state = TimersState(phase="waiting", load_s=self.timer_state.load_s, times=timer.times())
         self._start_live()
         stats: DoneStats | None = None
         failure: Failure | None = None
@@ -279,13 +283,13 @@ class OllamonApp(App[None]):
         await reply.finish(outcome, error=failure is not None)
         if reply.answer_text or failure is None:
             self.conversation.add_turn(prompt, reply.answer_text)
-        self._timers = TimersState(phase=phase, load_s=self._timers.load_s, times=times, stats=stats)
+        self.timer_state = TimersState(phase=phase, load_s=self.timer_state.load_s, times=times, stats=stats)
         self._show_timers()
         self.streaming = False
         self.refresh_bindings()
 
     def _start_live(self) -> None:
-        self._timers = TimersState(phase="streaming", load_s=self._timers.load_s)
+        self.timer_state = TimersState(phase="streaming", load_s=self.timer_state.load_s)
         self._show_timers()
         if self._live:
             self._live_timer = self.set_interval(self._live_interval, self._tick_live)
@@ -301,7 +305,7 @@ class OllamonApp(App[None]):
             return
         times = turn.times()
         phase = "answering" if turn.first_answer else ("thinking" if turn.first_thinking else "waiting")
-        self._timers = TimersState(phase=phase, load_s=self._timers.load_s, times=times)
+        self.timer_state = TimersState(phase=phase, load_s=self.timer_state.load_s, times=times)
         self._show_timers()
 
     # Actions
@@ -321,7 +325,7 @@ class OllamonApp(App[None]):
         self.workers.cancel_group(self, "chat")
         self.conversation.clear()
         await self.query_one(ChatView).clear()
-        self._timers = TimersState(phase="ready" if self.current_model else "idle", load_s=self._timers.load_s)
+        self.timer_state = TimersState(phase="ready" if self.current_model else "idle", load_s=self.timer_state.load_s)
         self._show_timers()
         self.query_one(PromptInput).focus()
 
@@ -363,8 +367,8 @@ class OllamonApp(App[None]):
         self.query_one("#status", Static).update(Content(text))
 
     def _show_timers(self) -> None:
-        self.query_one(TimersPanel).show(self._timers)
-        self.query_one(TimersLine).show(self._timers)
+        self.query_one(TimersPanel).show(self.timer_state)
+        self.query_one(TimersLine).show(self.timer_state)
 
 
 def _outcome_line(total: float, chars_per_s: float | None, stats: DoneStats | None) -> str:

@@ -62,10 +62,10 @@ class TimersPanel(Static):
             grid.add_row("total duration", units.nanoseconds(stats.total_duration))
             grid.add_row("load duration", units.nanoseconds(stats.load_duration))
             grid.add_row("prompt eval count", units.count(stats.prompt_eval_count, "tokens"))
-            grid.add_row("prompt eval rate", units.per_second(stats.prompt_eval_rate, "tok"))
+            grid.add_row("prompt eval rate", units.per_second(stats.prompt_eval_rate, "tokens"))
             grid.add_row("eval count", units.count(stats.eval_count, "tokens"))
             grid.add_row("eval duration", units.nanoseconds(stats.eval_duration))
-            grid.add_row("eval rate", units.per_second(stats.eval_rate, "tok"))
+            grid.add_row("eval rate", units.per_second(stats.eval_rate, "tokens"))
         self.update(grid)
 
 

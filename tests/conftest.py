@@ -1,0 +1,72 @@
+"""Shared fixtures: a neutral environment, snapshot files in snapshots/, the fake Ollama server."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_textual_snapshot
+from syrupy.location import PyTestLocation
+
+from tests.fake_ollama import FakeOllama, default_models
+
+SNAPSHOT_ROOT = Path(__file__).resolve().parents[1] / "snapshots"
+
+
+class TopLevelSnapshots(pytest_textual_snapshot.SVGImageExtension):
+    """Keep UI snapshots in the top-level snapshots/<test module>/ folder."""
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        return str(SNAPSHOT_ROOT / Path(test_location.filepath).stem)
+
+
+# snap_compare looks the extension up on the module at call time.
+pytest_textual_snapshot.SVGImageExtension = TopLevelSnapshots
+
+
+@pytest.fixture(autouse=True)
+def neutral_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No user config, host or colour settings leak into a test."""
+    for name in ("OLLAMA_HOST", "NO_COLOR", "TEXTUAL", "OLLAMON_DB", "OLLAMA_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture
+def fake_ollama() -> Iterator[FakeOllama]:
+    """A real HTTP server on 127.0.0.1 speaking Ollama's wire format, fast enough for tests."""
+    server = FakeOllama(default_models(), rate=2000.0).start()
+    yield server
+    server.stop()
+
+
+class StepClock:
+    """A monotonic clock that advances a fixed step on every reading: timers become deterministic."""
+
+    def __init__(self, step: float = 0.05, start: float = 1000.0) -> None:
+        self._ticks = itertools.count()
+        self._step = step
+        self._start = start
+
+    def __call__(self) -> float:
+        return self._start + next(self._ticks) * self._step
+
+
+@pytest.fixture
+def step_clock() -> StepClock:
+    return StepClock()
+
+
+async def wait_until(pilot: object, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until `predicate` holds; fail with a clear message after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.02)  # type: ignore[attr-defined]

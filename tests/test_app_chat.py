@@ -1,0 +1,350 @@
+"""Pilot tests of the chat app against the fake Ollama server: what a person does and sees."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from textual import events
+from textual.widgets import Select
+
+from tests.conftest import StepClock, wait_until
+from tests.fake_ollama import FakeModel, FakeOllama, default_models
+from tui.app import OllamonApp
+from tui.core.engine import OllamaEngine
+from tui.ui.chat.banner import ConnectionBanner
+from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
+from tui.ui.chat.model_picker import ModelPicker
+from tui.ui.chat.prompt import PromptInput
+from tui.ui.panels.timers import TimersPanel
+
+SIZE = (120, 40)
+
+
+def make_app(url: str, **kwargs: object) -> OllamonApp:
+    kwargs.setdefault("live", False)
+    kwargs.setdefault("clock", StepClock())
+    return OllamonApp(OllamaEngine(url), retry_interval=0.1, refresh_interval=0.2, **kwargs)  # type: ignore[arg-type]
+
+
+def _render_text(app: OllamonApp) -> str:
+    from rich.console import Console
+
+    console = Console(width=40, record=True, color_system=None)
+    console.print(app.query_one(TimersPanel).content)
+    return console.export_text()
+
+
+async def choose(pilot, app: OllamonApp, name: str) -> None:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: bool(app.models))
+    app.query_one(ModelPicker).value = name
+    await wait_until(pilot, lambda: app.timer_state.phase in ("ready", "load failed"))
+
+
+async def send(pilot, app: OllamonApp, text: str) -> None:  # type: ignore[no-untyped-def]
+    prompt = app.query_one(PromptInput)
+    prompt.focus()
+    prompt.text = text
+    before = len(app.query(AssistantMessage))
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: len(app.query(AssistantMessage)) > before and not app.streaming)
+
+
+async def test_models_listed_with_size_and_quantization(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        picker = app.query_one(ModelPicker)
+        labels = [str(prompt) for prompt, _ in picker._options[1:]]
+        names = [model.name for model in default_models()]
+        assert sorted(value for _, value in picker._options[1:]) == sorted(names)
+        assert any("qwen3:8b" in label and "5.2 GB" in label and "Q4_K_M" in label for label in labels)
+        assert "0.12.6" in str(app.query_one("#status").render())
+
+
+async def test_choose_model_loads_and_shows_load_time(fake_ollama: FakeOllama) -> None:
+    fake_ollama.load_delay = 0.3
+    app = make_app(fake_ollama.url, clock=__import__("time").monotonic)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        assert app.timer_state.load_s is not None and app.timer_state.load_s >= 0.3
+        note = app.query(NoteMessage).last()
+        assert "qwen3:8b loaded in" in str(note.render()) and "cold load" in str(note.render())
+        assert "qwen3:8b" in fake_ollama.loaded
+        await wait_until(pilot, lambda: "qwen3:8b" in app.loaded)
+        label = next(str(p) for p, v in app.query_one(ModelPicker)._options if v == "qwen3:8b")
+        assert label.startswith("●")
+
+
+async def test_preselected_model_is_loaded(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url, model="llama3.2:3b")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.timer_state.phase == "ready")
+        assert app.current_model == "llama3.2:3b"
+        assert app.query_one(ModelPicker).value == "llama3.2:3b"
+
+
+async def test_missing_preselected_model_says_how_to_pull(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url, model="nope:1b")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app.query(NoteMessage)))
+        assert "ollama pull nope:1b" in str(app.query(NoteMessage).last().render())
+
+
+async def test_thinking_then_answer_stream_and_timers(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await send(pilot, app, "Why is the sky blue?")
+        reply = app.query(AssistantMessage).last()
+        model = next(m for m in default_models() if m.name == "qwen3:8b")
+        assert reply.thinking_text == model.thinking
+        assert reply.answer_text == model.answer
+        request = fake_ollama.chat_requests[-1]
+        assert request["think"] is True
+        assert request["messages"] == [{"role": "user", "content": "Why is the sky blue?"}]
+        times = app.timer_state.times
+        assert times is not None and times.thinking is not None and times.answer is not None
+        assert times.thinking + times.answer <= times.total
+        assert app.timer_state.stats is not None and app.timer_state.stats.eval_count
+        text = _render_text(app)
+        for label in ("first token", "thinking", "answer", "total", "chars/s", "eval rate",
+                      "prompt eval rate", "load duration"):
+            assert label in text
+        assert "tokens/s" in text
+
+
+async def test_chinese_answer_counts_characters(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await send(pilot, app, "用中文解释大语言模型")
+        reply = app.query(AssistantMessage).last()
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in reply.answer_text)
+        times = app.timer_state.times
+        assert times is not None
+        assert times.answer_chars == len(reply.answer_text)
+        assert times.thinking_chars == len(reply.thinking_text)
+
+
+async def test_multi_turn_context_is_sent(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        await send(pilot, app, "first")
+        first_answer = app.query(AssistantMessage).last().answer_text
+        await send(pilot, app, "second")
+        request = fake_ollama.chat_requests[-1]
+        assert request["messages"] == [
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": first_answer},
+            {"role": "user", "content": "second"},
+        ]
+        assert "think" not in request or request["think"] is None
+
+
+async def test_inline_think_tags_are_split(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "deepseek-r1:1.5b")
+        await send(pilot, app, "hello")
+        reply = app.query(AssistantMessage).last()
+        assert reply.thinking_text and "<think>" not in reply.thinking_text
+        assert reply.answer_text and "think>" not in reply.answer_text
+
+
+async def test_escape_stops_the_answer_and_closes_the_stream(fake_ollama: FakeOllama) -> None:
+    fake_ollama.rate = 20.0
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        prompt = app.query_one(PromptInput)
+        prompt.text = "tell me a story"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage).last().answer_text) > 5)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.streaming)
+        reply = app.query(AssistantMessage).last()
+        kept = reply.answer_text
+        assert kept and app.timer_state.phase == "stopped"
+        assert "Stopped after" in str(reply.query_one(".outcome").render())
+        await wait_until(pilot, lambda: fake_ollama.disconnects == 1, timeout=3)
+        assert app.conversation.turns[-1] == {"role": "assistant", "content": kept}
+
+
+async def test_new_chat_clears_conversation(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        await send(pilot, app, "hi")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert not app.query(UserMessage) and not app.conversation.turns
+        await send(pilot, app, "again")
+        assert len(fake_ollama.chat_requests[-1]["messages"]) == 1
+
+
+async def test_empty_prompt_is_ignored(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        app.query_one(PromptInput).text = "   \n  "
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert not app.streaming and not fake_ollama.chat_requests
+
+
+async def test_multi_line_paste_is_sent_whole(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        prompt = app.query_one(PromptInput)
+        prompt.focus()
+        pasted = "line one\nline two\n" + "x" * 20_000
+        app.post_message(events.Paste(pasted))  # as the driver delivers it
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(fake_ollama.chat_requests))
+        await wait_until(pilot, lambda: not app.streaming)
+        assert fake_ollama.chat_requests[-1]["messages"][-1]["content"] == pasted
+
+
+async def test_load_failure_is_shown_and_app_stays_usable(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "deepseek-r1:14b")
+        note = str(app.query(NoteMessage).last().render())
+        assert "Could not load deepseek-r1:14b" in note
+        assert "requires more system memory" in note
+        assert "smaller model" in note
+        await choose(pilot, app, "llama3.2:3b")
+        await send(pilot, app, "still there?")
+        assert app.query(AssistantMessage).last().answer_text
+
+
+async def test_mid_stream_error_keeps_partial_answer() -> None:
+    model = FakeModel(name="flaky:1b", answer="one two three four five six",
+                      midstream_error="model runner has unexpectedly stopped, this may be due to "
+                      "resource limitations or an internal error", midstream_after=3)
+    with FakeOllama([model], rate=2000.0) as server:
+        app = make_app(server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await choose(pilot, app, "flaky:1b")
+            await send(pilot, app, "go")
+            reply = app.query(AssistantMessage).last()
+            outcome = str(reply.query_one(".outcome").render())
+            assert reply.answer_text == "one two three "
+            assert "runner_crashed" in outcome and "unexpectedly stopped" in outcome
+            assert app.timer_state.phase == "failed"
+
+
+async def test_stream_without_done_says_figures_are_estimated() -> None:
+    model = FakeModel(name="cut:1b", answer="a b c", end_without_done=True)
+    with FakeOllama([model], rate=2000.0) as server:
+        app = make_app(server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await choose(pilot, app, "cut:1b")
+            await send(pilot, app, "go")
+            outcome = str(app.query(AssistantMessage).last().query_one(".outcome").render())
+            assert "estimated" in outcome
+            assert app.timer_state.stats is None and app.timer_state.phase == "done"
+
+
+async def test_untrusted_output_is_literal_and_escape_free() -> None:
+    nasty = "[bold]x[/] [link=http://evil]y[/link] \x1b]0;pwned\x07\x1b[31mred\x1b[0m done"
+    with FakeOllama([FakeModel(name="nasty:1b", answer=nasty)], rate=2000.0) as server:
+        app = make_app(server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await choose(pilot, app, "nasty:1b")
+            await send(pilot, app, "[red]prompt[/]")
+            reply = app.query(AssistantMessage).last()
+            assert "\x1b" not in reply.answer_text and "\x07" not in reply.answer_text
+            assert "[bold]x[/]" in reply.answer_text and "red done" in reply.answer_text
+            assert "[red]prompt[/]" in str(app.query(UserMessage).last().render())
+
+
+async def test_ollama_down_then_up_is_survived() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = make_app(f"http://127.0.0.1:{port}")
+    async with app.run_test(size=SIZE) as pilot:
+        banner = app.query_one(ConnectionBanner)
+        await wait_until(pilot, lambda: app.connected is False)
+        text = str(banner.render())
+        assert banner.display and f"http://127.0.0.1:{port}" in text and "--host" in text
+        with FakeOllama(default_models(), rate=2000.0, port=port):
+            await wait_until(pilot, lambda: app.connected is True, timeout=5)
+            assert not banner.display and app.models
+            await choose(pilot, app, "llama3.2:3b")
+        await wait_until(pilot, lambda: app.connected is False, timeout=5)
+        assert banner.display
+        with FakeOllama(default_models(), rate=2000.0, port=port):
+            await wait_until(pilot, lambda: app.connected is True, timeout=5)
+            await send(pilot, app, "back?")
+            assert app.query(AssistantMessage).last().answer_text
+
+
+async def test_settings_are_sent_with_each_request(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#system").value = "Answer briefly."
+        screen.query_one("#temperature").value = "0.2"
+        screen.query_one("#num_ctx").value = "8192"
+        screen.query_one("#seed").value = "7"
+        screen.query_one("#think").value = False
+        screen.query_one("#keep_alive").value = "10m"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await send(pilot, app, "hi")
+        request = fake_ollama.chat_requests[-1]
+        assert request["options"] == {"temperature": 0.2, "num_ctx": 8192, "seed": 7}
+        assert request["think"] is False and request["keep_alive"] == "10m"
+        assert request["messages"][0] == {"role": "system", "content": "Answer briefly."}
+        assert not app.query(AssistantMessage).last().thinking_text
+
+
+async def test_settings_reject_bad_values(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one("#temperature").value = "9"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "between 0 and 2" in str(app.screen.query_one("#settings-error").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.conversation.settings.temperature is None
+
+
+async def test_copy_last_answer(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        await send(pilot, app, "hi")
+        await pilot.press("ctrl+o")
+        assert app.clipboard == app.query(AssistantMessage).last().answer_text != ""
+
+
+async def test_prompt_needs_a_model_first(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        app.query_one(PromptInput).text = "hello"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not fake_ollama.chat_requests and app.query_one(PromptInput).text == "hello"
+
+
+@pytest.mark.parametrize("width", [80, 160])
+async def test_side_column_folds_on_narrow_terminals(fake_ollama: FakeOllama, width: int) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.pause()
+        assert app.query_one("#side").display is (width >= 100)
+        assert app.query_one("#timers-line").display is (width < 100)
