@@ -1,0 +1,625 @@
+"""Power sources against fake sysfs trees, fake libraries and real captured samples."""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tui.core.power.base import Availability, PowerReadError, PowerReading, PowerSource, first_available
+from tui.core.power.battery import NOT_DISCHARGING, BatterySource
+from tui.core.power.command import CommandSource, parse_watts
+from tui.core.power.hwmon import HwmonSource
+from tui.core.power.ioreport import IOReportSource, rail_joules, rail_of, to_joules
+from tui.core.power.nvml import NOT_INSTALLED, NvmlGpu, NvmlLibrary, NvmlPowerSource
+from tui.core.power.powermetrics import NEEDS_ROOT, PowermetricsSource, parse_sample, split_documents
+from tui.core.power.rapl import ROOT_ONLY, RaplSource
+from tui.core.power.registry import PowerOptions, SummedSource, build_sources, select_power
+from tui.core.power.smc import (
+    CMD_READ_BYTES,
+    CMD_READ_KEYINFO,
+    SmcKeyData,
+    SmcKeyInfo,
+    SmcSource,
+    decode_key,
+    decode_value,
+    encode_key,
+    key_info_request,
+    read_request,
+)
+
+_ROOT = Path(__file__).resolve().parents[2]
+# The shared folder sits in the checkout or beside it, depending on how the work tree is laid out.
+FIXTURES = next((p for p in (_ROOT / "shared" / "fixtures", _ROOT.parent / "shared" / "fixtures") if p.is_dir()), None)
+needs_fixtures = pytest.mark.skipif(FIXTURES is None, reason="shared/fixtures not found beside or in the checkout")
+
+
+class FakeClock:
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+
+
+# --- RAPL -------------------------------------------------------------------------------------
+
+MAX_RANGE = 262143328850
+
+
+def rapl_zone(root: Path, zone: str, name: str, energy_uj: int, max_range: int | None = MAX_RANGE) -> Path:
+    path = root / zone
+    write(path / "name", name)
+    write(path / "energy_uj", str(energy_uj))
+    if max_range is not None:
+        write(path / "max_energy_range_uj", str(max_range))
+    return path
+
+
+class TestRapl:
+    def test_sums_packages_and_dram_and_skips_psys_core_and_mmio(self, tmp_path: Path) -> None:
+        rapl_zone(tmp_path, "intel-rapl:0", "package-0", 0)
+        rapl_zone(tmp_path, "intel-rapl:0:0", "core", 0)
+        rapl_zone(tmp_path, "intel-rapl:0:1", "dram", 0)
+        rapl_zone(tmp_path, "intel-rapl:1", "package-1", 0)
+        rapl_zone(tmp_path, "intel-rapl:2", "psys", 0)
+        rapl_zone(tmp_path, "intel-rapl-mmio:0", "package-0", 0)
+        source = RaplSource(tmp_path)
+        assert sorted(z.name for z in source.zones) == ["dram", "package-0", "package-1"]
+        assert source.scope == "package + DRAM"
+        assert source.probe() == Availability.ok("package + DRAM")
+
+    def test_watts_from_counter_deltas_over_the_measured_interval(self, tmp_path: Path) -> None:
+        clock = FakeClock()
+        p0 = rapl_zone(tmp_path, "intel-rapl:0", "package-0", 1_000_000)
+        p1 = rapl_zone(tmp_path, "intel-rapl:1", "package-1", 5_000_000)
+        source = RaplSource(tmp_path, clock=clock)
+        first = source.read()
+        assert first.watts is None and first.energy_j == 0.0 and first.scope == "package"
+        clock.now += 2.0
+        write(p0 / "energy_uj", str(1_000_000 + 30_000_000))
+        write(p1 / "energy_uj", str(5_000_000 + 10_000_000))
+        reading = source.read()
+        assert reading.watts == pytest.approx(20.0)
+        assert reading.energy_j == pytest.approx(40.0)
+
+    def test_wrap_around_adds_the_range_once(self, tmp_path: Path) -> None:
+        clock = FakeClock()
+        zone = rapl_zone(tmp_path, "intel-rapl:0", "package-0", MAX_RANGE - 1_000_000)
+        source = RaplSource(tmp_path, clock=clock)
+        source.read()
+        clock.now += 2.0
+        write(zone / "energy_uj", "500000")
+        assert source.read().watts == pytest.approx(0.75)  # 1.5 J over 2 s
+
+    def test_wrap_with_unreadable_range_drops_only_that_interval(self, tmp_path: Path) -> None:
+        clock = FakeClock()
+        zone = rapl_zone(tmp_path, "intel-rapl:0", "package-0", 9_000_000, max_range=None)
+        source = RaplSource(tmp_path, clock=clock)
+        source.read()
+        clock.now += 1.0
+        write(zone / "energy_uj", "1000000")
+        dropped = source.read()
+        assert dropped.watts is None and dropped.energy_j == 0.0
+        clock.now += 1.0
+        write(zone / "energy_uj", "4000000")
+        assert source.read().watts == pytest.approx(3.0)
+
+    def test_root_only_counters_say_why(self, tmp_path: Path) -> None:
+        rapl_zone(tmp_path, "intel-rapl:0", "package-0", 1)
+
+        def read_text(path: Path) -> str:
+            # Tests run as root, so chmod cannot simulate this: inject the error.
+            if path.name == "energy_uj":
+                raise PermissionError(13, "Permission denied", str(path))
+            return path.read_text()
+
+        source = RaplSource(tmp_path, read_text=read_text)
+        assert source.probe() == Availability.no(ROOT_ONLY)
+        assert "CVE-2020-8694" in ROOT_ONLY
+        with pytest.raises(PowerReadError, match="root-only"):
+            source.read()
+
+    def test_psys_only_when_there_is_no_package(self, tmp_path: Path) -> None:
+        rapl_zone(tmp_path, "intel-rapl:0", "psys", 0)
+        assert RaplSource(tmp_path).scope == "platform (RAPL psys)"
+
+    def test_missing_tree_and_empty_tree(self, tmp_path: Path) -> None:
+        assert not RaplSource(tmp_path / "absent").probe().available
+        assert RaplSource(tmp_path).probe() == Availability.no("no RAPL package or psys zone")
+
+
+# --- hwmon --------------------------------------------------------------------------------------
+
+
+class TestHwmon:
+    def test_sums_amdgpu_cards_preferring_average(self, tmp_path: Path) -> None:
+        write(tmp_path / "hwmon0" / "name", "k10temp")
+        write(tmp_path / "hwmon0" / "power1_input", "99000000")
+        write(tmp_path / "hwmon1" / "name", "amdgpu")
+        write(tmp_path / "hwmon1" / "power1_average", "45000000")
+        write(tmp_path / "hwmon1" / "power1_input", "47000000")
+        write(tmp_path / "hwmon2" / "name", "amdgpu")
+        write(tmp_path / "hwmon2" / "power1_input", "12500000")
+        source = HwmonSource(tmp_path)
+        assert source.probe().available
+        reading = source.read()
+        assert reading.watts == pytest.approx(57.5)
+        assert reading.components == {"hwmon1": 45.0, "hwmon2": 12.5}
+        assert reading.scope == "GPU (amdgpu)" and reading.energy_j is None
+
+    def test_no_amdgpu(self, tmp_path: Path) -> None:
+        write(tmp_path / "hwmon0" / "name", "coretemp")
+        assert HwmonSource(tmp_path).probe() == Availability.no("no amdgpu hwmon device")
+
+    def test_card_without_power_files(self, tmp_path: Path) -> None:
+        write(tmp_path / "hwmon0" / "name", "amdgpu")
+        availability = HwmonSource(tmp_path).probe()
+        assert not availability.available and "no readable power" in availability.why
+
+
+# --- battery ------------------------------------------------------------------------------------
+
+
+class TestBattery:
+    def test_discharging_power_now(self, tmp_path: Path) -> None:
+        write(tmp_path / "BAT0" / "status", "Discharging")
+        write(tmp_path / "BAT0" / "power_now", "12500000")
+        write(tmp_path / "AC" / "online", "0")
+        source = BatterySource(tmp_path)
+        assert source.probe().available
+        assert source.read().watts == pytest.approx(12.5)
+
+    def test_current_times_voltage_and_negative_sign(self, tmp_path: Path) -> None:
+        write(tmp_path / "BAT1" / "status", "Discharging")
+        write(tmp_path / "BAT1" / "current_now", "-1000000")
+        write(tmp_path / "BAT1" / "voltage_now", "12000000")
+        assert BatterySource(tmp_path).read().watts == pytest.approx(12.0)
+
+    @pytest.mark.parametrize("status", ["Charging", "Full", "Not charging"])
+    def test_charging_or_full_is_not_system_draw(self, tmp_path: Path, status: str) -> None:
+        write(tmp_path / "BAT0" / "status", status)
+        write(tmp_path / "BAT0" / "power_now", "30000000")
+        source = BatterySource(tmp_path)
+        assert source.probe() == Availability.no(NOT_DISCHARGING)
+        with pytest.raises(PowerReadError, match="not system draw"):
+            source.read()
+
+    def test_no_battery(self, tmp_path: Path) -> None:
+        assert BatterySource(tmp_path).probe() == Availability.no("no battery")
+
+
+# --- powermetrics -------------------------------------------------------------------------------
+
+
+def fixture_bytes(name: str) -> bytes:
+    assert FIXTURES is not None
+    return (FIXTURES / "powermetrics" / name).read_bytes()
+
+
+@needs_fixtures
+class TestPowermetricsParsing:
+    def test_m1_energy_over_elapsed_equals_power(self) -> None:
+        sample = parse_sample(fixture_bytes("powermetrics-output-m1.xml"))
+        assert sample.elapsed_s == pytest.approx(2.01917875)
+        assert sample.cpu_w == pytest.approx(0.0440773)
+        assert 89e-3 / sample.elapsed_s == pytest.approx(sample.cpu_w, rel=1e-3)  # 89 mJ / 2.019 s
+        assert sample.energy_j == pytest.approx((89 + 31 + 0) / 1e3)
+
+    @pytest.mark.parametrize("name", ["powermetrics-output-m1.xml", "powermetrics-output-m1-2.xml",
+                                      "powermetrics-output-m2ultra.xml"])
+    def test_combined_is_cpu_plus_gpu_plus_ane(self, name: str) -> None:
+        import plistlib
+
+        processor = plistlib.loads(fixture_bytes(name))["processor"]
+        sample = parse_sample(fixture_bytes(name))
+        assert sample.combined_w == pytest.approx(processor["combined_power"] / 1e3, rel=1e-4)
+
+    def test_m2_ultra_gpu(self) -> None:
+        sample = parse_sample(fixture_bytes("powermetrics-output-m2ultra.xml"))
+        assert sample.gpu_w == pytest.approx(70.9, abs=0.05)
+        # mW already is a rate: dividing by the interval again (asitop's bug) would give ~69.3 W.
+        assert sample.gpu_w / sample.elapsed_s != pytest.approx(70.9, abs=0.5)
+
+    def test_split_documents_keeps_the_incomplete_rest(self) -> None:
+        documents, rest = split_documents(b"<a/>\0<b/>\0<c")
+        assert documents == [b"<a/>", b"<b/>"] and rest == b"<c"
+
+
+class FakeStream:
+    """A pipe that hands out chunks, then blocks like a live process until terminated."""
+
+    def __init__(self, chunks: list[bytes], release: threading.Event) -> None:
+        self.chunks = chunks
+        self.drained = threading.Event()
+        self.release = release
+
+    def read1(self, size: int) -> bytes:
+        if self.chunks:
+            return self.chunks.pop(0)
+        self.drained.set()
+        self.release.wait(5)
+        return b""
+
+
+class FakeProcess:
+    def __init__(self, chunks: list[bytes], stderr: bytes = b"", returncode: int = -15, live: bool = True) -> None:
+        self.terminated = threading.Event()
+        if not live:
+            self.terminated.set()
+        self.stdout = FakeStream(chunks, self.terminated)
+        self.stderr = io.BytesIO(stderr)
+        self.returncode = returncode
+
+    def poll(self) -> int | None:
+        return self.returncode if self.terminated.is_set() else None
+
+    def terminate(self) -> None:
+        self.terminated.set()
+
+    def wait(self) -> int:
+        return self.returncode
+
+
+class TestPowermetricsSource:
+    @needs_fixtures
+    def test_background_reader_takes_every_document_across_chunk_boundaries(self) -> None:
+        names = ["powermetrics-output-m1.xml", "powermetrics-output-m1-2.xml", "powermetrics-output-m2ultra.xml"]
+        stream = b"".join(fixture_bytes(n) + b"\0" for n in names)
+        chunks = [stream[i:i + 1000] for i in range(0, len(stream), 1000)]
+        process = FakeProcess(chunks)
+        argv: list[list[str]] = []
+        source = PowermetricsSource(platform="darwin", popen=lambda a, **kw: argv.append(a) or process)
+        source.start()
+        assert process.stdout.drained.wait(5)
+        reading = source.read()
+        source.close()
+        assert argv[0][:2] == ["sudo", "-n"]  # never prompts for a password
+        expected = [parse_sample(fixture_bytes(n)) for n in names]
+        assert reading.watts == pytest.approx(expected[-1].combined_w)
+        assert reading.energy_j == pytest.approx(sum(s.energy_j for s in expected))
+        assert reading.components["GPU"] == pytest.approx(expected[-1].gpu_w)
+
+    def test_sudo_without_nopasswd_rule(self) -> None:
+        process = FakeProcess([], stderr=b"sudo: a password is required\n", returncode=1, live=False)
+        source = PowermetricsSource(platform="darwin", popen=lambda a, **kw: process)
+        assert source.wait_for_sample(5) is False
+        with pytest.raises(PowerReadError) as failure:
+            source.read()
+        assert str(failure.value) == NEEDS_ROOT
+
+    def test_probe(self) -> None:
+        def run(rc: int):
+            return lambda argv, **kw: subprocess.CompletedProcess(argv, rc, "", "")
+
+        assert PowermetricsSource(platform="linux").probe() == Availability.no("not macOS")
+        assert PowermetricsSource(platform="darwin", run=run(1)).probe() == Availability.no(NEEDS_ROOT)
+        assert PowermetricsSource(platform="darwin", run=run(0)).probe().available
+
+
+# --- IOReport -----------------------------------------------------------------------------------
+
+
+def channel_list(name: str) -> list[tuple[str, str]]:
+    assert FIXTURES is not None
+    lines = (FIXTURES / "ioreport" / name).read_text(encoding="utf-8").splitlines()
+    return [tuple(line.split("\t")) for line in lines if line and not line.startswith("#")]  # type: ignore[misc]
+
+
+@needs_fixtures
+class TestIOReportChannels:
+    @pytest.mark.parametrize(
+        ("name", "expected"),
+        [
+            ("m5_max_energy_model.tsv", {"CPU": ["CPU Energy"], "GPU": ["GPU Energy"], "ANE": ["ANE0"],
+                                         "DRAM": ["DRAM0"]}),
+            ("m1_ultra_energy_model.tsv", {"CPU": ["DIE_0_CPU Energy", "DIE_1_CPU Energy"], "GPU": ["GPU Energy"],
+                                           "ANE": ["ANE0_0", "ANE0_1"], "DRAM": ["DRAM0_0", "DRAM0_1"]}),
+        ],
+    )
+    def test_exact_matching_picks_one_rail_per_class(self, name: str, expected: dict[str, list[str]]) -> None:
+        channels = channel_list(name)
+        picked: dict[str, list[str]] = {}
+        for channel, _ in channels:
+            if (rail := rail_of(channel)) is not None:
+                picked.setdefault(rail, []).append(channel)
+        assert picked == expected
+        loose = [c for c, _ in channels if "CPU" in c]
+        assert len(loose) > 100  # what a `"CPU" in name` match would have summed
+
+    def test_units_follow_each_channel_label(self) -> None:
+        channels = channel_list("m5_max_energy_model.tsv")
+        assert dict(channels)["GPU Energy"] == "nJ" and dict(channels)["CPU Energy"] == "mJ"
+        # Every channel reports 2e9 of its own unit over 2 s.
+        joules = rail_joules((name, unit, 2e9) for name, unit in channels)
+        assert joules == pytest.approx({"CPU": 2e6, "GPU": 2.0, "ANE": 2e6, "DRAM": 2e6})
+        loose_cpu = sum(to_joules(2e9, unit) for name, unit in channels if "CPU" in name)
+        assert loose_cpu > 100 * joules["CPU"]
+
+
+class TestIOReportUnits:
+    @pytest.mark.parametrize(("label", "joules"), [("mJ", 5e-3), (" uJ", 5e-6), ("nJ ", 5e-9), (" mJ ", 5e-3)])
+    def test_trimmed_labels(self, label: str, joules: float) -> None:
+        assert to_joules(5, label) == pytest.approx(joules)
+
+    def test_unknown_unit_is_an_error_not_a_guess(self) -> None:
+        with pytest.raises(ValueError, match="unknown"):
+            to_joules(5, "W")
+
+    def test_names_that_only_look_like_rails(self) -> None:
+        assert rail_of("GPU0") is None and rail_of("GPU SRAM0_0") is None and rail_of("PCPU") is None
+        assert rail_of("MCPU0_0") is None and rail_of("apciec0 Energy") is None
+
+
+class FakeSubscription:
+    def __init__(self, deltas: list[list[tuple[str, str, float]]]) -> None:
+        self.deltas = deltas
+        self.next_ref = 1
+        self.released: list[int] = []
+        self.closed = False
+
+    def sample(self) -> int:
+        self.next_ref += 1
+        return self.next_ref
+
+    def delta_channels(self, before: int, after: int) -> list[tuple[str, str, float]]:
+        return self.deltas.pop(0)
+
+    def release(self, ref: int) -> None:
+        self.released.append(ref)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class TestIOReportSource:
+    def test_one_delta_per_tick_over_the_measured_interval(self) -> None:
+        clock = FakeClock()
+        subscription = FakeSubscription([[("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9),
+                                          ("MCPU0_0", "mJ", 99999)]])
+        source = IOReportSource(platform="darwin", clock=clock, subscribe=lambda: subscription)
+        assert source.probe().available
+        assert source.read().watts is None
+        clock.now += 2.0
+        reading = source.read()
+        assert reading.watts == pytest.approx(4.0)  # (3 J + 5 J) / 2 s
+        assert reading.components == pytest.approx({"CPU": 1.5, "GPU": 2.5})
+        assert reading.energy_j == pytest.approx(8.0)
+        assert subscription.released == [2]  # the previous sample is released once used
+        source.close()
+        assert subscription.closed and subscription.released == [2, 3]
+
+    def test_not_macos(self) -> None:
+        assert IOReportSource(platform="linux").probe() == Availability.no("not macOS")
+
+
+# --- SMC ----------------------------------------------------------------------------------------
+
+
+class TestSmc:
+    def test_key_and_type_codes(self) -> None:
+        assert encode_key("PSTR") == 0x50535452
+        assert encode_key("flt ") == 0x666C7420
+        assert decode_key(0x50535452) == "PSTR"
+        with pytest.raises(ValueError):
+            encode_key("PST")
+
+    def test_flt_is_little_endian_float32(self) -> None:
+        assert decode_value(encode_key("flt "), struct.pack("<f", 45.9) + b"\0" * 28) == pytest.approx(45.9, rel=1e-6)
+        with pytest.raises(ValueError, match="unsupported"):
+            decode_value(encode_key("ui32"), b"\0\0\0\1")
+
+    def test_struct_matches_the_c_layout(self) -> None:
+        assert ctypes.sizeof(SmcKeyData) == 80
+        assert SmcKeyData.key_info.offset == 28
+        assert SmcKeyData.data8.offset == 42
+        assert SmcKeyData.bytes.offset == 48
+
+    def test_requests(self) -> None:
+        info_request = key_info_request("PSTR")
+        assert info_request.key == 0x50535452 and info_request.data8 == CMD_READ_KEYINFO == 9
+        info = SmcKeyInfo(4, encode_key("flt "), 0)
+        read = read_request("PSTR", info)
+        assert read.data8 == CMD_READ_BYTES == 5 and read.key_info.data_size == 4
+
+    def test_not_macos(self) -> None:
+        assert SmcSource(platform="linux").probe() == Availability.no("not macOS")
+
+
+# --- NVML ---------------------------------------------------------------------------------------
+
+
+class FakeNVMLError(Exception):
+    pass
+
+
+class FakeNvml:
+    """The parts of pynvml the readers use."""
+
+    NVMLError = FakeNVMLError
+
+    def __init__(self, energy_mj: list[int] | None = None, power_mw: list[int] | None = None,
+                 init_error: str | None = None) -> None:
+        self.energy_mj = energy_mj
+        self.power_mw = power_mw or [0] * len(energy_mj or [])
+        self.init_error = init_error
+
+    def nvmlInit(self) -> None:
+        if self.init_error:
+            raise FakeNVMLError(self.init_error)
+
+    def nvmlDeviceGetCount(self) -> int:
+        return len(self.power_mw)
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
+        return index
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle: int) -> int:
+        if self.energy_mj is None:
+            raise FakeNVMLError("Not Supported")
+        return self.energy_mj[handle]
+
+    def nvmlDeviceGetPowerUsage(self, handle: int) -> int:
+        return self.power_mw[handle]
+
+    def nvmlDeviceGetName(self, handle: int) -> bytes:
+        return b"NVIDIA H100 80GB HBM3"
+
+    def nvmlDeviceGetMemoryInfo(self, handle: int) -> SimpleNamespace:
+        return SimpleNamespace(used=10 * 2**30, total=80 * 2**30, free=70 * 2**30)
+
+    def nvmlDeviceGetUtilizationRates(self, handle: int) -> SimpleNamespace:
+        return SimpleNamespace(gpu=40 + 20 * handle, memory=5)
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> list[SimpleNamespace]:
+        return [SimpleNamespace(pid=4242, usedGpuMemory=8 * 2**30), SimpleNamespace(pid=7, usedGpuMemory=2**30),
+                SimpleNamespace(pid=4243, usedGpuMemory=None)]
+
+
+class TestNvml:
+    def test_energy_counter_path(self) -> None:
+        clock = FakeClock()
+        nvml = FakeNvml(energy_mj=[1_000_000, 2_000_000])
+        source = NvmlPowerSource(NvmlLibrary(nvml), clock=clock)
+        assert source.probe() == Availability.ok("total energy counter")
+        assert source.read().watts is None
+        clock.now += 1.5
+        nvml.energy_mj = [1_100_000, 2_050_000]
+        reading = source.read()
+        assert reading.watts == pytest.approx(100.0)  # 150 J over 1.5 s
+        assert reading.energy_j == pytest.approx(150.0) and reading.scope == "GPU"
+
+    def test_power_usage_path_when_there_is_no_counter(self) -> None:
+        source = NvmlPowerSource(NvmlLibrary(FakeNvml(power_mw=[250_000, 100_500])))
+        assert source.probe() == Availability.ok("power usage")
+        reading = source.read()
+        assert reading.watts == pytest.approx(350.5) and reading.energy_j is None
+        assert reading.components == {"gpu0": 250.0, "gpu1": 100.5}
+
+    def test_no_device_no_driver_not_installed(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert NvmlPowerSource(NvmlLibrary(FakeNvml(power_mw=[]))).probe() == Availability.no("no NVIDIA device")
+        no_driver = NvmlPowerSource(NvmlLibrary(FakeNvml(init_error="Driver Not Loaded"))).probe()
+        assert no_driver == Availability.no("no NVIDIA driver (Driver Not Loaded)")
+        monkeypatch.setitem(sys.modules, "pynvml", None)  # makes `import pynvml` raise ImportError
+        assert NvmlPowerSource().probe() == Availability.no(NOT_INSTALLED)
+        with pytest.raises(PowerReadError, match="not installed"):
+            NvmlPowerSource().read()
+
+    def test_gpu_memory_utilisation_and_per_process_vram(self) -> None:
+        gpu = NvmlGpu(NvmlLibrary(FakeNvml(power_mw=[1, 1])))
+        reading = gpu.read({4242, 4243})
+        assert reading.name == "2 × NVIDIA H100 80GB HBM3"
+        assert reading.memory_used == 20 * 2**30 and reading.memory_total == 160 * 2**30
+        assert reading.util_pct == pytest.approx(50.0)
+        assert reading.process_memory == {4242: 16 * 2**30}  # pid 7 is not asked for; 4243 has no figure
+        assert reading.processes_memory == 16 * 2**30
+
+
+# --- command ------------------------------------------------------------------------------------
+
+
+class TestCommand:
+    def test_first_number_is_watts(self) -> None:
+        source = CommandSource([sys.executable, "-c", "print('plug: 42.5 W (230 V)')"])
+        assert source.read() == PowerReading(42.5, None, "wall (command)")
+
+    @pytest.mark.parametrize(("text", "watts"), [("17", 17.0), ("  .5\n", 0.5), ("1e2 W", 100.0)])
+    def test_parse_watts(self, text: str, watts: float) -> None:
+        assert parse_watts(text) == watts
+
+    def test_garbage_output(self) -> None:
+        source = CommandSource(["x"], run=lambda argv, **kw: subprocess.CompletedProcess(argv, 0, "offline\n", ""))
+        with pytest.raises(PowerReadError, match="printed no number: 'offline'"):
+            source.read()
+        negative = CommandSource(["x"], run=lambda argv, **kw: subprocess.CompletedProcess(argv, 0, "-3", ""))
+        with pytest.raises(PowerReadError, match="not a power"):
+            negative.read()
+
+    def test_failure_gives_exit_status_and_stderr(self) -> None:
+        source = CommandSource([sys.executable, "-c", "import sys; sys.exit('plug unreachable')"])
+        assert source.probe() == Availability.no("power command exited with 1: plug unreachable")
+
+    def test_timeout(self) -> None:
+        def run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess:
+            assert kwargs["timeout"] == 0.5
+            raise subprocess.TimeoutExpired(argv, 0.5)
+
+        with pytest.raises(PowerReadError, match="timed out after 0.5 s"):
+            CommandSource("plug --watts", timeout=0.5, run=run).read()
+
+    def test_missing_program(self, tmp_path: Path) -> None:
+        with pytest.raises(PowerReadError, match="could not run"):
+            CommandSource(str(tmp_path / "no-such-command")).read()
+
+
+# --- registry and selection ---------------------------------------------------------------------
+
+
+class FakeSource(PowerSource):
+    def __init__(self, name: str, scope: str, covers: set[str], available: bool = True,
+                 watts: float | None = 10.0, energy_j: float | None = None) -> None:
+        self.name, self.scope, self.covers = name, scope, frozenset(covers)
+        self.available, self.watts, self.energy_j = available, watts, energy_j
+
+    def probe(self) -> Availability:
+        return Availability(self.available, "" if self.available else f"{self.name} missing")
+
+    def read(self) -> PowerReading:
+        return PowerReading(self.watts, self.energy_j, self.scope)
+
+
+class TestRegistry:
+    def test_platform_lists(self) -> None:
+        names = lambda sources: [s.name for s in sources]  # noqa: E731
+        assert names(build_sources(PowerOptions(), "darwin")) == ["smc", "ioreport"]
+        assert names(build_sources(PowerOptions(command="plug", powermetrics=True), "darwin")) == [
+            "command", "smc", "ioreport", "powermetrics"]
+        assert names(build_sources(PowerOptions(), "linux")) == ["nvml", "rapl", "hwmon", "battery"]
+        assert build_sources(PowerOptions(), "win32") == []
+
+    def test_first_available_probes_everything(self) -> None:
+        a, b = FakeSource("a", "A", {"system"}, available=False), FakeSource("b", "B", {"system"})
+        chosen, results = first_available([a, b])
+        assert chosen is b and results == [("a", Availability.no("a missing")), ("b", Availability.ok())]
+
+    def test_components_are_summed_and_labelled(self) -> None:
+        gpu = FakeSource("nvml", "GPU", {"nvidia"}, watts=200.0, energy_j=50.0)
+        package = FakeSource("rapl", "package", {"cpu"}, watts=40.0, energy_j=8.0)
+        battery = FakeSource("battery", "battery", {"system"})
+        chosen, _ = select_power([package, gpu, battery])
+        assert isinstance(chosen, SummedSource)
+        assert chosen.scope == "package + GPU" and chosen.name == "rapl+nvml"
+        reading = chosen.read()
+        assert reading.watts == pytest.approx(240.0) and reading.energy_j == pytest.approx(58.0)
+
+    def test_sum_has_no_energy_unless_every_part_counts(self) -> None:
+        chosen, _ = select_power([FakeSource("rapl", "package", {"cpu"}, energy_j=3.0),
+                                  FakeSource("hwmon", "GPU (amdgpu)", {"amdgpu"})])
+        assert chosen is not None and chosen.read().energy_j is None
+
+    def test_whole_system_source_is_never_summed(self) -> None:
+        wall = FakeSource("command", "wall (command)", {"system"})
+        chosen, _ = select_power([wall, FakeSource("rapl", "package", {"cpu"})])
+        assert chosen is wall
+
+    def test_overlapping_components_are_not_summed(self) -> None:
+        ioreport = FakeSource("ioreport", "CPU + GPU + ANE + DRAM", {"cpu", "gpu", "ane", "dram"})
+        powermetrics = FakeSource("powermetrics", "CPU + GPU + ANE", {"cpu", "gpu", "ane"})
+        chosen, _ = select_power([ioreport, powermetrics])
+        assert chosen is ioreport
+
+    def test_nothing_available(self) -> None:
+        chosen, results = select_power([FakeSource("rapl", "package", {"cpu"}, available=False)])
+        assert chosen is None and results == [("rapl", Availability.no("rapl missing"))]
