@@ -1,0 +1,26 @@
+"""The wheel lists every package (setuptools' discovery is off for the flat layout)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_tui_package_is_listed() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "tui").rglob("__init__.py")
+    }
+    assert on_disk | {"tui.styles"} == listed
+
+
+def test_stylesheets_ship_in_the_package() -> None:
+    from tui.app import STYLESHEETS, stylesheet_paths
+
+    assert [path.name for path in stylesheet_paths()] == list(STYLESHEETS)
+    assert all(path.is_file() for path in stylesheet_paths())
+    assert {path.name for path in (ROOT / "styles").glob("*.tcss")} == set(STYLESHEETS)
