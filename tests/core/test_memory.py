@@ -1,0 +1,110 @@
+"""Memory readings: psutil on Linux, Activity Monitor's figures from vm_stat on macOS."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from types import SimpleNamespace
+
+import pytest
+
+from tui.core.memory import (
+    LinuxMemory,
+    MacMemory,
+    MemoryReading,
+    activity_monitor_used,
+    memory_source,
+    parse_pressure,
+    parse_vm_stat,
+)
+
+GiB = 2**30
+
+# A 16 GiB Apple Silicon Mac with a model loaded: 1,048,576 pages of 16 KiB.
+VM_STAT = """\
+Mach Virtual Memory Statistics: (page size of 16384 bytes)
+Pages free:                               20000.
+Pages active:                            400000.
+Pages inactive:                          380000.
+Pages speculative:                         8576.
+Pages throttled:                              0.
+Pages wired down:                        140000.
+Pages purgeable:                          12000.
+"Translation faults":                 237470735.
+Pages copy-on-write:                    7614658.
+Pages zero filled:                    116117838.
+Pages reactivated:                      1839516.
+Pages purged:                            664089.
+File-backed pages:                       268576.
+Anonymous pages:                         520000.
+Pages stored in compressor:              402311.
+Pages occupied by compressor:            100000.
+Decompressions:                         2934117.
+Compressions:                           5018584.
+Pageins:                                3802540.
+Pageouts:                                 47574.
+Swapins:                                  12000.
+Swapouts:                                 30211.
+"""
+
+
+def fake_psutil(total: int = 16 * GiB, available: int = 6 * GiB, swap_used: int = GiB, swap_total: int = 2 * GiB):
+    return SimpleNamespace(
+        virtual_memory=lambda: SimpleNamespace(total=total, available=available, used=1, free=1),
+        swap_memory=lambda: SimpleNamespace(used=swap_used, total=swap_total),
+    )
+
+
+class TestVmStat:
+    def test_page_size_from_the_header(self) -> None:
+        vm = parse_vm_stat(VM_STAT)
+        assert vm.page_size == 16384
+        assert vm.pages["Anonymous pages"] == 520000
+        assert vm.pages["Translation faults"] == 237470735  # quoted labels too
+
+    def test_activity_monitor_memory_used(self) -> None:
+        # App (520000 − 12000) + wired 140000 + compressed 100000 pages.
+        assert activity_monitor_used(parse_vm_stat(VM_STAT)) == 748000 * 16384
+
+    def test_intel_page_size(self) -> None:
+        text = VM_STAT.replace("16384", "4096")
+        assert activity_monitor_used(parse_vm_stat(text)) == 748000 * 4096
+
+    def test_not_vm_stat(self) -> None:
+        with pytest.raises(ValueError, match="page size"):
+            parse_vm_stat("command not found")
+
+
+@pytest.mark.parametrize(("text", "level"), [("1\n", "normal"), ("2", "warn"), ("4", "critical"), ("8", "level 8"),
+                                             ("", None)])
+def test_pressure_levels(text: str, level: str | None) -> None:
+    assert parse_pressure(text) == level
+
+
+class TestReaders:
+    def test_linux_used_is_total_minus_available(self) -> None:
+        reading = LinuxMemory(fake_psutil()).read()
+        assert reading == MemoryReading(10 * GiB, 16 * GiB, GiB, 2 * GiB, None, "psutil")
+
+    def test_mac_reads_vm_stat_and_pressure(self) -> None:
+        calls: list[list[str]] = []
+
+        def run(argv: Sequence[str]) -> str:
+            calls.append(list(argv))
+            return VM_STAT if argv[0] == "vm_stat" else "2\n"
+
+        reading = MacMemory(fake_psutil(), run).read()
+        assert reading == MemoryReading(748000 * 16384, 16 * GiB, GiB, 2 * GiB, "warn", "vm_stat")
+        assert calls == [["vm_stat"], ["sysctl", "-n", "kern.memorystatus_vm_pressure_level"]]
+
+    def test_mac_without_pressure(self) -> None:
+        def run(argv: Sequence[str]) -> str:
+            if argv[0] == "sysctl":
+                raise subprocess.CalledProcessError(1, argv)
+            return VM_STAT
+
+        assert MacMemory(fake_psutil(), run).read().pressure is None
+
+    def test_platform_choice(self) -> None:
+        assert isinstance(memory_source("darwin"), MacMemory)
+        assert isinstance(memory_source("linux"), LinuxMemory)

@@ -1,0 +1,134 @@
+"""Finding the Ollama server and its runners with fake process objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import SimpleNamespace
+
+import psutil
+
+from tui.core.processes import OllamaProcessFinder
+
+MiB = 2**20
+
+
+class FakeProcess:
+    """The psutil.Process methods the finder calls; equal by pid, like psutil's (pid, create time)."""
+
+    def __init__(self, pid: int, name: str, cmdline: list[str], rss: int = 0, cpu: float = 0.0,
+                 children: Iterable[FakeProcess] = (), denied: Iterable[str] = (), gone: bool = False) -> None:
+        self.pid, self._name, self._cmdline, self.rss, self.cpu = pid, name, cmdline, rss, cpu
+        self._children = list(children)
+        self.denied = set(denied)
+        self.gone = gone
+        self.cpu_calls = 0
+
+    def _check(self, method: str) -> None:
+        if self.gone:
+            raise psutil.NoSuchProcess(self.pid)
+        if method in self.denied:
+            raise psutil.AccessDenied(self.pid, self._name)
+
+    def name(self) -> str:
+        self._check("name")
+        return self._name
+
+    def cmdline(self) -> list[str]:
+        self._check("cmdline")
+        return self._cmdline
+
+    def children(self, recursive: bool = False) -> list[FakeProcess]:
+        self._check("children")
+        found = []
+        for child in self._children:
+            found.append(child)
+            if recursive:
+                found += child.children(recursive=True)
+        return found
+
+    def memory_info(self) -> SimpleNamespace:
+        self._check("memory_info")
+        return SimpleNamespace(rss=self.rss, vms=0)
+
+    def cpu_percent(self, interval: float | None = None) -> float:
+        self._check("cpu_percent")
+        self.cpu_calls += 1
+        return 0.0 if self.cpu_calls == 1 else self.cpu  # psutil's first call has no interval
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FakeProcess) and other.pid == self.pid
+
+    def __hash__(self) -> int:
+        return self.pid
+
+
+def finder_over(*processes: FakeProcess) -> OllamaProcessFinder:
+    return OllamaProcessFinder(lambda: list(processes))
+
+
+def test_server_and_runner_descendants_across_names() -> None:
+    runner = FakeProcess(201, "ollama", ["/usr/bin/ollama", "runner", "--model", "/m/blob"], rss=4000 * MiB, cpu=350.0)
+    new_runner = FakeProcess(202, "llama-server", ["/usr/lib/ollama/llama-server", "--port", "1"], rss=900 * MiB,
+                             cpu=20.0)
+    helper = FakeProcess(203, "sh", ["sh", "-c", "true"], rss=1 * MiB)  # any child counts, whatever its name
+    server = FakeProcess(100, "ollama", ["/usr/bin/ollama", "serve"], rss=60 * MiB, cpu=1.5,
+                         children=[runner, new_runner, helper])
+    unrelated = FakeProcess(300, "python3", ["python3", "x.py"], rss=500 * MiB)
+    finder = finder_over(unrelated, server, runner, new_runner, helper)
+    first = finder.read()
+    assert first.count == 4 and first.pids == (100, 201, 202, 203) and first.server_pid == 100
+    assert first.rss == (60 + 4000 + 900 + 1) * MiB
+    assert first.cpu_percent is None and first.why is None  # psutil needs a second look
+    assert finder.read().cpu_percent == 371.5
+
+
+def test_cpu_uses_last_ticks_objects_even_when_the_iterator_returns_new_ones() -> None:
+    ticks = iter([[FakeProcess(100, "ollama", ["ollama", "serve"], cpu=12.0)],
+                  [FakeProcess(100, "ollama", ["ollama", "serve"], cpu=99.0)]])
+    finder = OllamaProcessFinder(lambda: next(ticks))
+    finder.read()
+    assert finder.read().cpu_percent == 12.0  # the cached, primed object was asked
+
+
+def test_runners_without_a_server() -> None:
+    old = FakeProcess(11, "ollama_llama_server", ["/tmp/ollama123/runners/cuda/ollama_llama_server"], rss=MiB)
+    truncated = FakeProcess(12, "ollama_llama_se", ["ollama_llama_server"], rss=MiB)  # Linux's 15-char names
+    mid = FakeProcess(13, "ollama", ["ollama", "runner", "--mlx-engine"], rss=MiB)
+    new = FakeProcess(14, "llama-server", ["/usr/local/lib/ollama/llama-server"], rss=MiB)
+    users_own = FakeProcess(15, "llama-server", ["/home/me/llama.cpp/build/bin/llama-server"], rss=MiB)
+    cli = FakeProcess(16, "ollama", ["ollama", "run", "qwen3"], rss=MiB)  # the CLI client is not Ollama's cost
+    found = finder_over(old, truncated, mid, new, users_own, cli).read()
+    assert found.pids == (11, 12, 13, 14) and found.server_pid is None
+
+
+def test_macos_app_and_its_server() -> None:
+    runner = FakeProcess(30, "ollama", ["ollama", "runner", "--model", "x"], rss=3 * MiB)
+    serve = FakeProcess(20, "ollama", ["/Applications/Ollama.app/Contents/Resources/ollama", "serve"], rss=2 * MiB,
+                        children=[runner])
+    app = FakeProcess(10, "Ollama", ["/Applications/Ollama.app/Contents/MacOS/Ollama"], rss=MiB, children=[serve])
+    found = finder_over(app, serve, runner).read()
+    assert found.pids == (10, 20, 30) and found.server_pid == 20 and found.rss == 6 * MiB
+
+
+def test_access_denied_says_why() -> None:
+    server = FakeProcess(100, "ollama", ["ollama", "serve"], denied={"cmdline"})
+    found = finder_over(server).read()
+    assert found.count == 0
+    assert found.why is not None and "access denied to pid 100" in found.why
+    assert "user that runs Ollama" in found.why
+
+    server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB, denied={"memory_info"})
+    assert "pid 100" in (finder_over(server).read().why or "")
+
+
+def test_processes_that_exit_mid_scan_are_skipped() -> None:
+    gone_runner = FakeProcess(201, "ollama", ["ollama", "runner"], gone=True)
+    server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB, children=[gone_runner])
+    found = finder_over(server, FakeProcess(5, "ollama", [], gone=True)).read()
+    assert found.pids == (100,) and found.why is None
+
+
+def test_nothing_running() -> None:
+    found = finder_over(FakeProcess(1, "systemd", ["/sbin/init"])).read()
+    assert (found.count, found.rss, found.cpu_percent) == (0, 0, None)
+    assert found.why == "no Ollama process running on this machine"
