@@ -1,0 +1,902 @@
+"""A fake Ollama server for tests and manual runs: real HTTP on 127.0.0.1, Ollama's wire format.
+
+It follows /work/shared/ollama-protocol.md: NDJSON streams sent as one HTTP chunk per line,
+errors as a real status before the first byte and as an `{"error"}` line after it, metrics in
+integer nanoseconds, tokens paced at `rate` per second against absolute deadlines.
+
+Standalone: `python tests/fake_ollama.py --port 11434 --rate 30 --load-delay 1.5`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import re
+import select
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+DEFAULT_KEEP_ALIVE_S = 300.0
+DEFAULT_NUM_CTX = 4096
+WARM_LOAD_NS = 12_345_678
+PROMPT_EVAL_NS_PER_TOKEN = 1_000_000
+# Go's time.Duration tops out at ~292 years; Ollama shows "forever" models expiring then.
+FOREVER = timedelta(days=106_751)
+MODIFIED_AT = "2025-09-30T18:42:07.123456789+02:00"
+NOT_FOUND_TEXT = "404 page not found"
+DEFAULT_ANSWER = "Hello! How can I help you today?"
+
+_CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef"
+_CJK_RE = re.compile(f"[{_CJK}]")
+# A CJK character alone, or a run of other non-space characters with its trailing whitespace.
+_TOKEN_RE = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+\s*|\s+")
+_GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_GO_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+@dataclass
+class FakeModel:
+    """One installed model and how it behaves when asked."""
+
+    name: str
+    family: str = "qwen3"
+    parameter_size: str = "8.2B"
+    quantization: str = "Q4_K_M"
+    size: int = 5_225_387_923  # bytes on disk (/api/tags)
+    loaded_size: int = 6_000_000_000  # memory when loaded (/api/ps)
+    vram_fraction: float = 1.0  # share of loaded_size on the GPU: 0.74 shows as "26%/74% CPU/GPU"
+    context_length: int = 40960
+    capabilities: list[str] = field(default_factory=lambda: ["completion"])
+    # None; "field" (message.thinking, v0.12.4+); "inline" (<think>...</think> in content, before
+    # v0.9); "lone_close" (inline without the opening tag, which the template pre-filled).
+    thinking_style: str | None = None
+    thinking: str = ""
+    answer: str = DEFAULT_ANSWER
+    # Used instead of thinking/answer when the last user message contains CJK text.
+    thinking_zh: str = ""
+    answer_zh: str = ""
+    load_error: str | None = None  # sent with load_error_status before any byte
+    load_error_status: int = 500
+    midstream_error: str | None = None  # an {"error"} line after midstream_after tokens
+    midstream_after: int = 3
+    end_without_done: bool = False  # the stream stops with no done line and no metrics
+    split_tags: bool = False  # "</think>" as "</thi" + "nk>"; also on when the name contains "split"
+    digest: str = ""  # derived from the name when empty
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            self.digest = hashlib.sha256(self.name.encode()).hexdigest()
+
+    @property
+    def size_vram(self) -> int:
+        return round(self.loaded_size * self.vram_fraction)
+
+    @property
+    def parameter_count(self) -> int:
+        scale = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}.get(self.parameter_size[-1:].upper(), 1.0)
+        return round(float(self.parameter_size.rstrip("KMBTkmbt")) * scale)
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "parent_model": "",
+            "format": "gguf",
+            "family": self.family,
+            "families": [self.family],
+            "parameter_size": self.parameter_size,
+            "quantization_level": self.quantization,
+        }
+
+    def texts_for(self, prompt: str) -> tuple[str, str]:
+        """(thinking, answer) for a prompt: the Chinese texts when the prompt has CJK text."""
+        if _CJK_RE.search(prompt) and self.answer_zh:
+            return self.thinking_zh, self.answer_zh
+        return self.thinking, self.answer
+
+
+QWEN3_THINKING = (
+    "Okay, the user is greeting me. I should answer briefly, show the kind of help I can give, "
+    "and keep the formatting simple so it reads well in a terminal."
+)
+QWEN3_ANSWER = """## Hello!
+
+I can help with a few things:
+
+- answering questions
+- explaining code
+- drafting short texts
+
+For example, a greeting in Python:
+
+```python
+def greet(name: str) -> str:
+    return f"Hello, {name}!"
+```
+
+What would you like to do?"""
+R1_THINKING = "Alright, the user said hello. I'll respond in a friendly way and offer my help."
+R1_ANSWER = "Hello! How can I assist you today? 😊"
+ZH_THINKING = (
+    "用户用中文提问，想了解大语言模型。"
+    "我应该用简短的中文回答，先说明它是什么，再说明它怎样工作。"
+)
+ZH_ANSWER = (
+    "大语言模型是一种用海量文本训练出来的神经网络。"
+    "它通过预测下一个词来生成文字。"
+    "模型越大，通常能力越强，但也需要更多的内存和算力。"
+    "在本地运行时，量化可以让它在普通电脑上也能使用。"
+)
+
+
+def default_models() -> list[FakeModel]:
+    """The model set served standalone: one model per thinking style plus the two failure modes."""
+    return [
+        FakeModel(
+            "qwen3:8b",
+            capabilities=["completion", "tools", "thinking"],
+            thinking_style="field",
+            thinking=QWEN3_THINKING,
+            answer=QWEN3_ANSWER,
+            thinking_zh=ZH_THINKING,
+            answer_zh=ZH_ANSWER,
+        ),
+        FakeModel(
+            "deepseek-r1:1.5b",
+            family="qwen2",
+            parameter_size="1.8B",
+            size=1_117_322_599,
+            loaded_size=1_900_000_000,
+            context_length=131072,
+            thinking_style="inline",
+            thinking=R1_THINKING,
+            answer=R1_ANSWER,
+            thinking_zh=ZH_THINKING,
+            answer_zh=ZH_ANSWER,
+        ),
+        FakeModel(
+            "deepseek-r1:7b",
+            family="qwen2",
+            parameter_size="7.6B",
+            size=4_683_075_271,
+            loaded_size=5_600_000_000,
+            context_length=131072,
+            thinking_style="lone_close",
+            split_tags=True,
+            thinking=R1_THINKING,
+            answer=R1_ANSWER,
+            thinking_zh=ZH_THINKING,
+            answer_zh=ZH_ANSWER,
+        ),
+        FakeModel(
+            "llama3.2:3b",
+            family="llama",
+            parameter_size="3.2B",
+            size=2_019_393_189,
+            loaded_size=3_400_000_000,
+            vram_fraction=0.74,
+            context_length=131072,
+            capabilities=["completion", "tools"],
+            answer_zh="你好！今天我能帮你做什么？",
+        ),
+        FakeModel(
+            "deepseek-r1:14b",
+            family="qwen2",
+            parameter_size="14.8B",
+            size=8_988_112_040,
+            loaded_size=10_900_000_000,
+            context_length=131072,
+            load_error="model requires more system memory (10.2 GiB) than is available (6.0 GiB)",
+        ),
+        FakeModel(
+            "gemma3:1b",
+            family="gemma3",
+            parameter_size="999.89M",
+            size=815_319_791,
+            loaded_size=1_400_000_000,
+            context_length=32768,
+            answer="Sure! Here is a longer answer that will not get very far before the runner dies.",
+            midstream_error=(
+                "model runner has unexpectedly stopped, this may be due to resource limitations "
+                "or an internal error, check ollama server logs for details"
+            ),
+            midstream_after=8,
+        ),
+    ]
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into deterministic tokens that join back to the exact text."""
+    return _TOKEN_RE.findall(text)
+
+
+def parse_keep_alive(value: Any) -> float:
+    """Seconds a model stays loaded: numbers are seconds, strings Go durations; negative is forever."""
+    if value is None:
+        return DEFAULT_KEEP_ALIVE_S
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        seconds = _parse_go_duration(value)
+    else:
+        kind = type(value).__name__
+        raise ValueError(f"json: cannot unmarshal {kind} into Go value of type api.Duration")
+    return math.inf if seconds < 0 else seconds
+
+
+def _parse_go_duration(text: str) -> float:
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    if body == "0":
+        return 0.0
+    parts = _GO_DURATION_PART.findall(body)
+    if not parts or "".join(number + unit for number, unit in parts) != body:
+        raise ValueError(f'time: invalid duration "{text}"')
+    return sign * sum(float(number) * _GO_UNIT_S[unit] for number, unit in parts)
+
+
+def go_json(obj: Any) -> bytes:
+    """JSON as Go's encoding/json writes it: compact, raw UTF-8, HTML characters escaped."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for char in "&<>\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text.encode()
+
+
+def rfc3339_nano_utc() -> str:
+    """Now as Go's RFC3339Nano in UTC: nanoseconds with trailing zeros trimmed, "Z" zone."""
+    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    digits = f"{nanos:09d}".rstrip("0")
+    return f"{stamp}.{digits}Z" if digits else f"{stamp}Z"
+
+
+def _expiry_text(expiry: float) -> str:
+    """A monotonic expiry as a local RFC3339 time with offset, like /api/ps's expires_at."""
+    delta = FOREVER if math.isinf(expiry) else timedelta(seconds=expiry - time.monotonic())
+    return (datetime.now().astimezone() + delta).isoformat()
+
+
+def _prompt_eval_count(texts: list[str]) -> int:
+    return sum(len(text) for text in texts) // 4 + 10
+
+
+class _Aborted(Exception):
+    """The client hung up or the server is stopping: stop generating at once."""
+
+
+class _LoadFailed(Exception):
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+
+
+class FakeOllama:
+    """The server. Public state for assertions (safe to read from the test thread):
+
+    requests: every request in order, {"method", "path", "body"}; chat_requests: /api/chat bodies;
+    loaded: model name -> monotonic expiry (inf = forever); disconnects: generations the client
+    abandoned; finished_streams: generations written to the end. `rate` (tokens/s) and
+    `load_delay` (seconds per cold load) may be changed while it runs.
+    """
+
+    def __init__(
+        self,
+        models: list[FakeModel] | None = None,
+        *,
+        rate: float = 1000.0,
+        load_delay: float = 0.0,
+        version: str = "0.12.6",
+        port: int = 0,
+        quiet: bool = True,
+    ) -> None:
+        self.models = {model.name: model for model in (default_models() if models is None else models)}
+        self.rate = rate
+        self.load_delay = load_delay
+        self.version = version
+        self.port = port
+        self.quiet = quiet
+        self.requests: list[dict] = []
+        self.chat_requests: list[dict] = []
+        self.loaded: dict[str, float] = {}
+        self.disconnects = 0
+        self.finished_streams = 0
+        self._loaded_ctx: dict[str, int] = {}
+        self._active: dict[str, int] = {}
+        self._lock = threading.Lock()
+        # One load at a time, as Ollama's scheduler does; concurrent requests wait for it.
+        self._load_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._server: _Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeOllama:
+        self._server = _Server(("127.0.0.1", self.port), _Handler, self)
+        self.port = self._server.server_address[1]
+        serve = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        serve.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        # Idle keep-alive connections would otherwise keep serving from their daemon threads.
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._server = None
+
+    def __enter__(self) -> FakeOllama:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def find_model(self, name: str) -> FakeModel | None:
+        """Look a model up the way Ollama does: a name without a tag means ":latest"."""
+        if name in self.models or ":" in name:
+            return self.models.get(name)
+        return self.models.get(f"{name}:latest")
+
+    # Bookkeeping shared by the handler threads.
+
+    def _record(self, method: str, path: str, body: Any) -> None:
+        with self._lock:
+            self.requests.append({"method": method, "path": path, "body": body})
+            if path == "/api/chat":
+                self.chat_requests.append(body)
+
+    def _count(self, counter: str) -> None:
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + 1)
+
+    def _track(self, connection: socket.socket, open_: bool) -> None:
+        with self._lock:
+            (self._connections.add if open_ else self._connections.discard)(connection)
+
+    def _prune_expired(self) -> None:
+        now = time.monotonic()
+        for name, expiry in list(self.loaded.items()):
+            if expiry <= now and not self._active.get(name):
+                del self.loaded[name]
+                self._loaded_ctx.pop(name, None)
+
+    def _is_warm(self, model: FakeModel, num_ctx: int) -> bool:
+        with self._lock:
+            self._prune_expired()
+            return model.name in self.loaded and self._loaded_ctx.get(model.name) == num_ctx
+
+    def _acquire(self, model: FakeModel, num_ctx: int, keep_alive: float) -> None:
+        with self._lock:
+            self.loaded[model.name] = time.monotonic() + keep_alive
+            self._loaded_ctx[model.name] = num_ctx
+            self._active[model.name] = self._active.get(model.name, 0) + 1
+
+    def _release(self, model: FakeModel, keep_alive: float) -> None:
+        """The keep-alive timer starts when a request ends; 0 unloads right away."""
+        with self._lock:
+            self._active[model.name] -= 1
+            if model.name in self.loaded:
+                self.loaded[model.name] = time.monotonic() + keep_alive
+            self._prune_expired()
+
+    def _unload(self, model: FakeModel) -> None:
+        with self._lock:
+            self.loaded.pop(model.name, None)
+            self._loaded_ctx.pop(model.name, None)
+
+    def _running(self) -> list[dict[str, Any]]:
+        with self._lock:
+            self._prune_expired()
+            loaded = sorted(self.loaded.items(), key=lambda item: item[1], reverse=True)
+            contexts = dict(self._loaded_ctx)
+        return [
+            {
+                "name": name,
+                "model": name,
+                "size": self.models[name].loaded_size,
+                "size_vram": self.models[name].size_vram,
+                "digest": self.models[name].digest,
+                "details": self.models[name].details(),
+                "expires_at": _expiry_text(expiry),
+                "context_length": contexts[name],
+            }
+            for name, expiry in loaded
+        ]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: FakeOllama
+    ) -> None:
+        self.fake = fake
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up is routine here; anything else is a bug worth a traceback.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    @property
+    def fake(self) -> FakeOllama:
+        return self.server.fake
+
+    def setup(self) -> None:
+        super().setup()
+        self.fake._track(self.connection, True)
+
+    def finish(self) -> None:
+        self.fake._track(self.connection, False)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.fake.quiet:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    # Plain responses.
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, status: int, obj: Any) -> None:
+        self._send(status, go_json(obj), "application/json; charset=utf-8")
+
+    def _send_error(self, status: int, text: str) -> None:
+        self._send_json(status, {"error": text})
+
+    # Routing.
+
+    def _dispatch(self) -> None:
+        path = urlsplit(self.path).path
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError as exc:
+            self.fake._record(self.command, path, None)
+            self._send_error(400, f"invalid JSON: {exc}")
+            return
+        self.fake._record(self.command, path, body)
+        route = _ROUTES.get((self.command, path))
+        if route is None:
+            self._send(404, NOT_FOUND_TEXT.encode(), "text/plain")
+        elif self.command == "POST" and not isinstance(body, dict):
+            self._send_error(400, "missing request body")
+        else:
+            route(self, body)
+
+    def _root(self, _body: Any) -> None:
+        self._send(200, b"Ollama is running", "text/plain; charset=utf-8")
+
+    def _version(self, _body: Any) -> None:
+        self._send_json(200, {"version": self.fake.version})
+
+    def _tags(self, _body: Any) -> None:
+        models = [
+            {
+                "name": model.name,
+                "model": model.name,
+                "modified_at": MODIFIED_AT,
+                "size": model.size,
+                "digest": model.digest,
+                "details": model.details(),
+            }
+            for model in self.fake.models.values()
+        ]
+        self._send_json(200, {"models": models})
+
+    def _ps(self, _body: Any) -> None:
+        self._send_json(200, {"models": self.fake._running()})
+
+    def _show(self, body: dict) -> None:
+        model = self._model_or_error(body.get("model") or body.get("name") or "")
+        if model is None:
+            return
+        self._send_json(
+            200,
+            {
+                "license": "",
+                "modelfile": "",
+                "parameters": "",
+                "template": "",
+                "details": model.details(),
+                "model_info": {
+                    "general.architecture": model.family,
+                    "general.parameter_count": model.parameter_count,
+                    f"{model.family}.context_length": model.context_length,
+                },
+                "capabilities": model.capabilities,
+                "modified_at": MODIFIED_AT,
+            },
+        )
+
+    def _model_or_error(self, name: str) -> FakeModel | None:
+        if not name:
+            self._send_error(400, "model is required")
+            return None
+        model = self.fake.find_model(name)
+        if model is None:
+            self._send_error(404, f"model '{name}' not found")
+        return model
+
+    # Generation endpoints.
+
+    def _chat(self, body: dict) -> None:
+        messages = body.get("messages") or []
+        user_texts = [m.get("content") or "" for m in messages if m.get("role") == "user"]
+        self._serve_generation(
+            body,
+            prompt=user_texts[-1] if user_texts else "",
+            load_only=not messages,
+            prompt_texts=[m.get("content") or "" for m in messages],
+            chunk=_chat_chunk,
+            done_extra=_chat_done_extra,
+        )
+
+    def _generate(self, body: dict) -> None:
+        prompt = body.get("prompt") or ""
+        self._serve_generation(
+            body,
+            prompt=prompt,
+            load_only=not prompt,
+            prompt_texts=[body.get("system") or "", prompt],
+            chunk=_generate_chunk,
+            done_extra=_generate_done_extra,
+        )
+
+    def _serve_generation(
+        self,
+        body: dict,
+        *,
+        prompt: str,
+        load_only: bool,
+        prompt_texts: list[str],
+        chunk: Callable[[str, str, str], dict],
+        done_extra: Callable[[str, str], dict],
+    ) -> None:
+        """Ollama's chat/generate handler: checks, (un)load, then the token stream."""
+        started = time.monotonic_ns()
+        model = self._model_or_error(body.get("model") or "")
+        if model is None:
+            return
+        try:
+            keep_alive = parse_keep_alive(body.get("keep_alive"))
+        except ValueError as exc:
+            self._send_error(400, str(exc))
+            return
+        if load_only and keep_alive == 0:
+            self.fake._unload(model)
+            self._send_json(200, _empty_done(model, chunk, "unload"))
+            return
+        think = body.get("think")
+        # Only a truthy think is refused: Ollama checks `req.Think.Bool()`, so false passes.
+        if think not in (None, False) and "thinking" not in model.capabilities:
+            self._send_error(400, f'"{model.name}" does not support thinking')
+            return
+        options = body.get("options") or {}
+        num_ctx = int(options.get("num_ctx") or DEFAULT_NUM_CTX)
+        try:
+            load_ns = self._load(model, num_ctx, keep_alive)
+        except _LoadFailed as exc:
+            self._send_error(exc.status, str(exc))
+            return
+        except _Aborted:
+            self._abort()
+            return
+        lease = _Lease(self.fake, model, keep_alive)
+        try:
+            if load_only:
+                lease.release()
+                self._send_json(200, _empty_done(model, chunk, "load"))
+                return
+            tokens = _plan_tokens(model, prompt, think)
+            run = _Run(model, chunk, done_extra, body.get("stream") is not False)
+            prompt_count = _prompt_eval_count(prompt_texts)
+            stats = self._generate_tokens(run, tokens, options, started, load_ns, prompt_count)
+            # Bookkeeping before the last line: a client that has seen the end also sees its effects.
+            lease.release()
+            self.fake._count("finished_streams")
+            if model.midstream_error is not None:
+                run.fail(self, model.midstream_error)
+            else:
+                run.end(self, stats)
+        except _Aborted:
+            self._abort()
+        finally:
+            lease.release()
+
+    def _load(self, model: FakeModel, num_ctx: int, keep_alive: float) -> int:
+        """Load (or reuse) the model; returns load_duration in ns."""
+        with self.fake._load_lock:
+            if model.load_error is not None:
+                raise _LoadFailed(model.load_error_status, model.load_error)
+            # Ollama reloads the runner when num_ctx changes.
+            if self.fake._is_warm(model, num_ctx):
+                self._wait_until(time.monotonic() + WARM_LOAD_NS / 1e9)
+                load_ns = WARM_LOAD_NS
+            else:
+                load_started = time.monotonic_ns()
+                self._wait_until(time.monotonic() + self.fake.load_delay)
+                load_ns = time.monotonic_ns() - load_started
+            self.fake._acquire(model, num_ctx, keep_alive)
+        return load_ns
+
+    def _generate_tokens(
+        self,
+        run: _Run,
+        tokens: list[tuple[str, str]],
+        options: dict,
+        started: int,
+        load_ns: int,
+        prompt_count: int,
+    ) -> dict | None:
+        """Stream the tokens; returns the done line's stats, or None when the stream ends without one."""
+        prompt_ns = prompt_count * PROMPT_EVAL_NS_PER_TOKEN
+        self._wait_until(time.monotonic() + prompt_ns / 1e9)
+        num_predict = int(options.get("num_predict") or -1)
+        limited = 0 < num_predict < len(tokens)
+        if limited:
+            tokens = tokens[:num_predict]
+        model = run.model
+        if model.midstream_error is not None:
+            tokens = tokens[: model.midstream_after]
+        eval_started = time.monotonic_ns()
+        deadline = eval_started / 1e9
+        for kind, text in tokens:
+            deadline += 1 / self.fake.rate
+            self._wait_until(deadline)
+            run.token(self, kind, text)
+        if model.midstream_error is not None or model.end_without_done:
+            return None
+        eval_count = len(tokens)
+        if not limited:
+            # The end-of-generation token takes a decode step and counts in eval_count.
+            deadline += 1 / self.fake.rate
+            self._wait_until(deadline)
+            eval_count += 1
+        ended = time.monotonic_ns()
+        return {
+            "done": True,
+            "done_reason": "length" if limited else "stop",
+            "total_duration": ended - started,
+            "load_duration": load_ns,
+            "prompt_eval_count": prompt_count,
+            "prompt_eval_duration": prompt_ns,
+            "eval_count": eval_count,
+            "eval_duration": ended - eval_started,
+        }
+
+    def _wait_until(self, deadline: float) -> None:
+        """Sleep until `deadline`; raise _Aborted as soon as the client hangs up or the server stops."""
+        while not self.fake._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if self._client_gone(min(remaining, 0.05)):
+                raise _Aborted
+        raise _Aborted
+
+    def _client_gone(self, timeout: float) -> bool:
+        """Wait up to `timeout` for the socket to show EOF or a reset."""
+        readable, _, _ = select.select([self.connection], [], [], timeout)
+        if not readable:
+            return False
+        try:
+            if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                return True
+        except OSError:
+            return True
+        time.sleep(timeout)  # a pipelined request is waiting: keep it for later, just sleep
+        return False
+
+    def _abort(self) -> None:
+        self.close_connection = True
+        if not self.fake._stopping.is_set():
+            self.fake._count("disconnects")
+
+    def _start_stream(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _write_chunk(self, data: bytes) -> None:
+        try:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+        except ConnectionError as exc:
+            raise _Aborted from exc
+
+
+class _Lease:
+    """A loaded model held by one request, released once: when its reply is complete or abandoned."""
+
+    def __init__(self, fake: FakeOllama, model: FakeModel, keep_alive: float) -> None:
+        self.fake = fake
+        self.model = model
+        self.keep_alive = keep_alive
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.fake._release(self.model, self.keep_alive)
+
+
+class _Run:
+    """One generation's output: streamed line by line, or gathered into a single JSON reply."""
+
+    def __init__(
+        self,
+        model: FakeModel,
+        chunk: Callable[[str, str, str], dict],
+        done_extra: Callable[[str, str], dict],
+        stream: bool,
+    ) -> None:
+        self.model = model
+        self.chunk = chunk
+        self.done_extra = done_extra
+        self.stream = stream
+        self.started = False
+        self.texts = {"thinking": "", "content": ""}
+        self.last: dict | None = None
+
+    def emit(self, handler: _Handler, obj: dict) -> None:
+        if not self.stream:
+            self.last = obj
+            return
+        if not self.started:
+            handler._start_stream()
+            self.started = True
+        handler._write_chunk(go_json(obj) + b"\n")
+
+    def token(self, handler: _Handler, kind: str, text: str) -> None:
+        self.texts[kind] += text
+        self.emit(handler, self.chunk(self.model.name, kind, text))
+
+    def fail(self, handler: _Handler, text: str) -> None:
+        # Before the first byte an error still gets a real status, as Ollama's streamResponse does.
+        if not self.started:
+            handler._send_error(500, text)
+            return
+        handler._write_chunk(go_json({"error": text}) + b"\n")
+        handler._write_chunk(b"")
+
+    def end(self, handler: _Handler, stats: dict | None) -> None:
+        """Finish with the done line (stats) or, when stats is None, with no done line at all."""
+        final = None
+        if stats is not None:
+            final = {**self.chunk(self.model.name, "content", ""), **stats}
+        if self.stream:
+            if final is not None:
+                self.emit(handler, final)
+            if not self.started:
+                handler._start_stream()
+            handler._write_chunk(b"")
+            return
+        # Non-streaming Ollama replies with the last object, carrying the whole text.
+        reply = final or self.last or self.chunk(self.model.name, "content", "")
+        handler._send_json(200, {**reply, **self.done_extra(self.texts["thinking"], self.texts["content"])})
+
+
+def _plan_tokens(model: FakeModel, prompt: str, think: Any) -> list[tuple[str, str]]:
+    """The (kind, text) tokens a model streams, kind being "thinking" or "content"."""
+    thinking, answer = model.texts_for(prompt)
+    answer_tokens = [("content", token) for token in tokenize(answer)]
+    if model.thinking_style is None or not thinking or think is False:
+        return answer_tokens
+    if model.thinking_style == "field":
+        return [("thinking", token) for token in tokenize(thinking)] + answer_tokens
+    opening = ["<think>"] if model.thinking_style == "inline" else []
+    closing = ["</thi", "nk>"] if model.split_tags or "split" in model.name else ["</think>"]
+    inline = [*opening, *tokenize(thinking), *closing, "\n\n"]
+    return [("content", token) for token in inline] + answer_tokens
+
+
+def _chat_chunk(model: str, kind: str, text: str) -> dict:
+    message = {"role": "assistant", "content": text if kind == "content" else ""}
+    if kind == "thinking" and text:
+        message["thinking"] = text
+    return {"model": model, "created_at": rfc3339_nano_utc(), "message": message, "done": False}
+
+
+def _chat_done_extra(thinking: str, content: str) -> dict:
+    message = {"role": "assistant", "content": content}
+    if thinking:
+        message["thinking"] = thinking
+    return {"message": message}
+
+
+def _generate_chunk(model: str, kind: str, text: str) -> dict:
+    response = text if kind == "content" else ""
+    chunk = {"model": model, "created_at": rfc3339_nano_utc(), "response": response}
+    if kind == "thinking" and text:
+        chunk["thinking"] = text
+    return {**chunk, "done": False}
+
+
+def _generate_done_extra(thinking: str, content: str) -> dict:
+    return {"response": content, **({"thinking": thinking} if thinking else {})}
+
+
+def _empty_done(model: FakeModel, chunk: Callable[[str, str, str], dict], reason: str) -> dict:
+    return {**chunk(model.name, "content", ""), "done": True, "done_reason": reason}
+
+
+_ROUTES: dict[tuple[str, str], Callable[[_Handler, Any], None]] = {
+    ("GET", "/"): _Handler._root,
+    ("HEAD", "/"): _Handler._root,
+    ("GET", "/api/version"): _Handler._version,
+    ("HEAD", "/api/version"): _Handler._version,
+    ("GET", "/api/tags"): _Handler._tags,
+    ("HEAD", "/api/tags"): _Handler._tags,
+    ("GET", "/api/ps"): _Handler._ps,
+    ("POST", "/api/show"): _Handler._show,
+    ("POST", "/api/chat"): _Handler._chat,
+    ("POST", "/api/generate"): _Handler._generate,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a fake Ollama with the default model set.")
+    parser.add_argument("--port", type=int, default=11434)
+    parser.add_argument("--rate", type=float, default=30.0, help="tokens per second")
+    parser.add_argument("--load-delay", type=float, default=1.5, help="seconds a cold load takes")
+    args = parser.parse_args()
+    with FakeOllama(rate=args.rate, load_delay=args.load_delay, port=args.port, quiet=False) as fake:
+        print(f"Fake Ollama {fake.version} on {fake.url}: {', '.join(fake.models)}", flush=True)
+        print("Ctrl-C stops it.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,389 @@
+"""The fake Ollama server, checked with the real ollama client, httpx and a raw socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import ollama
+import pytest
+
+from tests.fake_ollama import (
+    WARM_LOAD_NS,
+    FakeModel,
+    FakeOllama,
+    default_models,
+    parse_keep_alive,
+    tokenize,
+)
+
+HI = [{"role": "user", "content": "Hi"}]
+ServeFn = Callable[..., FakeOllama]
+
+
+@pytest.fixture
+def serve() -> Iterator[ServeFn]:
+    """Start fake servers with custom models or settings; all are stopped after the test."""
+    servers: list[FakeOllama] = []
+
+    def start(models: list[FakeModel] | None = None, **settings: Any) -> FakeOllama:
+        fake = FakeOllama(models, **settings).start()
+        servers.append(fake)
+        return fake
+
+    yield start
+    for fake in servers:
+        fake.stop()
+
+
+@pytest.fixture
+def fake(serve: ServeFn) -> FakeOllama:
+    return serve()
+
+
+def model_by_name(name: str) -> FakeModel:
+    return next(model for model in default_models() if model.name == name)
+
+
+async def collect(stream: AsyncIterator[ollama.ChatResponse]) -> list[ollama.ChatResponse]:
+    return [chunk async for chunk in stream]
+
+
+async def chat_chunks(
+    fake: FakeOllama, model: str, messages: list[dict] = HI, **kwargs: Any
+) -> list[ollama.ChatResponse]:
+    client = ollama.AsyncClient(host=fake.url)
+    try:
+        return await collect(await client.chat(model, messages, stream=True, **kwargs))
+    finally:
+        await client.close()
+
+
+def joined(chunks: list[ollama.ChatResponse], attr: str = "content") -> str:
+    return "".join(getattr(chunk.message, attr) or "" for chunk in chunks)
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 1.0) -> float:
+    """Seconds until `condition` held; fails the test after `timeout`."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, "condition not met in time"
+        await asyncio.sleep(0.005)
+    return time.monotonic() - start
+
+
+# Plain endpoints.
+
+
+def test_root_version_head_and_unknown_path(fake: FakeOllama) -> None:
+    assert httpx.get(fake.url).text == "Ollama is running"
+    assert httpx.head(fake.url).status_code == 200
+    assert httpx.get(f"{fake.url}/api/version").json() == {"version": "0.12.6"}
+    missing = httpx.get(f"{fake.url}/api/nothing")
+    assert (missing.status_code, missing.text) == (404, "404 page not found")
+    assert missing.headers["content-type"].startswith("text/plain")
+
+
+def test_list_shows_models_with_details(fake: FakeOllama) -> None:
+    models = {model.model: model for model in ollama.Client(host=fake.url).list().models}
+    assert {"qwen3:8b", "deepseek-r1:1.5b", "llama3.2:3b", "deepseek-r1:14b"} <= set(models)
+    r1 = models["deepseek-r1:1.5b"]
+    details = r1.details
+    assert (details.family, details.parameter_size, details.quantization_level) == ("qwen2", "1.8B", "Q4_K_M")
+    assert r1.details.families == ["qwen2"] and r1.details.format == "gguf"
+    assert r1.size == 1_117_322_599 and len(r1.digest) == 64 and r1.modified_at is not None
+
+
+def test_show_capabilities_and_context_length(fake: FakeOllama) -> None:
+    client = ollama.Client(host=fake.url)
+    shown = client.show("qwen3:8b")
+    assert shown.capabilities == ["completion", "tools", "thinking"]
+    assert shown.modelinfo["qwen3.context_length"] == 40960
+    assert shown.modelinfo["general.parameter_count"] == 8_200_000_000
+    assert client.show("deepseek-r1:1.5b").capabilities == ["completion"]
+    with pytest.raises(ollama.ResponseError) as caught:
+        client.show("nope:1b")
+    assert (caught.value.status_code, caught.value.error) == (404, "model 'nope:1b' not found")
+
+
+# Streaming chat and the thinking styles.
+
+
+async def test_field_thinking_streams_thinking_then_content_then_stats(fake: FakeOllama) -> None:
+    chunks = await chat_chunks(fake, "qwen3:8b")
+    *tokens, final = chunks
+    kinds = ["thinking" if chunk.message.thinking else "content" for chunk in tokens]
+    assert kinds == sorted(kinds, reverse=True) and kinds[0] == "thinking" and kinds[-1] == "content"
+    assert joined(tokens, "thinking") == model_by_name("qwen3:8b").thinking
+    answer = joined(tokens)
+    assert "## Hello!" in answer and "- explaining code" in answer and "```python" in answer
+    assert not any(chunk.done for chunk in tokens)
+    assert all(chunk.created_at.endswith("Z") for chunk in chunks)
+    assert final.done and final.done_reason == "stop" and final.message.content == ""
+    assert final.eval_count == len(tokens) + 1
+    durations = [final.total_duration, final.load_duration, final.prompt_eval_duration, final.eval_duration]
+    assert all(isinstance(value, int) and value > 0 for value in durations)
+    assert final.total_duration >= final.load_duration + final.prompt_eval_duration + final.eval_duration
+
+
+async def test_think_false_suppresses_thinking(fake: FakeOllama) -> None:
+    chunks = await chat_chunks(fake, "qwen3:8b", think=False)
+    assert joined(chunks, "thinking") == "" and joined(chunks).startswith("## Hello!")
+    assert fake.chat_requests[-1]["think"] is False
+
+
+@pytest.mark.parametrize(
+    ("style", "split", "starts", "closing_chunks"),
+    [
+        ("inline", False, "<think>", ["</think>"]),
+        ("lone_close", False, "Alright", ["</think>"]),
+        ("lone_close", True, "Alright", ["</thi", "nk>"]),
+    ],
+)
+async def test_inline_styles_put_tags_in_content(
+    serve: ServeFn, style: str, split: bool, starts: str, closing_chunks: list[str]
+) -> None:
+    model = FakeModel(
+        "r1:test", thinking_style=style, split_tags=split, thinking="Alright, hello.", answer="Hi there!"
+    )
+    chunks = await chat_chunks(serve([model]), model.name)
+    contents = [chunk.message.content for chunk in chunks]
+    assert "".join(contents).startswith(starts) and "".join(contents).endswith("</think>\n\nHi there!")
+    assert joined(chunks, "thinking") == ""
+    close_at = contents.index(closing_chunks[0])
+    assert contents[close_at : close_at + len(closing_chunks) + 1] == [*closing_chunks, "\n\n"]
+
+
+async def test_chinese_prompt_gets_chinese_answer(fake: FakeOllama) -> None:
+    question = [{"role": "user", "content": "什么是大语言模型？"}]
+    chunks = await chat_chunks(fake, "qwen3:8b", question)
+    assert "大语言模型" in joined(chunks) and "中文" in joined(chunks, "thinking")
+    # One token per CJK character.
+    assert all(len(chunk.message.content) == 1 for chunk in chunks[:-1] if chunk.message.content)
+
+
+def test_tokenize_round_trips_and_splits_cjk() -> None:
+    for model in default_models():
+        for text in (model.thinking, model.answer, model.answer_zh):
+            assert "".join(tokenize(text)) == text
+    assert tokenize("Hi, you!\n\n你好。") == ["Hi, ", "you!\n\n", "你", "好", "。"]
+
+
+async def test_num_predict_stops_with_length(fake: FakeOllama) -> None:
+    *tokens, final = await chat_chunks(fake, "llama3.2:3b", options={"num_predict": 3})
+    assert len(tokens) == 3 and final.done_reason == "length" and final.eval_count == 3
+
+
+def test_non_streaming_chat_returns_whole_message(fake: FakeOllama) -> None:
+    reply = ollama.Client(host=fake.url).chat("qwen3:8b", HI, stream=False)
+    model = model_by_name("qwen3:8b")
+    assert (reply.message.thinking, reply.message.content) == (model.thinking, model.answer)
+    assert reply.done
+    assert reply.eval_count == len(tokenize(model.thinking)) + len(tokenize(model.answer)) + 1
+
+
+# Errors.
+
+
+async def test_think_on_model_without_thinking_is_400(fake: FakeOllama) -> None:
+    with pytest.raises(ollama.ResponseError) as caught:
+        await chat_chunks(fake, "llama3.2:3b", think=True)
+    refusal = (caught.value.status_code, caught.value.error)
+    assert refusal == (400, '"llama3.2:3b" does not support thinking')
+    # Ollama checks the flag's truth, so think=False passes.
+    assert (await chat_chunks(fake, "llama3.2:3b", think=False))[-1].done
+
+
+async def test_unknown_model_is_404(fake: FakeOllama) -> None:
+    with pytest.raises(ollama.ResponseError) as caught:
+        await chat_chunks(fake, "nope:1b")
+    assert (caught.value.status_code, caught.value.error) == (404, "model 'nope:1b' not found")
+
+
+async def test_load_error_comes_before_any_chunk(fake: FakeOllama) -> None:
+    client = ollama.AsyncClient(host=fake.url)
+    stream = await client.chat("deepseek-r1:14b", HI, stream=True)
+    with pytest.raises(ollama.ResponseError) as caught:
+        await anext(stream)
+    assert caught.value.status_code == 500
+    assert "model requires more system memory" in caught.value.error
+    assert "deepseek-r1:14b" not in fake.loaded
+    await client.close()
+
+
+async def test_midstream_error_arrives_after_some_chunks(serve: ServeFn) -> None:
+    model = FakeModel(
+        "broken:1b", answer="one two three four five", midstream_error="model runner has unexpectedly stopped"
+    )
+    fake = serve([model])
+    client = ollama.AsyncClient(host=fake.url)
+    received: list[ollama.ChatResponse] = []
+    with pytest.raises(ollama.ResponseError) as caught:
+        async for chunk in await client.chat(model.name, HI, stream=True):
+            received.append(chunk)
+    assert len(received) == 3 and not any(chunk.done for chunk in received)
+    assert (caught.value.status_code, caught.value.error) == (-1, "model runner has unexpectedly stopped")
+    await client.close()
+    # Without streaming, Ollama turns the same error into a status.
+    with pytest.raises(ollama.ResponseError) as caught:
+        ollama.Client(host=fake.url).chat(model.name, HI, stream=False)
+    assert caught.value.status_code == 500
+
+
+async def test_stream_can_end_without_done(serve: ServeFn) -> None:
+    fake = serve([FakeModel("loop:1b", answer="a b c", end_without_done=True)])
+    chunks = await chat_chunks(fake, "loop:1b")
+    assert joined(chunks) == "a b c" and not any(chunk.done for chunk in chunks)
+    assert all(chunk.eval_count is None for chunk in chunks)
+
+
+# Loading, keep-alive and /api/ps.
+
+
+async def test_ps_after_chat_shows_partial_offload(fake: FakeOllama) -> None:
+    await chat_chunks(fake, "llama3.2:3b")
+    (running,) = ollama.Client(host=fake.url).ps().models
+    assert running.model == "llama3.2:3b" and running.size == 3_400_000_000
+    assert running.size_vram == round(3_400_000_000 * 0.74) and running.context_length == 4096
+    assert running.expires_at.tzinfo is not None
+
+
+def test_generate_loads_and_unloads(serve: ServeFn) -> None:
+    fake = serve(load_delay=0.1)
+    client = ollama.Client(host=fake.url)
+    started = time.monotonic()
+    loaded = client.generate("qwen3:8b", keep_alive="10m")
+    assert (loaded.done, loaded.done_reason, loaded.response) == (True, "load", "")
+    assert time.monotonic() - started >= 0.1
+    assert [model.model for model in client.ps().models] == ["qwen3:8b"]
+    assert 590 < fake.loaded["qwen3:8b"] - time.monotonic() <= 600
+    unloaded = client.generate("qwen3:8b", keep_alive=0)
+    assert unloaded.done_reason == "unload" and client.ps().models == []
+
+
+async def test_cold_then_warm_load_duration(serve: ServeFn) -> None:
+    fake = serve(load_delay=0.1)
+    cold = (await chat_chunks(fake, "llama3.2:3b"))[-1]
+    warm = (await chat_chunks(fake, "llama3.2:3b"))[-1]
+    assert cold.load_duration >= 100_000_000 and warm.load_duration == WARM_LOAD_NS
+    # A different num_ctx forces a reload, as in Ollama.
+    resized = (await chat_chunks(fake, "llama3.2:3b", options={"num_ctx": 8192}))[-1]
+    assert resized.load_duration >= 100_000_000
+
+
+async def test_keep_alive_zero_unloads_after_the_reply(fake: FakeOllama) -> None:
+    await chat_chunks(fake, "qwen3:8b", keep_alive=0)
+    assert fake.loaded == {}
+    await chat_chunks(fake, "qwen3:8b", keep_alive=-1)
+    assert fake.loaded["qwen3:8b"] == math.inf
+    assert ollama.Client(host=fake.url).ps().models[0].expires_at.year > 2300
+
+
+def test_parse_keep_alive() -> None:
+    assert parse_keep_alive(None) == 300
+    assert parse_keep_alive(45) == 45 and parse_keep_alive("30s") == 30
+    assert parse_keep_alive("10m") == 600 and parse_keep_alive("1h30m") == 5400 and parse_keep_alive("0") == 0
+    assert parse_keep_alive(-1) == math.inf and parse_keep_alive("-1m") == math.inf
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_keep_alive("ten minutes")
+
+
+# Timing, cancellation and shutdown.
+
+
+async def test_rate_is_accurate_at_1000_tokens_per_second(serve: ServeFn) -> None:
+    model = FakeModel("fast:1b", answer=" ".join(f"w{i}" for i in range(200)))
+    fake = serve([model], rate=1000.0)
+    started = time.monotonic()
+    *tokens, final = await chat_chunks(fake, model.name)
+    elapsed = time.monotonic() - started
+    assert len(tokens) == 200 and final.eval_count == 201
+    assert 0.2 <= elapsed < 0.6
+    eval_rate = final.eval_count / (final.eval_duration / 1e9)
+    assert abs(eval_rate - 1000) / 1000 < 0.3
+
+
+async def test_closing_the_stream_stops_the_server(serve: ServeFn) -> None:
+    model = FakeModel("slow:1b", answer=" ".join(["word"] * 100))
+    fake = serve([model], rate=50.0)
+    client = ollama.AsyncClient(host=fake.url)
+    stream = await client.chat(model.name, HI, stream=True)
+    for _ in range(3):
+        await anext(stream)
+    await stream.aclose()
+    assert await wait_for(lambda: fake.disconnects == 1, timeout=0.5) < 0.5
+    await asyncio.sleep(0.1)
+    assert fake.finished_streams == 0
+    await client.close()
+
+
+async def test_stop_does_not_hang_mid_stream(serve: ServeFn) -> None:
+    model = FakeModel("slow:1b", answer=" ".join(["word"] * 100))
+    fake = serve([model], rate=20.0)
+    client = ollama.AsyncClient(host=fake.url)
+    stream = await client.chat(model.name, HI, stream=True)
+    await anext(stream)
+    started = time.monotonic()
+    await asyncio.to_thread(fake.stop)
+    assert time.monotonic() - started < 0.5
+    with pytest.raises(httpx.RemoteProtocolError):
+        await collect(stream)
+    await client.close()
+
+
+def test_requests_are_recorded_in_order(fake: FakeOllama) -> None:
+    client = ollama.Client(host=fake.url)
+    client.list()
+    client.chat("llama3.2:3b", HI, options={"temperature": 0}, keep_alive="1m")
+    assert [(request["method"], request["path"]) for request in fake.requests] == [
+        ("GET", "/api/tags"),
+        ("POST", "/api/chat"),
+    ]
+    body = fake.chat_requests[0]
+    assert body["messages"] == HI and body["options"] == {"temperature": 0} and body["keep_alive"] == "1m"
+    assert fake.requests[1]["body"] == body and fake.finished_streams == 1
+
+
+# The wire itself.
+
+
+def read_raw_response(fake: FakeOllama, path: str, body: dict) -> tuple[str, list[bytes]]:
+    """POST over a bare socket; returns the header block and the chunked body's chunks."""
+    payload = json.dumps(body).encode()
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    ).encode() + payload
+    with socket.create_connection(("127.0.0.1", fake.port), timeout=5) as sock:
+        sock.sendall(request)
+        raw = b""
+        while data := sock.recv(65536):
+            raw += data
+    head, rest = raw.split(b"\r\n\r\n", 1)
+    chunks = []
+    while True:
+        size_line, rest = rest.split(b"\r\n", 1)
+        size = int(size_line, 16)
+        if size == 0:
+            return head.decode(), chunks
+        chunks.append(rest[:size])
+        assert rest[size : size + 2] == b"\r\n"
+        rest = rest[size + 2 :]
+
+
+def test_stream_is_chunked_ndjson_one_line_per_chunk(fake: FakeOllama) -> None:
+    head, chunks = read_raw_response(fake, "/api/chat", {"model": "deepseek-r1:1.5b", "messages": HI})
+    assert head.startswith("HTTP/1.1 200")
+    assert "Transfer-Encoding: chunked" in head and "Content-Type: application/x-ndjson" in head
+    assert all(chunk.endswith(b"\n") and chunk.count(b"\n") == 1 for chunk in chunks)
+    # Go's encoding/json escapes HTML characters, so tags travel as \u003c...\u003e.
+    assert chunks[0].startswith(b'{"model":"deepseek-r1:1.5b","created_at":"')
+    assert b"\\u003cthink\\u003e" in chunks[0]
+    final = json.loads(chunks[-1])
+    assert final["done"] is True and final["message"] == {"role": "assistant", "content": ""}
