@@ -296,6 +296,7 @@ class FakeOllama:
         version: str = "0.12.6",
         port: int = 0,
         quiet: bool = True,
+        nominal_stats: bool = False,
     ) -> None:
         self.models = {model.name: model for model in (default_models() if models is None else models)}
         self.rate = rate
@@ -303,6 +304,10 @@ class FakeOllama:
         self.version = version
         self.port = port
         self.quiet = quiet
+        # Snapshot tests need stats that do not depend on the machine's timing.
+        self.nominal_stats = nominal_stats
+        # Wall-clock time (time.time()) the last line of the latest stream went out, for benches.
+        self.last_stream_end: float | None = None
         self.requests: list[dict] = []
         self.chat_requests: list[dict] = []
         self.loaded: dict[str, float] = {}
@@ -646,6 +651,7 @@ class _Handler(BaseHTTPRequestHandler):
                 run.fail(self, model.midstream_error)
             else:
                 run.end(self, stats)
+            self.fake.last_stream_end = time.time()
         except _Aborted:
             self._abort()
         finally:
@@ -664,6 +670,8 @@ class _Handler(BaseHTTPRequestHandler):
                 load_started = time.monotonic_ns()
                 self._wait_until(time.monotonic() + self.fake.load_delay)
                 load_ns = time.monotonic_ns() - load_started
+                if self.fake.nominal_stats:
+                    load_ns = round(self.fake.load_delay * 1e9)
             self.fake._acquire(model, num_ctx, keep_alive)
         return load_ns
 
@@ -701,15 +709,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._wait_until(deadline)
             eval_count += 1
         ended = time.monotonic_ns()
+        eval_ns = ended - eval_started
+        total_ns = ended - started
+        if self.fake.nominal_stats:
+            eval_ns = round(eval_count / self.fake.rate * 1e9)
+            total_ns = load_ns + prompt_ns + eval_ns
         return {
             "done": True,
             "done_reason": "length" if limited else "stop",
-            "total_duration": ended - started,
+            "total_duration": total_ns,
             "load_duration": load_ns,
             "prompt_eval_count": prompt_count,
             "prompt_eval_duration": prompt_ns,
             "eval_count": eval_count,
-            "eval_duration": ended - eval_started,
+            "eval_duration": eval_ns,
         }
 
     def _wait_until(self, deadline: float) -> None:

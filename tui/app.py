@@ -12,6 +12,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
@@ -89,25 +90,36 @@ class OllamonApp(App[None]):
         self._version = ""
 
     def compose(self) -> ComposeResult:
+        # Kept as attributes: workers may still finish while the app is tearing its screen down.
+        self.picker = ModelPicker(id="model-select")
+        self.status_line = Static(id="status")
+        self.banner = ConnectionBanner(id="banner")
+        self.chat_view = ChatView(id="chat")
+        self.timers_line = TimersLine(id="timers-line")
+        self.prompt_input = PromptInput(id="prompt", placeholder="Ask something · Enter sends · ctrl+j new line")
+        self.timers_panel = TimersPanel(id="timers")
+        self.timers_panel.border_title = "Timers"
         with Horizontal(id="topbar"):
-            yield ModelPicker(id="model-select")
-            yield Static(id="status")
+            yield self.picker
+            yield self.status_line
         with Horizontal(id="body"):
             with Vertical(id="chat-column"):
-                yield ConnectionBanner(id="banner")
-                yield ChatView(id="chat")
-                yield TimersLine(id="timers-line")
-                yield PromptInput(id="prompt")
+                yield self.banner
+                yield self.chat_view
+                yield self.timers_line
+                yield self.prompt_input
             with VerticalScroll(id="side"):
-                yield TimersPanel(id="timers")
+                yield self.timers_panel
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(ConnectionBanner).hide()
+        self.banner.hide()
         self._set_status(f"connecting to {self.engine.host}…")
         self._show_timers()
-        self.query_one(PromptInput).focus()
+        self.prompt_input.focus()
         self.refresh_models()
+        self.call_later(self._note, "Choose a model (ctrl+l), type a prompt and press Enter. "
+                        "Escape stops an answer; ctrl+n starts a new chat.")
 
     # Connection and model list
 
@@ -120,13 +132,16 @@ class OllamonApp(App[None]):
             if not self.connected:
                 self._version = await self.engine.version()
         except OllamaError as exc:
-            if self._exit:  # the app closed while the request was out
-                return
-            self._set_disconnected(exc)
+            failure: OllamaError | None = exc
         else:
-            if self._exit:
-                return
-            self._set_connected(models, loaded)
+            failure = None
+        try:
+            if failure is not None:
+                self._set_disconnected(failure)
+            else:
+                self._set_connected(models, loaded)
+        except NoMatches:
+            return  # the app closed its screen while the request was out
         delay = self._refresh_interval if self.connected else self._retry_interval
         if delay > 0:
             self.set_timer(delay, self.refresh_models)
@@ -134,15 +149,15 @@ class OllamonApp(App[None]):
     def _set_disconnected(self, exc: OllamaError) -> None:
         self.connected = False
         detail = "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message
-        self.query_one(ConnectionBanner).show_unreachable(self.engine.host, detail)
+        self.banner.show_unreachable(self.engine.host, detail)
         self._set_status(f"Ollama unreachable at {self.engine.host}")
 
     def _set_connected(self, models: list[ModelInfo], loaded: set[str]) -> None:
         first_contact = not self.connected
         self.connected = True
         self.models, self.loaded = models, loaded
-        self.query_one(ConnectionBanner).hide()
-        self.query_one(ModelPicker).show_models(models, loaded, keep=self.current_model)
+        self.banner.hide()
+        self.picker.show_models(models, loaded, keep=self.current_model)
         if first_contact:
             version = f"Ollama {self._version}" if self._version else "Ollama"
             self._set_status(f"{version} · {self.engine.host} · {len(models)} models")
@@ -155,7 +170,7 @@ class OllamonApp(App[None]):
         if name is None or self.current_model is not None:
             return
         if any(model.name == name for model in self.models):
-            picker = self.query_one(ModelPicker)
+            picker = self.picker
             with picker.prevent(Select.Changed):
                 picker.value = name
             self._choose(name)
@@ -167,6 +182,7 @@ class OllamonApp(App[None]):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.value is not Select.BLANK and event.value != self.current_model:
             self._choose(str(event.value))
+            self.prompt_input.focus()
 
     def _choose(self, name: str) -> None:
         self.current_model = name
@@ -178,7 +194,7 @@ class OllamonApp(App[None]):
         """Load the chosen model and time it on the wall clock."""
         cold = name not in self.loaded
         note = NoteMessage(f"Loading {name}…")
-        await self.query_one(ChatView).add(note)
+        await self.chat_view.add(note)
         self._set_status(f"loading {name}…")
         self.timer_state = TimersState(phase="loading")
         self._show_timers()
@@ -200,7 +216,7 @@ class OllamonApp(App[None]):
         self._show_timers()
         self._set_status(f"{name} · loaded in {units.seconds(load_s)}")
         self.loaded.add(name)
-        self.query_one(ModelPicker).show_models(self.models, self.loaded, keep=name)
+        self.picker.show_models(self.models, self.loaded, keep=name)
 
     # Chatting
 
@@ -211,7 +227,7 @@ class OllamonApp(App[None]):
         if self.streaming:
             self.notify("Still answering: wait, or press Escape to stop it.", severity="warning")
             return
-        self.query_one(PromptInput).clear()
+        self.prompt_input.clear()
         self.streaming = True
         self.refresh_bindings()
         self.run_turn(message.text)
@@ -223,7 +239,7 @@ class OllamonApp(App[None]):
         settings = self.conversation.settings
         can_think = self.details.can_think if self.details else False
         messages = self.conversation.request_messages(prompt)
-        chat = self.query_one(ChatView)
+        chat = self.chat_view
         await chat.add(UserMessage(prompt))
         reply = AssistantMessage(model)
         await chat.add(reply)
@@ -324,14 +340,14 @@ class OllamonApp(App[None]):
         """Forget the conversation and clear the screen (settings and model stay)."""
         self.workers.cancel_group(self, "chat")
         self.conversation.clear()
-        await self.query_one(ChatView).clear()
+        await self.chat_view.clear()
         self.timer_state = TimersState(phase="ready" if self.current_model else "idle", load_s=self.timer_state.load_s)
         self._show_timers()
-        self.query_one(PromptInput).focus()
+        self.prompt_input.focus()
 
     def action_pick_model(self) -> None:
         """Open the model dropdown."""
-        picker = self.query_one(ModelPicker)
+        picker = self.picker
         picker.focus()
         picker.action_show_overlay()
 
@@ -361,14 +377,14 @@ class OllamonApp(App[None]):
     # Rendering helpers
 
     async def _note(self, text: str, error: bool = False) -> None:
-        await self.query_one(ChatView).add(NoteMessage(text, error=error))
+        await self.chat_view.add(NoteMessage(text, error=error))
 
     def _set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(Content(text))
+        self.status_line.update(Content(text))
 
     def _show_timers(self) -> None:
-        self.query_one(TimersPanel).show(self.timer_state)
-        self.query_one(TimersLine).show(self.timer_state)
+        self.timers_panel.show(self.timer_state)
+        self.timers_line.show(self.timer_state)
 
 
 def _outcome_line(total: float, chars_per_s: float | None, stats: DoneStats | None) -> str:

@@ -9,11 +9,19 @@ from tui.core.models import ModelInfo
 from tui.core.units import human_bytes
 
 
-def model_label(model: ModelInfo, loaded: bool) -> Text:
-    """One option line; a Text so that a model name is never read as markup."""
-    mark = "● " if loaded else "  "
-    details = " ".join(part for part in (model.parameter_size, model.quantization) if part)
-    return Text(f"{mark}{model.name}  {human_bytes(model.size)}  {details}".rstrip())
+def model_labels(models: list[ModelInfo], loaded: set[str]) -> list[Text]:
+    """Option lines in aligned columns; Text, so that a model name is never read as markup."""
+    name_width = max((len(model.name) for model in models), default=0)
+    size_width = max((len(human_bytes(model.size)) for model in models), default=0)
+    params_width = max((len(model.parameter_size) for model in models), default=0)
+    return [
+        Text(
+            f"{'●' if model.name in loaded else ' '} {model.name:<{name_width}}  "
+            f"{human_bytes(model.size):>{size_width}}  {model.parameter_size:>{params_width}}  "
+            f"{model.quantization}".rstrip()
+        )
+        for model in models
+    ]
 
 
 class ModelPicker(Select[str]):
@@ -30,7 +38,7 @@ class ModelPicker(Select[str]):
             return False
         self._shown = shown
         with self.prevent(Select.Changed):
-            self.set_options((model_label(model, model.name in loaded), model.name) for model in models)
+            self.set_options(zip(model_labels(models, loaded), (model.name for model in models)))
             if keep is not None and any(model.name == keep for model in models):
                 self.value = keep
         return True

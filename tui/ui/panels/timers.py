@@ -51,13 +51,14 @@ class TimersPanel(Static):
         if times is not None:
             grid.add_row("first token", units.seconds(times.ttft))
             grid.add_row("thinking", units.seconds(times.thinking) if times.thinking is not None else "—")
-            grid.add_row("answer", units.seconds(times.answer))
+            grid.add_row("answer", units.seconds(times.answer) if times.answer is not None else "—")
             grid.add_row("total", units.seconds(times.total))
             grid.add_row("chars/s", units.per_second(times.chars_per_s, "ch").removesuffix(" ch/s"))
             if state.stats is None:
                 grid.add_row("tokens/s (live)", _number(state.live_tokens_per_s))
         stats = state.stats
         if stats is not None:
+            grid.add_row("", "")
             grid.add_row(Text("Ollama", style="bold"), "")
             grid.add_row("total duration", units.nanoseconds(stats.total_duration))
             grid.add_row("load duration", units.nanoseconds(stats.load_duration))

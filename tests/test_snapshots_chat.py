@@ -1,0 +1,113 @@
+"""How the chat screen looks, at the sizes people use (80x24 over SSH, 120x40, 160x48)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import StepClock, wait_until
+from tests.fake_ollama import FakeOllama, default_models
+from tui.app import OllamonApp
+from tui.core.engine import OllamaEngine
+from tui.ui.chat.messages import AssistantMessage
+from tui.ui.chat.model_picker import ModelPicker
+from tui.ui.chat.prompt import PromptInput
+
+# A fixed port: the URL is on screen. Nothing else in the suite uses it.
+SNAPSHOT_PORT = 18434
+UNREACHABLE = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def snapshot_server() -> Iterator[FakeOllama]:
+    server = FakeOllama(default_models(), rate=5000.0, port=SNAPSHOT_PORT, nominal_stats=True).start()
+    yield server
+    server.stop()
+
+
+def make_app(url: str) -> OllamonApp:
+    return OllamonApp(OllamaEngine(url), clock=StepClock(), live=False, retry_interval=0, refresh_interval=0)
+
+
+async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    pilot.app.query_one(PromptInput).cursor_blink = False
+    await pilot.pause()
+
+
+def exchange(model: str, prompt: str):  # type: ignore[no-untyped-def]
+    """run_before: pick `model`, send `prompt`, wait for the whole answer."""
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        app: OllamonApp = pilot.app
+        await wait_until(pilot, lambda: bool(app.models))
+        app.query_one(ModelPicker).value = model
+        await wait_until(pilot, lambda: app.timer_state.phase in ("ready", "load failed"))
+        if prompt:
+            app.query_one(PromptInput).text = prompt
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: bool(app.query(AssistantMessage)) and not app.streaming)
+        await _settle(pilot)
+
+    return run
+
+
+class TestChatScreen:
+    def test_empty_app(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """Models listed in the status line, nothing chosen yet, timers idle."""
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            await wait_until(pilot, lambda: bool(pilot.app.models))
+            await _settle(pilot)
+
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+
+    def test_model_dropdown_open(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """The dropdown lists every model with size and quantization."""
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            await wait_until(pilot, lambda: bool(pilot.app.models))
+            await _settle(pilot)
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+
+    def test_finished_exchange_with_thinking(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """Thinking folded, Markdown answer, timers and Ollama's figures in the side column."""
+        run = exchange("qwen3:8b", "Why is the sky blue?")
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+
+    def test_chinese_exchange_wide(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """160x48: a Chinese answer, wide characters aligned."""
+        run = exchange("qwen3:8b", "用中文解释大语言模型")
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(160, 48), run_before=run)
+
+    def test_narrow_80x24(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """80x24 over SSH: side column hidden, one-line timers above the prompt."""
+        run = exchange("qwen3:8b", "Why is the sky blue?")
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(80, 24), run_before=run)
+
+    def test_load_error(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """A model too large for memory: Ollama's text and what to do."""
+        run = exchange("deepseek-r1:14b", "")
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+
+    def test_ollama_unreachable(self, snap_compare) -> None:
+        """Ollama down: which URL, what to do, still retrying."""
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            await wait_until(pilot, lambda: pilot.app.connected is False)
+            await _settle(pilot)
+
+        assert snap_compare(make_app(UNREACHABLE), terminal_size=(120, 40), run_before=run)
+
+    def test_settings_dialog(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """Per-chat settings; think is enabled for a thinking model."""
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            await exchange("qwen3:8b", "")(pilot)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
