@@ -1,0 +1,483 @@
+"""RecordStore: round trips, migration, crash recovery, refusing foreign files, sharing one file."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tui.core.record import (
+    Counts,
+    HostInfo,
+    LoadInfo,
+    ModelInfo,
+    Power,
+    Rates,
+    Record,
+    Resources,
+    Sample,
+    Status,
+    TimingMs,
+)
+from tui.core.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError, record_row
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "data"
+
+
+def load_fixture_maker():
+    spec = importlib.util.spec_from_file_location("make_store_v1", DATA / "make_store_v1.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make(
+    model: str = "qwen3:8b",
+    status: Status = Status.OK,
+    started_at: str = "2025-01-01T00:00:00.000Z",
+    host: str = "box",
+    **figures: float | int | bool | None,
+) -> Record:
+    """A finished record with the figures the history table and summary use."""
+    return Record(
+        started_at=started_at,
+        ended_at=started_at,
+        status=status,
+        warmup=bool(figures.get("warmup", False)),
+        host=HostInfo(hostname=host),
+        model=ModelInfo(name=model, quantization="Q4_K_M", file_size_bytes=figures.get("file_size")),
+        load=LoadInfo(cold=figures.get("cold"), load_ms=figures.get("load_ms"),
+                      ps_size_bytes=figures.get("ps_size"), processor=figures.get("processor")),
+        timing_ms=TimingMs(total_wall=figures.get("total")),
+        rates=Rates(eval_tok_s=figures.get("tok_s"), chars_s=figures.get("chars_s")),
+        resources=Resources(mem_used_peak_bytes=figures.get("mem"), swap_used_peak_bytes=figures.get("swap")),
+        power=Power(source="smc", net_mean_w=figures.get("net_w"), j_per_token=figures.get("jpt"), why=None),
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with RecordStore.open(tmp_path / "records.sqlite") as s:
+        yield s
+
+
+def raw(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+class TestFile:
+    def test_new_file_is_private_wal_and_ours(self, tmp_path: Path) -> None:
+        """Parents are created; the file is 0600 even with umask 0; WAL; our application_id."""
+        path = tmp_path / "a" / "b" / "records.sqlite"
+        old = os.umask(0)
+        try:
+            RecordStore.open(path).close()
+        finally:
+            os.umask(old)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert raw(path, "PRAGMA application_id") == [(APPLICATION_ID,)]
+        assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert raw(path, "PRAGMA journal_mode") == [("wal",)]
+
+    def test_empty_file_becomes_a_store(self, tmp_path: Path) -> None:
+        """A zero-byte file holds nothing to lose: it is initialised."""
+        path = tmp_path / "empty.sqlite"
+        path.touch()
+        with RecordStore.open(path) as s:
+            assert s.query() == []
+
+    @pytest.mark.parametrize(
+        "content,problem",
+        [(b"not a database at all\n" * 20, "not an SQLite database"),
+         (os.urandom(8192), "not an SQLite database"),
+         (b"SQLite format 3\x00" + b"\x00" * 20, "truncated")],
+        ids=["text", "random", "short-header"],
+    )
+    def test_garbage_is_refused_and_untouched(self, tmp_path: Path, content: bytes, problem: str) -> None:
+        """A file that is not SQLite raises StoreError naming it, and keeps its bytes."""
+        path = tmp_path / "notes.sqlite"
+        path.write_bytes(content)
+        with pytest.raises(StoreError, match=problem) as info:
+            RecordStore.open(path)
+        assert str(path) in str(info.value)
+        assert path.read_bytes() == content
+
+    def test_foreign_sqlite_is_refused_and_untouched(self, tmp_path: Path) -> None:
+        """Another application's SQLite file (no application_id of ours) is never modified."""
+        path = tmp_path / "other.sqlite"
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE records (id INTEGER)")
+        conn.commit()
+        conn.close()
+        before = path.read_bytes()
+        with pytest.raises(StoreError, match="another application"):
+            RecordStore.open(path)
+        assert path.read_bytes() == before
+        assert not (tmp_path / "other.sqlite.v0.bak").exists()
+
+    def test_damaged_store_is_refused_and_untouched(self, tmp_path: Path) -> None:
+        """Our header but garbage pages: StoreError, and the bytes stay as they were."""
+        path = tmp_path / "records.sqlite"
+        with RecordStore.open(path) as s:
+            s.import_records(make(started_at=f"2025-01-01T00:00:{i:02}.000Z") for i in range(50))
+        data = bytearray(path.read_bytes())
+        data[4096:] = b"\xa5" * (len(data) - 4096)
+        path.write_bytes(data)
+        with pytest.raises(StoreError, match="cannot use this file"):
+            RecordStore.open(path)
+        assert path.read_bytes() == bytes(data)
+
+    def test_newer_schema_is_refused_and_untouched(self, tmp_path: Path) -> None:
+        """A file from a newer ollamon is not downgraded."""
+        path = tmp_path / "records.sqlite"
+        RecordStore.open(path).close()
+        conn = sqlite3.connect(path)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        conn.close()
+        before = path.read_bytes()
+        with pytest.raises(StoreError, match="newer ollamon"):
+            RecordStore.open(path)
+        assert path.read_bytes() == before
+
+
+class TestMigration:
+    @pytest.fixture
+    def v1_copy(self, tmp_path: Path) -> Path:
+        path = tmp_path / "store.sqlite"
+        shutil.copyfile(DATA / "store_v1.sqlite", path)
+        return path
+
+    def test_fixture_is_v1(self) -> None:
+        """The checked-in file really is schema v1 (content inside the JSON, no sessions)."""
+        path = DATA / "store_v1.sqlite"
+        assert raw(path, "PRAGMA user_version") == [(1,)]
+        tables = {t for (t,) in raw(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"records"}
+
+    def test_v1_file_migrates_with_backup(self, v1_copy: Path) -> None:
+        """Opening a v1 file keeps a .v1.bak copy and upgrades it to the current schema."""
+        with RecordStore.open(v1_copy):
+            pass
+        backup = v1_copy.with_name("store.sqlite.v1.bak")
+        assert raw(backup, "PRAGMA user_version") == [(1,)]
+        assert raw(backup, "SELECT count(*) FROM records") == [(4,)]
+        assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+        assert raw(v1_copy, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        # A second open finds nothing to migrate and makes no second backup.
+        RecordStore.open(v1_copy).close()
+        assert sorted(p.name for p in v1_copy.parent.glob("*.bak")) == ["store.sqlite.v1.bak"]
+
+    def test_migrated_records_are_whole(self, v1_copy: Path) -> None:
+        """Every v1 record reads back equal; content and samples moved out of the JSON."""
+        expected = load_fixture_maker().v1_records()
+        with RecordStore.open(v1_copy) as s:
+            for record in expected:
+                assert s.get(record.record_id) == record
+            turns = s.session_turns("v1-session")
+            assert [t.turn_index for t in turns] == [0, 1, 2]
+            session = s.get_session("v1-session")
+            assert session is not None and session.created_at == "2025-10-08T14:03:20.000Z"
+            assert (session.model, session.host) == ("qwen3:8b", "studio")
+            assert [r.model for r in s.summary()] == ["llama3.2:3b", "qwen3:8b"]
+        docs = [d for (d,) in raw(v1_copy, "SELECT doc FROM records")]
+        assert not any('"prompt"' in d or '"samples"' in d for d in docs)
+        assert raw(v1_copy, "SELECT count(*) FROM content") == [(3,)]
+        assert raw(v1_copy, "SELECT count(*) FROM samples") == [(1,)]
+
+    def test_v1_running_row_is_interrupted(self, v1_copy: Path) -> None:
+        """A v1 row left running has no writer stamp: it was a crash."""
+        with RecordStore.open(v1_copy) as s:
+            assert s.mark_interrupted() == 1
+            assert s.get("v1-crashed").status is Status.INTERRUPTED
+
+    def test_existing_backup_is_not_overwritten(self, v1_copy: Path) -> None:
+        """An older .v1.bak stays; the new backup takes the next free name."""
+        old = v1_copy.with_name("store.sqlite.v1.bak")
+        old.write_bytes(b"precious")
+        RecordStore.open(v1_copy).close()
+        assert old.read_bytes() == b"precious"
+        assert raw(v1_copy.with_name("store.sqlite.v1.2.bak"), "PRAGMA user_version") == [(1,)]
+
+
+class TestTurns:
+    def test_full_round_trip(self, store: RecordStore) -> None:
+        """start_turn inserts a running row at once; finish_turn stores everything; get returns it."""
+        record = Record(
+            session_id=store.create_session(title="t"),
+            turn_index=0,
+            model=ModelInfo(name="qwen3:8b", capabilities=["thinking"]),
+            host=HostInfo(hostname="box"),
+            prompt="用中文打个招呼",
+        )
+        record_id = store.start_turn(record)
+        running = store.get(record_id)
+        assert running.status is Status.RUNNING and running.prompt == "用中文打个招呼"
+        assert store.query()[0].status is Status.RUNNING
+        record.status = Status.OK
+        record.thinking, record.answer = "Okay", "你好，世界！"
+        record.counts = Counts(eval_tokens=282, thinking_chars=4, answer_chars=6, done_reason="stop")
+        record.timing_ms = TimingMs(ttft=100.0, thinking=400.0, answer=600.0, total_wall=1100.0, eval=1000.0)
+        record.rates = Rates(eval_tok_s=282.0, chars_s=10.0)
+        record.samples = [Sample(0.0, 1, 2, 3, None), Sample(250.0, 4, 5, 6, 7.5)]
+        store.finish_turn(record)
+        assert record.ended_at is not None
+        assert store.get(record_id) == record
+        assert store.get("missing") is None
+
+    def test_finish_needs_a_final_status(self, store: RecordStore) -> None:
+        """finish_turn with status running is a programming error."""
+        with pytest.raises(ValueError):
+            store.finish_turn(Record())
+
+    def test_content_off_stores_none(self, store: RecordStore) -> None:
+        """A record without prompt, thinking and answer leaves no content row."""
+        store.finish_turn(make())
+        kept = make(started_at="2025-01-02T00:00:00.000Z")
+        kept.prompt = "hi"
+        store.finish_turn(kept)
+        assert raw(store.path, "SELECT record_id FROM content") == [(kept.record_id,)]
+
+    def test_clearing_content_removes_it(self, store: RecordStore) -> None:
+        """Finishing a turn whose content was dropped deletes what start_turn stored."""
+        record = Record(prompt="secret")
+        store.start_turn(record)
+        record.prompt, record.status = None, Status.CANCELLED
+        store.finish_turn(record)
+        assert raw(store.path, "SELECT count(*) FROM content") == [(0,)]
+
+    def test_sessions(self, store: RecordStore) -> None:
+        """create_session, get_session and sessions (newest first); turns come back in order."""
+        first = store.create_session(title="a", model="m", settings={"think": True}, host="box")
+        second = store.create_session(title="b")
+        session = store.get_session(first)
+        assert (session.title, session.model, session.settings, session.host) == ("a", "m", {"think": True}, "box")
+        assert [s.session_id for s in store.sessions()][0] in (first, second)
+        assert len(store.sessions(limit=1)) == 1
+        for i in (1, 0):
+            r = make(started_at=f"2025-01-01T00:00:0{i}.000Z")
+            r.session_id, r.turn_index, r.prompt, r.answer = first, i, f"q{i}", f"a{i}"
+            store.finish_turn(r)
+        turns = store.session_turns(first)
+        assert [(t.turn_index, t.prompt) for t in turns] == [(0, "q0"), (1, "q1")]
+        assert store.session_turns(second) == []
+
+
+class TestQuery:
+    @pytest.fixture
+    def filled(self, store: RecordStore) -> RecordStore:
+        rows = [
+            make("a", Status.OK, "2025-01-01T00:00:01.000Z", tok_s=10.0),
+            make("b", Status.FAILED, "2025-01-01T00:00:02.000Z"),
+            make("a", Status.FAILED, "2025-01-01T00:00:03.000Z"),
+            make("a", Status.OK, "2025-01-01T00:00:04.000Z", tok_s=30.0),
+            make("b", Status.OK, "2025-01-01T00:00:05.000Z"),
+        ]
+        store.import_records(rows)
+        return store
+
+    def times(self, rows) -> list[int]:
+        return [int(r.started_at[17:19]) for r in rows]
+
+    def test_newest_first_by_default(self, filled: RecordStore) -> None:
+        """Newest first; oldest first on request."""
+        assert self.times(filled.query()) == [5, 4, 3, 2, 1]
+        assert self.times(filled.query(newest_first=False)) == [1, 2, 3, 4, 5]
+
+    def test_filters(self, filled: RecordStore) -> None:
+        """By model, by status, by both; status accepts a string."""
+        assert self.times(filled.query(model="a")) == [4, 3, 1]
+        assert self.times(filled.query(status=Status.FAILED)) == [3, 2]
+        assert self.times(filled.query(model="a", status="ok")) == [4, 1]
+        assert filled.query(model="zzz") == []
+
+    def test_paging(self, filled: RecordStore) -> None:
+        """limit and offset page through the table."""
+        assert self.times(filled.query(limit=2)) == [5, 4]
+        assert self.times(filled.query(limit=2, offset=2)) == [3, 2]
+        assert self.times(filled.query(offset=4)) == [1]
+
+    def test_rows_carry_the_indexed_figures(self, filled: RecordStore) -> None:
+        """A row has the figures without parsing the JSON, equal to record_row()."""
+        row = filled.query(model="a", limit=1)[0]
+        assert row.eval_tok_s == 30.0 and row.model == "a" and row.status is Status.OK
+        assert record_row(filled.get(row.record_id)) == row
+
+    def test_same_start_time_keeps_insertion_order(self, store: RecordStore) -> None:
+        """Equal timestamps are ordered by insertion, newest last-inserted first."""
+        records = [make(started_at="2025-01-01T00:00:00.000Z") for _ in range(3)]
+        store.import_records(records)
+        assert [r.record_id for r in store.query()] == [r.record_id for r in reversed(records)]
+
+    def test_records_for_export(self, filled: RecordStore) -> None:
+        """records() returns full records, content only when asked."""
+        r = make("c", started_at="2025-01-01T00:00:09.000Z")
+        r.prompt = "p"
+        filled.finish_turn(r)
+        assert filled.records(model="c")[0].prompt is None
+        assert filled.records(model="c", with_content=True)[0].prompt == "p"
+        assert len(filled.records(status="ok", limit=2)) == 2
+
+
+class TestSummary:
+    def test_medians_peaks_and_counts(self, store: RecordStore) -> None:
+        """Medians over ok non-warm-up turns, cold-load median, max peaks, outcome counts."""
+        t = iter(f"2025-01-01T00:00:{i:02}.000Z" for i in range(60))
+        store.import_records([
+            make(started_at=next(t), warmup=True, total=99999.0, tok_s=1.0, mem=10**12, cold=True, load_ms=9999.0),
+            make(started_at=next(t), total=1000.0, tok_s=10.0, chars_s=40.0, mem=5, swap=0, cold=True,
+                 load_ms=2000.0, net_w=20.0, jpt=0.5, file_size=100, ps_size=200, processor="100% GPU"),
+            make(started_at=next(t), total=3000.0, tok_s=30.0, chars_s=60.0, mem=7, swap=1, cold=False,
+                 load_ms=15.0, net_w=30.0, jpt=0.7),
+            make(started_at=next(t), total=2000.0, tok_s=20.0, chars_s=50.0, mem=6, swap=2, cold=True,
+                 load_ms=4000.0, net_w=25.0, jpt=0.6, ps_size=300, processor="26%/74% CPU/GPU"),
+            make(started_at=next(t), status=Status.FAILED, mem=9, swap=8),
+            make(started_at=next(t), status=Status.TIMEOUT, total=50000.0),
+            make(started_at=next(t), status=Status.CANCELLED),
+            make(started_at=next(t), status=Status.INTERRUPTED),
+            make("other", started_at=next(t), total=1.0),
+            make(started_at=next(t), host="laptop", total=7.0),
+        ])
+        store.start_turn(make(started_at=next(t)))  # running: not counted
+        rows = store.summary()
+        assert [(r.model, r.host) for r in rows] == [("other", "box"), ("qwen3:8b", "box"), ("qwen3:8b", "laptop")]
+        q = rows[1]
+        assert q.total_wall_ms == 2000.0 and q.eval_tok_s == 20.0 and q.chars_s == 50.0
+        assert q.load_ms == 3000.0  # median of the two cold loads, not the warm 15 ms
+        assert q.net_w == 25.0 and q.j_per_token == 0.6
+        assert (q.mem_peak, q.swap_peak) == (9, 8)  # the failed turn's peaks count; warm-up's do not
+        assert (q.file_size_bytes, q.loaded_size_bytes, q.processor) == (100, 300, "26%/74% CPU/GPU")
+        assert (q.ok, q.failed, q.cancelled, q.interrupted) == (3, 2, 1, 1)
+        assert q.quant == "Q4_K_M"
+        assert [r.model for r in store.summary(model="other")] == ["other"]
+
+    def test_even_count_median_and_empty_store(self, store: RecordStore) -> None:
+        """An even count takes the mean of the middle two; no records, no rows."""
+        assert store.summary() == []
+        store.import_records([make(started_at=f"2025-01-01T00:00:0{i}.000Z", tok_s=v) for i, v in enumerate((1.0, 2.0, 4.0, 8.0))])
+        assert store.summary()[0].eval_tok_s == 3.0
+
+
+CRASHING_WRITER = """
+import os, sys
+from tui.core.record import Record
+from tui.core.store import RecordStore
+s = RecordStore.open(sys.argv[1])
+print(s.start_turn(Record(prompt="lost")), flush=True)
+os._exit(9)  # a crash: no finish_turn, no close
+"""
+
+
+class TestCrashRecovery:
+    def test_dead_writer_is_interrupted(self, store: RecordStore) -> None:
+        """A turn left running by a process that died becomes interrupted; ours stays running."""
+        done = subprocess.run(
+            [sys.executable, "-c", CRASHING_WRITER, str(store.path)],
+            cwd=REPO, capture_output=True, text=True, check=False,
+        )
+        assert done.returncode == 9, done.stderr
+        crashed = done.stdout.strip()
+        live = store.start_turn(Record())
+        assert store.mark_interrupted() == 1
+        assert store.get(crashed).status is Status.INTERRUPTED
+        assert store.get(crashed).prompt == "lost"
+        assert store.get(live).status is Status.RUNNING
+        assert store.mark_interrupted() == 0
+
+    def test_other_live_instance_is_left_alone(self, tmp_path: Path) -> None:
+        """A second app instance on the same file does not interrupt the first one's turn."""
+        path = tmp_path / "shared.sqlite"
+        with RecordStore.open(path) as first, RecordStore.open(path) as second:
+            record_id = first.start_turn(Record())
+            assert second.mark_interrupted() == 0
+            assert second.get(record_id).status is Status.RUNNING
+
+    def test_reused_pid_and_other_host(self, store: RecordStore) -> None:
+        """Our pid with another start time was reused (interrupted); another host's row is kept."""
+        reused, remote = store.start_turn(Record()), store.start_turn(Record())
+        conn = sqlite3.connect(store.path)
+        conn.execute("UPDATE records SET writer_started = 1.0 WHERE record_id = ?", (reused,))
+        conn.execute("UPDATE records SET writer_host = 'elsewhere' WHERE record_id = ?", (remote,))
+        conn.commit()
+        conn.close()
+        assert store.mark_interrupted() == 1
+        assert store.get(reused).status is Status.INTERRUPTED
+        assert store.get(remote).status is Status.RUNNING
+
+
+SUBPROCESS_WRITER = """
+import sys
+from tui.core.record import ModelInfo, Record, Status
+from tui.core.store import RecordStore
+with RecordStore.open(sys.argv[1]) as s:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for i in range(int(sys.argv[2])):
+        r = Record(model=ModelInfo(name="child"), prompt=str(i))
+        s.start_turn(r)
+        r.status = Status.OK
+        s.finish_turn(r)
+"""
+
+
+class TestConcurrency:
+    def test_two_stores_interleaved(self, tmp_path: Path) -> None:
+        """Two connections to one file, writing in turn, see each other's records."""
+        path = tmp_path / "shared.sqlite"
+        with RecordStore.open(path) as a, RecordStore.open(path) as b:
+            for i in range(20):
+                ra, rb = make("a"), make("b")
+                a.start_turn(ra)
+                b.start_turn(rb)
+                ra.status = rb.status = Status.OK
+                b.finish_turn(rb)
+                a.finish_turn(ra)
+            assert len(a.query(model="b", status="ok")) == 20
+            assert len(b.query(model="a", status="ok")) == 20
+
+    def test_subprocess_and_this_process_write_together(self, tmp_path: Path) -> None:
+        """Another process appends while this one does: no lost writes, no lock errors."""
+        path = tmp_path / "shared.sqlite"
+        n = 150
+        with RecordStore.open(path) as mine:
+            child = subprocess.Popen(
+                [sys.executable, "-c", SUBPROCESS_WRITER, str(path), str(n)],
+                cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            )
+            assert child.stdout.readline().strip() == "ready"
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            for _ in range(n):
+                r = make("parent")
+                mine.start_turn(r)
+                r.status = Status.OK
+                mine.finish_turn(r)
+            assert child.wait(timeout=30) == 0
+            assert len(mine.query(model="child", status="ok")) == n
+            assert len(mine.query(model="parent")) == n
+            assert mine.query(status="running") == []
+
+    def test_threads_share_one_store(self, store: RecordStore) -> None:
+        """Worker threads may use one RecordStore at once."""
+        def work() -> None:
+            for _ in range(25):
+                store.finish_turn(make("thread"))
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(store.query(model="thread")) == 100
