@@ -1,0 +1,236 @@
+"""Records, summaries and chats as text: a terminal table, JSON, JSON Lines, CSV or Markdown.
+
+Content (prompt, thinking, answer) appears only with ``with_content=True``, and only in the
+json, jsonl and csv forms; the table and Markdown forms are overviews of the figures. A chat
+exported with ``session_to_markdown`` is the content itself, so it always includes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tui.core.record import GpuInfo, HostInfo, Record, Status
+from tui.core.store import RecordRow, Session, SummaryRow, record_row
+
+FORMATS = ("table", "json", "jsonl", "csv", "md")
+_CONTENT_KEYS = ("prompt", "thinking", "answer")
+# Terminal escapes (CSI, OSC) and C0 controls other than tab and newline: model text could
+# otherwise retitle or reprogram the terminal of whoever views the export.
+_UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Text with terminal escape sequences and control characters removed."""
+    return _UNSAFE.sub("", text)
+
+
+# --- cell formatting ------------------------------------------------------------
+
+
+def _na(fmt: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda v: "n/a" if v is None else fmt(v)
+
+
+_gib = _na(lambda b: f"{b / 2**30:.1f} GiB" if b >= 2**30 else f"{b / 2**20:.0f} MiB")
+_secs = _na(lambda ms: f"{ms / 1000:.2f} s")
+_one = _na(lambda x: f"{x:.1f}")
+_three = _na(lambda x: f"{x:.3f}")
+_text = _na(str)
+
+_ROW_COLUMNS: list[tuple[str, Callable[[RecordRow], str]]] = [
+    ("Started", lambda r: r.started_at),
+    ("Model", lambda r: _text(r.model)),
+    ("Status", lambda r: r.status.value),
+    ("Load", lambda r: _secs(r.load_ms)),
+    ("Total", lambda r: _secs(r.total_wall_ms)),
+    ("chars/s", lambda r: _one(r.chars_s)),
+    ("tok/s", lambda r: _one(r.eval_tok_s)),
+    ("Mem peak", lambda r: _gib(r.mem_peak)),
+    ("Swap peak", lambda r: _gib(r.swap_peak)),
+    ("Net W", lambda r: _one(r.net_w)),
+    ("J/token", lambda r: _three(r.j_per_token)),
+]
+
+_SUMMARY_COLUMNS: list[tuple[str, Callable[[SummaryRow], str]]] = [
+    ("Model", lambda s: _text(s.model)),
+    ("Host", lambda s: _text(s.host)),
+    ("Quant", lambda s: _text(s.quant)),
+    ("File", lambda s: _gib(s.file_size_bytes)),
+    ("Loaded", lambda s: _gib(s.loaded_size_bytes)),
+    ("Processor", lambda s: _text(s.processor)),
+    ("Load", lambda s: _secs(s.load_ms)),
+    ("Total (median)", lambda s: _secs(s.total_wall_ms)),
+    ("chars/s", lambda s: _one(s.chars_s)),
+    ("tok/s", lambda s: _one(s.eval_tok_s)),
+    ("Mem peak", lambda s: _gib(s.mem_peak)),
+    ("Swap peak", lambda s: _gib(s.swap_peak)),
+    ("Net W", lambda s: _one(s.net_w)),
+    ("J/token", lambda s: _three(s.j_per_token)),
+    ("ok", lambda s: str(s.ok)),
+    ("failed", lambda s: str(s.failed)),
+]
+
+
+def _grid(columns: Sequence[tuple[str, Callable[[Any], str]]], items: Iterable[Any], fmt: str) -> str:
+    cells = [[clean_text(get(item)) for _, get in columns] for item in items]
+    headers = [name for name, _ in columns]
+    if fmt == "md":
+        return _markdown_table(headers, cells)
+    table = Table(*headers)
+    for row in cells:
+        table.add_row(*(Text(c) for c in row))  # Text: a "[bold]" in a model name stays literal
+    out = io.StringIO()
+    Console(file=out, width=max(80, 12 * len(headers)), color_system=None, force_terminal=False).print(table)
+    return out.getvalue()
+
+
+def _markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    def cell(value: str) -> str:
+        return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+# --- flat forms -----------------------------------------------------------------
+
+
+def record_json(record: Record, with_content: bool = False) -> dict[str, Any]:
+    """The public JSON form of a record; content keys are left out unless asked for."""
+    doc = record.to_json_dict()
+    if not with_content:
+        for key in _CONTENT_KEYS:
+            doc.pop(key)
+    return doc
+
+
+def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in doc.items():
+        name = prefix + key
+        # request.options has free-form keys: one JSON column keeps the header stable.
+        if isinstance(value, dict) and name != "request.options":
+            flat.update(_flatten(value, name + "."))
+        elif isinstance(value, (dict, list)):
+            flat[name] = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, bool):
+            flat[name] = "true" if value else "false"
+        else:
+            flat[name] = value
+    return flat
+
+
+def csv_columns(with_content: bool = False) -> list[str]:
+    """The CSV header: every dotted field of the record except the samples timeline."""
+    template = Record(host=HostInfo(gpu=GpuInfo()))
+    return [c for c in _flatten(record_json(template, with_content)) if c != "samples"]
+
+
+def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), restval="", extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _json_forms(docs: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(docs, ensure_ascii=False, indent=2) + "\n"
+    return "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
+
+
+def _check(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+# --- public API -------------------------------------------------------------------
+
+
+def export_records(records: Iterable[Record], fmt: str, *, with_content: bool = False) -> str:
+    """Records in one of FORMATS; csv leaves out the samples timeline (json and jsonl keep it)."""
+    _check(fmt)
+    records = list(records)
+    if fmt in ("table", "md"):
+        return export_rows((record_row(r) for r in records), fmt)
+    docs = [record_json(r, with_content) for r in records]
+    if fmt == "csv":
+        flat = (_flatten({k: v for k, v in d.items() if k != "samples"}) for d in docs)
+        return _csv(flat, csv_columns(with_content))
+    return _json_forms(docs, fmt)
+
+
+def export_rows(rows: Iterable[RecordRow], fmt: str) -> str:
+    """History-table rows (from RecordStore.query) as a terminal table or Markdown table."""
+    if fmt not in ("table", "md"):
+        raise ValueError(f"rows export as table or md, not {fmt!r}")
+    return _grid(_ROW_COLUMNS, rows, fmt)
+
+
+def export_summary(rows: Iterable[SummaryRow], fmt: str) -> str:
+    """The comparison table in one of FORMATS; json, jsonl and csv carry raw numbers."""
+    _check(fmt)
+    rows = list(rows)
+    if fmt in ("table", "md"):
+        return _grid(_SUMMARY_COLUMNS, rows, fmt)
+    docs = [asdict(r) for r in rows]
+    if fmt == "csv":
+        return _csv(docs, list(SummaryRow.__dataclass_fields__))
+    return _json_forms(docs, fmt)
+
+
+def turn_figures(record: Record) -> str:
+    """One line of a turn's figures, for beneath its answer."""
+    parts = [record.status.value]
+    if record.status is not Status.OK and record.error:
+        parts.append(f"error: {record.error}")
+    t, load = record.timing_ms, record.load
+    parts += [
+        f"total {_secs(t.total_wall)}",
+        f"TTFT {_secs(t.ttft)}",
+        f"{_one(record.rates.chars_s)} chars/s",
+        f"{_one(record.rates.eval_tok_s)} tok/s" + (" (estimated)" if record.counts.estimated else ""),
+    ]
+    if load.load_ms is not None:
+        parts.append(f"load {_secs(load.load_ms)}" + (" (cold)" if load.cold else ""))
+    if load.processor:
+        parts.append(load.processor)
+    parts += [
+        f"mem peak {_gib(record.resources.mem_used_peak_bytes)}",
+        f"swap peak {_gib(record.resources.swap_used_peak_bytes)}",
+    ]
+    power = record.power
+    if power.source is None:
+        parts.append(f"power n/a — {power.why or 'unavailable'}")
+    else:
+        parts.append(f"net {_one(power.net_mean_w)} W, {_three(power.j_per_token)} J/token")
+    return clean_text(" · ".join(parts)).replace("\n", " ")
+
+
+def session_to_markdown(session: Session, turns: Sequence[Record]) -> str:
+    """A chat as Markdown: each prompt, the thinking folded away, the answer, then its figures."""
+    title = clean_text(session.title or "Chat")
+    facts = " · ".join(clean_text(str(v)) for v in (session.model, session.host, session.created_at) if v)
+    out = [f"# {title}", "", f"*{facts}*", ""]
+    for n, turn in enumerate(turns, 1):
+        out += [f"## Turn {n}", "", "**Prompt**", "", clean_text(turn.prompt or "*(not kept)*"), ""]
+        if turn.thinking:
+            # A literal closing tag inside the thinking would end the fold early.
+            thinking = clean_text(turn.thinking).replace("</details>", "&lt;/details&gt;")
+            out += ["<details><summary>Thinking</summary>", "", thinking, "", "</details>", ""]
+        answer = turn.answer if turn.answer is not None else "*(no answer)*"
+        label = clean_text(turn.model.name or "Answer")
+        out += [f"**{label}**", "", clean_text(answer), "", f"> {turn_figures(turn)}", ""]
+    return "\n".join(out)
