@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import psutil
+import pytest
 
 from tui.core.processes import OllamaProcessFinder
 
@@ -15,13 +22,13 @@ MiB = 2**20
 class FakeProcess:
     """The psutil.Process methods the finder calls; equal by pid, like psutil's (pid, create time)."""
 
-    def __init__(self, pid: int, name: str, cmdline: list[str], rss: int = 0, cpu: float = 0.0,
-                 children: Iterable[FakeProcess] = (), denied: Iterable[str] = (), gone: bool = False) -> None:
-        self.pid, self._name, self._cmdline, self.rss, self.cpu = pid, name, cmdline, rss, cpu
-        self._children = list(children)
+    def __init__(self, pid: int, name: str, cmdline: list[str], rss: int = 0, cpu: float = 0.0, ppid: int = 1,
+                 denied: Iterable[str] = (), gone: bool = False) -> None:
+        self.pid, self._name, self._cmdline, self.rss, self.cpu, self._ppid = pid, name, cmdline, rss, cpu, ppid
         self.denied = set(denied)
         self.gone = gone
         self.cpu_calls = 0
+        self.name_calls = 0
 
     def _check(self, method: str) -> None:
         if self.gone:
@@ -29,22 +36,22 @@ class FakeProcess:
         if method in self.denied:
             raise psutil.AccessDenied(self.pid, self._name)
 
+    @contextlib.contextmanager
+    def oneshot(self) -> Iterator[None]:
+        yield
+
     def name(self) -> str:
         self._check("name")
+        self.name_calls += 1
         return self._name
+
+    def ppid(self) -> int:
+        self._check("ppid")
+        return self._ppid
 
     def cmdline(self) -> list[str]:
         self._check("cmdline")
         return self._cmdline
-
-    def children(self, recursive: bool = False) -> list[FakeProcess]:
-        self._check("children")
-        found = []
-        for child in self._children:
-            found.append(child)
-            if recursive:
-                found += child.children(recursive=True)
-        return found
 
     def memory_info(self) -> SimpleNamespace:
         self._check("memory_info")
@@ -67,12 +74,12 @@ def finder_over(*processes: FakeProcess) -> OllamaProcessFinder:
 
 
 def test_server_and_runner_descendants_across_names() -> None:
-    runner = FakeProcess(201, "ollama", ["/usr/bin/ollama", "runner", "--model", "/m/blob"], rss=4000 * MiB, cpu=350.0)
+    server = FakeProcess(100, "ollama", ["/usr/bin/ollama", "serve"], rss=60 * MiB, cpu=1.5)
+    runner = FakeProcess(201, "ollama", ["/usr/bin/ollama", "runner", "--model", "/m/blob"], rss=4000 * MiB, cpu=350.0,
+                         ppid=100)
     new_runner = FakeProcess(202, "llama-server", ["/usr/lib/ollama/llama-server", "--port", "1"], rss=900 * MiB,
-                             cpu=20.0)
-    helper = FakeProcess(203, "sh", ["sh", "-c", "true"], rss=1 * MiB)  # any child counts, whatever its name
-    server = FakeProcess(100, "ollama", ["/usr/bin/ollama", "serve"], rss=60 * MiB, cpu=1.5,
-                         children=[runner, new_runner, helper])
+                             cpu=20.0, ppid=100)
+    helper = FakeProcess(203, "sh", ["sh", "-c", "true"], rss=1 * MiB, ppid=202)  # any descendant counts
     unrelated = FakeProcess(300, "python3", ["python3", "x.py"], rss=500 * MiB)
     finder = finder_over(unrelated, server, runner, new_runner, helper)
     first = finder.read()
@@ -90,6 +97,27 @@ def test_cpu_uses_last_ticks_objects_even_when_the_iterator_returns_new_ones() -
     assert finder.read().cpu_percent == 12.0  # the cached, primed object was asked
 
 
+def test_known_processes_are_not_read_again_until_the_recheck() -> None:
+    wrapper = FakeProcess(100, "sh", ["/bin/sh", "/usr/local/bin/start-ollama"])
+    other = FakeProcess(300, "python3", ["python3"])
+    finder = OllamaProcessFinder(lambda: [wrapper, other], recheck_every=3)
+    assert finder.read().count == 0
+    wrapper._name, wrapper._cmdline = "ollama", ["ollama", "serve"]  # the script exec'd the server
+    assert finder.read().count == 0 and finder.read().count == 0
+    assert other.name_calls == 1
+    assert finder.read().server_pid == 100  # the third scan after the first re-reads everything
+    assert other.name_calls == 2
+
+
+def test_new_children_of_a_known_server_are_found_at_once() -> None:
+    server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB)
+    processes = [server]
+    finder = OllamaProcessFinder(lambda: list(processes))
+    assert finder.read().count == 1
+    processes.append(FakeProcess(101, "llama-server", ["/opt/ollama/lib/llama-server"], rss=MiB, ppid=100))
+    assert finder.read().pids == (100, 101)
+
+
 def test_runners_without_a_server() -> None:
     old = FakeProcess(11, "ollama_llama_server", ["/tmp/ollama123/runners/cuda/ollama_llama_server"], rss=MiB)
     truncated = FakeProcess(12, "ollama_llama_se", ["ollama_llama_server"], rss=MiB)  # Linux's 15-char names
@@ -102,10 +130,10 @@ def test_runners_without_a_server() -> None:
 
 
 def test_macos_app_and_its_server() -> None:
-    runner = FakeProcess(30, "ollama", ["ollama", "runner", "--model", "x"], rss=3 * MiB)
+    app = FakeProcess(10, "Ollama", ["/Applications/Ollama.app/Contents/MacOS/Ollama"], rss=MiB)
     serve = FakeProcess(20, "ollama", ["/Applications/Ollama.app/Contents/Resources/ollama", "serve"], rss=2 * MiB,
-                        children=[runner])
-    app = FakeProcess(10, "Ollama", ["/Applications/Ollama.app/Contents/MacOS/Ollama"], rss=MiB, children=[serve])
+                        ppid=10)
+    runner = FakeProcess(30, "ollama", ["ollama", "runner", "--model", "x"], rss=3 * MiB, ppid=20)
     found = finder_over(app, serve, runner).read()
     assert found.pids == (10, 20, 30) and found.server_pid == 20 and found.rss == 6 * MiB
 
@@ -122,13 +150,39 @@ def test_access_denied_says_why() -> None:
 
 
 def test_processes_that_exit_mid_scan_are_skipped() -> None:
-    gone_runner = FakeProcess(201, "ollama", ["ollama", "runner"], gone=True)
-    server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB, children=[gone_runner])
-    found = finder_over(server, FakeProcess(5, "ollama", [], gone=True)).read()
+    server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB)
+    exited_runner = FakeProcess(201, "ollama", ["ollama", "runner"], ppid=100)
+    processes = [server, exited_runner, FakeProcess(5, "ollama", [], gone=True)]
+    finder = OllamaProcessFinder(lambda: processes)
+    assert finder.read().pids == (100, 201)
+    exited_runner.gone = True  # exits between the scan and the measurement
+    found = finder.read()
     assert found.pids == (100,) and found.why is None
 
 
 def test_nothing_running() -> None:
-    found = finder_over(FakeProcess(1, "systemd", ["/sbin/init"])).read()
+    found = finder_over(FakeProcess(1, "systemd", ["/sbin/init"], ppid=0)).read()
     assert (found.count, found.rss, found.cpu_percent) == (0, 0, None)
     assert found.why == "no Ollama process running on this machine"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names a process through a symlink, as Linux shows it")
+def test_real_processes_through_psutil(tmp_path: Path) -> None:
+    """A real `ollama serve` stand-in and its `ollama runner` child, found through psutil itself."""
+    ollama = tmp_path / "ollama"
+    ollama.symlink_to(os.path.realpath(sys.executable))  # the process is then named "ollama"
+    child = f"import subprocess, time; subprocess.Popen([{str(ollama)!r}, '-c', 'import time; time.sleep(30)', " \
+            f"'runner']); time.sleep(30)"
+    server = subprocess.Popen([str(ollama), "-c", child, "serve"])
+    try:
+        finder = OllamaProcessFinder()
+        deadline = time.monotonic() + 5
+        while (found := finder.read()).count < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert found.server_pid == server.pid and found.count == 2 and found.rss > 0
+        assert finder.read().cpu_percent is not None
+    finally:
+        for process in psutil.Process(server.pid).children(recursive=True):
+            process.kill()
+        server.kill()
+        server.wait()

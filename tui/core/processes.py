@@ -10,8 +10,7 @@ import psutil
 
 # Runner names over Ollama's history: ollama_llama_server (<= v0.5.0), `ollama runner ...`
 # (v0.5.4 – v0.29, also `--mlx-engine`), llama-server (v0.30+). Runners are found as
-# descendants of the server; these names only find runners left without one.
-RUNNER_NAMES = ("ollama_llama_server", "llama-server")
+# descendants of the server; _kind's names only find runners left without one.
 APP_NAME = "Ollama"  # the macOS app, parent of `ollama serve`
 ACCESS_DENIED = "access denied to {what}: run ollamon as the user that runs Ollama"
 
@@ -53,57 +52,44 @@ def _kind(name: str, args: list[str]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What one scan learnt about a process: its psutil object, name, parent and Ollama role."""
+
+    process: Any
+    name: str
+    ppid: int
+    kind: str | None
+
+
 class OllamaProcessFinder:
-    """Scans processes each read, keeping psutil objects between reads so CPU% has an interval."""
+    """Scans processes each read, keeping psutil objects between reads so CPU% has an interval.
+
+    Reading every process's name and parent costs ~20 µs each, so a process seen before keeps
+    what was learnt about it; every `recheck_every` scans all are read again, which catches a
+    wrapper script that exec'd into `ollama serve` under the same pid.
+    """
 
     name = "psutil"
 
-    def __init__(self, process_iter: Callable[[], Iterable[Any]] = psutil.process_iter) -> None:
+    def __init__(self, process_iter: Callable[[], Iterable[Any]] = psutil.process_iter,
+                 recheck_every: int = 10) -> None:
         self._process_iter = process_iter
-        self._known: dict[int, Any] = {}
+        self._recheck_every = recheck_every
+        self._scans = 0
+        self._seen: dict[int, _Seen] = {}
+        self._measured: dict[int, Any] = {}
 
     def read(self) -> OllamaProcesses:
         denied: list[str] = []
-        roots: list[Any] = []
-        orphans: list[Any] = []
-        server_pid = None
-        for process in self._process_iter():
-            try:
-                name = process.name()
-                if not (name.lower().startswith("ollama") or name == "llama-server"):
-                    continue  # most processes: skip before the costlier cmdline read
-                kind = _kind(name, process.cmdline())
-            except psutil.NoSuchProcess:
-                continue
-            except psutil.AccessDenied:
-                denied.append(f"pid {process.pid}")
-                continue
-            if kind in ("server", "app"):
-                roots.append(process)
-                if kind == "server" and server_pid is None:
-                    server_pid = process.pid
-            elif kind == "runner":
-                orphans.append(process)
-
-        members: dict[int, Any] = {}
-        for root in roots:
-            members[root.pid] = root
-            try:
-                for child in root.children(recursive=True):
-                    members.setdefault(child.pid, child)
-            except psutil.NoSuchProcess:
-                continue
-            except psutil.AccessDenied:
-                denied.append(f"the children of pid {root.pid}")
-        for process in orphans:
-            members.setdefault(process.pid, process)
+        seen = self._scan(denied)
+        members = self._members(seen)
+        server_pid = next((pid for pid in sorted(members) if seen[pid].kind == "server"), None)
 
         rss, cpu, primed = 0, 0.0, True
-        known: dict[int, Any] = {}
-        for pid, process in sorted(members.items()):
-            # Reuse last tick's object for this process: its cpu_percent() measures since then.
-            cached = self._known.get(pid)
-            process = cached if cached is not None and cached == process else process
+        measured: dict[int, Any] = {}
+        for pid in sorted(members):
+            process = seen[pid].process
             try:
                 rss += process.memory_info().rss
                 cpu += process.cpu_percent(None)
@@ -112,13 +98,55 @@ class OllamaProcessFinder:
             except psutil.AccessDenied:
                 denied.append(f"pid {pid}")
                 continue
-            primed = primed and cached is process
-            known[pid] = process
-        self._known = known
+            primed = primed and self._measured.get(pid) is process
+            measured[pid] = process
+        self._measured = measured
 
         why = None
         if denied:
             why = ACCESS_DENIED.format(what=", ".join(denied))
-        elif not known:
+        elif not measured:
             why = "no Ollama process running on this machine"
-        return OllamaProcesses(rss, cpu if known and primed else None, len(known), tuple(known), server_pid, why)
+        cpu_percent = cpu if measured and primed else None
+        return OllamaProcesses(rss, cpu_percent, len(measured), tuple(measured), server_pid, why)
+
+    def _scan(self, denied: list[str]) -> dict[int, _Seen]:
+        recheck = self._scans % self._recheck_every == 0
+        self._scans += 1
+        seen: dict[int, _Seen] = {}
+        for process in self._process_iter():
+            previous = self._seen.get(process.pid)
+            if previous is not None and previous.process == process:
+                if not recheck:
+                    seen[process.pid] = previous
+                    continue
+                process = previous.process  # last scan's object: its cpu_percent() is primed
+            try:
+                with process.oneshot():
+                    name, ppid = process.name(), process.ppid()
+                looks_like_ollama = name.lower().startswith("ollama") or name == "llama-server"
+                # Most processes stop here, before the costlier cmdline read.
+                kind = _kind(name, process.cmdline()) if looks_like_ollama else None
+            except psutil.NoSuchProcess:
+                continue
+            except psutil.AccessDenied:
+                denied.append(f"pid {process.pid}")
+                continue
+            seen[process.pid] = _Seen(process, name, ppid, kind)
+        self._seen = seen
+        return seen
+
+    @staticmethod
+    def _members(seen: dict[int, _Seen]) -> set[int]:
+        """The server and app processes, all their descendants, and runners without a server."""
+        children: dict[int, list[int]] = {}
+        for pid, info in seen.items():
+            children.setdefault(info.ppid, []).append(pid)
+        members: set[int] = set()
+        stack = [pid for pid, info in seen.items() if info.kind in ("server", "app")]
+        while stack:
+            pid = stack.pop()
+            if pid not in members:
+                members.add(pid)
+                stack += children.get(pid, [])
+        return members | {pid for pid, info in seen.items() if info.kind == "runner"}

@@ -1,0 +1,238 @@
+"""The sampler with a fake clock and fake sources: rings, windows, peaks, energy, cost, status."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Collection
+from pathlib import Path
+
+import pytest
+
+from tui.core.memory import MemoryReading
+from tui.core.power.base import Availability, PowerReadError, PowerReading, PowerSource
+from tui.core.power.nvml import GpuReading
+from tui.core.processes import OllamaProcesses
+from tui.core.sampler import Sampler, SourceStatus
+
+GiB = 2**30
+
+
+class Clock:
+    """Monotonic time that the test moves; each read of `timer` costs 3 ms of fake CPU time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.cpu = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def timer(self) -> float:
+        self.cpu += 0.003
+        return self.cpu
+
+
+class Memory:
+    name = "fake-memory"
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.fail = False
+
+    def read(self) -> MemoryReading:
+        if self.fail:
+            raise OSError("vm_stat failed")
+        t = self.clock.now
+        return MemoryReading(int((8 + t) * GiB), 16 * GiB, int(t) * GiB // 10, 2 * GiB, None, self.name)
+
+
+class Processes:
+    name = "fake-processes"
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def read(self) -> OllamaProcesses:
+        t = self.clock.now
+        cpu = None if t == 0 else 100.0 * t
+        return OllamaProcesses(int(t * 100) * 2**20, cpu, 2, (100, 201), 100)
+
+
+class Watts(PowerSource):
+    name = "fake-power"
+    scope = "wall (command)"
+
+    def __init__(self, clock: Clock, counter: bool = False) -> None:
+        self.clock, self.counter = clock, counter
+        self.energy = 0.0
+
+    def probe(self) -> Availability:
+        return Availability.ok()
+
+    def read(self) -> PowerReading:
+        t = self.clock.now
+        if t == 13:
+            raise PowerReadError("plug offline")
+        watts = 10.0 + t
+        if self.counter:
+            self.energy += watts  # one joule-per-watt step per tick second, for easy sums
+            return PowerReading(watts, self.energy, self.scope)
+        return PowerReading(watts, None, self.scope)
+
+
+class Missing(PowerSource):
+    name = "missing"
+    scope = "GPU"
+
+    def probe(self) -> Availability:
+        return Availability.no("no device")
+
+    def read(self) -> PowerReading:
+        raise PowerReadError("no device")
+
+
+class Gpu:
+    name = "fake-gpu"
+
+    def __init__(self) -> None:
+        self.asked: list[set[int]] = []
+
+    def probe(self) -> Availability:
+        return Availability.ok()
+
+    def read(self, pids: Collection[int]) -> GpuReading:
+        self.asked.append(set(pids))
+        return GpuReading("Fake GPU", 4 * GiB, 24 * GiB, 60.0, {201: 3 * GiB})
+
+
+def make(clock: Clock, counter: bool = False, **kwargs: object) -> Sampler:
+    return Sampler(Memory(clock), Processes(clock), [Missing(), Watts(clock, counter)], Gpu(),
+                   clock=clock, wall_clock=lambda: 1.7e9 + clock.now, timer=clock.timer, **kwargs)  # type: ignore[arg-type]
+
+
+def run(sampler: Sampler, clock: Clock, times: list[float]) -> None:
+    for t in times:
+        clock.now = t
+        sampler.tick()
+
+
+def test_tick_reads_everything_and_measures_its_cost() -> None:
+    clock = Clock()
+    sampler = make(clock)
+    clock.now = 2.0
+    sample = sampler.tick()
+    assert sample.t == 2.0 and sample.wall == 1.7e9 + 2.0
+    assert sample.memory is not None and sample.memory.used == 10 * GiB
+    assert sample.ollama is not None and sample.ollama.pids == (100, 201)
+    assert sample.watts == 12.0 and sample.power is not None and sample.power.scope == "wall (command)"
+    assert sample.gpu is not None and sample.gpu.process_memory == {201: 3 * GiB}
+    assert sampler.last_tick_cost == pytest.approx(0.003)
+    sampler.tick()
+    assert sampler.mean_tick_cost == pytest.approx(0.003) and sampler.ticks == 2
+
+
+def test_gpu_is_asked_about_the_ollama_pids() -> None:
+    clock = Clock()
+    gpu = Gpu()
+    Sampler(Memory(clock), Processes(clock), gpu_source=gpu, clock=clock).tick()
+    assert gpu.asked == [{100, 201}]
+
+
+def test_rings_are_bounded_by_the_history() -> None:
+    clock = Clock()
+    sampler = make(clock, history_seconds=10, interval=1.0)
+    run(sampler, clock, [float(t) for t in range(30)])
+    assert len(sampler.samples) == 11
+    assert sampler.samples.last() is not None and sampler.samples.last()[0] == 29.0
+    assert [t for t, _ in sampler.series["mem_used"]] == [float(t) for t in range(19, 30)]
+    assert sampler.series["watts"].values()[-1] == 39.0
+
+
+def test_missing_values_leave_gaps_in_their_series() -> None:
+    clock = Clock()
+    sampler = make(clock)
+    run(sampler, clock, [0.0, 1.0])
+    assert [t for t, _ in sampler.series["ollama_cpu"]] == [1.0]  # None at t=0 (not primed yet)
+    assert len(sampler.series["ollama_rss"]) == 2
+
+
+def test_window_and_peaks_over_uneven_ticks() -> None:
+    clock = Clock()
+    sampler = make(clock)
+    run(sampler, clock, [0.0, 1.0, 2.0, 2.5, 4.0, 5.0, 9.0])
+    assert [s.t for s in sampler.window(1.0, 4.0)] == [1.0, 2.0, 2.5, 4.0]
+    peaks = sampler.peaks(1.0, 4.0)
+    assert peaks is not None and peaks.samples == 4
+    assert peaks.mem_used_start == 9 * GiB and peaks.mem_used_peak == 12 * GiB
+    assert peaks.swap_used_start == GiB // 10 and peaks.swap_used_peak == 4 * GiB // 10
+    assert peaks.ollama_rss_peak == 400 * 2**20
+    assert peaks.cpu_pct_mean == pytest.approx((100 + 200 + 250 + 400) / 4)
+    assert peaks.gpu_util_pct_mean == 60.0
+    assert peaks.watts_peak == 14.0
+    # Trapezoid: 1 s × 11.5 + 0.5 s × 12.25 + 1.5 s × 13.25 = 37.5 J over 3 s.
+    assert peaks.energy_j == pytest.approx(37.5) and peaks.energy_duration_s == 3.0
+    assert peaks.watts_mean == pytest.approx(12.5)
+
+
+def test_counter_sources_give_energy_as_a_counter_delta() -> None:
+    clock = Clock()
+    sampler = make(clock, counter=True)
+    run(sampler, clock, [0.0, 1.0, 2.0, 3.0])
+    peaks = sampler.peaks(1.0, 3.0)
+    assert peaks is not None
+    assert peaks.energy_j == pytest.approx(12.0 + 13.0) and peaks.energy_duration_s == 2.0
+
+
+def test_peaks_of_an_empty_window_and_of_a_single_sample() -> None:
+    clock = Clock()
+    sampler = make(clock)
+    run(sampler, clock, [0.0, 5.0])
+    assert sampler.peaks(1.0, 4.0) is None
+    single = sampler.peaks(5.0, 5.0)
+    assert single is not None and single.energy_j is None and single.watts_mean == 15.0
+
+
+def test_a_failing_source_does_not_stop_the_others() -> None:
+    clock = Clock()
+    memory = Memory(clock)
+    sampler = Sampler(memory, Processes(clock), [Watts(clock)], clock=clock)
+    memory.fail = True
+    clock.now = 13.0
+    sample = sampler.tick()
+    assert sample.memory is None and sample.power is None and sample.ollama is not None
+    assert sample.errors == {"memory": "vm_stat failed", "power": "plug offline"}
+    assert SourceStatus("memory", "fake-memory", False, "vm_stat failed") in sampler.status()
+
+
+def test_status_lists_every_probed_source() -> None:
+    clock = Clock()
+    sampler = make(clock)
+    sampler.tick()
+    assert sampler.status() == [
+        SourceStatus("memory", "fake-memory", True, ""),
+        SourceStatus("processes", "fake-processes", True, ""),
+        SourceStatus("power", "missing", False, "no device", chosen=False),
+        SourceStatus("power", "fake-power", True, "", chosen=True),
+        SourceStatus("gpu", "fake-gpu", True, ""),
+    ]
+
+
+def test_no_power_source() -> None:
+    clock = Clock()
+    sampler = Sampler(Memory(clock), Processes(clock), clock=clock)
+    assert sampler.power is None and sampler.tick().watts is None
+    assert SourceStatus("power", "none", False, "no power source for this platform", False) in sampler.status()
+
+
+def test_sampling_modules_import_without_textual() -> None:
+    """The sampler and power readers stay usable (and testable) with Textual uninstalled."""
+    code = (
+        "import sys; sys.modules['textual'] = None\n"  # any `import textual` now raises ImportError
+        "import tui.core.sampler, tui.core.energy, tui.core.processor, tui.core.ring\n"
+        "import tui.core.power.smc, tui.core.power.ioreport, tui.core.power.powermetrics\n"
+        "import tui.core.power.rapl, tui.core.power.hwmon, tui.core.power.battery, tui.core.power.command\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
