@@ -139,6 +139,8 @@ class TestRapl:
     def test_missing_tree_and_empty_tree(self, tmp_path: Path) -> None:
         assert not RaplSource(tmp_path / "absent").probe().available
         assert RaplSource(tmp_path).probe() == Availability.no("no RAPL package or psys zone")
+        with pytest.raises(PowerReadError, match="no RAPL"):
+            RaplSource(tmp_path).read()
 
 
 # --- hwmon --------------------------------------------------------------------------------------

@@ -89,6 +89,8 @@ class RaplSource(PowerSource):
         return Availability.ok(self.scope)
 
     def read(self) -> PowerReading:
+        if not self.zones:
+            raise PowerReadError("no RAPL package or psys zone")
         current: dict[Path, int] = {}
         for zone in self.zones:
             try:

@@ -182,7 +182,7 @@ class SmcSource(PowerSource):
             if self._connection is None:
                 self._connection = SmcConnection()
             watts = self._connection.read_key(self.KEY)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, AttributeError) as exc:  # AttributeError: a missing IOKit symbol
             raise PowerReadError(f"SMC {self.KEY} unreadable: {exc}") from None
         return PowerReading(watts, None, self.scope)
 
