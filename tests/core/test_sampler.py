@@ -13,6 +13,7 @@ from tui.core.memory import MemoryReading
 from tui.core.power.base import Availability, PowerReadError, PowerReading, PowerSource
 from tui.core.power.nvml import GpuReading
 from tui.core.processes import OllamaProcesses
+from tui.core.ring import Ring
 from tui.core.sampler import Sampler, SourceStatus
 
 GiB = 2**30
@@ -106,9 +107,9 @@ class Gpu:
         return GpuReading("Fake GPU", 4 * GiB, 24 * GiB, 60.0, {201: 3 * GiB})
 
 
-def make(clock: Clock, counter: bool = False, **kwargs: object) -> Sampler:
-    return Sampler(Memory(clock), Processes(clock), [Missing(), Watts(clock, counter)], Gpu(),
-                   clock=clock, wall_clock=lambda: 1.7e9 + clock.now, timer=clock.timer, **kwargs)  # type: ignore[arg-type]
+def make(clock: Clock, counter: bool = False, history_seconds: float = 600) -> Sampler:
+    return Sampler(Memory(clock), Processes(clock), [Missing(), Watts(clock, counter)], Gpu(), clock=clock,
+                   wall_clock=lambda: 1.7e9 + clock.now, timer=clock.timer, history_seconds=history_seconds)
 
 
 def run(sampler: Sampler, clock: Clock, times: list[float]) -> None:
@@ -141,7 +142,7 @@ def test_gpu_is_asked_about_the_ollama_pids() -> None:
 
 def test_rings_are_bounded_by_the_history() -> None:
     clock = Clock()
-    sampler = make(clock, history_seconds=10, interval=1.0)
+    sampler = make(clock, history_seconds=10)
     run(sampler, clock, [float(t) for t in range(30)])
     assert len(sampler.samples) == 11
     assert sampler.samples.last() is not None and sampler.samples.last()[0] == 29.0
@@ -236,3 +237,15 @@ def test_sampling_modules_import_without_textual() -> None:
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
+
+
+def test_ring_readers_iterate_a_snapshot() -> None:
+    """Appending while a reader iterates (another thread, in the app) does not break the reader."""
+    ring: Ring[int] = Ring(3)
+    for i in range(5):
+        ring.append(float(i), i)
+    assert ring.maxlen == 3 and ring.values() == [2, 3, 4]
+    for t, value in ring:
+        ring.append(t + 10, value)  # the live deque would raise "mutated during iteration"
+    assert list(ring) == [(12.0, 2), (13.0, 3), (14.0, 4)]
+    assert ring.between(12.5, 14.0) == [(13.0, 3), (14.0, 4)]

@@ -58,7 +58,8 @@ class CommandSource(PowerSource):
             raise PowerReadError(f"power command could not run: {exc}") from None
         if done.returncode != 0:
             detail = (done.stderr or "").strip().splitlines()
-            raise PowerReadError(f"power command exited with {done.returncode}" + (f": {detail[0][:120]}" if detail else ""))
+            suffix = f": {detail[0][:120]}" if detail else ""
+            raise PowerReadError(f"power command exited with {done.returncode}{suffix}")
         try:
             watts = parse_watts(done.stdout or "")
         except ValueError as exc:

@@ -19,7 +19,8 @@ CMD_READ_KEYINFO = 9
 
 
 class SmcVersion(ctypes.Structure):
-    _fields_ = [("major", c_uint8), ("minor", c_uint8), ("build", c_uint8), ("reserved", c_uint8), ("release", c_uint16)]
+    _fields_ = [("major", c_uint8), ("minor", c_uint8), ("build", c_uint8), ("reserved", c_uint8),
+                ("release", c_uint16)]
 
 
 class SmcPLimitData(ctypes.Structure):
