@@ -84,7 +84,10 @@ class TestFile:
         path = tmp_path / "a" / "b" / "records.sqlite"
         old = os.umask(0)
         try:
-            RecordStore.open(path).close()
+            with RecordStore.open(path) as s:
+                s.finish_turn(make())
+                wal = path.with_name("records.sqlite-wal")
+                assert stat.S_IMODE(wal.stat().st_mode) == 0o600  # SQLite copies the file's mode
         finally:
             os.umask(old)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -192,10 +195,12 @@ class TestMigration:
             assert session is not None and session.created_at == "2025-10-08T14:03:20.000Z"
             assert (session.model, session.host) == ("qwen3:8b", "studio")
             assert [r.model for r in s.summary()] == ["llama3.2:3b", "qwen3:8b"]
-        docs = [d for (d,) in raw(v1_copy, "SELECT doc FROM records")]
+        docs = [d for (d,) in raw(v1_copy, "SELECT doc FROM documents")]
         assert not any('"prompt"' in d or '"samples"' in d for d in docs)
         assert raw(v1_copy, "SELECT count(*) FROM content") == [(3,)]
         assert raw(v1_copy, "SELECT count(*) FROM samples") == [(1,)]
+        tables = {t for (t,) in raw(v1_copy, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"sessions", "records", "documents", "content", "samples"}
 
     def test_v1_running_row_is_interrupted(self, v1_copy: Path) -> None:
         """A v1 row left running has no writer stamp: it was a crash."""

@@ -2,10 +2,11 @@
 
 Layout (schema v2):
 - ``sessions``: one row per chat (settings as JSON text).
-- ``records``: one row per turn. The columns the history table filters, sorts and summarises on
-  are real, indexed columns; ``doc`` holds the record's full JSON form *without* ``prompt``,
-  ``thinking``, ``answer`` and ``samples``, which live in the two tables below. The ``status``
-  column is authoritative (crash recovery changes only the column).
+- ``records``: one narrow row per turn: the figures the history table filters, sorts and
+  summarises on, as plain indexed columns, so a 100k-record scan never touches JSON. Its
+  ``status`` column is authoritative (crash recovery changes only the column).
+- ``documents``: the record's full JSON form *without* ``prompt``, ``thinking``, ``answer`` and
+  ``samples``, which live in the two tables below; read only to rebuild a whole Record.
 - ``content``: prompt, thinking and answer, one row per record, and no row at all when the
   record kept no content (the "keep content" setting off).
 - ``samples``: the turn's sampler timeline as one compact JSON array per record. One row per
@@ -30,6 +31,7 @@ import socket
 import sqlite3
 import statistics
 import threading
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -171,55 +173,76 @@ def _create_v1(conn: sqlite3.Connection) -> None:
     )
 
 
+_V2_SCHEMA = """
+CREATE TABLE sessions (
+    session_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    title TEXT,
+    model TEXT,
+    settings TEXT NOT NULL DEFAULT '{}',
+    host TEXT
+);
+CREATE INDEX sessions_created ON sessions (created_at);
+CREATE TABLE records (
+    record_id TEXT PRIMARY KEY,
+    session_id TEXT,
+    turn_index INTEGER,
+    sweep_id TEXT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    status TEXT NOT NULL,
+    model TEXT,
+    quant TEXT,
+    host TEXT,
+    warmup INTEGER NOT NULL DEFAULT 0,
+    cold INTEGER,
+    load_ms REAL,
+    total_wall_ms REAL,
+    chars_s REAL,
+    eval_tok_s REAL,
+    mem_peak INTEGER,
+    swap_peak INTEGER,
+    net_w REAL,
+    j_per_token REAL,
+    file_size INTEGER,
+    ps_size INTEGER,
+    processor TEXT,
+    writer_pid INTEGER,
+    writer_host TEXT,
+    writer_started REAL
+);
+CREATE INDEX records_started ON records (started_at);
+CREATE INDEX records_model_started ON records (model, started_at);
+CREATE INDEX records_status_started ON records (status, started_at);
+CREATE INDEX records_session ON records (session_id, turn_index);
+CREATE TABLE documents (
+    record_id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE content (
+    record_id TEXT PRIMARY KEY,
+    prompt TEXT,
+    thinking TEXT,
+    answer TEXT
+);
+CREATE TABLE samples (
+    record_id TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+)
+"""
+
+
 def _v1_to_v2(conn: sqlite3.Connection) -> None:
-    # v2: sessions; content and samples split out of `doc` (so "keep content off" stores none
-    # and the table never parses timelines); writer stamps for crash recovery; summary columns.
-    _run_script(
-        conn,
-        """
-        CREATE TABLE sessions (
-            session_id TEXT PRIMARY KEY,
-            created_at TEXT NOT NULL,
-            title TEXT,
-            model TEXT,
-            settings TEXT NOT NULL DEFAULT '{}',
-            host TEXT
-        );
-        CREATE INDEX sessions_created ON sessions (created_at);
-        CREATE TABLE content (
-            record_id TEXT PRIMARY KEY,
-            prompt TEXT,
-            thinking TEXT,
-            answer TEXT
-        );
-        CREATE TABLE samples (
-            record_id TEXT PRIMARY KEY,
-            data TEXT NOT NULL
-        );
-        ALTER TABLE records ADD COLUMN host TEXT;
-        ALTER TABLE records ADD COLUMN warmup INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE records ADD COLUMN cold INTEGER;
-        ALTER TABLE records ADD COLUMN file_size INTEGER;
-        ALTER TABLE records ADD COLUMN ps_size INTEGER;
-        ALTER TABLE records ADD COLUMN processor TEXT;
-        ALTER TABLE records ADD COLUMN writer_pid INTEGER;
-        ALTER TABLE records ADD COLUMN writer_host TEXT;
-        ALTER TABLE records ADD COLUMN writer_started REAL;
-        """
-    )
-    rows = conn.execute("SELECT record_id, doc FROM records").fetchall()
-    for record_id, text in rows:
-        doc = json.loads(text)
-        record = Record.from_json_dict(doc)
-        _write_content(conn, record)
-        _write_samples(conn, record)
-        cols = _columns(record)
-        conn.execute(
-            "UPDATE records SET host = ?, warmup = ?, cold = ?, file_size = ?, ps_size = ?,"
-            " processor = ?, doc = ? WHERE record_id = ?",
-            (cols["host"], cols["warmup"], cols["cold"], cols["file_size"], cols["ps_size"],
-             cols["processor"], _doc_without_parts(doc), record_id),
-        )
+    # v2 splits each v1 row in four: narrow indexed columns (fast scans for the table and the
+    # summary), the JSON document, content (absent when not kept) and samples. It adds
+    # sessions, writer stamps for crash recovery, and the columns the summary needs.
+    for index in ("records_started", "records_model_started", "records_status_started", "records_session"):
+        conn.execute(f"DROP INDEX {index}")
+    conn.execute("ALTER TABLE records RENAME TO records_v1")
+    _run_script(conn, _V2_SCHEMA)
+    for (text,) in conn.execute("SELECT doc FROM records_v1").fetchall():
+        _write_record(conn, Record.from_json_dict(json.loads(text)), (None, None, None))
+    conn.execute("DROP TABLE records_v1")
     # Bare columns beside min() come from the earliest turn (documented SQLite behaviour).
     conn.execute(
         "INSERT INTO sessions (session_id, created_at, model, host)"
@@ -241,7 +264,7 @@ _WRITE_COLUMNS = (
     "record_id", "session_id", "turn_index", "sweep_id", "started_at", "ended_at", "status",
     "model", "quant", "host", "warmup", "cold", "load_ms", "total_wall_ms", "chars_s",
     "eval_tok_s", "mem_peak", "swap_peak", "net_w", "j_per_token", "file_size", "ps_size",
-    "processor", "writer_pid", "writer_host", "writer_started", "doc",
+    "processor", "writer_pid", "writer_host", "writer_started",
 )
 _UPSERT = (
     f"INSERT INTO records ({', '.join(_WRITE_COLUMNS)})"
@@ -249,11 +272,6 @@ _UPSERT = (
     " ON CONFLICT (record_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _WRITE_COLUMNS[1:])
 )
-
-
-def _doc_without_parts(doc: dict[str, Any]) -> str:
-    slim = {k: v for k, v in doc.items() if k not in _CONTENT_KEYS and k != "samples"}
-    return json.dumps(slim, ensure_ascii=False, separators=(",", ":"))
 
 
 def _columns(record: Record) -> dict[str, Any]:
@@ -281,19 +299,27 @@ def _columns(record: Record) -> dict[str, Any]:
         "file_size": record.model.file_size_bytes,
         "ps_size": record.load.ps_size_bytes,
         "processor": record.load.processor,
-        "doc": _doc_without_parts(record.to_json_dict()),
     }
 
 
-def _write_content(conn: sqlite3.Connection, record: Record) -> None:
+Writer = tuple[int | None, str | None, float | None]
+
+
+def _write_record(conn: sqlite3.Connection, record: Record, writer: Writer) -> None:
+    """Upsert one record into all four tables, inside the caller's transaction."""
+    cols = _columns(record)
+    cols["writer_pid"], cols["writer_host"], cols["writer_started"] = writer
+    conn.execute(_UPSERT, [cols[c] for c in _WRITE_COLUMNS])
+    doc = {k: v for k, v in record.to_json_dict().items() if k not in _CONTENT_KEYS and k != "samples"}
+    conn.execute(
+        "INSERT OR REPLACE INTO documents VALUES (?, ?)",
+        (record.record_id, json.dumps(doc, ensure_ascii=False, separators=(",", ":"))),
+    )
     parts = (record.prompt, record.thinking, record.answer)
     if all(p is None for p in parts):
         conn.execute("DELETE FROM content WHERE record_id = ?", (record.record_id,))
     else:
         conn.execute("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?)", (record.record_id, *parts))
-
-
-def _write_samples(conn: sqlite3.Connection, record: Record) -> None:
     if record.samples:
         data = json.dumps([list(s) for s in record.samples], separators=(",", ":"))
         conn.execute("INSERT OR REPLACE INTO samples VALUES (?, ?)", (record.record_id, data))
@@ -422,7 +448,7 @@ class RecordStore:
         self.path = path
         self._lock = threading.Lock()
         me = psutil.Process()
-        self._writer = (me.pid, socket.gethostname(), me.create_time())
+        self._writer: Writer = (me.pid, socket.gethostname(), me.create_time())
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> RecordStore:
@@ -531,11 +557,7 @@ class RecordStore:
         n = 0
         with self._transaction() as conn:
             for record in records:
-                cols = _columns(record)
-                cols["writer_pid"], cols["writer_host"], cols["writer_started"] = self._writer
-                conn.execute(_UPSERT, [cols[c] for c in _WRITE_COLUMNS])
-                _write_content(conn, record)
-                _write_samples(conn, record)
+                _write_record(conn, record, self._writer)
                 n += 1
         return n
 
@@ -588,7 +610,8 @@ class RecordStore:
     def _records(self, tail: str, params: Iterable[Any], with_content: bool) -> list[Record]:
         content = "c.prompt, c.thinking, c.answer" if with_content else "NULL, NULL, NULL"
         rows = self._read(
-            f"SELECT r.doc, r.status, {content}, s.data FROM records r"
+            f"SELECT d.doc, r.status, {content}, s.data FROM records r"
+            " JOIN documents d ON d.record_id = r.record_id"
             " LEFT JOIN content c ON c.record_id = r.record_id"
             " LEFT JOIN samples s ON s.record_id = r.record_id " + tail,
             params,
@@ -622,19 +645,17 @@ class RecordStore:
     def summary(self, model: str | None = None) -> list[SummaryRow]:
         """The comparison table: one row per (model, host), ordered by model then host."""
         where, params = _filters(model, None)
+        finished = f"{where} AND" if where else "WHERE"
         rows = self._read(
-            "SELECT model, host, quant, status, warmup, cold, load_ms, total_wall_ms, chars_s,"
-            " eval_tok_s, mem_peak, swap_peak, net_w, j_per_token, file_size, ps_size, processor"
-            f" FROM records r {where} ORDER BY started_at",
+            "SELECT model, host, status, warmup, cold, load_ms, total_wall_ms, chars_s, eval_tok_s,"
+            " net_w, j_per_token, mem_peak, swap_peak, quant, file_size, ps_size, processor"
+            f" FROM records r {finished} r.status != 'running' ORDER BY started_at",
             params,
         )
-        groups: dict[tuple[str | None, str | None], _Group] = {}
+        groups: dict[tuple[str | None, str | None], list[tuple[Any, ...]]] = defaultdict(list)
         for row in rows:
-            groups.setdefault((row[0], row[1]), _Group()).add(row)
-        return [
-            groups[key].row(*key)
-            for key in sorted(groups, key=lambda k: (k[0] or "", k[1] or ""))
-        ]
+            groups[row[0], row[1]].append(row)
+        return [_summarise(*key, groups[key]) for key in sorted(groups, key=lambda k: (k[0] or "", k[1] or ""))]
 
 
 def _filters(model: str | None, status: Status | str | None) -> tuple[str, list[Any]]:
@@ -653,55 +674,41 @@ def _session(row: tuple[Any, ...]) -> Session:
     return Session(session_id, created_at, title, model, json.loads(settings or "{}"), host)
 
 
-class _Group:
-    """Accumulates one (model, host) group of summary() in a single pass."""
+def _summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:
+    """One group's SummaryRow from its rows, oldest first (columns as selected in summary())."""
+    (_, _, status, warmup, cold, load_ms, total, chars_s, eval_tok_s, net_w, j_per_token,
+     mem_peak, swap_peak, quant, file_size, ps_size, processor) = zip(*rows)
+    counted = [i for i, w in enumerate(warmup) if not w]
+    ok = [i for i in counted if status[i] == Status.OK.value]
 
-    def __init__(self) -> None:
-        self.latest: dict[str, Any] = {}
-        self.counts = dict.fromkeys(("ok", "failed", "cancelled", "interrupted"), 0)
-        self.values: dict[str, list[float]] = {
-            k: [] for k in ("load_ms", "total_wall_ms", "chars_s", "eval_tok_s", "net_w", "j_per_token")
-        }
-        self.peaks: dict[str, int | None] = {"mem_peak": None, "swap_peak": None}
+    def median(column: tuple[Any, ...], among: list[int]) -> float | None:
+        values = [column[i] for i in among if column[i] is not None]
+        return statistics.median(values) if values else None
 
-    def add(self, row: tuple[Any, ...]) -> None:
-        (_, _, quant, status, warmup, cold, load_ms, total_wall_ms, chars_s, eval_tok_s,
-         mem_peak, swap_peak, net_w, j_per_token, file_size, ps_size, processor) = row
-        if status == Status.RUNNING.value:
-            return
-        for name, value in (("quant", quant), ("file_size", file_size), ("ps_size", ps_size),
-                            ("processor", processor)):
-            if value is not None:
-                self.latest[name] = value  # rows arrive oldest first
-        if warmup:
-            return
-        key = "failed" if status in _FAILED else status
-        if key in self.counts:
-            self.counts[key] += 1
-        for name, value in (("mem_peak", mem_peak), ("swap_peak", swap_peak)):
-            if value is not None:
-                current = self.peaks[name]
-                self.peaks[name] = value if current is None else max(current, value)
-        if status != Status.OK.value:
-            return
-        if cold and load_ms is not None:
-            self.values["load_ms"].append(load_ms)
-        for name, value in (("total_wall_ms", total_wall_ms), ("chars_s", chars_s),
-                            ("eval_tok_s", eval_tok_s), ("net_w", net_w), ("j_per_token", j_per_token)):
-            if value is not None:
-                self.values[name].append(value)
+    def peak(column: tuple[Any, ...]) -> int | None:
+        return max((column[i] for i in counted if column[i] is not None), default=None)
 
-    def row(self, model: str | None, host: str | None) -> SummaryRow:
-        med = {k: statistics.median(v) if v else None for k, v in self.values.items()}
-        return SummaryRow(
-            model=model,
-            host=host,
-            quant=self.latest.get("quant"),
-            file_size_bytes=self.latest.get("file_size"),
-            loaded_size_bytes=self.latest.get("ps_size"),
-            processor=self.latest.get("processor"),
-            mem_peak=self.peaks["mem_peak"],
-            swap_peak=self.peaks["swap_peak"],
-            **med,
-            **self.counts,
-        )
+    def latest(column: tuple[Any, ...]) -> Any:
+        return next((v for v in reversed(column) if v is not None), None)
+
+    outcomes = Counter(status[i] for i in counted)
+    return SummaryRow(
+        model=model,
+        host=host,
+        quant=latest(quant),
+        file_size_bytes=latest(file_size),
+        loaded_size_bytes=latest(ps_size),
+        processor=latest(processor),
+        load_ms=median(load_ms, [i for i in ok if cold[i]]),
+        total_wall_ms=median(total, ok),
+        chars_s=median(chars_s, ok),
+        eval_tok_s=median(eval_tok_s, ok),
+        mem_peak=peak(mem_peak),
+        swap_peak=peak(swap_peak),
+        net_w=median(net_w, ok),
+        j_per_token=median(j_per_token, ok),
+        ok=outcomes[Status.OK.value],
+        failed=sum(outcomes[s] for s in _FAILED),
+        cancelled=outcomes[Status.CANCELLED.value],
+        interrupted=outcomes[Status.INTERRUPTED.value],
+    )

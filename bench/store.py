@@ -1,0 +1,133 @@
+"""Time RecordStore on a 100,000-record file: per-turn write cost, history pages, summary.
+
+Run from the repository root: `python bench/store.py [--records 100000] [--turns 500]`.
+Targets: start_turn + finish_turn < 5 ms, first history page well under 1 s, summary < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tui.core.record import (  # noqa: E402
+    Counts,
+    HostInfo,
+    LoadInfo,
+    ModelInfo,
+    Power,
+    Rates,
+    Record,
+    Resources,
+    Sample,
+    Status,
+    TimingMs,
+    compute_rates,
+)
+from tui.core.store import RecordStore  # noqa: E402
+
+MODELS = [f"model-{i}:8b" for i in range(12)]
+HOSTS = [HostInfo(hostname=name, os="macOS 15.1", chip="Apple M2 Ultra", cpu_cores=24) for name in ("studio", "laptop")]
+STATUSES = [Status.OK] * 17 + [Status.FAILED, Status.CANCELLED, Status.TIMEOUT]
+
+
+def synthetic(i: int, rng: random.Random, content: bool) -> Record:
+    """A plausible finished turn with a 40-reading timeline."""
+    start = 1_700_000_000 + i * 30
+    thinking_ms, answer_ms = rng.uniform(0, 20_000), rng.uniform(500, 60_000)
+    counts = Counts(prompt_tokens=rng.randint(10, 2000), eval_tokens=rng.randint(50, 4000),
+                    thinking_chars=rng.randint(0, 5000), answer_chars=rng.randint(50, 8000), done_reason="stop")
+    timing = TimingMs(ttft=rng.uniform(50, 5000), thinking=thinking_ms, answer=answer_ms,
+                      total_wall=thinking_ms + answer_ms, prompt_eval=rng.uniform(10, 2000),
+                      eval=thinking_ms + answer_ms)
+    mem = rng.randint(20, 60) * 2**30
+    return Record(
+        session_id=f"s{i // 8}",
+        turn_index=i % 8,
+        started_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(start)),
+        ended_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(start + 20)),
+        status=rng.choice(STATUSES),
+        host=rng.choice(HOSTS),
+        model=ModelInfo(name=rng.choice(MODELS), quantization="Q4_K_M", file_size_bytes=5 * 2**30),
+        load=LoadInfo(cold=rng.random() < 0.1, load_ms=rng.uniform(10, 9000), ps_size_bytes=6 * 2**30,
+                      processor="100% GPU"),
+        timing_ms=timing,
+        counts=counts,
+        rates=compute_rates(counts, timing),
+        resources=Resources(interval_ms=250.0, mem_used_peak_bytes=mem, swap_used_peak_bytes=rng.randint(0, 2**30)),
+        power=Power(source="smc", net_mean_w=rng.uniform(5, 40), j_per_token=rng.uniform(0.1, 2.0), why=None),
+        samples=[Sample(t * 250.0, mem, 0, 6 * 2**30, 30.5) for t in range(40)],
+        prompt="Write a haiku about the sea." if content else None,
+        answer="Waves fold into foam\n" * 20 if content else None,
+    )
+
+
+def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, object]:
+    """Median wall time in ms over `repeat` calls, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - started) * 1e3)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--turns", type=int, default=500)
+    args = parser.parse_args()
+    rng = random.Random(1)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "records.sqlite"
+        store = RecordStore.open(path)
+        started = time.perf_counter()
+        for chunk in range(0, args.records, 10_000):
+            end = min(chunk + 10_000, args.records)
+            store.import_records(synthetic(i, rng, content=i % 4 == 0) for i in range(chunk, end))
+        setup_s = time.perf_counter() - started
+        print(f"bulk setup: {args.records} records in {setup_s:.1f} s; file {path.stat().st_size / 2**20:.0f} MiB")
+
+        costs = []
+        for i in range(args.turns):
+            record = synthetic(args.records + i, rng, content=True)
+            final = record.status
+            began = time.perf_counter()
+            store.start_turn(record)
+            record.status = final
+            store.finish_turn(record)
+            costs.append((time.perf_counter() - began) * 1e3)
+        print(f"start_turn + finish_turn: mean {statistics.mean(costs):.2f} ms, "
+              f"p95 {sorted(costs)[int(len(costs) * 0.95)]:.2f} ms over {args.turns} turns (target < 5 ms)")
+        store.close()
+
+        ms, _ = timed(lambda: RecordStore.open(path).close())
+        print(f"open existing file: {ms:.1f} ms")
+        store = RecordStore.open(path)
+        for label, fn in [
+            ("query(limit=200) newest first", lambda: store.query(limit=200)),
+            ("query(limit=200, offset=50000)", lambda: store.query(limit=200, offset=50_000)),
+            ("query(model=..., limit=200)", lambda: store.query(model=MODELS[3], limit=200)),
+            ("query(status='failed', limit=200)", lambda: store.query(status=Status.FAILED, limit=200)),
+            ("query(model=..., status='ok', limit=200)", lambda: store.query(model=MODELS[3], status="ok", limit=200)),
+            ("mark_interrupted()", store.mark_interrupted),
+            ("summary()", store.summary),
+            ("summary(model=...)", lambda: store.summary(model=MODELS[3])),
+            ("records(limit=200) full JSON", lambda: store.records(limit=200)),
+        ]:
+            ms, result = timed(fn)
+            size = len(result) if isinstance(result, list) else result
+            print(f"{label:<42} {ms:8.1f} ms  ({size} rows)")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
