@@ -23,7 +23,6 @@ from tui.core.record import (  # noqa: E402
     LoadInfo,
     ModelInfo,
     Power,
-    Rates,
     Record,
     Resources,
     Sample,

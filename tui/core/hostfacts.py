@@ -15,8 +15,8 @@ import psutil
 
 from tui.core.record import EngineInfo, GpuInfo, HostInfo
 
-CommandRunner = Callable[[list[str]], "str | None"]
-GpuProbe = Callable[[], "GpuInfo | None"]
+CommandRunner = Callable[[list[str]], str | None]
+GpuProbe = Callable[[], GpuInfo | None]
 
 # Firmware placeholders that name no machine at all.
 _DMI_PLACEHOLDERS = {
