@@ -86,6 +86,7 @@ class OllamonApp(App[None]):
         self.streaming = False
         self.timer_state = TimersState()
         self._turn: TurnTimer | None = None
+        self._reply: AssistantMessage | None = None
         self._live_timer: Timer | None = None
         self._version = ""
 
@@ -241,7 +242,7 @@ class OllamonApp(App[None]):
         messages = self.conversation.request_messages(prompt)
         chat = self.chat_view
         await chat.add(UserMessage(prompt))
-        reply = AssistantMessage(model)
+        reply = self._reply = AssistantMessage(model)
         await chat.add(reply)
         timer = self._turn = TurnTimer(self._clock)
         self.timer_state = TimersState(phase="waiting", load_s=self.timer_state.load_s, times=timer.times())
@@ -257,10 +258,10 @@ class OllamonApp(App[None]):
                 async for event in events:
                     if isinstance(event, ThinkingDelta):
                         timer.thinking(event.text)
-                        await reply.add_thinking(event.text)
+                        reply.add_thinking(event.text)
                     elif isinstance(event, AnswerDelta):
                         timer.answer(event.text)
-                        await reply.add_answer(event.text)
+                        reply.add_answer(event.text)
                     elif isinstance(event, AnswerWasThinking):
                         timer.answer_was_thinking(event.text)
                         await reply.answer_was_thinking(event.text)
@@ -315,14 +316,16 @@ class OllamonApp(App[None]):
             self._live_timer.stop()
             self._live_timer = None
 
-    def _tick_live(self) -> None:
-        turn = self._turn
-        if turn is None:
+    async def _tick_live(self) -> None:
+        # One tick moves the text and the timers together, so they cost one screen update.
+        turn, reply = self._turn, self._reply
+        if turn is None or reply is None or turn.ended is not None:
             return
-        times = turn.times()
-        phase = "answering" if turn.first_answer else ("thinking" if turn.first_thinking else "waiting")
-        self.timer_state = TimersState(phase=phase, load_s=self.timer_state.load_s, times=times)
-        self._show_timers()
+        with self.batch_update():
+            await reply.flush()
+            phase = "answering" if turn.first_answer else ("thinking" if turn.first_thinking else "waiting")
+            self.timer_state = TimersState(phase=phase, load_s=self.timer_state.load_s, times=turn.times())
+            self._show_timers()
 
     # Actions
 

@@ -25,13 +25,19 @@ class NoteMessage(Static):
 
 
 class AssistantMessage(Vertical):
-    """One streamed answer: thinking in a collapsible section, then the answer as Markdown."""
+    """One streamed answer: thinking in a collapsible section, then the answer as Markdown.
+
+    Deltas are queued and handed to the Markdown streams when the owner calls `flush` (a few
+    times a second): re-rendering on every token would take the CPU the measured model needs.
+    """
 
     def __init__(self, model: str) -> None:
         super().__init__(classes="message assistant")
         self.border_title = model
         self.answer_text = ""
         self.thinking_text = ""
+        self._pending_thinking = ""
+        self._pending_answer = ""
         self._thinking_stream: MarkdownStream | None = None
         self._answer_stream: MarkdownStream | None = None
 
@@ -44,38 +50,42 @@ class AssistantMessage(Vertical):
     def on_mount(self) -> None:
         self.query_one(".thinking", Collapsible).display = False
 
-    @property
-    def _thinking_md(self) -> Markdown:
-        return self.query_one(".thinking-text", Markdown)
-
-    @property
-    def _answer_md(self) -> Markdown:
-        return self.query_one(".answer-text", Markdown)
-
-    async def add_thinking(self, text: str) -> None:
-        """Append reasoning; the section opens while the model thinks."""
-        if self._thinking_stream is None:
-            self.query_one(".thinking", Collapsible).display = True
-            self._thinking_stream = Markdown.get_stream(self._thinking_md)
+    def add_thinking(self, text: str) -> None:
+        """Queue reasoning text."""
         self.thinking_text += text
-        await self._thinking_stream.write(text)
+        self._pending_thinking += text
 
-    async def add_answer(self, text: str) -> None:
-        """Append answer text; the thinking section folds away when the answer starts."""
-        if self._answer_stream is None:
-            await self._close_thinking()
-            self._answer_stream = Markdown.get_stream(self._answer_md)
+    def add_answer(self, text: str) -> None:
+        """Queue answer text."""
         self.answer_text += text
-        await self._answer_stream.write(text)
+        self._pending_answer += text
 
     async def answer_was_thinking(self, text: str) -> None:
         """A lone </think> turned the answer so far into reasoning: move it."""
+        self._pending_answer = ""
+        await self.flush()
         if self._answer_stream is not None:
             await self._answer_stream.stop()
             self._answer_stream = None
         self.answer_text = ""
-        await self._answer_md.update("")
-        await self.add_thinking(text)
+        await self.query_one(".answer-text", Markdown).update("")
+        self.add_thinking(text)
+
+    async def flush(self) -> None:
+        """Hand queued text to the Markdown streams (thinking first)."""
+        thinking, self._pending_thinking = self._pending_thinking, ""
+        answer, self._pending_answer = self._pending_answer, ""
+        if thinking:
+            if self._thinking_stream is None:
+                self.query_one(".thinking", Collapsible).display = True
+                self._thinking_stream = Markdown.get_stream(self.query_one(".thinking-text", Markdown))
+            await self._thinking_stream.write(thinking)
+        if answer:
+            if self._answer_stream is None:
+                # The thinking section folds away when the answer starts.
+                await self._close_thinking()
+                self._answer_stream = Markdown.get_stream(self.query_one(".answer-text", Markdown))
+            await self._answer_stream.write(answer)
 
     async def _close_thinking(self) -> None:
         if self._thinking_stream is None:
@@ -87,6 +97,7 @@ class AssistantMessage(Vertical):
 
     async def finish(self, outcome: str, *, error: bool = False) -> None:
         """Flush the streams and show how the turn ended."""
+        await self.flush()
         await self._close_thinking()
         if self._answer_stream is not None:
             await self._answer_stream.stop()

@@ -42,6 +42,8 @@ def _grid() -> Table:
 class TimersPanel(Static):
     """The side-column panel."""
 
+    _rows = 0
+
     def show(self, state: TimersState) -> None:
         """Render `state`."""
         grid = _grid()
@@ -67,7 +69,9 @@ class TimersPanel(Static):
             grid.add_row("eval count", units.count(stats.eval_count, "tokens"))
             grid.add_row("eval duration", units.nanoseconds(stats.eval_duration))
             grid.add_row("eval rate", units.per_second(stats.eval_rate, "tokens"))
-        self.update(grid)
+        # Re-layout the screen only when the panel's height changes: live ticks keep it.
+        self.update(grid, layout=grid.row_count != self._rows)
+        self._rows = grid.row_count
 
 
 class TimersLine(Static):
@@ -89,7 +93,7 @@ class TimersLine(Static):
         rate = state.stats.eval_rate if state.stats else state.live_tokens_per_s
         if rate is not None:
             parts.append(f"{rate:.1f} tok/s")
-        self.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
+        self.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"), layout=False)
 
 
 def _number(value: float | None) -> str:

@@ -38,23 +38,23 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
             dialog.border_title = "Chat settings"
             with Grid(id="settings-grid"):
                 yield Label("System prompt")
-                yield Input(s.system_prompt, id="system", placeholder="(none)")
+                yield Input(s.system_prompt, id="system", placeholder="(none)", compact=True)
                 yield Label("Temperature")
-                yield Input(_text(s.temperature), id="temperature", placeholder="model default", type="number")
+                yield Input(_text(s.temperature), id="temperature", placeholder="model default", type="number", compact=True)
                 yield Label("num_ctx")
-                yield Input(_text(s.num_ctx), id="num_ctx", placeholder="model default", type="integer")
+                yield Input(_text(s.num_ctx), id="num_ctx", placeholder="model default", type="integer", compact=True)
                 yield Label("Seed")
-                yield Input(_text(s.seed), id="seed", placeholder="random", type="integer")
+                yield Input(_text(s.seed), id="seed", placeholder="random", type="integer", compact=True)
                 yield Label("keep_alive")
-                yield Input(_text(s.keep_alive), id="keep_alive", placeholder="5m (Ollama default)")
+                yield Input(_text(s.keep_alive), id="keep_alive", placeholder="5m (Ollama default)", compact=True)
                 yield Label("Think")
                 with Horizontal(id="think-row"):
                     yield Switch(s.think, id="think", disabled=not self._can_think)
                     yield Static(Content(self._think_note()), id="think-note")
             yield Static("", id="settings-error")
             with Horizontal(id="settings-buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+                yield Button("Save", variant="primary", id="save", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def _think_note(self) -> str:
         if self._can_think:
