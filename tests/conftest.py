@@ -70,3 +70,8 @@ async def wait_until(pilot: object, predicate: Callable[[], bool], timeout: floa
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await pilot.pause(0.02)  # type: ignore[attr-defined]
+
+
+def settled(app: object) -> bool:
+    """No model-list refresh in flight: what /api/ps said is on screen."""
+    return not any(worker.group == "poll" and worker.is_running for worker in app.workers)  # type: ignore[attr-defined]

@@ -898,6 +898,8 @@ _ROUTES: dict[tuple[str, str], Callable[[_Handler, Any], None]] = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve a fake Ollama with the default model set.")
+    parser.add_argument("mode", nargs="?", choices=["serve"],
+                        help="ignored: run as `ollama serve` (via a symlink named ollama) to be found as Ollama")
     parser.add_argument("--port", type=int, default=11434)
     parser.add_argument("--rate", type=float, default=30.0, help="tokens per second")
     parser.add_argument("--load-delay", type=float, default=1.5, help="seconds a cold load takes")

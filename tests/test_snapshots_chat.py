@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import StepClock, wait_until
+from tests.conftest import StepClock, settled, wait_until
 from tests.fake_ollama import FakeOllama, default_models
+from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.app import OllamonApp
 from tui.core.engine import OllamaEngine
 from tui.ui.chat.messages import AssistantMessage
@@ -27,10 +28,14 @@ def snapshot_server() -> Iterator[FakeOllama]:
 
 
 def make_app(url: str) -> OllamonApp:
-    return OllamonApp(OllamaEngine(url), clock=StepClock(), live=False, retry_interval=0, refresh_interval=0)
+    sampler = scenario_sampler(NORMAL, ticks=3)
+    clock = StepClock()
+    return OllamonApp(OllamaEngine(url, clock=clock), clock=clock, live=False, retry_interval=0, refresh_interval=0,
+                      sampler=sampler, idle_watts=5.0)
 
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: settled(pilot.app))
     pilot.app.query_one(PromptInput).cursor_blink = False
     await pilot.pause()
 
@@ -43,6 +48,8 @@ def exchange(model: str, prompt: str):  # type: ignore[no-untyped-def]
         await wait_until(pilot, lambda: bool(app.models))
         app.query_one(ModelPicker).value = model
         await wait_until(pilot, lambda: app.timer_state.phase in ("ready", "load failed"))
+        if app.timer_state.phase == "ready":
+            await wait_until(pilot, lambda: bool(app.resources.loaded))
         if prompt:
             app.query_one(PromptInput).text = prompt
             await pilot.press("enter")

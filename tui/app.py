@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 from contextlib import aclosing
@@ -19,6 +20,10 @@ from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
 
 from tui.core.conversation import Conversation
+from tui.core.energy import Baseline, BaselineStore
+from tui.core.host import is_local
+from tui.core.monitor import no_power_reason
+from tui.core.sampler import Sampler
 from tui.core.engine import OllamaEngine, OllamaError
 from tui.core.errors import ErrorKind
 from tui.core.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
@@ -31,10 +36,13 @@ from tui.ui.chat.chat_view import ChatView
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
+from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 from tui.ui.settings.settings_screen import SettingsScreen
 
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss")
+# Seconds of readings the idle baseline is the median of.
+BASELINE_SECONDS = 10.0
 
 
 def stylesheet_paths() -> list[Path]:
@@ -48,13 +56,14 @@ class OllamonApp(App[None]):
 
     TITLE = "ollamon"
     CSS_PATH = stylesheet_paths()
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-xwide")]
     BINDINGS = [
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+n", "new_chat", "New chat"),
         Binding("ctrl+l", "pick_model", "Model"),
         Binding("ctrl+s", "settings", "Settings"),
         Binding("ctrl+o", "copy_answer", "Copy answer"),
+        Binding("f5", "measure_baseline", "Idle power"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -68,9 +77,17 @@ class OllamonApp(App[None]):
         retry_interval: float = 2.0,
         refresh_interval: float = 5.0,
         live_interval: float = 0.25,
+        sampler: Sampler | None = None,
+        baselines: BaselineStore | None = None,
+        idle_watts: float | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.engine = engine
+        self.sampler = sampler
+        self._baselines = baselines
+        self._idle_watts = idle_watts
+        self._wall_clock = wall_clock
         self.conversation = Conversation()
         self._clock = clock
         self._live = live
@@ -89,6 +106,7 @@ class OllamonApp(App[None]):
         self._reply: AssistantMessage | None = None
         self._live_timer: Timer | None = None
         self._version = ""
+        self._refreshed_at = 0.0
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: workers may still finish while the app is tearing its screen down.
@@ -100,6 +118,17 @@ class OllamonApp(App[None]):
         self.prompt_input = PromptInput(id="prompt", placeholder="Ask something · Enter sends · ctrl+j new line")
         self.timers_panel = TimersPanel(id="timers")
         self.timers_panel.border_title = "Timers"
+        self.resource_line = ResourceLine(id="resources-line")
+        self.resources = ResourceColumn(
+            self.sampler,
+            line=self.resource_line,
+            live=self._live,
+            wall_clock=self._wall_clock,
+            remote_host=None if is_local(self.engine.host) else self.engine.host,
+            baseline=self._initial_baseline(),
+            power_why=no_power_reason(self.sampler) if self.sampler else "",
+            id="resources",
+        )
         with Horizontal(id="topbar"):
             yield self.picker
             yield self.status_line
@@ -108,10 +137,21 @@ class OllamonApp(App[None]):
                 yield self.banner
                 yield self.chat_view
                 yield self.timers_line
+                yield self.resource_line
                 yield self.prompt_input
             with VerticalScroll(id="side"):
                 yield self.timers_panel
+                yield self.resources
         yield Footer()
+
+    def _initial_baseline(self) -> Baseline | None:
+        """`--idle-watts` wins; else what was measured before on this host with this source."""
+        power = self.sampler.power if self.sampler else None
+        if power is None:
+            return None
+        if self._idle_watts is not None:
+            return Baseline(power.name, self._idle_watts, 0, manual=True)
+        return self._baselines.get(socket.gethostname(), power.name) if self._baselines else None
 
     def on_mount(self) -> None:
         self.banner.hide()
@@ -119,6 +159,8 @@ class OllamonApp(App[None]):
         self._show_timers()
         self.prompt_input.focus()
         self.refresh_models()
+        if self._retry_interval > 0:
+            self.set_interval(self._retry_interval, self._poll)
         self.call_later(self._note, "Choose a model (ctrl+l), type a prompt and press Enter. "
                         "Escape stops an answer; ctrl+n starts a new chat.")
 
@@ -129,7 +171,8 @@ class OllamonApp(App[None]):
         """List models and loaded models; on failure say so and retry."""
         try:
             models = await self.engine.list_models()
-            loaded = {item.name for item in await self.engine.ps()}
+            running = await self.engine.ps()
+            loaded = {item.name for item in running}
             if not self.connected:
                 self._version = await self.engine.version()
         except OllamaError as exc:
@@ -140,12 +183,18 @@ class OllamonApp(App[None]):
             if failure is not None:
                 self._set_disconnected(failure)
             else:
+                self.resources.loaded = running
                 self._set_connected(models, loaded)
         except NoMatches:
             return  # the app closed its screen while the request was out
-        delay = self._refresh_interval if self.connected else self._retry_interval
-        if delay > 0:
-            self.set_timer(delay, self.refresh_models)
+        self._refreshed_at = time.monotonic()
+
+    def _poll(self) -> None:
+        """Retry often while Ollama is unreachable; otherwise refresh now and then."""
+        busy = any(worker.group == "poll" and worker.is_running for worker in self.workers)
+        due = not self.connected or time.monotonic() - self._refreshed_at >= self._refresh_interval
+        if due and not busy:
+            self.refresh_models()
 
     def _set_disconnected(self, exc: OllamaError) -> None:
         self.connected = False
@@ -218,6 +267,7 @@ class OllamonApp(App[None]):
         self._set_status(f"{name} · loaded in {units.seconds(load_s)}")
         self.loaded.add(name)
         self.picker.show_models(self.models, self.loaded, keep=name)
+        self.refresh_models()  # /api/ps now has the model's size and CPU/GPU split
 
     # Chatting
 
@@ -244,6 +294,8 @@ class OllamonApp(App[None]):
         await chat.add(UserMessage(prompt))
         reply = self._reply = AssistantMessage(model)
         await chat.add(reply)
+        self.resources.turn_started()
+        mark = await self.resources.mark()
         timer = self._turn = TurnTimer(self._clock)
         self.timer_state = TimersState(phase="waiting", load_s=self.timer_state.load_s, times=timer.times())
         self._start_live()
@@ -270,15 +322,16 @@ class OllamonApp(App[None]):
                     else:
                         failure = event
         except asyncio.CancelledError:
-            await self._end_turn(prompt, reply, timer, None, None, cancelled=True)
+            await self._end_turn(prompt, reply, timer, mark, None, None, cancelled=True)
             raise
-        await self._end_turn(prompt, reply, timer, stats, failure, cancelled=False)
+        await self._end_turn(prompt, reply, timer, mark, stats, failure, cancelled=False)
 
     async def _end_turn(
         self,
         prompt: str,
         reply: AssistantMessage,
         timer: TurnTimer,
+        mark: float | None,
         stats: DoneStats | None,
         failure: Failure | None,
         *,
@@ -287,6 +340,7 @@ class OllamonApp(App[None]):
         timer.end()
         self._stop_live()
         times = timer.times()
+        cost = self.resources.turn_ended(mark, await self.resources.mark(), stats.eval_count if stats else None)
         if cancelled:
             phase, outcome = "stopped", f"Stopped after {units.seconds(times.total)}; kept what came."
         elif failure is not None:
@@ -297,6 +351,8 @@ class OllamonApp(App[None]):
         else:
             phase = "done"
             outcome = _outcome_line(times.total, times.chars_per_s, stats)
+        if cost is not None and cost.swapped:
+            outcome += f"\n⚠ swap grew by {units.human_bytes(cost.swap_growth)} during this answer"
         await reply.finish(outcome, error=failure is not None)
         if reply.answer_text or failure is None:
             self.conversation.add_turn(prompt, reply.answer_text)
@@ -304,6 +360,8 @@ class OllamonApp(App[None]):
         self._show_timers()
         self.streaming = False
         self.refresh_bindings()
+        if self.connected:
+            self.refresh_models()  # a cold load during the chat changes what /api/ps shows
 
     def _start_live(self) -> None:
         self.timer_state = TimersState(phase="streaming", load_s=self.timer_state.load_s)
@@ -366,6 +424,35 @@ class OllamonApp(App[None]):
         self.push_screen(
             SettingsScreen(self.conversation.settings, can_think=can_think, model=self.current_model), apply
         )
+
+    @work(exclusive=True, group="baseline")
+    async def action_measure_baseline(self) -> None:
+        """Measure idle power: the median of the power source over a quiet window."""
+        sampler = self.sampler
+        if sampler is None or sampler.power is None:
+            self.notify(f"No power source to measure: {no_power_reason(sampler) if sampler else 'sampling is off'}",
+                        severity="warning", timeout=8)
+            return
+        if self.streaming:
+            self.notify("Wait for the answer to end: idle means idle.", severity="warning")
+            return
+        hint = " Unload models for a true idle." if self.resources.loaded else ""
+        self.notify(f"Measuring idle power for {BASELINE_SECONDS:.0f} s: keep the machine quiet.{hint}")
+        start = await self.resources.mark()
+        await asyncio.sleep(BASELINE_SECONDS)
+        end = await self.resources.mark()
+        if start is None or end is None:
+            return
+        watts = [value for _, value in sampler.series["watts"].between(start, end)]
+        baseline = Baseline.from_watts(sampler.power.name, watts)
+        if baseline is None:
+            self.notify("No power readings came in; the idle baseline is unchanged.", severity="warning")
+            return
+        self.resources.baseline = baseline
+        self.resources.refresh_view()
+        if self._baselines is not None:
+            self._baselines.set(socket.gethostname(), baseline)
+        self.notify(f"Idle power: {baseline.watts:.1f} W (median of {baseline.samples} readings), remembered.")
 
     def action_copy_answer(self) -> None:
         """Copy the last answer (OSC 52, so it works over SSH)."""

@@ -1,4 +1,4 @@
-"""Command line: `ollamon` starts the TUI; subcommands reuse the core headless."""
+"""Command line: `ollamon` starts the TUI; `ollamon doctor` reuses the core headless."""
 
 from __future__ import annotations
 
@@ -9,20 +9,45 @@ from collections.abc import Sequence
 
 from tui import __version__
 from tui.core.host import resolve_host
+from tui.core.monitor import MonitorOptions
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Options of the app."""
-    parser = argparse.ArgumentParser(
-        prog="ollamon",
-        description="Chat with local Ollama models and watch what each answer costs.",
-    )
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
         help="Ollama URL or host[:port] (default: $OLLAMA_HOST, else http://127.0.0.1:11434)",
     )
+    parser.add_argument("--interval", type=_positive_float, default=1.0,
+                        help="seconds between resource readings (default 1)")
+    parser.add_argument("--power-cmd", metavar="COMMAND",
+                        help="a command that prints watts (wall meter, smart plug); tried first")
+    parser.add_argument("--powermetrics", action="store_true",
+                        help="macOS: also try `sudo -n powermetrics` (needs a NOPASSWD rule)")
+    parser.add_argument("--idle-watts", type=float, metavar="W",
+                        help="idle power to subtract, instead of a measured baseline")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Options of the app and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="ollamon",
+        description="Chat with local Ollama models and watch what each answer costs.",
+    )
+    _common(parser)
     parser.add_argument("--model", help="model to preselect and load, e.g. qwen3:8b")
     parser.add_argument("--version", action="version", version=f"ollamon {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    doctor = commands.add_parser("doctor", help="check Ollama, the power sources and memory readings")
+    _common(doctor)
+    doctor.add_argument("--baseline", nargs="?", type=_positive_float, const=10.0, metavar="SECONDS",
+                        help="measure and remember idle power over SECONDS (default 10)")
     return parser
 
 
@@ -34,10 +59,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ollamon: {exc}", file=sys.stderr)
         return 2
-    # Imported late so `--help` and `--version` stay fast.
-    from tui.app import OllamonApp
-    from tui.core.engine import OllamaEngine
+    options = MonitorOptions(
+        interval=args.interval, power_command=args.power_cmd,
+        powermetrics=args.powermetrics, idle_watts=args.idle_watts,
+    )
+    if args.command == "doctor":
+        from tui.doctor import run_doctor
 
-    app = OllamonApp(OllamaEngine(host), model=args.model)
-    app.run()
+        return run_doctor(host, options, baseline_seconds=args.baseline)
+    return _run_app(host, options, args.model)
+
+
+def _run_app(host: str, options: MonitorOptions, model: str | None) -> int:
+    # Imported late so `--help` and `--version` stay fast.
+    import platformdirs
+
+    from tui.app import OllamonApp
+    from tui.core.energy import BaselineStore
+    from tui.core.engine import OllamaEngine
+    from tui.core.monitor import build_sampler
+
+    sampler = build_sampler(options)
+    app = OllamonApp(
+        OllamaEngine(host), model=model, sampler=sampler, idle_watts=options.idle_watts,
+        baselines=BaselineStore(platformdirs.user_data_path("ollamon")),
+    )
+    try:
+        app.run()
+    finally:
+        sampler.close()
     return app.return_code or 0

@@ -175,7 +175,12 @@ def test_real_processes_through_psutil(tmp_path: Path) -> None:
             f"'runner']); time.sleep(30)"
     server = subprocess.Popen([str(ollama), "-c", child, "serve"])
     try:
-        finder = OllamaProcessFinder()
+        def ours() -> list[psutil.Process]:
+            # Only this test's tree: a real Ollama on the machine must not be found instead.
+            root = psutil.Process(server.pid)
+            return [root, *root.children(recursive=True)]
+
+        finder = OllamaProcessFinder(process_iter=ours)
         deadline = time.monotonic() + 5
         while (found := finder.read()).count < 2 and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -240,9 +240,11 @@ def _energy(powered: list[tuple[float, PowerReading]], watts: list[tuple[float, 
     counters = [(t, e) for t, p in powered if (e := p.energy_j) is not None]
     if len(counters) >= 2 and len(counters) == len(powered):
         (t0, e0), (t1, e1) = counters[0], counters[-1]
-        return e1 - e0, t1 - t0
+        return (e1 - e0, t1 - t0) if t1 > t0 else (None, 0.0)
     energy = integrate_watts(watts)
-    return energy, (watts[-1][0] - watts[0][0]) if energy is not None else 0.0
+    duration = watts[-1][0] - watts[0][0] if watts else 0.0
+    # Readings that span no time say nothing about energy: blank, not zero.
+    return (energy, duration) if energy is not None and duration > 0 else (None, 0.0)
 
 
 def _max(values: Iterable[N]) -> N | None:

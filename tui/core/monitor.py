@@ -1,0 +1,85 @@
+"""Assemble the resource sampler from this machine's real sources, and judge an answer's cost."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tui.core.energy import Baseline, joules_per_token, net_energy, tokens_per_joule
+from tui.core.memory import memory_source
+from tui.core.power.nvml import NvmlGpu
+from tui.core.power.registry import PowerOptions, build_sources
+from tui.core.processes import OllamaProcessFinder
+from tui.core.sampler import Peaks, Sampler
+
+# Swap growth during an answer below this is noise (page-outs of idle apps), not the model.
+SWAP_GROWTH_WARNING = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    """What the user asked for on the command line."""
+
+    interval: float = 1.0
+    power_command: str | None = None
+    powermetrics: bool = False
+    idle_watts: float | None = None
+
+
+def build_sampler(
+    options: MonitorOptions,
+    *,
+    platform: str = sys.platform,
+    clock: Callable[[], float] = time.monotonic,
+) -> Sampler:
+    """The sampler with every source this platform offers, best power source first."""
+    power = build_sources(PowerOptions(command=options.power_command, powermetrics=options.powermetrics), platform)
+    gpu = NvmlGpu() if platform.startswith("linux") else None
+    return Sampler(memory_source(platform), OllamaProcessFinder(), power, gpu,
+                   clock=clock, interval=options.interval)
+
+
+def no_power_reason(sampler: Sampler) -> str:
+    """Why no power source is in use, from the probes, in one line."""
+    reasons = [f"{status.name}: {status.why}" for status in sampler.status()
+               if status.kind == "power" and not status.available]
+    return "; ".join(reasons) if reasons else "no power source on this platform"
+
+
+@dataclass(frozen=True)
+class AnswerCost:
+    """What one answer cost the machine: peaks, swap growth and energy net of the idle baseline."""
+
+    peaks: Peaks
+    baseline_w: float | None
+    net_energy_j: float | None
+    j_per_token: float | None
+    tokens_per_j: float | None
+
+    @property
+    def swap_growth(self) -> int | None:
+        """Swap taken during the answer (bytes); the reviewer's failures came with swap."""
+        peaks = self.peaks
+        if peaks.swap_used_peak is None or peaks.swap_used_start is None:
+            return None
+        return peaks.swap_used_peak - peaks.swap_used_start
+
+    @property
+    def swapped(self) -> bool:
+        growth = self.swap_growth
+        return growth is not None and growth > SWAP_GROWTH_WARNING
+
+    @property
+    def net_mean_w(self) -> float | None:
+        if self.peaks.watts_mean is None or self.baseline_w is None:
+            return None
+        return self.peaks.watts_mean - self.baseline_w
+
+
+def answer_cost(peaks: Peaks, baseline: Baseline | None, eval_count: int | None) -> AnswerCost:
+    """Net energy and J/token; blank (None), never zero, when a figure is missing."""
+    baseline_w = baseline.watts if baseline else None
+    net = net_energy(peaks.energy_j, baseline_w, peaks.energy_duration_s)
+    return AnswerCost(peaks, baseline_w, net, joules_per_token(net, eval_count), tokens_per_joule(net, eval_count))

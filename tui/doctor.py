@@ -1,0 +1,122 @@
+"""`ollamon doctor`: what works here and why not, without the UI. Exit 1 if Ollama is unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+
+import platformdirs
+
+from tui.core.energy import Baseline, BaselineStore
+from tui.core.engine import OllamaEngine, OllamaError
+from tui.core.host import is_local
+from tui.core.monitor import MonitorOptions, build_sampler, no_power_reason
+from tui.core.processor import processor_split
+from tui.core.sampler import Sampler
+from tui.core.units import human_bytes
+
+Print = Callable[[str], None]
+
+
+async def _check_ollama(host: str, say: Print) -> bool:
+    engine = OllamaEngine(host)
+    try:
+        version = await engine.version()
+        models = await engine.list_models()
+        running = await engine.ps()
+    except OllamaError as exc:
+        say(f"Ollama     UNREACHABLE at {host}: {exc.message}")
+        say(f"           {exc.kind.hint}")
+        return False
+    finally:
+        await engine.aclose()
+    say(f"Ollama     {version or 'unknown version'} at {host}")
+    say(f"models     {len(models)} installed")
+    for model in models:
+        say(f"           {model.name}  {human_bytes(model.size)}  {model.parameter_size} {model.quantization}")
+    if not running:
+        say("loaded     none")
+    for item in running:
+        say(f"loaded     {item.name}  {human_bytes(item.size)}  {processor_split(item.size, item.size_vram)}")
+    return True
+
+
+def _report_sources(sampler: Sampler, say: Print) -> None:
+    for status in sampler.status():
+        state = "ok" if status.available else "unavailable"
+        chosen = " (in use)" if status.kind == "power" and status.chosen and status.available else ""
+        why = f": {status.why}" if status.why else ""
+        say(f"{status.kind:<10} {status.name:<14} {state}{chosen}{why}")
+
+
+def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
+    last = sampler.samples.last()
+    sample = last[1] if last else None
+    memory = sample.memory if sample else None
+    if memory is not None:
+        say(f"memory     {human_bytes(memory.used)} used of {human_bytes(memory.total)}, "
+            f"swap {human_bytes(memory.swap_used)} ({memory.source})")
+    ollama = sample.ollama if sample else None
+    if ollama is not None:
+        found = f"{ollama.count} process(es), RSS {human_bytes(ollama.rss)}" if ollama.count else "none found"
+        say(f"processes  Ollama: {found}{' — ' + ollama.why if ollama.why else ''}")
+    if sampler.power is not None:
+        watts = sample.watts if sample else None
+        reading = f"{watts:.1f} W" if watts is not None else "no reading yet"
+        say(f"power      {reading} from {sampler.power.name} ({sampler.power.scope})")
+    else:
+        say(f"power      n/a — {no_power_reason(sampler)}")
+    if not is_local(host):
+        say(f"note       Ollama runs on {host}: the app's panels describe this machine, not that host.")
+
+
+def _measure_baseline(sampler: Sampler, seconds: float, store: BaselineStore, say: Print) -> None:
+    if sampler.power is None:
+        say("baseline   cannot measure: no power source")
+        return
+    say(f"baseline   measuring idle power for {seconds:.0f} s; keep the machine quiet…")
+    start = sampler.tick().t
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(sampler.interval)
+        sampler.tick()
+    end = sampler.samples.last()
+    watts = [w for _, w in sampler.series["watts"].between(start, end[0] if end else start)]
+    baseline = Baseline.from_watts(sampler.power.name, watts)
+    if baseline is None:
+        say("baseline   no readings came in; nothing stored")
+        return
+    store.set(socket.gethostname(), baseline)
+    say(f"baseline   {baseline.watts:.1f} W (median of {baseline.samples}), remembered for this host")
+
+
+def run_doctor(
+    host: str,
+    options: MonitorOptions,
+    *,
+    baseline_seconds: float | None = None,
+    say: Print = print,
+    sampler: Sampler | None = None,
+    store: BaselineStore | None = None,
+) -> int:
+    """Print the report; 1 when Ollama cannot be reached."""
+    reachable = asyncio.run(_check_ollama(host, say))
+    sampler = sampler or build_sampler(options)
+    store = store or BaselineStore(platformdirs.user_data_path("ollamon"))
+    try:
+        sampler.tick()
+        time.sleep(min(sampler.interval, 1.0))  # counters need two readings for watts
+        sampler.tick()
+        _report_sources(sampler, say)
+        _report_readings(sampler, host, say)
+        if sampler.power is not None:
+            saved = store.get(socket.gethostname(), sampler.power.name)
+            idle = options.idle_watts if options.idle_watts is not None else (saved.watts if saved else None)
+            say(f"idle       {f'{idle:.1f} W' if idle is not None else 'not measured (ollamon doctor --baseline)'}")
+        if baseline_seconds is not None:
+            _measure_baseline(sampler, baseline_seconds, store, say)
+    finally:
+        sampler.close()
+    return 0 if reachable else 1

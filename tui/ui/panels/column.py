@@ -1,0 +1,172 @@
+"""The resource side of the screen: samples the machine in a thread and renders the panels."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from tui.core.energy import Baseline
+from tui.core.models import LoadedModel
+from tui.core.monitor import SWAP_GROWTH_WARNING, AnswerCost, answer_cost
+from tui.core.processor import processor_split
+from tui.core.sampler import Sampler
+from tui.core.units import human_bytes
+from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote, ResourceView
+
+# Sparkline points kept on screen: a panel is about this many cells wide.
+SPARK_POINTS = 36
+
+
+class ResourceLine(Static):
+    """One line of resources for narrow terminals, where the panels are hidden."""
+
+    def show(self, view: ResourceView) -> None:
+        """Render `view` compactly."""
+        parts = []
+        sample = view.sample
+        if sample and sample.memory:
+            parts.append(f"mem {human_bytes(sample.memory.used)}/{human_bytes(sample.memory.total)}")
+            parts.append(f"swap {human_bytes(sample.memory.swap_used)}")
+        parts.extend(processor_split(model.size, model.size_vram) for model in view.loaded[:1])
+        watts = sample.watts if sample else None
+        parts.append(f"{watts:.1f} W" if watts is not None else "power n/a")
+        if view.swap_warning:
+            parts.append(f"⚠ {view.swap_warning}")
+        self.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"), layout=False)
+
+
+class ResourceColumn(Vertical):
+    """Owns the sampling loop (when live) and what the panels show; the app feeds it /api/ps."""
+
+    def __init__(
+        self,
+        sampler: Sampler | None,
+        *,
+        line: ResourceLine,
+        live: bool,
+        wall_clock: Callable[[], float] = time.time,
+        remote_host: str | None = None,
+        baseline: Baseline | None = None,
+        power_why: str = "",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.sampler = sampler
+        self.loaded: Sequence[LoadedModel] = ()
+        self.baseline = baseline
+        self.cost: AnswerCost | None = None
+        self._line = line
+        self._live = live
+        self._wall_clock = wall_clock
+        self._remote_host = remote_host
+        self._power_why = power_why
+        self._turn_swap_start: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield RemoteNote(id="remote-note")
+        processor = ProcessorPanel(id="processor")
+        processor.border_title = "Processor"
+        memory = MemoryPanel(id="memory")
+        memory.border_title = "Memory"
+        power = PowerPanel(id="power")
+        power.border_title = "Power"
+        yield processor
+        yield memory
+        yield power
+
+    def on_mount(self) -> None:
+        if self.sampler is not None and self._live:
+            self.set_interval(self.sampler.interval, self.sample)
+            self.sample()
+        else:
+            self.refresh_view()
+
+    @work(thread=True, exclusive=True, group="sample")
+    def sample(self) -> None:
+        """Read every source off the UI thread (a power command may take a while)."""
+        if self.sampler is not None:
+            self.sampler.tick()
+            self.app.call_from_thread(self.refresh_view)
+
+    async def mark(self) -> float | None:
+        """Take a reading now (answer start or end) and return its time on the sampler's clock."""
+        if self.sampler is None:
+            return None
+        sample = await asyncio.to_thread(self.sampler.tick)
+        self.refresh_view()
+        return sample.t
+
+    def turn_started(self) -> None:
+        """Remember swap at the start, to warn if the answer pushes memory into swap."""
+        self.cost = None
+        self._turn_swap_start = self._swap_now()
+
+    def turn_ended(self, t0: float | None, t1: float | None, eval_count: int | None) -> AnswerCost | None:
+        """Peaks and energy of the answer between two marks."""
+        self._turn_swap_start = None
+        if self.sampler is None or t0 is None or t1 is None:
+            return None
+        peaks = self.sampler.peaks(t0, t1)
+        self.cost = answer_cost(peaks, self.baseline, eval_count) if peaks else None
+        self.refresh_view()
+        return self.cost
+
+    def _swap_now(self) -> int | None:
+        last = self.sampler.samples.last() if self.sampler else None
+        memory = last[1].memory if last else None
+        return memory.swap_used if memory else None
+
+    def _swap_warning(self) -> str | None:
+        now, start = self._swap_now(), self._turn_swap_start
+        if now is not None and start is not None and now - start > SWAP_GROWTH_WARNING:
+            return f"+{human_bytes(now - start)} swap during this answer"
+        if self.cost is not None and self.cost.swapped:
+            return f"+{human_bytes(self.cost.swap_growth)} swap during the last answer"
+        return None
+
+    def view(self) -> ResourceView:
+        """What the panels show now."""
+        sampler = self.sampler
+        last = sampler.samples.last() if sampler else None
+        series = sampler.series if sampler else {}
+
+        def recent(name: str) -> list[float]:
+            ring = series.get(name)
+            return ring.values()[-SPARK_POINTS:] if ring else []
+
+        power = sampler.power if sampler else None
+        gpu_why = None
+        if sampler is not None:
+            gpu_why = next((s.why for s in sampler.status() if s.kind == "gpu" and not s.available), None)
+        return ResourceView(
+            sample=last[1] if last else None,
+            mem_history=recent("mem_used"),
+            swap_history=recent("swap_used"),
+            watts_history=recent("watts"),
+            loaded=self.loaded,
+            now=datetime.fromtimestamp(self._wall_clock(), timezone.utc),
+            power_scope=power.scope if power else None,
+            power_why=self._power_why if sampler else "resource sampling is off",
+            baseline_w=self.baseline.watts if self.baseline else None,
+            cost=self.cost,
+            swap_warning=self._swap_warning(),
+            remote_host=self._remote_host,
+            gpu_why=gpu_why,
+        )
+
+    def refresh_view(self) -> None:
+        """Render every panel from the latest reading."""
+        view = self.view()
+        self.query_one(RemoteNote).show(view)
+        self.query_one(ProcessorPanel).show(view)
+        self.query_one(MemoryPanel).show(view)
+        self.query_one(PowerPanel).show(view)
+        self._line.show(view)
