@@ -183,7 +183,7 @@ class OllamonApp(App[None]):
             if failure is not None:
                 self._set_disconnected(failure)
             else:
-                self.resources.loaded = running
+                self.resources.show_loaded(running)
                 self._set_connected(models, loaded)
         except NoMatches:
             return  # the app closed its screen while the request was out

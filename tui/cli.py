@@ -19,18 +19,20 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """Options allowed before and after a subcommand; after it, they only override."""
+    keep = {"default": argparse.SUPPRESS} if sub else {}
     parser.add_argument(
-        "--host",
+        "--host", **keep,
         help="Ollama URL or host[:port] (default: $OLLAMA_HOST, else http://127.0.0.1:11434)",
     )
-    parser.add_argument("--interval", type=_positive_float, default=1.0,
+    parser.add_argument("--interval", type=_positive_float, **(keep or {"default": 1.0}),
                         help="seconds between resource readings (default 1)")
-    parser.add_argument("--power-cmd", metavar="COMMAND",
+    parser.add_argument("--power-cmd", metavar="COMMAND", **keep,
                         help="a command that prints watts (wall meter, smart plug); tried first")
-    parser.add_argument("--powermetrics", action="store_true",
+    parser.add_argument("--powermetrics", action="store_true", **keep,
                         help="macOS: also try `sudo -n powermetrics` (needs a NOPASSWD rule)")
-    parser.add_argument("--idle-watts", type=float, metavar="W",
+    parser.add_argument("--idle-watts", type=float, metavar="W", **keep,
                         help="idle power to subtract, instead of a measured baseline")
 
 
@@ -45,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ollamon {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = commands.add_parser("doctor", help="check Ollama, the power sources and memory readings")
-    _common(doctor)
+    _common(doctor, sub=True)
     doctor.add_argument("--baseline", nargs="?", type=_positive_float, const=10.0, metavar="SECONDS",
                         help="measure and remember idle power over SECONDS (default 10)")
     return parser
@@ -63,11 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         interval=args.interval, power_command=args.power_cmd,
         powermetrics=args.powermetrics, idle_watts=args.idle_watts,
     )
-    if args.command == "doctor":
-        from tui.doctor import run_doctor
+    try:
+        if args.command == "doctor":
+            from tui.doctor import run_doctor
 
-        return run_doctor(host, options, baseline_seconds=args.baseline)
-    return _run_app(host, options, args.model)
+            return run_doctor(host, options, baseline_seconds=args.baseline)
+        return _run_app(host, options, args.model)
+    except BrokenPipeError:
+        # `ollamon doctor | head`: the reader left; that is not an error.
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 def _run_app(host: str, options: MonitorOptions, model: str | None) -> int:

@@ -104,6 +104,11 @@ class ResourceColumn(Vertical):
         self.refresh_view()
         return sample.t
 
+    def show_loaded(self, loaded: Sequence[LoadedModel]) -> None:
+        """What /api/ps says is in memory now."""
+        self.loaded = loaded
+        self.refresh_view()
+
     def turn_started(self) -> None:
         """Remember swap at the start, to warn if the answer pushes memory into swap."""
         self.cost = None

@@ -1,0 +1,149 @@
+"""Pilot tests of the resource panels: live sampling, answer peaks, swap warnings, idle baseline."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.app import App, ComposeResult
+
+import tui.app as app_module
+from tests.conftest import StepClock, wait_until
+from tests.fake_ollama import FakeOllama
+from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
+from tui.app import OllamonApp
+from tui.core.energy import BaselineStore
+from tui.core.engine import OllamaEngine
+from tui.ui.chat.messages import AssistantMessage
+from tui.ui.chat.model_picker import ModelPicker
+from tui.ui.chat.prompt import PromptInput
+from tui.ui.panels.column import ResourceColumn, ResourceLine
+from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote
+
+SIZE = (160, 48)
+
+
+def text_of(widget: object) -> str:
+    console = Console(width=40, record=True, color_system=None)
+    console.print(widget.content)  # type: ignore[attr-defined]
+    return console.export_text()
+
+
+def make_app(url: str, scenario: Scenario, **kwargs: object) -> OllamonApp:
+    sampler = scenario_sampler(scenario, ticks=3)
+    sampler.interval = 0.05
+    kwargs.setdefault("live", False)
+    kwargs.setdefault("idle_watts", 5.0)
+    return OllamonApp(OllamaEngine(url), clock=StepClock(), retry_interval=0.1, refresh_interval=0.2,
+                      sampler=sampler, **kwargs)  # type: ignore[arg-type]
+
+
+async def chat_once(pilot, app: OllamonApp, model: str) -> None:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: bool(app.models))
+    app.query_one(ModelPicker).value = model
+    await wait_until(pilot, lambda: app.timer_state.phase == "ready")
+    app.query_one(PromptInput).text = "hello"
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: bool(app.query(AssistantMessage)) and not app.streaming)
+
+
+async def test_panels_move_with_live_sampling(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url, NORMAL, live=True)
+    async with app.run_test(size=SIZE) as pilot:
+        sampler = app.sampler
+        assert sampler is not None
+        first = text_of(app.query_one(MemoryPanel))
+        await wait_until(pilot, lambda: sampler.ticks >= 8)
+        await pilot.pause(0.1)
+        later = text_of(app.query_one(MemoryPanel))
+        assert first != later and "12.7 GB / 16.0 GB" in later
+        assert "30.0 W" in text_of(app.query_one(PowerPanel))
+
+
+async def test_answer_peaks_energy_and_split(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url, NORMAL)
+    async with app.run_test(size=SIZE) as pilot:
+        await chat_once(pilot, app, "llama3.2:3b")
+        await wait_until(pilot, lambda: bool(app.resources.loaded))
+        cost = app.resources.cost
+        assert cost is not None and cost.peaks.samples == 2
+        # Two marks a second apart read 18 W then 31 W: trapezoid 24.5 J, minus 5 W idle for 1 s.
+        assert cost.peaks.energy_j == pytest.approx(24.5)
+        assert cost.net_energy_j == pytest.approx(19.5)
+        stats = app.timer_state.stats
+        assert stats is not None and cost.j_per_token == pytest.approx(19.5 / stats.eval_count)
+        processor = text_of(app.query_one(ProcessorPanel))
+        assert "26%/74% CPU/GPU" in processor and "llama3.2:3b" in processor
+        power = text_of(app.query_one(PowerPanel))
+        assert "J/token" in power and "20 J" in power
+
+
+async def test_swap_growth_is_flagged(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url, SWAPPING)
+    async with app.run_test(size=SIZE) as pilot:
+        await chat_once(pilot, app, "qwen3:8b")
+        outcome = str(app.query(AssistantMessage).last().query_one(".outcome").render())
+        assert "swap grew by 800.0 MB" in outcome  # marks read 2.7 GB then 3.5 GB
+        assert "swap during the last answer" in text_of(app.query_one(MemoryPanel))
+
+
+async def test_no_power_source_says_why_and_leaves_j_per_token_blank(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url, NO_POWER, idle_watts=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await chat_once(pilot, app, "qwen3:8b")
+        power = text_of(app.query_one(PowerPanel))
+        assert "n/a" in power and "fake meter unplugged" in power
+        cost = app.resources.cost
+        assert cost is not None and cost.j_per_token is None and cost.peaks.energy_j is None
+
+
+async def test_f5_measures_and_remembers_idle_power(
+    fake_ollama: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "BASELINE_SECONDS", 0.3)
+    store = BaselineStore(tmp_path)
+    app = make_app(fake_ollama.url, NORMAL, live=True, idle_watts=None, baselines=store)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.resources.baseline is None
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.resources.baseline is not None, timeout=5)
+        baseline = app.resources.baseline
+        assert baseline is not None and baseline.samples >= 2
+        assert baseline.watts == 30.0  # the fake meter's last reading repeats
+        remembered = BaselineStore(tmp_path).get(socket.gethostname(), "fake-meter")
+        assert remembered is not None and remembered.watts == 30.0
+        assert "idle" in text_of(app.query_one(PowerPanel)) and "30.0 W" in text_of(app.query_one(PowerPanel))
+
+
+async def test_remembered_baseline_is_used_at_start(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    from tui.core.energy import Baseline
+
+    BaselineStore(tmp_path).set(socket.gethostname(), Baseline("fake-meter", 7.5, 10))
+    app = make_app(fake_ollama.url, NORMAL, idle_watts=None, baselines=BaselineStore(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.resources.baseline is not None and app.resources.baseline.watts == 7.5
+
+
+class _ColumnApp(App[None]):
+    def __init__(self, remote: str | None) -> None:
+        super().__init__()
+        self._remote = remote
+
+    def compose(self) -> ComposeResult:
+        line = ResourceLine()
+        yield ResourceColumn(scenario_sampler(NORMAL, ticks=2), line=line, live=False, remote_host=self._remote)
+        yield line
+
+
+@pytest.mark.parametrize("remote", [None, "http://gpu-box:11434"])
+async def test_remote_ollama_is_said_plainly(remote: str | None) -> None:
+    app = _ColumnApp(remote)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        note = app.query_one(RemoteNote)
+        assert note.display is (remote is not None)
+        if remote:
+            assert "not the Ollama host http://gpu-box:11434" in str(note.render())

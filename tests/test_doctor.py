@@ -1,0 +1,64 @@
+"""`ollamon doctor` and the command line, headless, against the fake server."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.fake_ollama import FakeOllama
+from tests.resource_fakes import NO_POWER, NORMAL, scenario_sampler
+from tui.cli import main
+from tui.core.energy import BaselineStore
+from tui.core.monitor import MonitorOptions
+from tui.doctor import run_doctor
+
+
+def doctor(url: str, tmp_path: Path, scenario=NORMAL, **kwargs: object) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    lines: list[str] = []
+    sampler = scenario_sampler(scenario, ticks=1)
+    sampler.interval = 0.01
+    code = run_doctor(url, MonitorOptions(), say=lines.append, sampler=sampler,
+                      store=BaselineStore(tmp_path), **kwargs)  # type: ignore[arg-type]
+    return code, "\n".join(lines)
+
+
+def test_reachable_ollama_and_sources(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    code, out = doctor(fake_ollama.url, tmp_path)
+    assert code == 0
+    assert f"Ollama     0.12.6 at {fake_ollama.url}" in out
+    assert "qwen3:8b" in out and "loaded     none" in out
+    assert "fake-meter" in out and "ok (in use)" in out
+    assert "not measured (ollamon doctor --baseline)" in out
+
+
+def test_unreachable_ollama_exits_nonzero(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, out = doctor(f"http://127.0.0.1:{port}", tmp_path)
+    assert code == 1 and "UNREACHABLE" in out and "--host" in out
+
+
+def test_no_power_source_says_why(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    code, out = doctor(fake_ollama.url, tmp_path, scenario=NO_POWER)
+    assert code == 0 and "power      n/a — fake-meter: fake meter unplugged (USB)" in out
+
+
+def test_baseline_is_measured_and_remembered(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    code, out = doctor(fake_ollama.url, tmp_path, baseline_seconds=0.1)
+    assert code == 0 and "remembered for this host" in out
+    saved = BaselineStore(tmp_path).get(socket.gethostname(), "fake-meter")
+    assert saved is not None and saved.watts > 0
+
+
+def test_cli_doctor_on_this_machine(fake_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--host", fake_ollama.url, "--interval", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert "memory" in out and "power" in out
+
+
+def test_cli_rejects_a_bad_host(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--host", "host:notaport", "doctor"]) == 2
+    assert "invalid port" in capsys.readouterr().err
