@@ -30,7 +30,6 @@ from tui.core.record import (
     chat_messages,
     compute_rates,
     count_chars,
-    processor_split,
     tokens_per_s,
     utc_now,
 )
@@ -174,24 +173,6 @@ class TestChars:
         assert count_chars("👍") == 1
         assert count_chars("e\u0301") == 2
         assert count_chars("") == 0 and count_chars(None) == 0
-
-
-class TestProcessor:
-    @pytest.mark.parametrize(
-        "size,vram,expected",
-        [
-            (100, 0, "100% CPU"),
-            (100, 100, "100% GPU"),
-            (100, 101, "Unknown"),
-            (100, 74, "26%/74% CPU/GPU"),
-            (1000, 755, "25%/75% CPU/GPU"),  # 24.5 → 25, half away from zero (round() gives 24)
-            (8, 3, "63%/37% CPU/GPU"),  # exactly 62.5 → 63
-            (None, 5, None),
-        ],
-    )
-    def test_ollama_formula(self, size: int | None, vram: int | None, expected: str | None) -> None:
-        """Ollama's PROCESSOR column, including its rounding."""
-        assert processor_split(size, vram) == expected
 
 
 def test_chat_messages_resend_kept_turns() -> None:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
-def count_chars(text: str) -> int:
+def count_chars(text: str | None) -> int:
     """Unicode code points: a Chinese character counts once."""
-    return len(text)
+    return len(text) if text else 0
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import platform
 import uuid
 from dataclasses import asdict, dataclass, field, fields
@@ -11,6 +10,9 @@ from enum import Enum
 from typing import Any, Iterable, NamedTuple
 
 from tui import __version__
+from tui.core.errors import ErrorKind
+from tui.core.metrics import count_chars
+from tui.core.stats import rate as tokens_per_s
 
 # Bump on any incompatible change to the JSON form (it is a public interface).
 SCHEMA_VERSION = 1
@@ -25,17 +27,6 @@ class Status(str, Enum):
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
     TIMEOUT = "timeout"
-
-
-class ErrorKind(str, Enum):
-    """Coarse class of a failure, for filtering and advice."""
-
-    NOT_FOUND = "not_found"
-    OUT_OF_MEMORY = "out_of_memory"
-    RUNNER_CRASHED = "runner_crashed"
-    CONNECTION = "connection"
-    TIMEOUT = "timeout"
-    OTHER = "other"
 
 
 def utc_now() -> str:
@@ -268,18 +259,6 @@ def _known(cls: type, doc: dict[str, Any]) -> dict[str, Any]:
 # --- derived figures -------------------------------------------------------
 
 
-def count_chars(text: str | None) -> int:
-    """Unicode code points, so a Chinese character counts once."""
-    return len(text) if text else 0
-
-
-def tokens_per_s(count: int | None, duration_ns: int | float | None) -> float | None:
-    """Ollama's rate: count / (duration_ns / 1e9), the duration never truncated; None if undefined."""
-    if count is None or not duration_ns or duration_ns <= 0:
-        return None
-    return count / (duration_ns / 1e9)
-
-
 def chars_per_s(
     thinking_chars: int | None,
     answer_chars: int | None,
@@ -314,21 +293,6 @@ def compute_rates(counts: Counts, timing: TimingMs) -> Rates:
 
 def _ms_to_ns(ms: float | None) -> float | None:
     return None if ms is None else ms * 1e6
-
-
-def processor_split(size: int | None, size_vram: int | None) -> str | None:
-    """The PROCESSOR column of `ollama ps`, e.g. "26%/74% CPU/GPU", by Ollama's own rules."""
-    if size is None or size_vram is None:
-        return None
-    if size_vram == 0:
-        return "100% CPU"
-    if size_vram == size:
-        return "100% GPU"
-    if size_vram > size or size == 0:
-        return "Unknown"
-    # Ollama rounds half away from zero; Python's round() would round half to even.
-    cpu = math.floor((size - size_vram) / size * 100 + 0.5)
-    return f"{cpu}%/{100 - cpu}% CPU/GPU"
 
 
 def chat_messages(turns: Iterable[Record]) -> list[dict[str, str]]:
