@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tui.core.host import normalize_host
+
 from tui.core.hostfacts import (
     clean_dmi,
     engine_facts,
     gather_host,
-    is_remote,
     parse_cpuinfo_model,
     parse_meminfo_total,
     parse_os_release,
@@ -137,7 +138,7 @@ class TestEngine:
     )
     def test_remote_detection(self, url: str, remote: bool) -> None:
         """Loopback and this machine's name are local; anything else is remote."""
-        assert is_remote(url) is remote
+        assert engine_facts(None, normalize_host(url)).remote is remote
 
     def test_engine_facts(self) -> None:
         """The engine section of a record."""

@@ -44,11 +44,11 @@ def normalize_host(raw: str) -> str:
 
 def is_local(url: str) -> bool:
     """True when the Ollama host is this machine, so local resource readings describe it."""
-    hostname = urlsplit(url).hostname or ""
-    if hostname == "localhost":
+    hostname = (urlsplit(url).hostname or "").lower()
+    if hostname == "localhost" or hostname.endswith(".localhost"):
         return True
     try:
         address = ipaddress.ip_address(hostname)
     except ValueError:
-        return hostname in (socket.gethostname(), socket.getfqdn())
+        return hostname in (socket.gethostname().lower(), socket.getfqdn().lower())
     return address.is_loopback or address.is_unspecified

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import platform
 import socket
 import subprocess
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit
 
 import psutil
 
+from tui.core.host import is_local
 from tui.core.record import EngineInfo, GpuInfo, HostInfo
 
 CommandRunner = Callable[[list[str]], str | None]
@@ -134,18 +133,6 @@ def gather_host(
     return host
 
 
-def is_remote(host_url: str) -> bool:
-    """Whether an Ollama URL points at another machine (readings taken here would not describe it)."""
-    netloc = host_url if "://" in host_url else f"http://{host_url}"
-    name = (urlsplit(netloc).hostname or "").lower()
-    if name in ("", "localhost", "0.0.0.0", "::") or name.endswith(".localhost"):
-        return False
-    try:
-        return not ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return name != socket.gethostname().lower()
-
-
 def engine_facts(version: str | None, host_url: str) -> EngineInfo:
     """The engine section of a record."""
-    return EngineInfo(name="ollama", version=version, host_url=host_url, remote=is_remote(host_url))
+    return EngineInfo(name="ollama", version=version, host_url=host_url, remote=not is_local(host_url))
