@@ -6,6 +6,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from contextlib import aclosing
 from importlib.resources import files
 from pathlib import Path
@@ -22,13 +23,17 @@ from textual.widgets import Footer, Select, Static
 from tui.core.conversation import Conversation
 from tui.core.energy import Baseline, BaselineStore
 from tui.core.host import is_local
-from tui.core.monitor import no_power_reason
+from tui.core.hostfacts import engine_facts
+from tui.core.journal import TurnJournal, load_info, record_model
+from tui.core.recorder import PowerContext, finish_record, timeline
 from tui.core.sampler import Sampler
 from tui.core.engine import OllamaEngine, OllamaError
 from tui.core.errors import ErrorKind
 from tui.core.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
-from tui.core.metrics import TurnTimer
-from tui.core.models import ModelDetails, ModelInfo
+from tui.core.metrics import TurnTimer, TurnTimes
+from tui.core.models import LoadedModel, ModelDetails, ModelInfo
+from tui.core.monitor import AnswerCost, no_power_reason
+from tui.core.record import Record, Sample as RecordSample
 from tui.core.stats import DoneStats
 from tui.core import units
 from tui.ui.chat.banner import ConnectionBanner
@@ -81,9 +86,15 @@ class OllamonApp(App[None]):
         baselines: BaselineStore | None = None,
         idle_watts: float | None = None,
         wall_clock: Callable[[], float] = time.time,
+        journal: TurnJournal | None = None,
+        store_problem: str | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
+        self.journal = journal
+        self._store_problem = store_problem
+        # (model, seconds, cold) of the explicit load, which the next turn's record reports.
+        self._explicit_load: tuple[str, float, bool] | None = None
         self.sampler = sampler
         self._baselines = baselines
         self._idle_watts = idle_watts
@@ -163,6 +174,20 @@ class OllamonApp(App[None]):
             self.set_interval(self._retry_interval, self._poll)
         self.call_later(self._note, "Choose a model (ctrl+l), type a prompt and press Enter. "
                         "Escape stops an answer; ctrl+n starts a new chat.")
+        if self._store_problem:
+            self.call_later(self._note, f"Records are not being saved: {self._store_problem}", True)
+        if self.journal is not None:
+            self.recover_records()
+
+    @work(group="store")
+    async def recover_records(self) -> None:
+        """Turns a crash left running become `interrupted`: nothing is silently lost."""
+        assert self.journal is not None
+        count, problem = await asyncio.to_thread(self.journal.recover)
+        if problem:
+            await self._note(f"Records: {problem}", True)
+        elif count:
+            await self._note(f"{count} turn(s) left running by an earlier crash were marked interrupted.")
 
     # Connection and model list
 
@@ -261,6 +286,7 @@ class OllamonApp(App[None]):
                 self._set_disconnected(exc)
             return
         how = "cold load" if cold else "already in memory"
+        self._explicit_load = (name, load_s, cold)
         note.update(Content(f"{name} loaded in {units.seconds(load_s)} ({how})"))
         self.timer_state = TimersState(phase="ready", load_s=load_s)
         self._show_timers()
@@ -296,6 +322,8 @@ class OllamonApp(App[None]):
         await chat.add(reply)
         self.resources.turn_started()
         mark = await self.resources.mark()
+        record = await self._begin_record(prompt, model, messages, settings.think_param(can_think))
+        cold_before = model not in self.loaded
         timer = self._turn = TurnTimer(self._clock)
         self.timer_state = TimersState(phase="waiting", load_s=self.timer_state.load_s, times=timer.times())
         self._start_live()
@@ -322,9 +350,11 @@ class OllamonApp(App[None]):
                     else:
                         failure = event
         except asyncio.CancelledError:
-            await self._end_turn(prompt, reply, timer, mark, None, None, cancelled=True)
+            ended = await self._end_turn(prompt, reply, timer, mark, None, None, cancelled=True)
+            await self._finish_record(record, ended, cold_before)
             raise
-        await self._end_turn(prompt, reply, timer, mark, stats, failure, cancelled=False)
+        ended = await self._end_turn(prompt, reply, timer, mark, stats, failure, cancelled=False)
+        await self._finish_record(record, ended, cold_before)
 
     async def _end_turn(
         self,
@@ -336,11 +366,12 @@ class OllamonApp(App[None]):
         failure: Failure | None,
         *,
         cancelled: bool,
-    ) -> None:
+    ) -> TurnEnd:
         timer.end()
         self._stop_live()
         times = timer.times()
-        cost = self.resources.turn_ended(mark, await self.resources.mark(), stats.eval_count if stats else None)
+        end_mark = await self.resources.mark()
+        cost = self.resources.turn_ended(mark, end_mark, stats.eval_count if stats else None)
         if cancelled:
             phase, outcome = "stopped", f"Stopped after {units.seconds(times.total)}; kept what came."
         elif failure is not None:
@@ -362,6 +393,62 @@ class OllamonApp(App[None]):
         self.refresh_bindings()
         if self.connected:
             self.refresh_models()  # a cold load during the chat changes what /api/ps shows
+        readings = self.sampler.window(mark, end_mark) if self.sampler and mark is not None and end_mark is not None else []
+        return TurnEnd(times, stats, failure, cancelled, cost,
+                       timeline(readings, mark) if mark is not None else [], reply.thinking_text, reply.answer_text)
+
+    async def _begin_record(
+        self, prompt: str, model: str, messages: list[dict[str, str]], think: bool | None
+    ) -> Record | None:
+        journal = self.journal
+        if journal is None:
+            return None
+        details = self.details if self.details and self.details.name == model else None
+        info = next((item for item in self.models if item.name == model), None)
+        record, problem = await asyncio.to_thread(
+            journal.begin, prompt, record_model(info, details, model),
+            engine_facts(self._version or None, self.engine.host), self.conversation.settings,
+            think, len(messages) - 1,
+        )
+        if problem:
+            self.notify(f"Records: {problem}", severity="warning", timeout=8)
+        return record
+
+    async def _finish_record(self, record: Record | None, ended: TurnEnd, cold_before: bool) -> None:
+        """Complete the turn's record with every figure and store it."""
+        journal = self.journal
+        if journal is None or record is None:
+            return
+        model = record.model.name or ""
+        explicit, self._explicit_load = self._explicit_load, None
+        if explicit is not None and explicit[0] == model:
+            cold, load_ms = explicit[2], explicit[1] * 1000
+        else:
+            duration = ended.stats.load_duration if ended.stats else None
+            cold, load_ms = cold_before, duration / 1e6 if duration is not None else None
+        running = await self._ps_quietly()
+        sampler = self.sampler
+        power = sampler.power if sampler else None
+        finish_record(
+            record, times=ended.times, stats=ended.stats, failure=ended.failure, cancelled=ended.cancelled,
+            load=load_info(model, cold, load_ms, running), cost=ended.cost,
+            power=PowerContext(power.name if power else None, power.scope if power else None,
+                               no_power_reason(sampler) if sampler else "resource sampling is off"),
+            interval_s=sampler.interval if sampler else None, samples=ended.samples,
+            thinking=ended.thinking, answer=ended.answer, keep_content=journal.keep_content,
+        )
+        problem = await asyncio.to_thread(journal.finish, record)
+        if problem:
+            self.notify(f"Records: {problem}", severity="error", timeout=8)
+
+    async def _ps_quietly(self) -> list[LoadedModel]:
+        """/api/ps for the record; an unreachable Ollama just leaves the split blank."""
+        if not self.connected:
+            return []
+        try:
+            return await self.engine.ps()
+        except OllamaError:
+            return []
 
     def _start_live(self) -> None:
         self.timer_state = TimersState(phase="streaming", load_s=self.timer_state.load_s)
@@ -401,6 +488,8 @@ class OllamonApp(App[None]):
         """Forget the conversation and clear the screen (settings and model stay)."""
         self.workers.cancel_group(self, "chat")
         self.conversation.clear()
+        if self.journal is not None:
+            self.journal.new_chat()
         await self.chat_view.clear()
         self.timer_state = TimersState(phase="ready" if self.current_model else "idle", load_s=self.timer_state.load_s)
         self._show_timers()
@@ -475,6 +564,20 @@ class OllamonApp(App[None]):
     def _show_timers(self) -> None:
         self.timers_panel.show(self.timer_state)
         self.timers_line.show(self.timer_state)
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    """How a turn ended, for its record."""
+
+    times: TurnTimes
+    stats: DoneStats | None
+    failure: Failure | None
+    cancelled: bool
+    cost: AnswerCost | None
+    samples: list[RecordSample]
+    thinking: str
+    answer: str
 
 
 def _outcome_line(total: float, chars_per_s: float | None, stats: DoneStats | None) -> str:

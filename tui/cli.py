@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tui import __version__
 from tui.core.host import resolve_host
@@ -44,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(parser)
     parser.add_argument("--model", help="model to preselect and load, e.g. qwen3:8b")
+    parser.add_argument("--db", metavar="PATH",
+                        help="record database (default: $OLLAMON_DB, else the user data directory)")
+    parser.add_argument("--no-content", action="store_true",
+                        help="record figures only, not prompts, thinking and answers")
     parser.add_argument("--version", action="version", version=f"ollamon {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = commands.add_parser("doctor", help="check Ollama, the power sources and memory readings")
@@ -70,29 +75,48 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.doctor import run_doctor
 
             return run_doctor(host, options, baseline_seconds=args.baseline)
-        return _run_app(host, options, args.model)
+        return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content)
     except BrokenPipeError:
         # `ollamon doctor | head`: the reader left; that is not an error.
         sys.stdout = open(os.devnull, "w")
         return 0
 
 
-def _run_app(host: str, options: MonitorOptions, model: str | None) -> int:
+def db_path(cli_db: str | None) -> Path:
+    """`--db`, then `OLLAMON_DB`, then the platform's user data directory."""
+    from tui.core.store import default_path
+
+    chosen = cli_db or os.environ.get("OLLAMON_DB")
+    return Path(chosen).expanduser() if chosen else default_path()
+
+
+def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *, keep_content: bool) -> int:
     # Imported late so `--help` and `--version` stay fast.
     import platformdirs
 
     from tui.app import OllamonApp
     from tui.core.energy import BaselineStore
     from tui.core.engine import OllamaEngine
-    from tui.core.monitor import build_sampler
+    from tui.core.hostfacts import gather_host
+    from tui.core.journal import TurnJournal
+    from tui.core.monitor import build_sampler, nvml_gpu_facts
+    from tui.core.store import RecordStore, StoreError
 
+    journal, problem = None, None
+    try:
+        journal = TurnJournal(RecordStore.open(db), gather_host(gpu=nvml_gpu_facts), keep_content=keep_content)
+    except StoreError as exc:
+        problem = str(exc)
     sampler = build_sampler(options)
     app = OllamonApp(
         OllamaEngine(host), model=model, sampler=sampler, idle_watts=options.idle_watts,
         baselines=BaselineStore(platformdirs.user_data_path("ollamon")),
+        journal=journal, store_problem=problem,
     )
     try:
         app.run()
     finally:
         sampler.close()
+        if journal is not None:
+            journal.store.close()
     return app.return_code or 0

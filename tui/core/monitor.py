@@ -12,6 +12,7 @@ from tui.core.memory import memory_source
 from tui.core.power.nvml import NvmlGpu
 from tui.core.power.registry import PowerOptions, build_sources
 from tui.core.processes import OllamaProcessFinder
+from tui.core.record import GpuInfo
 from tui.core.sampler import Peaks, Sampler
 
 # Swap growth during an answer below this is noise (page-outs of idle apps), not the model.
@@ -83,3 +84,15 @@ def answer_cost(peaks: Peaks, baseline: Baseline | None, eval_count: int | None)
     baseline_w = baseline.watts if baseline else None
     net = net_energy(peaks.energy_j, baseline_w, peaks.energy_duration_s)
     return AnswerCost(peaks, baseline_w, net, joules_per_token(net, eval_count), tokens_per_joule(net, eval_count))
+
+
+def nvml_gpu_facts() -> GpuInfo | None:
+    """The NVIDIA GPU for a record's host facts, or None where NVML does not answer."""
+    gpu = NvmlGpu()
+    if not gpu.probe().available:
+        return None
+    try:
+        reading = gpu.read(())
+    except Exception:  # facts are best effort: a driver hiccup must not stop the app
+        return None
+    return GpuInfo(name=reading.name, vram_bytes=reading.memory_total)

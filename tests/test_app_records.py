@@ -1,0 +1,148 @@
+"""Every chat turn becomes a record that matches what the fake server sent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import StepClock, wait_until
+from tests.fake_ollama import FakeModel, FakeOllama, default_models
+from tests.resource_fakes import NORMAL, scenario_sampler
+from tui.app import OllamonApp
+from tui.core.engine import OllamaEngine
+from tui.core.journal import TurnJournal
+from tui.core.record import HostInfo, Record, Status
+from tui.core.store import RecordStore
+from tui.ui.chat.messages import AssistantMessage, NoteMessage
+from tui.ui.chat.model_picker import ModelPicker
+from tui.ui.chat.prompt import PromptInput
+
+SIZE = (120, 40)
+
+
+def make_app(url: str, db: Path, **kwargs: object) -> tuple[OllamonApp, RecordStore]:
+    store = RecordStore.open(db)
+    journal = TurnJournal(store, HostInfo(hostname="testhost", os="Linux"), keep_content=kwargs.pop("keep", True))  # type: ignore[arg-type]
+    app = OllamonApp(OllamaEngine(url), clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2,
+                     sampler=scenario_sampler(NORMAL, ticks=2), idle_watts=5.0, journal=journal, **kwargs)  # type: ignore[arg-type]
+    return app, store
+
+
+async def choose(pilot, app: OllamonApp, name: str) -> None:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: bool(app.models))
+    app.query_one(ModelPicker).value = name
+    await wait_until(pilot, lambda: app.timer_state.phase in ("ready", "load failed"))
+
+
+async def send(pilot, app: OllamonApp, text: str) -> None:  # type: ignore[no-untyped-def]
+    app.query_one(PromptInput).text = text
+    before = len(app.query(AssistantMessage))
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: len(app.query(AssistantMessage)) > before and not app.streaming)
+    await pilot.pause(0.05)
+
+
+def records(store: RecordStore) -> list[Record]:
+    return store.records(newest_first=False, with_content=True)
+
+
+async def test_record_matches_what_the_server_sent(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    app, store = make_app(fake_ollama.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await send(pilot, app, "用中文解释大语言模型")
+        reply = app.query(AssistantMessage).last()
+    [record] = records(store)
+    model = next(m for m in default_models() if m.name == "qwen3:8b")
+    assert record.status is Status.OK and record.turn_index == 0 and record.session_id
+    assert record.counts.eval_tokens == app.timer_state.stats.eval_count  # type: ignore[union-attr]
+    assert record.counts.thinking_chars == len(model.thinking_zh) == len(reply.thinking_text)
+    assert record.counts.answer_chars == len(model.answer_zh)
+    assert record.answer == model.answer_zh and record.prompt == "用中文解释大语言模型"
+    timing = record.timing_ms
+    assert timing.thinking is not None and timing.answer is not None and timing.total_wall is not None
+    assert timing.thinking + timing.answer <= timing.total_wall
+    assert record.rates.eval_tok_s == pytest.approx(
+        record.counts.eval_tokens / (timing.eval / 1000))  # type: ignore[operator]
+    assert record.load.processor == "100% GPU" and record.load.cold is True and record.load.load_ms
+    assert record.model.quantization == "Q4_K_M" and "thinking" in record.model.capabilities
+    assert record.engine.version == "0.12.6" and record.engine.remote is False
+    assert record.host.hostname == "testhost"
+    assert record.power.source == "fake-meter" and record.power.baseline_w == 5.0
+    assert record.samples and record.resources.mem_used_peak_bytes
+    assert oct(os.stat(tmp_path / "r.sqlite").st_mode & 0o777) == "0o600"
+
+
+async def test_spilled_model_split_and_multi_turn_session(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    app, store = make_app(fake_ollama.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        await send(pilot, app, "one")
+        await send(pilot, app, "two")
+        await pilot.press("ctrl+n")
+        await send(pilot, app, "three")
+    first, second, third = records(store)
+    assert first.load.processor == "26%/74% CPU/GPU"
+    assert first.session_id == second.session_id != third.session_id
+    assert (first.turn_index, second.turn_index, third.turn_index) == (0, 1, 0)
+    assert second.request.history_messages == 2 and first.timing_ms.thinking is None
+    assert second.load.cold is False  # loaded before, not by this turn
+
+
+async def test_failed_and_cancelled_turns_are_recorded(tmp_path: Path) -> None:
+    flaky = FakeModel(name="flaky:1b", answer="one two three four five",
+                      midstream_error="model runner has unexpectedly stopped", midstream_after=2)
+    slow = FakeModel(name="slow:1b", answer=" ".join(["word"] * 200))
+    with FakeOllama([flaky, slow], rate=2000.0) as server:
+        app, store = make_app(server.url, tmp_path / "r.sqlite")
+        async with app.run_test(size=SIZE) as pilot:
+            await choose(pilot, app, "flaky:1b")
+            await send(pilot, app, "go")
+            server.rate = 20.0
+            await choose(pilot, app, "slow:1b")
+            app.query_one(PromptInput).text = "go slowly"
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: len(app.query(AssistantMessage).last().answer_text) > 3)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not app.streaming)
+            await pilot.pause(0.1)
+    failed, cancelled = records(store)
+    assert failed.status is Status.FAILED and failed.error_kind.value == "runner_crashed"  # type: ignore[union-attr]
+    assert "unexpectedly stopped" in (failed.error or "") and failed.answer == "one two "
+    assert failed.counts.estimated and failed.counts.eval_tokens == 2
+    assert cancelled.status is Status.CANCELLED and cancelled.counts.estimated
+    assert cancelled.answer and cancelled.answer.startswith("word")
+
+
+async def test_content_can_be_left_out(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    app, store = make_app(fake_ollama.url, tmp_path / "r.sqlite", keep=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        await send(pilot, app, "secret prompt")
+    [record] = records(store)
+    assert record.prompt is None and record.answer is None and record.counts.answer_chars
+
+
+async def test_crashed_turns_become_interrupted_at_start(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    db = tmp_path / "r.sqlite"
+    with RecordStore.open(db) as store:
+        store.start_turn(Record())  # stamped with this pid: alive, so left alone
+    with RecordStore.open(db) as store:
+        store._conn.execute("UPDATE records SET writer_pid = 999999999")  # a process that is gone
+    app, store = make_app(fake_ollama.url, db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: any("interrupted" in str(n.render()) for n in app.query(NoteMessage)))
+    [record] = store.records()
+    assert record.status is Status.INTERRUPTED
+
+
+async def test_unusable_database_is_reported_and_chat_still_works(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    app = OllamonApp(OllamaEngine(fake_ollama.url), live=False, retry_interval=0.1,
+                     store_problem="/x/records.sqlite: not an ollamon database (left untouched)")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: any("not being saved" in str(n.render()) for n in app.query(NoteMessage)))
+        await choose(pilot, app, "llama3.2:3b")
+        await send(pilot, app, "still works?")
+        assert app.query(AssistantMessage).last().answer_text

@@ -1,0 +1,105 @@
+"""Keeps the chat's turns in the record store: one session per chat, one record per turn.
+
+A failing store never stops the chat: each method returns a problem to show instead of raising.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict
+
+from tui.core.conversation import ChatSettings
+from tui.core.models import LoadedModel, ModelDetails, ModelInfo
+from tui.core.processor import processor_split
+from tui.core.record import EngineInfo, HostInfo, LoadInfo, ModelInfo as RecordModel, Record, RequestInfo
+from tui.core.recorder import start_record
+from tui.core.store import RecordStore, StoreError
+
+_FAILURES = (StoreError, sqlite3.Error, OSError)
+
+
+def record_model(model: ModelInfo | None, details: ModelDetails | None, name: str) -> RecordModel:
+    """The model section of a record from /api/tags and /api/show."""
+    return RecordModel(
+        name=name,
+        digest=model.digest if model else None,
+        family=(model.family if model else None) or (details.family if details else None),
+        parameter_size=(model.parameter_size if model else None) or None,
+        quantization=(model.quantization if model else None) or None,
+        file_size_bytes=model.size if model else None,
+        context_length=details.context_length if details else None,
+        capabilities=list(details.capabilities) if details else [],
+    )
+
+
+def load_info(name: str, cold: bool | None, load_ms: float | None, running: list[LoadedModel]) -> LoadInfo:
+    """Where the model sits after the turn (/api/ps), with how it was loaded."""
+    loaded = next((item for item in running if item.name == name), None)
+    return LoadInfo(
+        cold=cold, load_ms=load_ms,
+        ps_size_bytes=loaded.size if loaded else None,
+        ps_vram_bytes=loaded.size_vram if loaded else None,
+        processor=processor_split(loaded.size, loaded.size_vram) if loaded else None,
+    )
+
+
+class TurnJournal:
+    """The store, the current session and the turn counter."""
+
+    def __init__(self, store: RecordStore, host: HostInfo, *, keep_content: bool = True) -> None:
+        self.store = store
+        self.host = host
+        self.keep_content = keep_content
+        self.session_id: str | None = None
+        self.turn_index = 0
+
+    def recover(self) -> tuple[int, str | None]:
+        """Mark turns a crashed run left `running` as interrupted: (how many, problem)."""
+        try:
+            return self.store.mark_interrupted(), None
+        except _FAILURES as exc:
+            return 0, f"could not check for interrupted turns: {exc}"
+
+    def begin(
+        self, prompt: str, model: RecordModel, engine: EngineInfo, settings: ChatSettings,
+        think: bool | None, history_messages: int,
+    ) -> tuple[Record | None, str | None]:
+        """Insert the running record (and the session on its first turn)."""
+        try:
+            if self.session_id is None:
+                self.session_id = self.store.create_session(
+                    title=prompt.strip().splitlines()[0][:80] if prompt.strip() else None,
+                    model=model.name, settings=asdict(settings), host=self.host.hostname,
+                )
+                self.turn_index = 0
+            record = start_record(
+                session_id=self.session_id, turn_index=self.turn_index, host=self.host, engine=engine,
+                model=model, prompt=prompt, keep_content=self.keep_content,
+                request=RequestInfo(
+                    prompt_chars=len(prompt), history_messages=history_messages, think=think,
+                    options=settings.options(), keep_alive=settings.keep_alive,
+                ),
+            )
+            self.store.start_turn(record)
+        except _FAILURES as exc:
+            return None, f"this turn is not being recorded: {exc}"
+        self.turn_index += 1
+        return record, None
+
+    def finish(self, record: Record) -> str | None:
+        """Complete the record; a problem to show, or None."""
+        try:
+            self.store.finish_turn(record)
+        except _FAILURES as exc:
+            return f"could not save the finished turn: {exc}"
+        return None
+
+    def new_chat(self) -> None:
+        """The next turn starts a new session."""
+        self.session_id = None
+        self.turn_index = 0
+
+    def resume(self, session_id: str, turns: int) -> None:
+        """Continue a past chat: new turns join its session."""
+        self.session_id = session_id
+        self.turn_index = turns
