@@ -146,3 +146,21 @@ async def test_unusable_database_is_reported_and_chat_still_works(fake_ollama: F
         await choose(pilot, app, "llama3.2:3b")
         await send(pilot, app, "still works?")
         assert app.query(AssistantMessage).last().answer_text
+
+
+async def test_reopened_chat_continues_with_its_context(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    app, store = make_app(fake_ollama.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        await send(pilot, app, "remember 42")
+        first = records(store)[0]
+        await pilot.press("ctrl+n")
+        await send(pilot, app, "unrelated")
+        app.reopen_session(first.session_id or "")
+        await wait_until(pilot, lambda: any("Reopened" in str(n.render()) for n in app.query(NoteMessage)))
+        assert [str(m.render()) for m in app.query("UserMessage")] == ["remember 42"]
+        await send(pilot, app, "what number?")
+        request = fake_ollama.chat_requests[-1]
+        assert [m["content"] for m in request["messages"]] == ["remember 42", first.answer, "what number?"]
+    last = records(store)[-1]
+    assert last.session_id == first.session_id and last.turn_index == 1

@@ -20,7 +20,8 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
 
-from tui.core.conversation import Conversation
+from tui.core.conversation import ChatSettings, Conversation
+from tui.core.export import turn_figures
 from tui.core.energy import Baseline, BaselineStore
 from tui.core.host import is_local
 from tui.core.hostfacts import engine_facts
@@ -33,7 +34,7 @@ from tui.core.events import AnswerDelta, AnswerWasThinking, Done, Failure, Think
 from tui.core.metrics import TurnTimer, TurnTimes
 from tui.core.models import LoadedModel, ModelDetails, ModelInfo
 from tui.core.monitor import AnswerCost, no_power_reason
-from tui.core.record import Record, Sample as RecordSample
+from tui.core.record import Record, Sample as RecordSample, chat_messages
 from tui.core.stats import DoneStats
 from tui.core import units
 from tui.ui.chat.banner import ConnectionBanner
@@ -493,6 +494,42 @@ class OllamonApp(App[None]):
         await self.chat_view.clear()
         self.timer_state = TimersState(phase="ready" if self.current_model else "idle", load_s=self.timer_state.load_s)
         self._show_timers()
+        self.prompt_input.focus()
+
+    def reopen_session(self, session_id: str) -> None:
+        """Continue a past chat: show its turns and send its messages as context again."""
+        self.run_worker(self._reopen(session_id), exclusive=True, group="chat")
+
+    async def _reopen(self, session_id: str) -> None:
+        journal = self.journal
+        if journal is None:
+            return
+        store = journal.store
+        session = await asyncio.to_thread(store.get_session, session_id)
+        turns = await asyncio.to_thread(store.session_turns, session_id)
+        if session is None:
+            self.notify("That chat is no longer in the store.", severity="warning")
+            return
+        await self.chat_view.clear()
+        known = {name for name in ChatSettings.__dataclass_fields__}
+        self.conversation.settings = ChatSettings(**{k: v for k, v in session.settings.items() if k in known})
+        self.conversation.turns = chat_messages(turns)
+        for record in turns:
+            await self.chat_view.add(UserMessage(record.prompt if record.prompt is not None else "(prompt not kept)"))
+            reply = AssistantMessage(record.model.name or "")
+            await self.chat_view.add(reply)
+            if record.thinking:
+                reply.add_thinking(record.thinking)
+            reply.add_answer(record.answer or "")
+            await reply.finish(turn_figures(record), error=record.status.value != "ok")
+        journal.resume(session_id, len(turns))
+        title = session.title or session_id[:8]
+        await self._note(f"Reopened “{title}” ({len(turns)} turns): its messages go with the next prompt.")
+        model = session.model
+        if model and model != self.current_model and any(item.name == model for item in self.models):
+            with self.picker.prevent(Select.Changed):
+                self.picker.value = model
+            self._choose(model)
         self.prompt_input.focus()
 
     def action_pick_model(self) -> None:
