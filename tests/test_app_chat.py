@@ -6,8 +6,8 @@ import socket
 
 import pytest
 from textual import events
-from textual.widgets import Select
 
+from tests.pilot_steps import choose, send
 from tests.conftest import StepClock, wait_until
 from tests.fake_ollama import FakeModel, FakeOllama, default_models
 from tui.app import OllamonApp
@@ -33,21 +33,6 @@ def _render_text(app: OllamonApp) -> str:
     console = Console(width=40, record=True, color_system=None)
     console.print(app.query_one(TimersPanel).content)
     return console.export_text()
-
-
-async def choose(pilot, app: OllamonApp, name: str) -> None:  # type: ignore[no-untyped-def]
-    await wait_until(pilot, lambda: bool(app.models))
-    app.query_one(ModelPicker).value = name
-    await wait_until(pilot, lambda: app.timer_state.phase in ("ready", "load failed"))
-
-
-async def send(pilot, app: OllamonApp, text: str) -> None:  # type: ignore[no-untyped-def]
-    prompt = app.query_one(PromptInput)
-    prompt.focus()
-    prompt.text = text
-    before = len(app.query(AssistantMessage))
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: len(app.query(AssistantMessage)) > before and not app.streaming)
 
 
 async def test_models_listed_with_size_and_quantization(fake_ollama: FakeOllama) -> None:

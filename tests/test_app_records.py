@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pilot_steps import choose, send
 from tests.conftest import StepClock, wait_until
 from tests.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.resource_fakes import NORMAL, scenario_sampler
@@ -16,7 +17,6 @@ from tui.core.journal import TurnJournal
 from tui.core.record import HostInfo, Record, Status
 from tui.core.store import RecordStore
 from tui.ui.chat.messages import AssistantMessage, NoteMessage
-from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 
 SIZE = (120, 40)
@@ -28,20 +28,6 @@ def make_app(url: str, db: Path, **kwargs: object) -> tuple[OllamonApp, RecordSt
     app = OllamonApp(OllamaEngine(url), clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2,
                      sampler=scenario_sampler(NORMAL, ticks=2), idle_watts=5.0, journal=journal, **kwargs)  # type: ignore[arg-type]
     return app, store
-
-
-async def choose(pilot, app: OllamonApp, name: str) -> None:  # type: ignore[no-untyped-def]
-    await wait_until(pilot, lambda: bool(app.models))
-    app.query_one(ModelPicker).value = name
-    await wait_until(pilot, lambda: app.timer_state.phase in ("ready", "load failed"))
-
-
-async def send(pilot, app: OllamonApp, text: str) -> None:  # type: ignore[no-untyped-def]
-    app.query_one(PromptInput).text = text
-    before = len(app.query(AssistantMessage))
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: len(app.query(AssistantMessage)) > before and not app.streaming)
-    await pilot.pause(0.05)
 
 
 def records(store: RecordStore) -> list[Record]:

@@ -10,6 +10,7 @@ from rich.console import Console
 from textual.app import App, ComposeResult
 
 import tui.app as app_module
+from tests.pilot_steps import choose, send
 from tests.conftest import StepClock, wait_until
 from tests.fake_ollama import FakeOllama
 from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
@@ -17,8 +18,6 @@ from tui.app import OllamonApp
 from tui.core.energy import BaselineStore
 from tui.core.engine import OllamaEngine
 from tui.ui.chat.messages import AssistantMessage
-from tui.ui.chat.model_picker import ModelPicker
-from tui.ui.chat.prompt import PromptInput
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote
 
@@ -41,12 +40,8 @@ def make_app(url: str, scenario: Scenario, **kwargs: object) -> OllamonApp:
 
 
 async def chat_once(pilot, app: OllamonApp, model: str) -> None:  # type: ignore[no-untyped-def]
-    await wait_until(pilot, lambda: bool(app.models))
-    app.query_one(ModelPicker).value = model
-    await wait_until(pilot, lambda: app.timer_state.phase == "ready")
-    app.query_one(PromptInput).text = "hello"
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: bool(app.query(AssistantMessage)) and not app.streaming)
+    await choose(pilot, app, model)
+    await send(pilot, app, "hello")
 
 
 async def test_panels_move_with_live_sampling(fake_ollama: FakeOllama) -> None:

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from tui.core.metrics import count_chars
 from tui.core.record import (
     SCHEMA_VERSION,
     AppInfo,
@@ -29,7 +30,6 @@ from tui.core.record import (
     chars_per_s,
     chat_messages,
     compute_rates,
-    count_chars,
     tokens_per_s,
     utc_now,
 )

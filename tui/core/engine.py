@@ -10,7 +10,7 @@ import httpx
 import ollama
 
 from tui.core.errors import ErrorKind, classify_exception, classify_text
-from tui.core.events import AnswerDelta, Done, Failure, StreamEvent, ThinkingDelta
+from tui.core.events import Done, Failure, StreamEvent, ThinkingDelta
 from tui.core.models import LoadedModel, ModelDetails, ModelInfo
 from tui.core.sanitize import ControlStripper
 from tui.core.stats import DoneStats

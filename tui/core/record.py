@@ -11,7 +11,6 @@ from typing import Any, Iterable, NamedTuple
 
 from tui import __version__
 from tui.core.errors import ErrorKind
-from tui.core.metrics import count_chars
 from tui.core.stats import rate as tokens_per_s
 
 # Bump on any incompatible change to the JSON form (it is a public interface).
