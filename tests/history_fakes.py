@@ -1,0 +1,157 @@
+"""Synthetic records with fixed ids and timestamps, and a tiny app that hosts the history screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Static
+
+import tui.styles
+from tui.core.record import (
+    Counts,
+    ErrorKind,
+    HostInfo,
+    LoadInfo,
+    ModelInfo,
+    Power,
+    Rates,
+    Record,
+    Resources,
+    Sample,
+    Status,
+    TimingMs,
+)
+from tui.core.store import RecordStore
+
+STYLES = Path(tui.styles.__file__).parent
+START = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+GB = 10**9
+# name, quantization, file size, loaded size, processor split, tok/s
+MODELS = [
+    ("qwen3:8b", "Q4_K_M", 5_200_000_000, 6_100_000_000, "100% GPU", 42.0),
+    ("llama3.2:3b", "Q4_K_M", 2_000_000_000, 3_400_000_000, "26%/74% CPU/GPU", 61.5),
+    ("gemma3:12b", "Q8_0", 13_000_000_000, 14_800_000_000, "100% GPU", 18.25),
+]
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def status_of(i: int) -> Status:
+    """Mostly ok, every 7th failed, every 11th cancelled."""
+    if i % 7 == 6:
+        return Status.FAILED
+    if i % 11 == 10:
+        return Status.CANCELLED
+    return Status.OK
+
+
+def timeline(i: int, *, watts: bool, swapping: bool) -> list[Sample]:
+    """24 readings, 250 ms apart: memory climbs while the model answers, swap grows if asked."""
+    out = []
+    for step in range(24):
+        mem = 20 * GB + min(step, 12) * 400_000_000 + (i % 3) * 100_000_000
+        swap = (step * 150_000_000 if step > 8 else 0) if swapping else 0
+        power = (12.0 + 30.0 * min(step, 10) / 10 - (step % 4)) if watts else None
+        out.append(Sample(step * 250.0, mem, swap, 6 * GB, power))
+    return out
+
+
+def turn(
+    i: int,
+    *,
+    model: int | None = None,
+    status: Status | None = None,
+    content: bool = True,
+    power: bool = True,
+    session_id: str | None = None,
+    turn_index: int | None = None,
+) -> Record:
+    """Turn number `i`, started `i` minutes after START, with figures that follow from `i`."""
+    name, quant, file_size, ps_size, processor, tok_s = MODELS[i % len(MODELS) if model is None else model]
+    status = status_of(i) if status is None else status
+    ok = status is Status.OK
+    thinking_ms, answer_ms = 800.0 + 10 * i, 4000.0 + 25 * i
+    answer_chars = 900 + i
+    counts = Counts(prompt_tokens=24, eval_tokens=int(tok_s * 4), thinking_chars=300, answer_chars=answer_chars,
+                    done_reason="stop" if ok else None, estimated=not ok)
+    started = START + timedelta(minutes=i)
+    watts = power and i % 4 != 3
+    record = Record(
+        record_id=f"rec{i:05d}",
+        session_id=session_id,
+        turn_index=turn_index,
+        started_at=iso(started),
+        ended_at=iso(started + timedelta(milliseconds=thinking_ms + answer_ms + 200)),
+        status=status,
+        error=None if status is not Status.FAILED else "model runner has unexpectedly stopped",
+        error_kind=None if status is not Status.FAILED else ErrorKind.RUNNER_CRASHED,
+        host=HostInfo(hostname="studio", os="macOS 15.1", chip="Apple M2 Max", cpu_cores=12, ram_bytes=64 * GB),
+        model=ModelInfo(name=name, quantization=quant, file_size_bytes=file_size, parameter_size="8.2B",
+                        context_length=8192, family="qwen3"),
+        load=LoadInfo(cold=i % 5 == 0, load_ms=1500.0 + i if i % 5 == 0 else 12.0, ps_size_bytes=ps_size,
+                      ps_vram_bytes=ps_size, processor=processor),
+        timing_ms=TimingMs(ttft=120.0 + i, thinking=thinking_ms, answer=answer_ms,
+                           total_wall=thinking_ms + answer_ms + 120.0, load=12.0, prompt_eval=40.0,
+                           eval=thinking_ms + answer_ms),
+        counts=counts,
+        rates=Rates(eval_tok_s=tok_s + (i % 3), prompt_tok_s=600.0,
+                    chars_s=(300 + answer_chars) / ((thinking_ms + answer_ms) / 1000),
+                    answer_chars_s=answer_chars / (answer_ms / 1000)),
+        resources=Resources(interval_ms=250.0, ollama_rss_peak_bytes=6 * GB, mem_used_start_bytes=20 * GB,
+                            mem_used_peak_bytes=20 * GB + 12 * 400_000_000 + (i % 3) * 100_000_000,
+                            swap_used_start_bytes=0,
+                            swap_used_peak_bytes=(23 * 150_000_000) if i % 4 == 1 else 0,
+                            cpu_pct_mean=35.0, gpu_util_pct_mean=88.0),
+        power=(Power(source="smc", scope="whole machine", baseline_w=9.5, mean_w=33.0, peak_w=41.0,
+                     net_mean_w=23.5, energy_j=160.0, net_energy_j=114.0, j_per_token=0.68,
+                     tokens_per_j=1.47, why=None)
+               if watts else Power.unavailable("no power source on this machine")),
+        samples=timeline(i, watts=watts, swapping=i % 4 == 1),
+    )
+    if content:
+        record.prompt = f"Question {i}: why is the sky blue?"
+        record.thinking = "The user asks about **Rayleigh scattering**; keep it short."
+        record.answer = (
+            "Sunlight is scattered by air molecules, and **blue** light scatters most.\n\n"
+            "- shorter wavelengths scatter more\n- [more](https://example.com/sky)\n"
+        )
+    return record
+
+
+def fill(store: RecordStore, count: int, start: int = 0) -> list[Record]:
+    """`count` turns numbered from `start`, imported in one transaction."""
+    records = [turn(i) for i in range(start, start + count)]
+    store.import_records(records)
+    return records
+
+
+def add_chat(store: RecordStore, title: str | None, turns: int, first: int) -> str:
+    """A chat of `turns` turns with content; returns its session_id."""
+    session_id = store.create_session(title=title, model=MODELS[0][0], host="studio")
+    store.import_records(
+        turn(first + n, model=0, status=Status.OK, session_id=session_id, turn_index=n) for n in range(turns)
+    )
+    return session_id
+
+
+class HostApp(App[None]):
+    """A bare app that shows one screen over an empty base screen, with the history styles."""
+
+    CSS_PATH = [STYLES / "history.tcss"]
+
+    def __init__(self, make_screen: Callable[[], Screen[None]]) -> None:
+        super().__init__()
+        self._make_screen = make_screen
+        self.closed = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("chat screen", id="base")
+
+    def on_mount(self) -> None:
+        self.push_screen(self._make_screen(), callback=lambda _: setattr(self, "closed", True))

@@ -1,0 +1,279 @@
+"""The history screen against a real store: paging, filters, detail, summary, reopening and export."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timezone
+from pathlib import Path
+
+import pytest
+from textual.widgets import Collapsible, Markdown, Select, Static, TabbedContent
+
+from tests.conftest import wait_until
+from tests.history_fakes import HostApp, add_chat, fill, turn
+from tui.core.record import Status
+from tui.core.store import RecordStore
+from tui.ui.history.chats_table import ChatsTable
+from tui.ui.history.history_screen import PAGE_SIZE, HistoryScreen
+from tui.ui.history.summary_table import SummaryTable
+from tui.ui.history.timeline_chart import MemoryChart, PowerChart
+from tui.ui.history.turn_detail import TurnDetailScreen, power_figures
+from tui.ui.history.turns_table import TurnsTable
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RecordStore]:
+    with RecordStore.open(tmp_path / "records.sqlite") as s:
+        yield s
+
+
+def host(store: RecordStore, **options: object) -> HostApp:
+    return HostApp(lambda: HistoryScreen(store, tz=timezone.utc, **options))  # type: ignore[arg-type]
+
+
+async def ready(pilot) -> HistoryScreen:  # type: ignore[no-untyped-def]
+    """Wait until the screen is up and nothing is being read."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
+    screen: HistoryScreen = pilot.app.screen
+    await wait_until(pilot, lambda: not screen.loading)
+    await pilot.pause()
+    return screen
+
+
+def shown_ids(screen: HistoryScreen) -> list[str]:
+    table = screen.query_one(TurnsTable)
+    return [str(row.key.value) for row in table.ordered_rows]
+
+
+async def choose(pilot, screen: HistoryScreen, select_id: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    screen.query_one(select_id, Select).value = value
+    await pilot.pause()
+    await wait_until(pilot, lambda: not screen.loading)
+    await pilot.pause()
+
+
+class TestTurns:
+    async def test_rows_newest_first_with_dashes_for_missing(self, store: RecordStore) -> None:
+        fill(store, 30)
+        async with host(store).run_test(size=(160, 48)) as pilot:
+            screen = await ready(pilot)
+            assert shown_ids(screen) == [r.record_id for r in store.query()]
+            table = screen.query_one(TurnsTable)
+            first = table.get_row_at(0)
+            assert first[0].plain == "03-01 09:29"  # fixed UTC display, whatever the machine's zone
+            assert first[1].plain == "gemma3:12b"
+            # Turn 27 (index 2 from the top) measured no power: a dash, never 0.
+            assert [c.plain for c in table.get_row_at(2)[-2:]] == ["—", "—"]
+
+    async def test_filter_by_model_and_status(self, store: RecordStore) -> None:
+        fill(store, 40)
+        async with host(store).run_test(size=(120, 30)) as pilot:
+            screen = await ready(pilot)
+            await choose(pilot, screen, "#filter-model", "llama3.2:3b")
+            assert shown_ids(screen) == [r.record_id for r in store.query(model="llama3.2:3b")]
+            await choose(pilot, screen, "#filter-status", "failed")
+            expected = [r.record_id for r in store.query(model="llama3.2:3b", status="failed")]
+            assert expected and shown_ids(screen) == expected
+            screen.query_one("#filter-model", Select).clear()
+            await pilot.pause()
+            await wait_until(pilot, lambda: not screen.loading)
+            assert shown_ids(screen) == [r.record_id for r in store.query(status=Status.FAILED)]
+
+    async def test_model_filter_lists_the_stored_models(self, store: RecordStore) -> None:
+        fill(store, 6)
+        async with host(store).run_test() as pilot:
+            screen = await ready(pilot)
+            select = screen.query_one("#filter-model", Select)
+            values = [value for _, value in select._options if value is not Select.NULL]
+            assert values == ["gemma3:12b", "llama3.2:3b", "qwen3:8b"]
+
+    async def test_pages_load_as_the_cursor_nears_the_end(self, store: RecordStore) -> None:
+        fill(store, 2 * PAGE_SIZE + 50)
+        async with host(store).run_test(size=(100, 30)) as pilot:
+            screen = await ready(pilot)
+            table = screen.query_one(TurnsTable)
+            assert table.row_count == PAGE_SIZE and not table.exhausted
+            table.move_cursor(row=table.row_count - 1)
+            await wait_until(pilot, lambda: table.row_count == 2 * PAGE_SIZE and not screen.loading)
+            table.move_cursor(row=table.row_count - 1)
+            await wait_until(pilot, lambda: table.exhausted and not screen.loading)
+            assert shown_ids(screen) == [r.record_id for r in store.query()]
+
+    async def test_opens_quickly_on_a_large_store(self, store: RecordStore) -> None:
+        fill(store, 2000)
+        async with host(store).run_test(size=(160, 48)) as pilot:
+            await ready(pilot)
+            started = time.perf_counter()
+            await pilot.app.push_screen(HistoryScreen(store))
+            table = pilot.app.screen.query_one(TurnsTable)
+            await wait_until(pilot, lambda: table.row_count == PAGE_SIZE)
+            assert time.perf_counter() - started < 0.5
+
+    async def test_model_name_is_literal_text(self, store: RecordStore) -> None:
+        record = turn(0)
+        record.model.name = "[bold red]evil[/]\x1b]0;pwned\x07"
+        store.import_records([record])
+        async with host(store).run_test(size=(120, 30)) as pilot:
+            screen = await ready(pilot)
+            cell = screen.query_one(TurnsTable).get_row_at(0)[1]
+            assert cell.plain == "[bold red]evil[/]"
+
+    async def test_refresh_shows_new_turns(self, store: RecordStore) -> None:
+        fill(store, 3)
+        async with host(store).run_test() as pilot:
+            screen = await ready(pilot)
+            fill(store, 2, start=3)
+            await pilot.press("r")
+            await pilot.pause()
+            await wait_until(pilot, lambda: not screen.loading)
+            assert len(shown_ids(screen)) == 5
+
+    async def test_slash_focuses_the_model_filter(self, store: RecordStore) -> None:
+        fill(store, 3)
+        async with host(store).run_test() as pilot:
+            screen = await ready(pilot)
+            screen.query_one(TabbedContent).active = "summary-pane"
+            await pilot.press("slash")
+            await pilot.pause()
+            assert screen.query_one(TabbedContent).active == "turns-pane"
+            assert pilot.app.focused is screen.query_one("#filter-model", Select)
+
+    async def test_escape_and_f2_close(self, store: RecordStore) -> None:
+        for key in ("escape", "f2"):
+            app = host(store)
+            async with app.run_test() as pilot:
+                await ready(pilot)
+                await pilot.press(key)
+                await pilot.pause()
+                assert app.closed and not isinstance(app.screen, HistoryScreen)
+
+
+class TestDetail:
+    async def test_enter_opens_the_turn(self, store: RecordStore) -> None:
+        fill(store, 5)
+        async with host(store).run_test(size=(160, 48)) as pilot:
+            await ready(pilot)
+            await pilot.press("down", "down", "enter")
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
+            detail: TurnDetailScreen = pilot.app.screen
+            assert detail.record.record_id == "rec00002"
+            assert detail.record.samples and detail.record.answer
+            assert detail.query(MemoryChart) and detail.query(PowerChart)
+            answer = detail.query_one("#turn-answer", Markdown)
+            assert answer._open_links is False
+            assert detail.query_one("#turn-thinking", Collapsible).collapsed
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(pilot.app.screen, HistoryScreen)
+
+    async def test_no_power_readings_say_so(self, store: RecordStore) -> None:
+        store.import_records([turn(3, status=Status.OK)])  # every 4th turn has no power source
+        async with host(store).run_test(size=(120, 40)) as pilot:
+            await ready(pilot)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
+            detail = pilot.app.screen
+            assert not detail.query(PowerChart)
+            note = str(detail.query_one("#no-power", Static).render())
+            assert "No power readings" in note and "no power source on this machine" in note
+        assert power_figures(turn(3)) == [("power", "n/a — no power source on this machine")]
+
+    async def test_turn_without_content_or_timeline(self, store: RecordStore) -> None:
+        record = turn(0, content=False)
+        record.samples = []
+        store.import_records([record])
+        async with host(store).run_test(size=(120, 40)) as pilot:
+            await ready(pilot)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
+            notes = " ".join(str(n.render()) for n in pilot.app.screen.query(".turn-note"))
+            assert "No timeline stored" in notes and "not kept" in notes
+            assert not pilot.app.screen.query(MemoryChart)
+
+
+class TestSummary:
+    async def test_rows_match_the_store_summary(self, store: RecordStore) -> None:
+        fill(store, 40)
+        async with host(store).run_test(size=(160, 48)) as pilot:
+            screen = await ready(pilot)
+            screen.query_one(TabbedContent).active = "summary-pane"
+            await pilot.pause()
+            table = screen.query_one(SummaryTable)
+            assert pilot.app.focused is table
+            expected = store.summary()
+            rows = [[c.plain for c in table.get_row_at(i)] for i in range(table.row_count)]
+            assert [r[0] for r in rows] == [s.model for s in expected]
+            assert [(r[-2], r[-1]) for r in rows] == [(str(s.ok), str(s.failed)) for s in expected]
+            assert [r[9] for r in rows] == [f"{s.eval_tok_s:.1f}" for s in expected]
+
+
+class TestChats:
+    async def test_reopen_passes_the_session_id_and_closes(self, store: RecordStore) -> None:
+        first = add_chat(store, "First chat", 2, 100)
+        second = add_chat(store, "Second chat", 3, 200)
+        reopened: list[str] = []
+        app = host(store, on_reopen=reopened.append)
+        async with app.run_test(size=(120, 30)) as pilot:
+            screen = await ready(pilot)
+            screen.query_one(TabbedContent).active = "chats-pane"
+            await pilot.pause()
+            table = screen.query_one(ChatsTable)
+            assert [c.plain for c in table.get_row(second)][1:] == ["Second chat", "qwen3:8b", "3"]
+            assert [c.plain for c in table.get_row(first)][1:] == ["First chat", "qwen3:8b", "2"]
+            table.move_cursor(row=table.get_row_index(first))
+            await pilot.press("o")
+            await pilot.pause()
+            assert reopened == [first]
+            assert app.closed
+
+    async def test_reopen_is_hidden_without_a_callback_or_off_the_chats_tab(self, store: RecordStore) -> None:
+        add_chat(store, "A chat", 1, 0)
+        async with host(store).run_test() as pilot:
+            screen = await ready(pilot)
+            assert screen.check_action("export", ()) is False
+            screen.query_one(TabbedContent).active = "chats-pane"
+            await pilot.pause()
+            assert screen.check_action("reopen", ()) is False
+            assert screen.check_action("export", ()) is True
+
+    async def test_export_writes_markdown_and_never_overwrites(self, store: RecordStore, tmp_path: Path) -> None:
+        add_chat(store, "Why is the sky blue?", 2, 0)
+        out = tmp_path / "exports"
+        out.mkdir()
+        written: list[Path] = []
+        app = host(store, export_dir=out, on_export=written.append)
+        async with app.run_test(size=(120, 30)) as pilot:
+            screen = await ready(pilot)
+            screen.query_one(TabbedContent).active = "chats-pane"
+            await pilot.pause()
+            for _ in range(2):
+                await pilot.press("e")
+                await pilot.pause()
+                await wait_until(pilot, lambda: not screen.loading)
+            await pilot.pause()
+            assert [p.name for p in written] == [
+                "chat-" + written[0].name[5:15] + "-why-is-the-sky-blue.md",
+                "chat-" + written[0].name[5:15] + "-why-is-the-sky-blue-2.md",
+            ]
+            assert any("Saved the chat as" in n.message for n in app._notifications)
+        text = written[0].read_text(encoding="utf-8")
+        assert text.startswith("# Why is the sky blue?")
+        assert "<details><summary>Thinking</summary>" in text and "</details>" in text
+        assert "## Turn 2" in text
+        assert sorted(out.iterdir()) == sorted(written)
+
+    async def test_export_defaults_to_the_current_directory(
+        self, store: RecordStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        add_chat(store, None, 1, 0)
+        monkeypatch.chdir(tmp_path)
+        async with host(store).run_test() as pilot:
+            screen = await ready(pilot)
+            screen.query_one(TabbedContent).active = "chats-pane"
+            await pilot.pause()
+            await pilot.press("e")
+            await pilot.pause()
+            await wait_until(pilot, lambda: not screen.loading)
+        [path] = tmp_path.glob("chat-*.md")
+        assert path.name.startswith("chat-20") and "<details>" in path.read_text(encoding="utf-8")

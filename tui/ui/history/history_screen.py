@@ -1,0 +1,380 @@
+"""Browse stored turns, compare models, and reopen or export past chats.
+
+Every store read runs in a thread worker and comes back as a message, so a summary over a
+large store (a few hundred ms at 100k turns) never stalls the screen.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.worker import get_current_worker
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Select, Static, TabbedContent, TabPane
+
+from tui.core.export import session_to_markdown
+from tui.core.record import Record, Status
+from tui.core.store import RecordRow, RecordStore, Session, SummaryRow
+from tui.ui.history import cells
+from tui.ui.history.chat_file import file_stem, write_new
+from tui.ui.history.chats_table import ChatsTable
+from tui.ui.history.summary_chart import SpeedBars
+from tui.ui.history.summary_table import SummaryTable
+from tui.ui.history.turn_detail import TurnDetailScreen
+from tui.ui.history.turns_table import TurnsTable
+
+PAGE_SIZE = 200
+CHATS_PAGE_SIZE = 200
+# Load more chats when the cursor is this close to the last one.
+CHATS_NEAR_END = 20
+
+
+class HistoryScreen(Screen[None]):
+    """Turns, the comparison table and past chats, read from a RecordStore.
+
+    `on_reopen(session_id)` is called (and the screen closes) when a chat is reopened; without
+    it the reopen key is hidden. `on_export(path)` is told about each Markdown file written.
+    `tz` is the zone times are shown in (None: this machine's); `export_dir` where chats are
+    written (None: the current directory at the time of export).
+    """
+
+    BINDINGS = [
+        Binding("escape,f2", "close", "Back to chat"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("slash,f", "focus_filter", "Filter"),
+        Binding("o", "reopen", "Reopen chat"),
+        Binding("e", "export", "Export .md"),
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    @dataclass
+    class TurnsLoaded(Message):
+        generation: int
+        rows: list[RecordRow]
+
+    @dataclass
+    class SummaryLoaded(Message):
+        rows: list[SummaryRow]
+
+    @dataclass
+    class ChatsLoaded(Message):
+        sessions: list[Session]
+        limit: int
+
+    @dataclass
+    class TurnCounts(Message):
+        counts: dict[str, int]
+
+    @dataclass
+    class TurnFetched(Message):
+        record: Record | None
+
+    @dataclass
+    class ChatExported(Message):
+        path: Path
+
+    @dataclass
+    class Failed(Message):
+        task: str
+        text: str
+
+    def __init__(
+        self,
+        store: RecordStore,
+        *,
+        on_reopen: Callable[[str], None] | None = None,
+        on_export: Callable[[Path], None] | None = None,
+        tz: tzinfo | None = None,
+        export_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self._on_reopen = on_reopen
+        self._on_export = on_export
+        self._tz = tz
+        self._export_dir = export_dir
+        # Reads in flight, by task: "turns", "rest" (to follow the first page), "summary",
+        # "chats", "detail", "export".
+        self._pending: set[str] = set()
+        # Bumped on every new filter, so a page that was asked for under the old one is dropped.
+        self._generation = 0
+        self._applied: tuple[str | None, str | None] | None = None
+        self._chats_exhausted = False
+
+    @property
+    def loading(self) -> bool:
+        """Whether a read from the store is still on its way."""
+        return bool(self._pending)
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="history-tabs"):
+            with TabPane("Turns", id="turns-pane"):
+                with Horizontal(id="history-filters"):
+                    yield Select[str]([], prompt="All models", compact=True, id="filter-model")
+                    yield Select[str](
+                        [(s.value, s.value) for s in Status], prompt="All statuses", compact=True, id="filter-status"
+                    )
+                    yield Static("", id="turns-count")
+                yield TurnsTable(tz=self._tz, id="turns-table")
+            with TabPane("Summary", id="summary-pane"):
+                with Vertical(id="summary-body"):
+                    yield SummaryTable(id="summary-table")
+                    with Horizontal(id="summary-charts"):
+                        yield SpeedBars("eval_tok_s", "Median tok/s", "cyan", id="tok-s-bars")
+                        yield SpeedBars("chars_s", "Median chars/s", "magenta", id="chars-s-bars")
+            with TabPane("Chats", id="chats-pane"):
+                yield ChatsTable(tz=self._tz, id="chats-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TurnsTable).focus()
+        self.action_refresh()
+
+    # --- reading, in threads ------------------------------------------------------
+
+    @work(thread=True, group="turns")
+    def _read_turns(self, generation: int, model: str | None, status: str | None, offset: int) -> None:
+        try:
+            rows = self.store.query(model=model, status=status, limit=PAGE_SIZE, offset=offset)
+        except sqlite3.Error as e:
+            self.post_message(self.Failed("turns", f"Could not read the turns: {e}"))
+            rows = []
+        self.post_message(self.TurnsLoaded(generation, rows))
+
+    @work(thread=True, exclusive=True, group="summary")
+    def _read_summary(self) -> None:
+        try:
+            rows = self.store.summary()
+        except sqlite3.Error as e:
+            self.post_message(self.Failed("summary", f"Could not read the summary: {e}"))
+            return
+        if not get_current_worker().is_cancelled:  # a refresh asked again meanwhile
+            self.post_message(self.SummaryLoaded(rows))
+
+    @work(thread=True, exclusive=True, group="chats")
+    def _read_chats(self, limit: int, known: frozenset[str]) -> None:
+        worker = get_current_worker()
+        try:
+            sessions = self.store.sessions(limit=limit)
+            if worker.is_cancelled:  # a refresh asked again meanwhile
+                return
+            self.post_message(self.ChatsLoaded(sessions, limit))
+            # The store keeps no count per chat: count only the chats new to the table.
+            counts = {
+                s.session_id: len(self.store.session_turns(s.session_id))
+                for s in sessions
+                if s.session_id not in known
+            }
+        except sqlite3.Error as e:
+            self.post_message(self.Failed("chats", f"Could not read the chats: {e}"))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.TurnCounts(counts))
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _read_turn(self, record_id: str) -> None:
+        try:
+            self.post_message(self.TurnFetched(self.store.get(record_id)))
+        except sqlite3.Error as e:
+            self.post_message(self.Failed("detail", f"Could not read that turn: {e}"))
+
+    @work(thread=True, group="export")
+    def _write_chat(self, session_id: str, directory: Path) -> None:
+        try:
+            session = self.store.get_session(session_id)
+            if session is None:
+                self.post_message(self.Failed("export", "That chat is no longer in the store."))
+                return
+            text = session_to_markdown(session, self.store.session_turns(session_id))
+            path = write_new(directory, file_stem(session), text)
+        except (sqlite3.Error, OSError) as e:
+            self.post_message(self.Failed("export", f"Could not export the chat: {e}"))
+            return
+        self.post_message(self.ChatExported(path))
+
+    # --- what the reads bring back ------------------------------------------------
+
+    def on_history_screen_turns_loaded(self, message: TurnsLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        self._pending.discard("turns")
+        table = self.query_one(TurnsTable)
+        table.exhausted = len(message.rows) < PAGE_SIZE
+        table.append(message.rows)
+        self._show_count()
+        if "rest" in self._pending:
+            self._read_rest()
+
+    def on_history_screen_summary_loaded(self, message: SummaryLoaded) -> None:
+        self._pending.discard("summary")
+        self.query_one(SummaryTable).show(message.rows)
+        for bars in self.query(SpeedBars):
+            bars.show(message.rows)
+        models = sorted({row.model for row in message.rows if row.model is not None})
+        select = self.query_one("#filter-model", Select)
+        chosen = select.value
+        select.set_options((cells.label(m), m) for m in models)
+        if chosen in models:
+            select.value = chosen
+
+    def on_history_screen_chats_loaded(self, message: ChatsLoaded) -> None:
+        self.query_one(ChatsTable).append(message.sessions)
+        self._chats_exhausted = len(message.sessions) < message.limit
+
+    def on_history_screen_turn_counts(self, message: TurnCounts) -> None:
+        self._pending.discard("chats")
+        self.query_one(ChatsTable).show_turn_counts(message.counts)
+
+    def on_history_screen_turn_fetched(self, message: TurnFetched) -> None:
+        self._pending.discard("detail")
+        if message.record is None:
+            self.notify("That turn is no longer in the store.", severity="warning")
+            return
+        self.app.push_screen(TurnDetailScreen(message.record, tz=self._tz))
+
+    def on_history_screen_chat_exported(self, message: ChatExported) -> None:
+        self._pending.discard("export")
+        self.notify(f"Saved the chat as {message.path}", title="Exported", markup=False)
+        if self._on_export is not None:
+            self._on_export(message.path)
+
+    def on_history_screen_failed(self, message: Failed) -> None:
+        if message.task != "turns":  # a failed page still arrives, empty, as TurnsLoaded
+            self._pending.discard(message.task)
+        self.notify(message.text, severity="error", markup=False)
+
+    # --- paging -------------------------------------------------------------------
+
+    @property
+    def _filters(self) -> tuple[str | None, str | None]:
+        model = self.query_one("#filter-model", Select).value
+        status = self.query_one("#filter-status", Select).value
+        return (
+            None if model is Select.NULL else str(model),
+            None if status is Select.NULL else str(status),
+        )
+
+    def _reload_turns(self) -> None:
+        self._applied = self._filters
+        self._generation += 1
+        self._pending.discard("turns")  # a page still in flight belongs to the old generation
+        self.query_one(TurnsTable).reset()
+        self._next_page()
+
+    def _next_page(self) -> None:
+        table = self.query_one(TurnsTable)
+        if "turns" in self._pending or table.exhausted:
+            return
+        self._pending.add("turns")
+        self._show_count()
+        model, status = self._filters
+        self._read_turns(self._generation, model, status, table.row_count)
+
+    def _more_chats(self) -> None:
+        table = self.query_one(ChatsTable)
+        if "chats" in self._pending or self._chats_exhausted:
+            return
+        self._pending.add("chats")
+        self._read_chats(table.row_count + CHATS_PAGE_SIZE, frozenset(str(k.value) for k in table.rows))
+
+    def _show_count(self) -> None:
+        table = self.query_one(TurnsTable)
+        if "turns" in self._pending:
+            note = f"{table.row_count} turns · loading…"
+        elif table.exhausted:
+            note = f"{table.row_count} turns"
+        else:
+            note = f"{table.row_count} turns · more below"
+        self.query_one("#turns-count", Static).update(Text(note))
+
+    # --- events -------------------------------------------------------------------
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        # New model options can re-post the same value: only a real change reloads.
+        if self._filters != self._applied:
+            self._reload_turns()
+
+    def on_turns_table_near_end(self, event: TurnsTable.NearEnd) -> None:
+        self._next_page()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if isinstance(table, ChatsTable) and event.cursor_row >= table.row_count - CHATS_NEAR_END:
+            self._more_chats()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, TurnsTable) and event.row_key.value:
+            self._pending.add("detail")
+            self._read_turn(event.row_key.value)
+        elif isinstance(event.data_table, ChatsTable):
+            self.action_reopen()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        tables = {"turns-pane": TurnsTable, "summary-pane": SummaryTable, "chats-pane": ChatsTable}
+        table = tables.get(event.pane.id or "")
+        focused = self.focused
+        # Keep a focus that is already in the new tab (the filter, after "/").
+        if table is not None and (focused is None or event.pane not in focused.ancestors):
+            self.query_one(table).focus()
+        self.refresh_bindings()
+
+    # --- actions ------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("reopen", "export"):
+            if self.query_one(TabbedContent).active != "chats-pane":
+                return False
+            if action == "reopen" and self._on_reopen is None:
+                return False
+        return True
+
+    def action_close(self) -> None:
+        """Back to the chat."""
+        self.dismiss()
+
+    def action_refresh(self) -> None:
+        """Read everything again: new turns, then the summary and the chats."""
+        # The rest waits for the first page: on a large store the summary would otherwise hold
+        # the store's lock (and the GIL) while the reader waits for rows.
+        self._pending.add("rest")
+        self._reload_turns()
+
+    def _read_rest(self) -> None:
+        self._pending.discard("rest")
+        self._pending.add("summary")
+        self._read_summary()
+        self.query_one(ChatsTable).clear()
+        self._chats_exhausted = False
+        self._pending.discard("chats")  # the exclusive worker replaces one still in flight
+        self._more_chats()
+
+    def action_focus_filter(self) -> None:
+        """Show the turns and put the cursor on the model filter."""
+        self.query_one(TabbedContent).active = "turns-pane"
+        self.query_one("#filter-model", Select).focus()
+
+    def action_reopen(self) -> None:
+        """Continue the chat under the cursor in the chat screen."""
+        session_id = self.query_one(ChatsTable).selected_session
+        if session_id is None or self._on_reopen is None:
+            return
+        self._on_reopen(session_id)
+        self.dismiss()
+
+    def action_export(self) -> None:
+        """Save the chat under the cursor as Markdown, in the export folder."""
+        session_id = self.query_one(ChatsTable).selected_session
+        if session_id is not None:
+            self._pending.add("export")
+            self._write_chat(session_id, self._export_dir or Path.cwd())

@@ -1,0 +1,53 @@
+"""One median speed (tok/s or chars/s) per model as horizontal bars, from the comparison rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Literal
+
+from textual_plotext import PlotextPlot
+
+from tui.core.sanitize import strip_controls
+from tui.core.store import SummaryRow
+
+NAME_WIDTH = 24
+Speed = Literal["eval_tok_s", "chars_s"]
+
+
+def bar_labels(rows: Sequence[SummaryRow]) -> list[str]:
+    """Each row's model name, with its host when the same model was measured on several hosts."""
+    per_model = Counter(r.model for r in rows)
+    labels = []
+    for row in rows:
+        name = row.model or "(unknown model)"
+        if per_model[row.model] > 1:
+            name = f"{name} @ {row.host or '?'}"
+        # plotext output is parsed as ANSI: a name must not bring escapes of its own.
+        name = strip_controls(name).replace("\n", " ")
+        labels.append(name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…")
+    return labels
+
+
+class SpeedBars(PlotextPlot):
+    """Bars for the rows that have this median (a model without ok turns has none)."""
+
+    def __init__(self, speed: Speed, title: str, color: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._speed = speed
+        self._title = title
+        self._color = color
+
+    def show(self, rows: Sequence[SummaryRow]) -> None:
+        """Redraw from these rows, in their order from the top."""
+        labels = bar_labels(rows)
+        shown = [(label, getattr(row, self._speed)) for label, row in zip(labels, rows)]
+        shown = [(label, value) for label, value in shown if value is not None]
+        plt = self.plt
+        plt.clear_data()
+        plt.title(self._title)
+        if shown:
+            # plotext draws the first bar at the bottom; reversed, the chart reads like the table.
+            names, values = zip(*reversed(shown))
+            plt.bar(list(names), list(values), orientation="horizontal", color=self._color, width=0.6)
+        self.refresh()

@@ -1,0 +1,49 @@
+"""A turn's sampler timeline as plotext charts: memory and swap in GB, and watts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual_plotext import PlotextPlot
+
+from tui.core.record import Sample
+
+GB = 1e9  # decimal, like the sizes Ollama's CLI prints
+
+
+def _series(samples: Sequence[Sample], index: int, scale: float = 1.0) -> tuple[list[float], list[float]]:
+    """Seconds from the turn's start and the readings of one column, skipping missing ones."""
+    points = [(s[0] / 1000, s[index] / scale) for s in samples if s[index] is not None]
+    return [t for t, _ in points], [v for _, v in points]
+
+
+def has_watts(samples: Sequence[Sample]) -> bool:
+    """Whether any reading of the turn measured power."""
+    return any(s.watts is not None for s in samples)
+
+
+class MemoryChart(PlotextPlot):
+    """Used memory and swap over the turn."""
+
+    def __init__(self, samples: Sequence[Sample], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        plt = self.plt
+        plt.title("Memory and swap (GB)")
+        plt.xlabel("seconds")
+        for index, name in ((1, "memory"), (2, "swap")):
+            x, y = _series(samples, index, GB)
+            if x:
+                plt.plot(x, y, label=name, marker="braille")
+
+
+class PowerChart(PlotextPlot):
+    """Power readings over the turn."""
+
+    def __init__(self, samples: Sequence[Sample], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        plt = self.plt
+        plt.title("Power (W)")
+        plt.xlabel("seconds")
+        x, y = _series(samples, 4)
+        if x:
+            plt.plot(x, y, label="watts", marker="braille")

@@ -1,0 +1,215 @@
+"""One stored turn in full: its figures, its memory and power timeline, and its text if kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import tzinfo
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Collapsible, Footer, Markdown, Static
+
+from tui.core import units
+from tui.core.record import Record, Status
+from tui.core.sanitize import strip_controls
+from tui.ui.history import cells
+from tui.ui.history.timeline_chart import MemoryChart, PowerChart, has_watts
+
+Figure = tuple[str, str | None]
+
+
+def _ms(value: float | None) -> str | None:
+    return None if value is None else units.seconds(value / 1000)
+
+
+def _bytes(value: int | None) -> str | None:
+    return None if value is None else units.human_bytes(value)
+
+
+def _rate(value: float | None, unit: str) -> str | None:
+    return None if value is None else units.per_second(value, unit)
+
+
+def _num(value: float | int | None, fmt: str = "{}", unit: str = "") -> str | None:
+    return None if value is None else fmt.format(value) + unit
+
+
+def _span(start: int | None, peak: int | None) -> str | None:
+    """Start → peak, as far as known."""
+    if start is None and peak is None:
+        return None
+    return f"{_bytes(start) or cells.MISSING} → {_bytes(peak) or cells.MISSING}"
+
+
+def time_figures(record: Record) -> list[Figure]:
+    t = record.timing_ms
+    return [
+        ("first token", _ms(t.ttft)),
+        ("thinking", _ms(t.thinking)),
+        ("answer", _ms(t.answer)),
+        ("total", _ms(t.total_wall)),
+        ("Ollama load", _ms(t.load)),
+        ("prompt eval", _ms(t.prompt_eval)),
+        ("eval", _ms(t.eval)),
+        ("Ollama total", _ms(t.total_server)),
+    ]
+
+
+def count_figures(record: Record) -> list[Figure]:
+    c, r = record.counts, record.rates
+    note = " (estimated)" if c.estimated else ""
+    return [
+        ("prompt tokens", _num(c.prompt_tokens)),
+        ("eval tokens", _num(c.eval_tokens, unit=note)),
+        ("thinking chars", _num(c.thinking_chars)),
+        ("answer chars", _num(c.answer_chars)),
+        ("eval rate", _rate(r.eval_tok_s, "tok")),
+        ("prompt rate", _rate(r.prompt_tok_s, "tok")),
+        ("chars/s", _num(r.chars_s, "{:.1f}")),
+        ("answer chars/s", _num(r.answer_chars_s, "{:.1f}")),
+        ("done reason", c.done_reason),
+    ]
+
+
+def load_figures(record: Record) -> list[Figure]:
+    load, model = record.load, record.model
+    cold = None if load.cold is None else ("cold" if load.cold else "already loaded")
+    return [
+        ("model was", cold),
+        ("load time", _ms(load.load_ms)),
+        ("file size", _bytes(model.file_size_bytes)),
+        ("loaded size", _bytes(load.ps_size_bytes)),
+        ("in GPU memory", _bytes(load.ps_vram_bytes)),
+        ("processor", load.processor),
+        ("parameters", model.parameter_size),
+        ("context", _num(model.context_length, unit=" tokens")),
+    ]
+
+
+def resource_figures(record: Record) -> list[Figure]:
+    res = record.resources
+    return [
+        ("memory", _span(res.mem_used_start_bytes, res.mem_used_peak_bytes)),
+        ("swap", _span(res.swap_used_start_bytes, res.swap_used_peak_bytes)),
+        ("Ollama RSS peak", _bytes(res.ollama_rss_peak_bytes)),
+        ("CPU mean", _num(res.cpu_pct_mean, "{:.0f}", " %")),
+        ("GPU busy mean", _num(res.gpu_util_pct_mean, "{:.0f}", " %")),
+        ("reading every", _ms(res.interval_ms)),
+    ]
+
+
+def power_figures(record: Record) -> list[Figure]:
+    p = record.power
+    if p.source is None:
+        return [("power", f"n/a — {p.why or 'not measured'}")]
+    return [
+        ("source", p.source + (f" ({p.scope})" if p.scope else "")),
+        ("idle baseline", _num(p.baseline_w, "{:.1f}", " W")),
+        ("mean", _num(p.mean_w, "{:.1f}", " W")),
+        ("peak", _num(p.peak_w, "{:.1f}", " W")),
+        ("net of idle", _num(p.net_mean_w, "{:.1f}", " W")),
+        ("energy", _num(p.energy_j, "{:.1f}", " J")),
+        ("net energy", _num(p.net_energy_j, "{:.1f}", " J")),
+        ("J/token", _num(p.j_per_token, "{:.3f}")),
+        ("tokens/J", _num(p.tokens_per_j, "{:.2f}")),
+    ]
+
+
+def figure_grid(figures: Iterable[Figure]) -> Table:
+    """Label and value per line; a value from the record is literal text, "—" when missing."""
+    grid = Table.grid(expand=True, padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(justify="right")
+    for name, value in figures:
+        shown = Text(cells.MISSING, style="dim") if value is None else Text(strip_controls(value))
+        grid.add_row(name, shown)
+    return grid
+
+
+def heading(record: Record, tz: tzinfo | None) -> Text:
+    """Model, quantization, host, status and when: what a person checks first."""
+    parts = [
+        record.model.name or "(unknown model)",
+        record.model.quantization,
+        record.host.hostname and f"on {record.host.hostname}",
+        cells.long_time(record.started_at, tz),
+        record.turn_index is not None and f"turn {record.turn_index + 1} of its chat",
+        record.warmup and "warm-up",
+    ]
+    text = cells.status(record.status)
+    text.stylize("bold")
+    text.append("  ")
+    text.append(" · ".join(strip_controls(str(p)) for p in parts if p), style="bold")
+    return text
+
+
+class TurnDetailScreen(Screen[None]):
+    """Everything stored about one turn; escape goes back to the history."""
+
+    BINDINGS = [Binding("escape,f2", "close", "Back to history")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    def __init__(self, record: Record, *, tz: tzinfo | None = None) -> None:
+        super().__init__()
+        self.record = record
+        self._tz = tz
+
+    def compose(self) -> ComposeResult:
+        record = self.record
+        with VerticalScroll(id="turn-detail"):
+            yield Static(heading(record, self._tz), id="turn-heading")
+            if record.status is not Status.OK and record.error:
+                kind = f"{record.error_kind.value}: " if record.error_kind else ""
+                yield Static(Text(kind + strip_controls(record.error)), id="turn-error")
+            with Grid(id="turn-figures"):
+                for title, figures in (
+                    ("Time", time_figures(record)),
+                    ("Tokens and characters", count_figures(record)),
+                    ("Load", load_figures(record)),
+                    ("Resources", resource_figures(record)),
+                    ("Power", power_figures(record)),
+                ):
+                    box = Static(figure_grid(figures), classes="figure-box")
+                    box.border_title = title
+                    yield box
+            yield from self._charts()
+            yield from self._content()
+        yield Footer()
+
+    def _charts(self) -> ComposeResult:
+        samples = self.record.samples
+        if not samples:
+            yield Static("No timeline stored for this turn.", classes="turn-note")
+            return
+        with Horizontal(id="turn-charts"):
+            yield MemoryChart(samples, id="memory-chart")
+            if has_watts(samples):
+                yield PowerChart(samples, id="power-chart")
+            else:
+                why = self.record.power.why
+                note = Text("No power readings in this turn" + (f": {strip_controls(why)}." if why else "."))
+                yield Static(note, id="no-power", classes="turn-note")
+
+    def _content(self) -> ComposeResult:
+        record = self.record
+        if record.prompt is None and record.thinking is None and record.answer is None:
+            yield Static("Prompt and answer were not kept for this turn.", classes="turn-note")
+            return
+        yield Static("Prompt", classes="turn-section")
+        yield Static(Text(strip_controls(record.prompt or "")), id="turn-prompt")
+        if record.thinking:
+            with Collapsible(title="Thinking", collapsed=True, id="turn-thinking"):
+                yield Markdown(strip_controls(record.thinking), open_links=False)
+        yield Static("Answer", classes="turn-section")
+        yield Markdown(strip_controls(record.answer or "*(no answer)*"), open_links=False, id="turn-answer")
+
+    def on_mount(self) -> None:
+        self.query_one("#turn-detail").focus()
+
+    def action_close(self) -> None:
+        """Back to the history table."""
+        self.dismiss()

@@ -1,0 +1,99 @@
+"""The history table of turns, newest first, filled a page at a time as the reader nears its end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from tui.core.store import RecordRow
+from tui.ui.history import cells
+
+# Most valuable first, so an 80-column terminal shows time to chars/s and scrolls for the rest.
+COLUMNS = (
+    ("Time", "time"),
+    ("Model", "model"),
+    ("Quant", "quant"),
+    ("Status", "status"),
+    ("Total", "total"),
+    ("tok/s", "tok_s"),
+    ("chars/s", "chars_s"),
+    ("Load", "load"),
+    ("Peak mem", "mem"),
+    ("Peak swap", "swap"),
+    ("Net W", "net_w"),
+    ("J/token", "j_per_token"),
+)
+MODEL_WIDTH = 24
+# Ask for the next page this many rows before the last loaded one.
+NEAR_END_ROWS = 40
+
+
+def row_cells(row: RecordRow, tz: tzinfo | None) -> list[Text]:
+    """One turn's cells, in COLUMNS order."""
+    model = cells.label(row.model)
+    model.truncate(MODEL_WIDTH, overflow="ellipsis")
+    return [
+        cells.short_time(row.started_at, tz),
+        model,
+        cells.label(row.quant),
+        cells.status(row.status),
+        cells.duration_ms(row.total_wall_ms),
+        cells.decimal(row.eval_tok_s),
+        cells.decimal(row.chars_s),
+        cells.duration_ms(row.load_ms),
+        cells.size(row.mem_peak),
+        cells.size(row.swap_peak),
+        cells.decimal(row.net_w),
+        cells.decimal(row.j_per_token, 3),
+    ]
+
+
+class TurnsTable(DataTable[Text]):
+    """Rows keyed by record_id; posts NearEnd when the cursor or scroll nears the last row."""
+
+    @dataclass
+    class NearEnd(Message):
+        """The reader is close to the last loaded row: time to load the next page."""
+
+        table: TurnsTable
+
+        @property
+        def control(self) -> TurnsTable:
+            return self.table
+
+    def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, id=id)
+        self._tz = tz
+        # Set by whoever loads pages: True once a short page showed nothing more is stored.
+        self.exhausted = False
+
+    def on_mount(self) -> None:
+        for label, key in COLUMNS:
+            self.add_column(label, key=key)
+
+    def reset(self) -> None:
+        """Empty the table for a new filter, keeping its columns."""
+        self.clear()
+        self.exhausted = False
+
+    def append(self, rows: Sequence[RecordRow]) -> None:
+        """Add a page below the rows already shown; a row shown before is skipped."""
+        for row in rows:
+            if row.record_id not in self.rows:
+                self.add_row(*row_cells(row, self._tz), key=row.record_id)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._check_near_end(event.cursor_row)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._check_near_end(round(new_value) + self.scrollable_content_region.height)
+
+    def _check_near_end(self, row: int) -> None:
+        if not self.exhausted and self.row_count and row >= self.row_count - NEAR_END_ROWS:
+            self.post_message(self.NearEnd(self))
