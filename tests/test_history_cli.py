@@ -1,0 +1,184 @@
+"""`ollamon history`: every format parses back, filters apply, and the store file is never touched."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.history_fakes import add_chat, fill
+from tui.core.export import csv_columns
+from tui.core.store import RecordStore
+from tui.history_cli import add_history_arguments, run_history
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="ollamon history")
+    add_history_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def history(path: Path, *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return run_history(parse(*argv), path, out=out), out.getvalue()
+
+
+def snapshot(path: Path) -> dict[str, bytes]:
+    """Every file in the store's folder and its bytes."""
+    return {p.name: p.read_bytes() for p in path.parent.iterdir() if p.is_file()}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "store" / "records.sqlite"
+    with RecordStore.open(path) as store:
+        fill(store, 30)
+        add_chat(store, "A chat", 2, 100)
+    return path
+
+
+class TestFormats:
+    def test_json_is_a_list_of_records_newest_first(self, db: Path) -> None:
+        code, text = history(db, "--format", "json")
+        docs = json.loads(text)
+        assert code == 0 and len(docs) == 32
+        assert [d["started_at"] for d in docs] == sorted((d["started_at"] for d in docs), reverse=True)
+        assert docs[0]["samples"] and "prompt" not in docs[0]
+
+    def test_jsonl_has_one_record_per_line(self, db: Path) -> None:
+        code, text = history(db, "--format", "jsonl", "--limit", "5")
+        lines = text.splitlines()
+        assert code == 0 and len(lines) == 5
+        assert [json.loads(line)["record_id"] for line in lines][-1] == "rec00027"
+
+    def test_csv_reads_back_with_its_header(self, db: Path) -> None:
+        code, text = history(db, "--format", "csv", "--model", "gemma3:12b")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert code == 0 and len(rows) == 10
+        assert list(rows[0]) == csv_columns()
+        assert {r["model.name"] for r in rows} == {"gemma3:12b"}
+
+    def test_md_is_a_table(self, db: Path) -> None:
+        code, text = history(db, "--format", "md", "--status", "failed")
+        lines = text.splitlines()
+        assert code == 0
+        assert lines[0].startswith("| Started | Model | Status |")
+        assert set(lines[1]) <= set("|-") and lines[1].count("|") == lines[0].count("|")
+        assert len(lines) == 2 + 4 and all("| failed |" in line for line in lines[2:])
+
+    def test_table_is_the_default(self, db: Path) -> None:
+        code, text = history(db, "--limit", "3")
+        assert code == 0 and "Started" in text and text.count("2025-03-01T") == 3
+
+    def test_with_content_adds_prompt_thinking_answer(self, db: Path) -> None:
+        _, text = history(db, "--format", "json", "--with-content", "--limit", "1")
+        [doc] = json.loads(text)
+        assert doc["prompt"].startswith("Question") and doc["thinking"] and doc["answer"]
+
+
+class TestSummary:
+    def test_json_matches_the_store(self, db: Path) -> None:
+        code, text = history(db, "--summary", "--format", "json")
+        with RecordStore.open(db) as store:
+            expected = store.summary()
+        docs = json.loads(text)
+        assert code == 0 and [d["model"] for d in docs] == [s.model for s in expected]
+        assert [(d["ok"], d["failed"]) for d in docs] == [(s.ok, s.failed) for s in expected]
+
+    def test_csv_and_md(self, db: Path) -> None:
+        _, text = history(db, "--summary", "--format", "csv", "--model", "qwen3:8b")
+        [row] = list(csv.DictReader(io.StringIO(text)))
+        assert row["model"] == "qwen3:8b" and row["host"] == "studio"
+        _, text = history(db, "--summary", "--format", "md")
+        lines = text.splitlines()
+        assert lines[0].startswith("| Model | Host |") and lines[1].startswith("|---|")
+        assert len(lines) == 2 + 3
+
+
+class TestUsage:
+    @pytest.mark.parametrize(
+        "argv",
+        [("--summary", "--status", "ok"), ("--summary", "--limit", "3"), ("--with-content",),
+         ("--format", "md", "--with-content")],
+    )
+    def test_options_that_do_not_fit_together(self, db: Path, argv: tuple[str, ...], capsys) -> None:
+        code, text = history(db, *argv)
+        assert code == 2 and text == ""
+        assert "ollamon history:" in capsys.readouterr().err
+
+    def test_limit_must_be_positive(self) -> None:
+        with pytest.raises(SystemExit):
+            parse("--limit", "0")
+
+
+class TestStoreFileUntouched:
+    def test_reading_changes_nothing(self, db: Path) -> None:
+        before = snapshot(db)
+        for argv in [(), ("--format", "json", "--with-content"), ("--summary",), ("--format", "csv")]:
+            assert history(db, *argv)[0] == 0
+        after = snapshot(db)
+        assert after[db.name] == before[db.name]
+        # SQLite may add its empty shared-memory files beside a WAL database; nothing else appears.
+        assert set(after) - set(before) <= {"records.sqlite-wal", "records.sqlite-shm"}
+
+    def test_missing_file_is_not_created(self, tmp_path: Path, capsys) -> None:
+        path = tmp_path / "nowhere" / "records.sqlite"
+        assert history(path)[0] == 1
+        assert str(path) in capsys.readouterr().err
+        assert not path.parent.exists()
+
+    def test_empty_file_stays_empty(self, tmp_path: Path, capsys) -> None:
+        path = tmp_path / "records.sqlite"
+        path.touch()
+        assert history(path)[0] == 1
+        assert "empty" in capsys.readouterr().err
+        assert path.read_bytes() == b""
+
+    @pytest.mark.parametrize(
+        "content,problem",
+        [(b"just some notes\n" * 64, "not an SQLite database"), (os.urandom(4096), "not an SQLite database")],
+        ids=["text", "random"],
+    )
+    def test_garbage_is_refused(self, tmp_path: Path, content: bytes, problem: str, capsys) -> None:
+        path = tmp_path / "records.sqlite"
+        path.write_bytes(content)
+        assert history(path, "--format", "json")[0] == 1
+        assert problem in capsys.readouterr().err
+        assert path.read_bytes() == content
+
+    def test_foreign_database_is_refused(self, tmp_path: Path, capsys) -> None:
+        path = tmp_path / "other.sqlite"
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE records (id INTEGER)")
+        conn.commit()
+        conn.close()
+        before = path.read_bytes()
+        assert history(path)[0] == 1
+        assert "another application" in capsys.readouterr().err
+        assert path.read_bytes() == before
+
+    def test_damaged_store_is_refused(self, db: Path, capsys) -> None:
+        data = bytearray(db.read_bytes())
+        data[4096:] = b"\xa5" * (len(data) - 4096)
+        db.write_bytes(data)
+        assert history(db, "--summary")[0] == 1
+        assert "damaged" in capsys.readouterr().err
+        assert db.read_bytes() == bytes(data)
+
+    def test_older_store_is_not_migrated(self, tmp_path: Path, capsys) -> None:
+        path = tmp_path / "records.sqlite"
+        shutil.copy(DATA / "store_v1.sqlite", path)
+        before = path.read_bytes()
+        assert history(path)[0] == 1
+        assert "older store" in capsys.readouterr().err
+        assert path.read_bytes() == before
+        assert not list(tmp_path.glob("*.bak"))

@@ -1,0 +1,127 @@
+"""`ollamon history`: stored turns or the comparison table on stdout, read-only.
+
+The store is opened through a read-only SQLite connection after checks of its own, so this
+command never creates, migrates or checkpoints the file (RecordStore.open would do all three).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from tui.core.export import FORMATS, export_records, export_rows, export_summary
+from tui.core.record import Status
+from tui.core.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError
+
+# Formats that carry each record's prompt, thinking and answer with --with-content.
+CONTENT_FORMATS = ("json", "jsonl", "csv")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def add_history_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `ollamon history`."""
+    parser.add_argument("--format", choices=FORMATS, default="table",
+                        help="table (default), json, jsonl, csv or md (a Markdown table)")
+    parser.add_argument("--model", metavar="NAME", help="only this model, e.g. qwen3:8b")
+    parser.add_argument("--status", choices=[s.value for s in Status], help="only turns with this outcome")
+    parser.add_argument("--summary", action="store_true",
+                        help="one row per model and host: medians, peaks and outcome counts")
+    parser.add_argument("--with-content", action="store_true",
+                        help="include prompt, thinking and answer (json, jsonl and csv only)")
+    parser.add_argument("--limit", type=_positive_int, metavar="N", help="at most N turns, newest first")
+
+
+def open_read_only(path: Path) -> RecordStore:
+    """A RecordStore on an existing store file that cannot write to it; StoreError otherwise."""
+    if not path.exists():
+        raise StoreError(path, "no such file: no turns have been recorded there yet")
+    if not path.is_file():
+        raise StoreError(path, "not a file")
+    if path.stat().st_size == 0:
+        raise StoreError(path, "empty file: no turns have been recorded there yet")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as e:
+        raise StoreError(path, f"cannot open it ({e})") from e
+    try:
+        _check(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return RecordStore(conn, path)
+
+
+def _check(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as e:
+        raise StoreError(path, f"not an SQLite database ({e})") from e
+    if app_id != APPLICATION_ID:
+        raise StoreError(path, f"an SQLite database of another application (application_id {app_id:#010x})")
+    if version > SCHEMA_VERSION:
+        raise StoreError(path, f"written by a newer ollamon (schema v{version}; this one reads up to v{SCHEMA_VERSION})")
+    if version < SCHEMA_VERSION:
+        raise StoreError(path, f"an older store (schema v{version}); start `ollamon` once to upgrade it, then retry")
+    try:
+        conn.execute("SELECT record_id FROM records ORDER BY started_at DESC LIMIT 1").fetchall()
+    except sqlite3.DatabaseError as e:
+        raise StoreError(path, f"damaged: cannot read its records ({e})") from e
+
+
+def render(store: RecordStore, args: argparse.Namespace) -> str:
+    """The text `history` prints for these options."""
+    if args.summary:
+        return export_summary(store.summary(model=args.model), args.format)
+    if args.format in CONTENT_FORMATS:
+        records = store.records(model=args.model, status=args.status, limit=args.limit,
+                                with_content=args.with_content)
+        return export_records(records, args.format, with_content=args.with_content)
+    # The table and Markdown forms need only the indexed columns: no JSON is parsed.
+    return export_rows(store.query(model=args.model, status=args.status, limit=args.limit), args.format)
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    if args.summary and (args.status or args.limit):
+        return "--summary covers every finished turn: --status and --limit do not apply"
+    if args.with_content and (args.summary or args.format not in CONTENT_FORMATS):
+        return "--with-content needs --format json, jsonl or csv (and no --summary)"
+    return None
+
+
+def run_history(args: argparse.Namespace, store_path: Path, out: TextIO | None = None) -> int:
+    """Print turns or the summary; 0 on success, 1 for an unusable store, 2 for bad options."""
+    out = out or sys.stdout
+    problem = _usage_problem(args)
+    if problem:
+        print(f"ollamon history: {problem}", file=sys.stderr)
+        return 2
+    try:
+        with open_read_only(Path(store_path).expanduser()) as store:
+            text = render(store, args)
+    except StoreError as e:
+        print(f"ollamon history: {e}", file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as e:
+        print(f"ollamon history: {store_path}: damaged: cannot read its records ({e})", file=sys.stderr)
+        return 1
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        # The reader (head, less) stopped early: nothing is wrong, and the interpreter must not
+        # fail again flushing stdout at exit.
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
