@@ -1,0 +1,113 @@
+"""How the history screens look with fixed synthetic turns, times shown in UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timezone
+from pathlib import Path
+
+import pytest
+from textual.containers import VerticalScroll
+from textual.widgets import Select, TabbedContent
+
+from tests.conftest import wait_until
+from tests.history_fakes import HostApp, fill
+from tui.core.store import RecordStore
+from tui.ui.history.history_screen import HistoryScreen
+from tui.ui.history.turn_detail import TurnDetailScreen
+from tui.ui.history.turns_table import TurnsTable
+
+NARROW, WIDE = (80, 24), (160, 48)
+Steps = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[HostApp]:
+    with RecordStore.open(tmp_path / "records.sqlite") as store:
+        fill(store, 30)
+        yield HostApp(lambda: HistoryScreen(store, tz=timezone.utc))
+
+
+async def loaded(pilot) -> HistoryScreen:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
+    screen: HistoryScreen = pilot.app.screen
+    await wait_until(pilot, lambda: not screen.loading)
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    return screen
+
+
+async def show_turns(pilot) -> None:  # type: ignore[no-untyped-def]
+    await loaded(pilot)
+
+
+async def show_failed(pilot) -> None:  # type: ignore[no-untyped-def]
+    screen = await loaded(pilot)
+    screen.query_one("#filter-status", Select).value = "failed"
+    await pilot.pause()
+    await loaded(pilot)
+
+
+def show_detail(row: int, scroll_to: str | None = None) -> Steps:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = await loaded(pilot)
+        screen.query_one(TurnsTable).move_cursor(row=row)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
+        await pilot.pause()
+        if scroll_to:
+            detail = pilot.app.screen
+            detail.query_one(VerticalScroll).scroll_to_widget(detail.query_one(scroll_to), animate=False, top=True)
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+
+    return run
+
+
+async def show_summary(pilot) -> None:  # type: ignore[no-untyped-def]
+    screen = await loaded(pilot)
+    screen.query_one(TabbedContent).active = "summary-pane"
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
+class TestTurnsTable:
+    def test_narrow(self, snap_compare, app: HostApp) -> None:
+        """80x24: filters on one line; time, model, quant, status, total, tok/s, chars/s, load; the rest scrolls."""
+        assert snap_compare(app, terminal_size=NARROW, run_before=show_turns)
+
+    def test_wide(self, snap_compare, app: HostApp) -> None:
+        """160x48: every column, "—" where a turn measured no power, the loaded-turns count at the right."""
+        assert snap_compare(app, terminal_size=WIDE, run_before=show_turns)
+
+    def test_failed_only(self, snap_compare, app: HostApp) -> None:
+        """Status filter set to failed: only the four failed turns, in red."""
+        assert snap_compare(app, terminal_size=NARROW, run_before=show_failed)
+
+
+class TestTurnDetail:
+    def test_wide_with_charts(self, snap_compare, app: HostApp) -> None:
+        """160x48: five figure boxes, then memory/swap and power charts side by side, then the prompt."""
+        assert snap_compare(app, terminal_size=WIDE, run_before=show_detail(0))
+
+    def test_narrow_figures(self, snap_compare, app: HostApp) -> None:
+        """80x24: status and heading, figure boxes two to a row."""
+        assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0))
+
+    def test_narrow_charts(self, snap_compare, app: HostApp) -> None:
+        """80x24 scrolled down: the memory/swap chart above the power chart."""
+        assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0, "#turn-charts"))
+
+    def test_no_power_readings(self, snap_compare, app: HostApp) -> None:
+        """A turn without a power source: "n/a — why" in the Power box and a note instead of a chart."""
+        assert snap_compare(app, terminal_size=WIDE, run_before=show_detail(2))
+
+
+class TestSummary:
+    def test_narrow(self, snap_compare, app: HostApp) -> None:
+        """80x24: the comparison table (scrolls sideways) over tok/s and chars/s bars per model."""
+        assert snap_compare(app, terminal_size=NARROW, run_before=show_summary)
+
+    def test_wide(self, snap_compare, app: HostApp) -> None:
+        """160x48: every comparison column with ok/failed counts, bars below."""
+        assert snap_compare(app, terminal_size=WIDE, run_before=show_summary)
