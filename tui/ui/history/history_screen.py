@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Select, Static, TabbedContent, TabPane
 
 from tui.core.export import session_to_markdown
@@ -39,8 +39,10 @@ CHATS_PAGE_SIZE = 200
 CHATS_NEAR_END = 20
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(ModalScreen[None]):
     """Turns, the comparison table and past chats, read from a RecordStore.
+
+    Modal so that the chat's own keys (new chat, model, settings) are off while it is shown.
 
     `on_reopen(session_id)` is called (and the screen closes) when a chat is reopened; without
     it the reopen key is hidden. `on_export(path)` is told about each Markdown file written.

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen
 from textual.widgets import Collapsible, Footer, Markdown, Static
 
 from tui.core import units
@@ -147,7 +147,7 @@ def heading(record: Record, tz: tzinfo | None) -> Text:
     return text
 
 
-class TurnDetailScreen(Screen[None]):
+class TurnDetailScreen(ModalScreen[None]):
     """Everything stored about one turn; escape goes back to the history."""
 
     BINDINGS = [Binding("escape,f2", "close", "Back to history")]
