@@ -44,9 +44,10 @@ from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
+from tui.ui.history.history_screen import HistoryScreen
 from tui.ui.settings.settings_screen import SettingsScreen
 
-STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss")
+STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline is the median of.
 BASELINE_SECONDS = 10.0
 
@@ -63,13 +64,15 @@ class OllamonApp(App[None]):
     TITLE = "ollamon"
     CSS_PATH = stylesheet_paths()
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-xwide")]
+    # Footer order: what a person needs most comes first (80 columns cut the rest).
     BINDINGS = [
         Binding("escape", "stop", "Stop"),
-        Binding("ctrl+n", "new_chat", "New chat"),
         Binding("ctrl+l", "pick_model", "Model"),
+        Binding("ctrl+n", "new_chat", "New"),
+        Binding("f2", "history", "History"),
         Binding("ctrl+s", "settings", "Settings"),
-        Binding("ctrl+o", "copy_answer", "Copy answer"),
-        Binding("f5", "measure_baseline", "Idle power"),
+        Binding("ctrl+o", "copy_answer", "Copy"),
+        Binding("f5", "measure_baseline", "Idle W"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -579,6 +582,13 @@ class OllamonApp(App[None]):
         if self._baselines is not None:
             self._baselines.set(socket.gethostname(), baseline)
         self.notify(f"Idle power: {baseline.watts:.1f} W (median of {baseline.samples} readings), remembered.")
+
+    def action_history(self) -> None:
+        """Past turns, the comparison table and saved chats."""
+        if self.journal is None:
+            self.notify("Records are not being saved, so there is no history to show.", severity="warning")
+            return
+        self.push_screen(HistoryScreen(self.journal.store, on_reopen=self.reopen_session))
 
     def action_copy_answer(self) -> None:
         """Copy the last answer (OSC 52, so it works over SSH)."""

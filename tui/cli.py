@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tui import __version__
 from tui.core.host import resolve_host
 from tui.core.monitor import MonitorOptions
+from tui.history_cli import add_history_arguments
 
 
 def _positive_float(text: str) -> float:
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = commands.add_parser("doctor", help="check Ollama, the power sources and memory readings")
     _common(doctor, sub=True)
+    history = commands.add_parser("history", help="print stored turns or the comparison table (read-only)")
+    history.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                         help="record database (default: $OLLAMON_DB, else the user data directory)")
+    add_history_arguments(history)
     doctor.add_argument("--baseline", nargs="?", type=_positive_float, const=10.0, metavar="SECONDS",
                         help="measure and remember idle power over SECONDS (default 10)")
     return parser
@@ -61,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ollamon` console script."""
     args = build_parser().parse_args(argv)
+    if args.command == "history":
+        from tui.history_cli import run_history
+
+        return _quiet_pipe(lambda: run_history(args, db_path(args.db)))
     try:
         host = resolve_host(args.host, dict(os.environ))
     except ValueError as exc:
@@ -70,14 +79,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         interval=args.interval, power_command=args.power_cmd,
         powermetrics=args.powermetrics, idle_watts=args.idle_watts,
     )
-    try:
-        if args.command == "doctor":
-            from tui.doctor import run_doctor
+    if args.command == "doctor":
+        from tui.doctor import run_doctor
 
-            return run_doctor(host, options, baseline_seconds=args.baseline)
-        return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content)
+        return _quiet_pipe(lambda: run_doctor(host, options, baseline_seconds=args.baseline))
+    return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content)
+
+
+def _quiet_pipe(command: Callable[[], int]) -> int:
+    """`ollamon history | head`: the reader leaving early is not an error."""
+    try:
+        return command()
     except BrokenPipeError:
-        # `ollamon doctor | head`: the reader left; that is not an error.
         sys.stdout = open(os.devnull, "w")
         return 0
 
