@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tui.core.units import human_bytes
 from tui.core.record import GpuInfo, HostInfo, Record, Status
 from tui.core.store import RecordRow, Session, SummaryRow, record_row
 
@@ -41,7 +42,8 @@ def _na(fmt: Callable[[Any], str]) -> Callable[[Any], str]:
     return lambda v: "n/a" if v is None else fmt(v)
 
 
-_gib = _na(lambda b: f"{b / 2**30:.1f} GiB" if b >= 2**30 else f"{b / 2**20:.0f} MiB")
+# Decimal units, as Ollama's own CLI and the app's panels show sizes.
+_bytes = human_bytes
 _secs = _na(lambda ms: f"{ms / 1000:.2f} s")
 _one = _na(lambda x: f"{x:.1f}")
 _three = _na(lambda x: f"{x:.3f}")
@@ -55,8 +57,8 @@ _ROW_COLUMNS: list[tuple[str, Callable[[RecordRow], str]]] = [
     ("Total", lambda r: _secs(r.total_wall_ms)),
     ("chars/s", lambda r: _one(r.chars_s)),
     ("tok/s", lambda r: _one(r.eval_tok_s)),
-    ("Mem peak", lambda r: _gib(r.mem_peak)),
-    ("Swap peak", lambda r: _gib(r.swap_peak)),
+    ("Mem peak", lambda r: _bytes(r.mem_peak)),
+    ("Swap peak", lambda r: _bytes(r.swap_peak)),
     ("Net W", lambda r: _one(r.net_w)),
     ("J/token", lambda r: _three(r.j_per_token)),
 ]
@@ -65,15 +67,15 @@ _SUMMARY_COLUMNS: list[tuple[str, Callable[[SummaryRow], str]]] = [
     ("Model", lambda s: _text(s.model)),
     ("Host", lambda s: _text(s.host)),
     ("Quant", lambda s: _text(s.quant)),
-    ("File", lambda s: _gib(s.file_size_bytes)),
-    ("Loaded", lambda s: _gib(s.loaded_size_bytes)),
+    ("File", lambda s: _bytes(s.file_size_bytes)),
+    ("Loaded", lambda s: _bytes(s.loaded_size_bytes)),
     ("Processor", lambda s: _text(s.processor)),
     ("Load", lambda s: _secs(s.load_ms)),
     ("Total (median)", lambda s: _secs(s.total_wall_ms)),
     ("chars/s", lambda s: _one(s.chars_s)),
     ("tok/s", lambda s: _one(s.eval_tok_s)),
-    ("Mem peak", lambda s: _gib(s.mem_peak)),
-    ("Swap peak", lambda s: _gib(s.swap_peak)),
+    ("Mem peak", lambda s: _bytes(s.mem_peak)),
+    ("Swap peak", lambda s: _bytes(s.swap_peak)),
     ("Net W", lambda s: _one(s.net_w)),
     ("J/token", lambda s: _three(s.j_per_token)),
     ("ok", lambda s: str(s.ok)),
@@ -208,8 +210,8 @@ def turn_figures(record: Record) -> str:
     if load.processor:
         parts.append(load.processor)
     parts += [
-        f"mem peak {_gib(record.resources.mem_used_peak_bytes)}",
-        f"swap peak {_gib(record.resources.swap_used_peak_bytes)}",
+        f"mem peak {_bytes(record.resources.mem_used_peak_bytes)}",
+        f"swap peak {_bytes(record.resources.swap_used_peak_bytes)}",
     ]
     power = record.power
     if power.source is None:
