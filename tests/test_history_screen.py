@@ -277,3 +277,15 @@ class TestChats:
             await wait_until(pilot, lambda: not screen.loading)
         [path] = tmp_path.glob("chat-*.md")
         assert path.name.startswith("chat-20") and "<details>" in path.read_text(encoding="utf-8")
+
+
+async def test_number_keys_switch_tabs(store: RecordStore) -> None:
+    """1, 2 and 3 reach every tab without a mouse."""
+    fill(store, 3)
+    async with host(store).run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        tabs = screen.query_one(TabbedContent)
+        for key, pane in (("2", "summary-pane"), ("3", "chats-pane"), ("1", "turns-pane")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == pane

@@ -52,6 +52,9 @@ class HistoryScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,f2", "close", "Back to chat"),
+        Binding("1", "tab('turns-pane')", "Turns"),
+        Binding("2", "tab('summary-pane')", "Summary"),
+        Binding("3", "tab('chats-pane')", "Chats"),
         Binding("r", "refresh", "Refresh"),
         Binding("slash,f", "focus_filter", "Filter"),
         Binding("o", "reopen", "Reopen chat"),
@@ -340,6 +343,10 @@ class HistoryScreen(ModalScreen[None]):
             if action == "reopen" and self._on_reopen is None:
                 return False
         return True
+
+    def action_tab(self, pane: str) -> None:
+        """Switch tabs from the keyboard."""
+        self.query_one(TabbedContent).active = pane
 
     def action_close(self) -> None:
         """Back to the chat."""
