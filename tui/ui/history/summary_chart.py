@@ -50,4 +50,6 @@ class SpeedBars(PlotextPlot):
             # plotext draws the first bar at the bottom; reversed, the chart reads like the table.
             names, values = zip(*reversed(shown))
             plt.bar(list(names), list(values), orientation="horizontal", color=self._color, width=0.6)
+        # Three rows a bar plus title and axes: a few models must not stretch into slabs.
+        self.styles.max_height = max(8, 3 * len(shown) + 5)
         self.refresh()
