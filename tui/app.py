@@ -6,7 +6,6 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from contextlib import aclosing
 from importlib.resources import files
 from pathlib import Path
@@ -21,25 +20,24 @@ from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
 
 from tui.core.conversation import ChatSettings, Conversation
-from tui.core.export import turn_figures
 from tui.core.energy import Baseline, BaselineStore
 from tui.core.host import is_local
 from tui.core.hostfacts import engine_facts
-from tui.core.journal import TurnJournal, load_info, record_model
-from tui.core.recorder import PowerContext, finish_record, timeline
+from tui.core.journal import TurnJournal, record_model
+from tui.core.recorder import TurnEnd, timeline
 from tui.core.sampler import Sampler
 from tui.core.engine import OllamaEngine, OllamaError
 from tui.core.errors import ErrorKind
 from tui.core.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
-from tui.core.metrics import TurnTimer, TurnTimes
+from tui.core.metrics import TurnTimer
 from tui.core.models import LoadedModel, ModelDetails, ModelInfo
-from tui.core.monitor import AnswerCost, no_power_reason
-from tui.core.record import Record, Sample as RecordSample, chat_messages
+from tui.core.monitor import no_power_reason
+from tui.core.record import Record, chat_messages
 from tui.core.stats import DoneStats
 from tui.core import units
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.chat_view import ChatView
-from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
+from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage, outcome_line
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 from tui.ui.panels.column import ResourceColumn, ResourceLine
@@ -97,8 +95,6 @@ class OllamonApp(App[None]):
         self.engine = engine
         self.journal = journal
         self._store_problem = store_problem
-        # (model, seconds, cold) of the explicit load, which the next turn's record reports.
-        self._explicit_load: tuple[str, float, bool] | None = None
         self.sampler = sampler
         self._baselines = baselines
         self._idle_watts = idle_watts
@@ -290,7 +286,8 @@ class OllamonApp(App[None]):
                 self._set_disconnected(exc)
             return
         how = "cold load" if cold else "already in memory"
-        self._explicit_load = (name, load_s, cold)
+        if self.journal is not None:
+            self.journal.loaded(name, load_s, cold)
         note.update(Content(f"{name} loaded in {units.seconds(load_s)} ({how})"))
         self.timer_state = TimersState(phase="ready", load_s=load_s)
         self._show_timers()
@@ -385,7 +382,7 @@ class OllamonApp(App[None]):
                 self._set_disconnected(OllamaError(failure.kind, failure.message))
         else:
             phase = "done"
-            outcome = _outcome_line(times.total, times.chars_per_s, stats)
+            outcome = outcome_line(times.total, times.chars_per_s, stats)
         if cost is not None and cost.swapped:
             outcome += f"\n⚠ swap grew by {units.human_bytes(cost.swap_growth)} during this answer"
         await reply.finish(outcome, error=failure is not None)
@@ -420,28 +417,12 @@ class OllamonApp(App[None]):
 
     async def _finish_record(self, record: Record | None, ended: TurnEnd, cold_before: bool) -> None:
         """Complete the turn's record with every figure and store it."""
-        journal = self.journal
-        if journal is None or record is None:
+        if self.journal is None or record is None:
             return
-        model = record.model.name or ""
-        explicit, self._explicit_load = self._explicit_load, None
-        if explicit is not None and explicit[0] == model:
-            cold, load_ms = explicit[2], explicit[1] * 1000
-        else:
-            duration = ended.stats.load_duration if ended.stats else None
-            cold, load_ms = cold_before, duration / 1e6 if duration is not None else None
         running = await self._ps_quietly()
-        sampler = self.sampler
-        power = sampler.power if sampler else None
-        finish_record(
-            record, times=ended.times, stats=ended.stats, failure=ended.failure, cancelled=ended.cancelled,
-            load=load_info(model, cold, load_ms, running), cost=ended.cost,
-            power=PowerContext(power.name if power else None, power.scope if power else None,
-                               no_power_reason(sampler) if sampler else "resource sampling is off"),
-            interval_s=sampler.interval if sampler else None, samples=ended.samples,
-            thinking=ended.thinking, answer=ended.answer, keep_content=journal.keep_content,
+        problem = await asyncio.to_thread(
+            self.journal.complete, record, ended, cold_before=cold_before, running=running, sampler=self.sampler
         )
-        problem = await asyncio.to_thread(journal.finish, record)
         if problem:
             self.notify(f"Records: {problem}", severity="error", timeout=8)
 
@@ -514,17 +495,9 @@ class OllamonApp(App[None]):
             self.notify("That chat is no longer in the store.", severity="warning")
             return
         await self.chat_view.clear()
-        known = {name for name in ChatSettings.__dataclass_fields__}
-        self.conversation.settings = ChatSettings(**{k: v for k, v in session.settings.items() if k in known})
+        self.conversation.settings = ChatSettings.from_saved(session.settings)
         self.conversation.turns = chat_messages(turns)
-        for record in turns:
-            await self.chat_view.add(UserMessage(record.prompt if record.prompt is not None else "(prompt not kept)"))
-            reply = AssistantMessage(record.model.name or "")
-            await self.chat_view.add(reply)
-            if record.thinking:
-                reply.add_thinking(record.thinking)
-            reply.add_answer(record.answer or "")
-            await reply.finish(turn_figures(record), error=record.status.value != "ok")
+        await self.chat_view.replay(turns)
         journal.resume(session_id, len(turns))
         title = session.title or session_id[:8]
         await self._note(f"Reopened “{title}” ({len(turns)} turns): its messages go with the next prompt.")
@@ -611,31 +584,3 @@ class OllamonApp(App[None]):
     def _show_timers(self) -> None:
         self.timers_panel.show(self.timer_state)
         self.timers_line.show(self.timer_state)
-
-
-@dataclass(frozen=True)
-class TurnEnd:
-    """How a turn ended, for its record."""
-
-    times: TurnTimes
-    stats: DoneStats | None
-    failure: Failure | None
-    cancelled: bool
-    cost: AnswerCost | None
-    samples: list[RecordSample]
-    thinking: str
-    answer: str
-
-
-def _outcome_line(total: float, chars_per_s: float | None, stats: DoneStats | None) -> str:
-    parts = [units.seconds(total)]
-    if stats is None:
-        parts.append("no final stats from Ollama (figures estimated)")
-    else:
-        if stats.eval_rate is not None:
-            parts.append(f"{stats.eval_rate:.1f} tok/s")
-        if stats.done_reason == "length":
-            parts.append("stopped at num_predict (length)")
-    if chars_per_s is not None:
-        parts.append(f"{chars_per_s:.1f} chars/s")
-    return " · ".join(parts)

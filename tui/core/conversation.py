@@ -17,6 +17,11 @@ class ChatSettings:
     think: bool = True
     keep_alive: str | None = None
 
+    @classmethod
+    def from_saved(cls, saved: dict[str, Any]) -> ChatSettings:
+        """Settings stored with a past chat; keys this version does not know are ignored."""
+        return cls(**{key: value for key, value in saved.items() if key in cls.__dataclass_fields__})
+
     def options(self) -> dict[str, Any]:
         """The `options` object of a request."""
         values = {"temperature": self.temperature, "num_ctx": self.num_ctx, "seed": self.seed}

@@ -12,7 +12,9 @@ from tui.core.conversation import ChatSettings
 from tui.core.models import LoadedModel, ModelDetails, ModelInfo
 from tui.core.processor import processor_split
 from tui.core.record import EngineInfo, HostInfo, LoadInfo, ModelInfo as RecordModel, Record, RequestInfo
-from tui.core.recorder import start_record
+from tui.core.monitor import no_power_reason
+from tui.core.recorder import PowerContext, TurnEnd, finish_record, start_record
+from tui.core.sampler import Sampler
 from tui.core.store import RecordStore, StoreError
 
 _FAILURES = (StoreError, sqlite3.Error, OSError)
@@ -52,6 +54,12 @@ class TurnJournal:
         self.keep_content = keep_content
         self.session_id: str | None = None
         self.turn_index = 0
+        # (model, seconds, cold) of the last explicit load: the next turn's record reports it.
+        self._explicit_load: tuple[str, float, bool] | None = None
+
+    def loaded(self, model: str, seconds: float, cold: bool) -> None:
+        """The user chose `model` and it was loaded, timed on the wall clock."""
+        self._explicit_load = (model, seconds, cold)
 
     def recover(self) -> tuple[int, str | None]:
         """Mark turns a crashed run left `running` as interrupted: (how many, problem)."""
@@ -86,8 +94,25 @@ class TurnJournal:
         self.turn_index += 1
         return record, None
 
-    def finish(self, record: Record) -> str | None:
-        """Complete the record; a problem to show, or None."""
+    def complete(
+        self, record: Record, ended: TurnEnd, *, cold_before: bool, running: list[LoadedModel],
+        sampler: Sampler | None,
+    ) -> str | None:
+        """Fill in the finished turn and store it; a problem to show, or None."""
+        model = record.model.name or ""
+        explicit, self._explicit_load = self._explicit_load, None
+        if explicit is not None and explicit[0] == model:
+            cold, load_ms = explicit[2], explicit[1] * 1000
+        else:  # no explicit load before this turn: Ollama's own load_duration
+            duration = ended.stats.load_duration if ended.stats else None
+            cold, load_ms = cold_before, duration / 1e6 if duration is not None else None
+        power = sampler.power if sampler else None
+        finish_record(
+            record, ended, load=load_info(model, cold, load_ms, running),
+            power=PowerContext(power.name if power else None, power.scope if power else None,
+                               no_power_reason(sampler) if sampler else "resource sampling is off"),
+            interval_s=sampler.interval if sampler else None, keep_content=self.keep_content,
+        )
         try:
             self.store.finish_turn(record)
         except _FAILURES as exc:

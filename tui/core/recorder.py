@@ -17,6 +17,20 @@ from tui.core.stats import DoneStats
 
 
 @dataclass(frozen=True)
+class TurnEnd:
+    """How a turn ended: what its record is completed from."""
+
+    times: TurnTimes
+    stats: DoneStats | None
+    failure: Failure | None
+    cancelled: bool
+    cost: AnswerCost | None
+    samples: list[Sample]
+    thinking: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class PowerContext:
     """Which power source the turn was measured with, or why there was none."""
 
@@ -67,23 +81,17 @@ def timeline(readings: list[Reading], t0: float) -> list[Sample]:
 
 def finish_record(
     record: Record,
+    ended: TurnEnd,
     *,
-    times: TurnTimes,
-    stats: DoneStats | None,
-    failure: Failure | None,
-    cancelled: bool,
     load: LoadInfo,
-    cost: AnswerCost | None,
     power: PowerContext,
     interval_s: float | None,
-    samples: list[Sample],
-    thinking: str,
-    answer: str,
     keep_content: bool,
 ) -> None:
     """Fill in every figure of a finished turn, as record-schema.md defines them."""
+    times, stats, failure, cost = ended.times, ended.stats, ended.failure, ended.cost
     record.ended_at = utc_now()
-    if cancelled:
+    if ended.cancelled:
         record.status = Status.CANCELLED
     elif failure is not None:
         record.status = Status.TIMEOUT if failure.kind is ErrorKind.TIMEOUT else Status.FAILED
@@ -106,11 +114,11 @@ def finish_record(
         done_reason=stats.done_reason if stats else None, estimated=stats is None,
     )
     record.rates = compute_rates(record.counts, record.timing_ms)
-    record.samples = samples
+    record.samples = ended.samples
     record.resources = _resources(cost, interval_s)
     record.power = _power(cost, power)
     if keep_content:
-        record.thinking, record.answer = thinking or None, answer
+        record.thinking, record.answer = ended.thinking or None, ended.answer
 
 
 def _resources(cost: AnswerCost | None, interval_s: float | None) -> Resources:

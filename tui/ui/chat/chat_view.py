@@ -5,6 +5,10 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
+from tui.core.export import turn_figures
+from tui.core.record import Record, Status
+from tui.ui.chat.messages import AssistantMessage, UserMessage
+
 
 class ChatView(VerticalScroll):
     """Holds the message widgets and follows new output while the user stays at the bottom."""
@@ -12,6 +16,18 @@ class ChatView(VerticalScroll):
     async def add(self, widget: Widget) -> None:
         """Append a message and keep it in view."""
         await self.mount(widget)
+        self.anchor()
+
+    async def replay(self, records: list[Record]) -> None:
+        """Show a past chat's turns as they ended, with each turn's figures beneath."""
+        for record in records:
+            await self.mount(UserMessage(record.prompt if record.prompt is not None else "(prompt not kept)"))
+            reply = AssistantMessage(record.model.name or "")
+            await self.mount(reply)
+            if record.thinking:
+                reply.add_thinking(record.thinking)
+            reply.add_answer(record.answer or "")
+            await reply.finish(turn_figures(record), error=record.status is not Status.OK)
         self.anchor()
 
     async def clear(self) -> None:

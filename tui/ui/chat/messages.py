@@ -8,6 +8,9 @@ from textual.content import Content
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from tui.core import units
+from tui.core.stats import DoneStats
+
 
 class UserMessage(Static):
     """What the user sent, shown literally."""
@@ -104,3 +107,18 @@ class AssistantMessage(Vertical):
         line = self.query_one(".outcome", Static)
         line.update(Content(outcome))
         line.set_class(error, "error")
+
+
+def outcome_line(total: float, chars_per_s: float | None, stats: DoneStats | None) -> str:
+    """The line under a finished answer: time, tok/s, chars/s, and what was odd."""
+    parts = [units.seconds(total)]
+    if stats is None:
+        parts.append("no final stats from Ollama (figures estimated)")
+    else:
+        if stats.eval_rate is not None:
+            parts.append(f"{stats.eval_rate:.1f} tok/s")
+        if stats.done_reason == "length":
+            parts.append("stopped at num_predict (length)")
+    if chars_per_s is not None:
+        parts.append(f"{chars_per_s:.1f} chars/s")
+    return " · ".join(parts)
