@@ -126,6 +126,45 @@ def main() -> None:
             size = len(result) if isinstance(result, list) else result
             print(f"{label:<42} {ms:8.1f} ms  ({size} rows)")
         store.close()
+        whole_commands(path)
+
+
+def whole_commands(path: Path) -> None:
+    """What a person waits for: `ollamon history --summary` from launch, and the f2 screen."""
+    import asyncio
+    import subprocess
+    import sys
+
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "tui", "history", "--db", str(path), "--summary"],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    print(f"`ollamon history --summary` (whole process): {time.perf_counter() - started:.2f} s, "
+          f"exit {done.returncode} (target < 1 s)")
+    print(f"history screen: first page shown {asyncio.run(_history_screen_open(path)):.2f} s after f2 (target < 1 s)")
+
+
+async def _history_screen_open(path: Path) -> float:
+    from textual.app import App
+
+    from tui.ui.history.history_screen import HistoryScreen
+    from tui.ui.history.turns_table import TurnsTable
+
+    store = RecordStore.open(path)
+
+    class Host(App[None]):
+        CSS_PATH = [str(p) for p in __import__("tui.app", fromlist=["x"]).stylesheet_paths()]
+
+    app = Host()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            started = time.perf_counter()
+            app.push_screen(HistoryScreen(store))
+            while not (isinstance(app.screen, HistoryScreen)
+                       and any(table.row_count for table in app.screen.query(TurnsTable))):
+                await pilot.pause(0.01)
+            return time.perf_counter() - started
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":
