@@ -21,6 +21,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import time
 from pathlib import Path
@@ -100,14 +101,16 @@ def _read_until(fd: int, needle: bytes, buffer: bytearray, deadline: float) -> f
     return None
 
 
-def measure_launch(url: str, server: ServerProcess, prompt: bool) -> dict[str, float]:
+def measure_launch(url: str, server: ServerProcess, prompt: bool, extra_args: tuple[str, ...] = ()) -> dict[str, float]:
     """Start `python -m tui` in a 120x40 pseudo-terminal and watch its output."""
+    db = Path(tempfile.mkdtemp()) / "bench.sqlite"  # never the user's own records
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
     started = time.monotonic()
     child = subprocess.Popen(
-        [sys.executable, "-m", "tui", "--host", url, *(["--model", "bench:long"] if prompt else [])],
+        [sys.executable, "-m", "tui", "--host", url, "--db", str(db), *extra_args,
+         *(["--model", "bench:long"] if prompt else [])],
         stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, close_fds=True,
     )
     os.close(slave)

@@ -42,7 +42,6 @@ from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
-from tui.ui.history.history_screen import HistoryScreen
 from tui.ui.settings.settings_screen import SettingsScreen
 
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
@@ -561,6 +560,9 @@ class OllamonApp(App[None]):
         if self.journal is None:
             self.notify("Records are not being saved, so there is no history to show.", severity="warning")
             return
+        # Imported on first use: the charts' plotting library is not needed to start chatting.
+        from tui.ui.history.history_screen import HistoryScreen
+
         self.push_screen(HistoryScreen(self.journal.store, on_reopen=self.reopen_session))
 
     def action_copy_answer(self) -> None:
