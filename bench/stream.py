@@ -51,7 +51,7 @@ async def _stream_once(url: str, server: ServerProcess, prompt: str) -> dict[str
         while not app.query(AssistantMessage):
             await asyncio.sleep(0.001)
         reply = app.query(AssistantMessage).last()
-        answer_md = reply.query_one(".answer-text")
+        answer_md = reply.query_one(".answer-text").markdown  # type: ignore[attr-defined]
         expected = long_answer(app_tokens[prompt])
         previous_end = server.last_stream_end()
         # Poll only the app while it streams: asking the server would add to the app's CPU.

@@ -30,8 +30,8 @@ def text_of(widget: object) -> str:
     return console.export_text()
 
 
-def make_app(url: str, scenario: Scenario, **kwargs: object) -> OllamonApp:
-    sampler = scenario_sampler(scenario, ticks=3)
+def make_app(url: str, scenario: Scenario, ticks: int = 3, **kwargs: object) -> OllamonApp:
+    sampler = scenario_sampler(scenario, ticks=ticks)
     sampler.interval = 0.05
     kwargs.setdefault("live", False)
     kwargs.setdefault("idle_watts", 5.0)
@@ -99,7 +99,8 @@ async def test_f5_measures_and_remembers_idle_power(
 ) -> None:
     monkeypatch.setattr(app_module, "BASELINE_SECONDS", 0.3)
     store = BaselineStore(tmp_path)
-    app = make_app(fake_ollama.url, NORMAL, live=True, idle_watts=None, baselines=store)
+    # Past the scripted ramp: every reading in the window is the meter's steady 30 W.
+    app = make_app(fake_ollama.url, NORMAL, ticks=8, live=True, idle_watts=None, baselines=store)
     async with app.run_test(size=SIZE) as pilot:
         assert app.resources.baseline is None
         await pilot.press("f5")

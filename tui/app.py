@@ -82,7 +82,7 @@ class OllamonApp(App[None]):
         live: bool = True,
         retry_interval: float = 2.0,
         refresh_interval: float = 5.0,
-        live_interval: float = 0.25,
+        live_interval: float = 0.33,
         sampler: Sampler | None = None,
         baselines: BaselineStore | None = None,
         idle_watts: float | None = None,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Collapsible, Static
 
 from tui.core import units
 from tui.core.stats import DoneStats
+from tui.ui.chat.streamed_markdown import StreamedMarkdown
 
 
 class UserMessage(Static):
@@ -30,8 +30,8 @@ class NoteMessage(Static):
 class AssistantMessage(Vertical):
     """One streamed answer: thinking in a collapsible section, then the answer as Markdown.
 
-    Deltas are queued and handed to the Markdown streams when the owner calls `flush` (a few
-    times a second): re-rendering on every token would take the CPU the measured model needs.
+    Deltas are queued and handed to the Markdown when the owner calls `flush` (a few times a
+    second): re-rendering on every token would take the CPU the measured model needs.
     """
 
     def __init__(self, model: str) -> None:
@@ -41,13 +41,12 @@ class AssistantMessage(Vertical):
         self.thinking_text = ""
         self._pending_thinking = ""
         self._pending_answer = ""
-        self._thinking_stream: MarkdownStream | None = None
-        self._answer_stream: MarkdownStream | None = None
+        self._thinking_open = False
 
     def compose(self) -> ComposeResult:
         with Collapsible(title="Thinking…", collapsed=False, classes="thinking"):
-            yield Markdown(open_links=False, classes="thinking-text")
-        yield Markdown(open_links=False, classes="answer-text")
+            yield StreamedMarkdown(classes="thinking-text")
+        yield StreamedMarkdown(classes="answer-text")
         yield Static(classes="outcome")
 
     def on_mount(self) -> None:
@@ -67,43 +66,38 @@ class AssistantMessage(Vertical):
         """A lone </think> turned the answer so far into reasoning: move it."""
         self._pending_answer = ""
         await self.flush()
-        if self._answer_stream is not None:
-            await self._answer_stream.stop()
-            self._answer_stream = None
+        await self.query_one(".answer-text", StreamedMarkdown).clear()
         self.answer_text = ""
-        await self.query_one(".answer-text", Markdown).update("")
         self.add_thinking(text)
 
     async def flush(self) -> None:
-        """Hand queued text to the Markdown streams (thinking first)."""
+        """Hand queued text to the Markdown (thinking first)."""
         thinking, self._pending_thinking = self._pending_thinking, ""
         answer, self._pending_answer = self._pending_answer, ""
         if thinking:
-            if self._thinking_stream is None:
+            if not self._thinking_open:
+                self._thinking_open = True
                 self.query_one(".thinking", Collapsible).display = True
-                self._thinking_stream = Markdown.get_stream(self.query_one(".thinking-text", Markdown))
-            await self._thinking_stream.write(thinking)
+            await self.query_one(".thinking-text", StreamedMarkdown).write(thinking)
         if answer:
-            if self._answer_stream is None:
-                # The thinking section folds away when the answer starts.
-                await self._close_thinking()
-                self._answer_stream = Markdown.get_stream(self.query_one(".answer-text", Markdown))
-            await self._answer_stream.write(answer)
+            # The thinking section folds away when the answer starts.
+            await self._close_thinking()
+            await self.query_one(".answer-text", StreamedMarkdown).write(answer)
 
     async def _close_thinking(self) -> None:
-        if self._thinking_stream is None:
+        if not self._thinking_open:
             return
-        await self._thinking_stream.stop()
+        self._thinking_open = False
+        await self.query_one(".thinking-text", StreamedMarkdown).close()
         section = self.query_one(".thinking", Collapsible)
         section.title = "Thinking"
         section.collapsed = True
 
     async def finish(self, outcome: str, *, error: bool = False) -> None:
-        """Flush the streams and show how the turn ended."""
+        """Render all that came and show how the turn ended."""
         await self.flush()
         await self._close_thinking()
-        if self._answer_stream is not None:
-            await self._answer_stream.stop()
+        await self.query_one(".answer-text", StreamedMarkdown).close()
         line = self.query_one(".outcome", Static)
         line.update(Content(outcome))
         line.set_class(error, "error")
