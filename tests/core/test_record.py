@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -183,12 +181,3 @@ def test_chat_messages_resend_kept_turns() -> None:
         Record(prompt=None, answer="content off"),
     ]
     assert chat_messages(turns) == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
-
-
-def test_core_does_not_import_textual() -> None:
-    """tui.core's record, store, export and hostfacts import without Textual."""
-    code = (
-        "import sys; sys.modules['textual'] = None\n"
-        "import tui.core.record, tui.core.store, tui.core.export, tui.core.hostfacts"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
