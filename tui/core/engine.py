@@ -70,13 +70,10 @@ class OllamaEngine:
 
     async def version(self) -> str:
         """Server version; the Python client has no method for /api/version."""
-        async def fetch() -> str:
+        try:
             response = await self._client._client.get("/api/version")
             response.raise_for_status()
             return str(response.json().get("version", ""))
-
-        try:
-            return await fetch()
         except httpx.HTTPStatusError as exc:
             raise OllamaError(ErrorKind.OTHER, exc.response.text, exc.response.status_code) from exc
         except _TRANSPORT_ERRORS as exc:
@@ -112,7 +109,6 @@ class OllamaEngine:
             family=(details.family if details else "") or "",
             parameter_size=(details.parameter_size if details else "") or "",
             quantization=(details.quantization_level if details else "") or "",
-            template=shown.template or "",
         )
 
     async def ps(self) -> list[LoadedModel]:
@@ -125,7 +121,6 @@ class OllamaEngine:
                 size_vram=int(item.size_vram or 0),
                 expires_at=item.expires_at,
                 context_length=item.context_length,
-                details=item.details.model_dump(exclude_none=True) if item.details else {},
             )
             for item in running.models
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -28,7 +28,6 @@ class ModelDetails:
     family: str = ""
     parameter_size: str = ""
     quantization: str = ""
-    template: str = ""
 
     @property
     def can_think(self) -> bool:
@@ -45,4 +44,3 @@ class LoadedModel:
     size_vram: int
     expires_at: datetime | None = None
     context_length: int | None = None
-    details: dict[str, str] = field(default_factory=dict)
