@@ -100,15 +100,15 @@ class TestTurns:
             await wait_until(pilot, lambda: table.exhausted and not screen.loading)
             assert shown_ids(screen) == [r.record_id for r in store.query()]
 
-    async def test_opens_quickly_on_a_large_store(self, store: RecordStore) -> None:
+    async def test_first_page_of_a_large_store(self, store: RecordStore) -> None:
+        # How fast it opens is measured by bench/store.py, never asserted here.
         fill(store, 2000)
         async with host(store).run_test(size=(160, 48)) as pilot:
             await ready(pilot)
-            started = time.perf_counter()
             await pilot.app.push_screen(HistoryScreen(store))
             table = pilot.app.screen.query_one(TurnsTable)
             await wait_until(pilot, lambda: table.row_count == PAGE_SIZE)
-            assert time.perf_counter() - started < 0.5
+            assert shown_ids(pilot.app.screen)[:3] == [r.record_id for r in store.query(limit=3)]
 
     async def test_model_name_is_literal_text(self, store: RecordStore) -> None:
         record = turn(0)
