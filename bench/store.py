@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui.core.record import (  # noqa: E402
+from tui.core.records.schema import (  # noqa: E402
     Counts,
     HostInfo,
     LoadInfo,
@@ -30,7 +30,7 @@ from tui.core.record import (  # noqa: E402
     TimingMs,
     compute_rates,
 )
-from tui.core.store import RecordStore  # noqa: E402
+from tui.core.records.store import RecordStore  # noqa: E402
 
 MODELS = [f"model-{i}:8b" for i in range(12)]
 HOSTS = [HostInfo(hostname=name, os="macOS 15.1", chip="Apple M2 Ultra", cpu_cores=24) for name in ("studio", "laptop")]

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fake_server import ServerProcess, long_answer  # noqa: E402
 from tui.app import OllamonApp  # noqa: E402
-from tui.core.engine import OllamaEngine  # noqa: E402
+from tui.core.ollama.client import OllamaEngine  # noqa: E402
 from tui.ui.chat.messages import AssistantMessage  # noqa: E402
 from tui.ui.chat.prompt import PromptInput  # noqa: E402
 

@@ -11,7 +11,7 @@ import pytest
 import pytest_textual_snapshot
 from syrupy.location import PyTestLocation
 
-from tests.fake_ollama import FakeOllama, default_models
+from devtools.fake_ollama import FakeOllama, default_models
 
 SNAPSHOT_ROOT = Path(__file__).resolve().parents[1] / "snapshots"
 

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 import tui.styles
-from tui.core.record import (
+from tui.core.records.schema import (
     Counts,
     ErrorKind,
     HostInfo,
@@ -25,7 +25,7 @@ from tui.core.record import (
     Status,
     TimingMs,
 )
-from tui.core.store import RecordStore
+from tui.core.records.store import RecordStore
 
 STYLES = Path(tui.styles.__file__).parent
 START = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)

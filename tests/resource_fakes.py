@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tui.core.memory import MemoryReading
-from tui.core.power.base import Availability, PowerReading, PowerSource
-from tui.core.processes import OllamaProcesses
-from tui.core.sampler import Sampler
+from tui.core.sampling.memory import MemoryReading
+from tui.core.sampling.power.base import Availability, PowerReading, PowerSource
+from tui.core.sampling.processes import OllamaProcesses
+from tui.core.sampling.sampler import Sampler
 
 GB = 1_000_000_000
 

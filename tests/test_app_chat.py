@@ -9,9 +9,9 @@ from textual import events
 
 from tests.pilot_steps import choose, send
 from tests.conftest import StepClock, wait_until
-from tests.fake_ollama import FakeModel, FakeOllama, default_models
+from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tui.app import OllamonApp
-from tui.core.engine import OllamaEngine
+from tui.core.ollama.client import OllamaEngine
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
 from tui.ui.chat.model_picker import ModelPicker

@@ -9,13 +9,13 @@ import pytest
 
 from tests.pilot_steps import choose, send
 from tests.conftest import StepClock, wait_until
-from tests.fake_ollama import FakeModel, FakeOllama, default_models
+from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.app import OllamonApp
-from tui.core.engine import OllamaEngine
-from tui.core.journal import TurnJournal
-from tui.core.record import HostInfo, Record, Status
-from tui.core.store import RecordStore
+from tui.core.ollama.client import OllamaEngine
+from tui.core.records.journal import TurnJournal
+from tui.core.records.schema import HostInfo, Record, Status
+from tui.core.records.store import RecordStore
 from tui.ui.chat.messages import AssistantMessage, NoteMessage
 from tui.ui.chat.prompt import PromptInput
 

@@ -12,11 +12,11 @@ from textual.app import App, ComposeResult
 import tui.app as app_module
 from tests.pilot_steps import choose, send
 from tests.conftest import StepClock, wait_until
-from tests.fake_ollama import FakeOllama
+from devtools.fake_ollama import FakeOllama
 from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
 from tui.app import OllamonApp
-from tui.core.energy import BaselineStore
-from tui.core.engine import OllamaEngine
+from tui.core.sampling.energy import BaselineStore
+from tui.core.ollama.client import OllamaEngine
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote
@@ -114,7 +114,7 @@ async def test_f5_measures_and_remembers_idle_power(
 
 
 async def test_remembered_baseline_is_used_at_start(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    from tui.core.energy import Baseline
+    from tui.core.sampling.energy import Baseline
 
     BaselineStore(tmp_path).set(socket.gethostname(), Baseline("fake-meter", 7.5, 10))
     app = make_app(fake_ollama.url, NORMAL, idle_watts=None, baselines=BaselineStore(tmp_path))

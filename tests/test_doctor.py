@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_ollama import FakeOllama
+from devtools.fake_ollama import FakeOllama
 from tests.resource_fakes import NO_POWER, NORMAL, scenario_sampler
-from tui.cli import main
-from tui.core.energy import BaselineStore
-from tui.core.monitor import MonitorOptions
-from tui.doctor import run_doctor
+from tui.cli.main import main
+from tui.core.sampling.energy import BaselineStore
+from tui.core.sampling.monitor import MonitorOptions
+from tui.cli.doctor import run_doctor
 
 
 def doctor(url: str, tmp_path: Path, scenario=NORMAL, **kwargs: object) -> tuple[int, str]:  # type: ignore[no-untyped-def]

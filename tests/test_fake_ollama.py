@@ -14,7 +14,7 @@ import httpx
 import ollama
 import pytest
 
-from tests.fake_ollama import (
+from devtools.fake_ollama import (
     WARM_LOAD_NS,
     FakeModel,
     FakeOllama,

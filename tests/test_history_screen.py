@@ -12,8 +12,8 @@ from textual.widgets import Collapsible, Markdown, Select, Static, TabbedContent
 
 from tests.conftest import wait_until
 from tests.history_fakes import HostApp, add_chat, fill, turn
-from tui.core.record import Status
-from tui.core.store import RecordStore
+from tui.core.records.schema import Status
+from tui.core.records.store import RecordStore
 from tui.ui.history.chats_table import ChatsTable
 from tui.ui.history.history_screen import PAGE_SIZE, HistoryScreen
 from tui.ui.history.summary_table import SummaryTable

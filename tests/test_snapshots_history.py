@@ -12,7 +12,7 @@ from textual.widgets import Select, TabbedContent
 
 from tests.conftest import wait_until
 from tests.history_fakes import HostApp, fill
-from tui.core.store import RecordStore
+from tui.core.records.store import RecordStore
 from tui.ui.history.history_screen import HistoryScreen
 from tui.ui.history.turn_detail import TurnDetailScreen
 from tui.ui.history.turns_table import TurnsTable

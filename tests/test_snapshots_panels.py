@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import StepClock, settled, wait_until
-from tests.fake_ollama import FakeOllama, default_models
+from devtools.fake_ollama import FakeOllama, default_models
 from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
 from tui.app import OllamonApp
-from tui.core.engine import OllamaEngine
+from tui.core.ollama.client import OllamaEngine
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput

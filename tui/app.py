@@ -19,21 +19,21 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
 
-from tui.core.conversation import ChatSettings, Conversation
-from tui.core.energy import Baseline, BaselineStore
-from tui.core.host import is_local
-from tui.core.hostfacts import engine_facts
-from tui.core.journal import TurnJournal, record_model
-from tui.core.recorder import TurnEnd, timeline
-from tui.core.sampler import Sampler
-from tui.core.engine import OllamaEngine, OllamaError
-from tui.core.errors import ErrorKind
-from tui.core.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
-from tui.core.metrics import TurnTimer
-from tui.core.models import LoadedModel, ModelDetails, ModelInfo
-from tui.core.monitor import no_power_reason
-from tui.core.record import Record, chat_messages
-from tui.core.stats import DoneStats
+from tui.core.chat.conversation import ChatSettings, Conversation
+from tui.core.sampling.energy import Baseline, BaselineStore
+from tui.core.ollama.host import is_local
+from tui.core.records.hostfacts import engine_facts
+from tui.core.records.journal import TurnJournal, record_model
+from tui.core.records.recorder import TurnEnd, timeline
+from tui.core.sampling.sampler import Sampler
+from tui.core.ollama.client import OllamaEngine, OllamaError
+from tui.core.ollama.errors import ErrorKind
+from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
+from tui.core.chat.timers import TurnTimer
+from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo
+from tui.core.sampling.monitor import no_power_reason
+from tui.core.records.schema import Record, chat_messages
+from tui.core.ollama.stats import DoneStats
 from tui.core import units
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.chat_view import ChatView

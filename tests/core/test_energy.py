@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.energy import (
+from tui.core.sampling.energy import (
     Baseline,
     BaselineStore,
     counter_delta,

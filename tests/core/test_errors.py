@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tui.core.errors import ErrorKind, classify_exception, classify_text
+from tui.core.ollama.errors import ErrorKind, classify_exception, classify_text
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tui.core.export import (
+from tui.core.records.export import (
     FORMATS,
     clean_text,
     csv_columns,
@@ -18,7 +18,7 @@ from tui.core.export import (
     session_to_markdown,
     turn_figures,
 )
-from tui.core.record import (
+from tui.core.records.schema import (
     Counts,
     GpuInfo,
     HostInfo,
@@ -33,7 +33,7 @@ from tui.core.record import (
     Status,
     TimingMs,
 )
-from tui.core.store import RecordStore, Session, SummaryRow
+from tui.core.records.store import RecordStore, Session, SummaryRow
 
 
 def turn(n: int = 0, **kw) -> Record:

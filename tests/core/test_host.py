@@ -2,7 +2,7 @@
 
 import pytest
 
-from tui.core.host import DEFAULT_HOST, is_local, normalize_host, resolve_host
+from tui.core.ollama.host import DEFAULT_HOST, is_local, normalize_host, resolve_host
 
 
 @pytest.mark.parametrize(

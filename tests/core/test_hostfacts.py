@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.host import normalize_host
+from tui.core.ollama.host import normalize_host
 
-from tui.core.hostfacts import (
+from tui.core.records.hostfacts import (
     clean_dmi,
     engine_facts,
     gather_host,
@@ -17,7 +17,7 @@ from tui.core.hostfacts import (
     parse_meminfo_total,
     parse_os_release,
 )
-from tui.core.record import GpuInfo
+from tui.core.records.schema import GpuInfo
 
 X86_CPUINFO = """processor\t: 0
 vendor_id\t: GenuineIntel

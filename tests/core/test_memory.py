@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tui.core.memory import (
+from tui.core.sampling.memory import (
     LinuxMemory,
     MacMemory,
     MemoryReading,

@@ -13,16 +13,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from tui.core.power.base import Availability, PowerReadError, PowerReading, PowerSource, first_available
-from tui.core.power.battery import NOT_DISCHARGING, BatterySource
-from tui.core.power.command import CommandSource, parse_watts
-from tui.core.power.hwmon import HwmonSource
-from tui.core.power.ioreport import IOReportSource, rail_joules, rail_of, to_joules
-from tui.core.power.nvml import NOT_INSTALLED, NvmlGpu, NvmlLibrary, NvmlPowerSource
-from tui.core.power.powermetrics import NEEDS_ROOT, PowermetricsSource, parse_sample, split_documents
-from tui.core.power.rapl import ROOT_ONLY, RaplSource
-from tui.core.power.registry import PowerOptions, SummedSource, build_sources, select_power
-from tui.core.power.smc import (
+from tui.core.sampling.power.base import Availability, PowerReadError, PowerReading, PowerSource, first_available
+from tui.core.sampling.power.battery import NOT_DISCHARGING, BatterySource
+from tui.core.sampling.power.command import CommandSource, parse_watts
+from tui.core.sampling.power.hwmon import HwmonSource
+from tui.core.sampling.power.ioreport import IOReportSource, rail_joules, rail_of, to_joules
+from tui.core.sampling.power.nvml import NOT_INSTALLED, NvmlGpu, NvmlLibrary, NvmlPowerSource
+from tui.core.sampling.power.powermetrics import NEEDS_ROOT, PowermetricsSource, parse_sample, split_documents
+from tui.core.sampling.power.rapl import ROOT_ONLY, RaplSource
+from tui.core.sampling.power.registry import PowerOptions, SummedSource, build_sources, select_power
+from tui.core.sampling.power.smc import (
     CMD_READ_BYTES,
     CMD_READ_KEYINFO,
     SmcKeyData,

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import psutil
 import pytest
 
-from tui.core.processes import OllamaProcessFinder
+from tui.core.sampling.processes import OllamaProcessFinder
 
 MiB = 2**20
 

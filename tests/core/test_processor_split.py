@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.core.processor import processor_split
+from tui.core.sampling.processor import processor_split
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tui.core.metrics import count_chars
-from tui.core.record import (
+from tui.core.chat.timers import count_chars
+from tui.core.records.schema import (
     SCHEMA_VERSION,
     AppInfo,
     Counts,

@@ -6,12 +6,12 @@ from collections.abc import Collection
 
 import pytest
 
-from tui.core.memory import MemoryReading
-from tui.core.power.base import Availability, PowerReadError, PowerReading, PowerSource
-from tui.core.power.nvml import GpuReading
-from tui.core.processes import OllamaProcesses
-from tui.core.ring import Ring
-from tui.core.sampler import Sampler, SourceStatus
+from tui.core.sampling.memory import MemoryReading
+from tui.core.sampling.power.base import Availability, PowerReadError, PowerReading, PowerSource
+from tui.core.sampling.power.nvml import GpuReading
+from tui.core.sampling.processes import OllamaProcesses
+from tui.core.sampling.ring import Ring
+from tui.core.sampling.sampler import Sampler, SourceStatus
 
 GiB = 2**30
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tui.core.sanitize import ControlStripper, strip_controls
+from tui.core.ollama.sanitize import ControlStripper, strip_controls
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.record import (
+from tui.core.records.schema import (
     Counts,
     HostInfo,
     LoadInfo,
@@ -27,7 +27,7 @@ from tui.core.record import (
     Status,
     TimingMs,
 )
-from tui.core.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError, record_row
+from tui.core.records.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError, record_row
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
@@ -377,8 +377,8 @@ class TestSummary:
 
 CRASHING_WRITER = """
 import os, sys
-from tui.core.record import Record
-from tui.core.store import RecordStore
+from tui.core.records.schema import Record
+from tui.core.records.store import RecordStore
 s = RecordStore.open(sys.argv[1])
 print(s.start_turn(Record(prompt="lost")), flush=True)
 os._exit(9)  # a crash: no finish_turn, no close
@@ -424,8 +424,8 @@ class TestCrashRecovery:
 
 SUBPROCESS_WRITER = """
 import sys
-from tui.core.record import ModelInfo, Record, Status
-from tui.core.store import RecordStore
+from tui.core.records.schema import ModelInfo, Record, Status
+from tui.core.records.store import RecordStore
 with RecordStore.open(sys.argv[1]) as s:
     print("ready", flush=True)
     sys.stdin.readline()

@@ -1,7 +1,7 @@
 """Inline <think> tags split from content in every way Ollama versions send them."""
 
-from tui.core.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
-from tui.core.thinktags import ThinkTagSplitter
+from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
+from tui.core.ollama.thinktags import ThinkTagSplitter
 
 
 def _run(chunks: list[str]) -> tuple[str, str, list[str]]:

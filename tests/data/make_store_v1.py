@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tui.core.record import (  # noqa: E402
+from tui.core.records.schema import (  # noqa: E402
     Counts,
     ErrorKind,
     HostInfo,
@@ -27,7 +27,7 @@ from tui.core.record import (  # noqa: E402
     Status,
     TimingMs,
 )
-from tui.core.store import APPLICATION_ID, MIGRATIONS  # noqa: E402
+from tui.core.records.store import APPLICATION_ID, MIGRATIONS  # noqa: E402
 
 TARGET = Path(__file__).with_name("store_v1.sqlite")
 HOST = HostInfo(hostname="studio", os="macOS 15.1", arch="arm64", chip="Apple M2 Ultra", cpu_cores=24)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
-from tui.core.export import turn_figures
-from tui.core.record import Record, Status
+from tui.core.records.export import turn_figures
+from tui.core.records.schema import Record, Status
 from tui.ui.chat.messages import AssistantMessage, UserMessage
 
 

@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.widgets import Collapsible, Static
 
 from tui.core import units
-from tui.core.stats import DoneStats
+from tui.core.ollama.stats import DoneStats
 from tui.ui.chat.streamed_markdown import StreamedMarkdown
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Select
 
-from tui.core.models import ModelInfo
+from tui.core.ollama.models import ModelInfo
 from tui.core.units import human_bytes
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tui.core.store import Session
+from tui.core.records.store import Session
 
 _NOT_WORD = re.compile(r"[^\w]+")
 SLUG_LENGTH = 40

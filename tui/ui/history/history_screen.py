@@ -22,9 +22,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Select, Static, TabbedContent, TabPane
 
-from tui.core.export import session_to_markdown
-from tui.core.record import Record, Status
-from tui.core.store import RecordRow, RecordStore, Session, SummaryRow
+from tui.core.records.export import session_to_markdown
+from tui.core.records.schema import Record, Status
+from tui.core.records.store import RecordRow, RecordStore, Session, SummaryRow
 from tui.ui.history import cells
 from tui.ui.history.chat_file import file_stem, write_new
 from tui.ui.history.chats_table import ChatsTable

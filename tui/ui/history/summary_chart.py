@@ -8,8 +8,8 @@ from typing import Literal
 
 from textual_plotext import PlotextPlot
 
-from tui.core.sanitize import strip_controls
-from tui.core.store import SummaryRow
+from tui.core.ollama.sanitize import strip_controls
+from tui.core.records.store import SummaryRow
 
 NAME_WIDTH = 24
 Speed = Literal["eval_tok_s", "chars_s"]

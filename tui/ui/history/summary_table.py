@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.core.store import SummaryRow
+from tui.core.records.store import SummaryRow
 from tui.ui.history import cells
 
 COLUMNS = (

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from textual_plotext import PlotextPlot
 
-from tui.core.record import Sample
+from tui.core.records.schema import Sample
 
 GB = 1e9  # decimal, like the sizes Ollama's CLI prints
 

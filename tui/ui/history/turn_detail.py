@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Collapsible, Footer, Markdown, Static
 
 from tui.core import units
-from tui.core.record import Record, Status
-from tui.core.sanitize import strip_controls
+from tui.core.records.schema import Record, Status
+from tui.core.ollama.sanitize import strip_controls
 from tui.ui.history import cells
 from tui.ui.history.timeline_chart import MemoryChart, PowerChart, has_watts
 

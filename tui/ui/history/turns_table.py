@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from tui.core.store import RecordRow
+from tui.core.records.store import RecordRow
 from tui.ui.history import cells
 
 # Most valuable first, so an 80-column terminal shows time to chars/s and scrolls for the rest.

@@ -13,11 +13,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tui.core.energy import Baseline
-from tui.core.models import LoadedModel
-from tui.core.monitor import SWAP_GROWTH_WARNING, AnswerCost, answer_cost
-from tui.core.processor import processor_split
-from tui.core.sampler import Sampler
+from tui.core.sampling.energy import Baseline
+from tui.core.ollama.models import LoadedModel
+from tui.core.sampling.monitor import SWAP_GROWTH_WARNING, AnswerCost, answer_cost
+from tui.core.sampling.processor import processor_split
+from tui.core.sampling.sampler import Sampler
 from tui.core.units import human_bytes
 from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote, ResourceView
 

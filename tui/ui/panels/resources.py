@@ -11,12 +11,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.core.models import LoadedModel
-from tui.core.monitor import AnswerCost
-from tui.core.processor import processor_split
+from tui.core.ollama.models import LoadedModel
+from tui.core.sampling.monitor import AnswerCost
+from tui.core.sampling.processor import processor_split
 from tui.core.units import human_bytes
 from tui.ui.panels.spark import spark
-from tui.core.sampler import Sample
+from tui.core.sampling.sampler import Sample
 
 
 @dataclass(frozen=True)

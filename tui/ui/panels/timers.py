@@ -8,8 +8,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.core.metrics import TurnTimes
-from tui.core.stats import DoneStats
+from tui.core.chat.timers import TurnTimes
+from tui.core.ollama.stats import DoneStats
 from tui.core import units
 
 

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from tui.core.conversation import ChatSettings
+from tui.core.chat.conversation import ChatSettings
 
 
 def _text(value: object | None) -> str:

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import ollama
 
-from tui.core.errors import ErrorKind, classify_exception, classify_text
-from tui.core.events import Done, Failure, StreamEvent, ThinkingDelta
-from tui.core.models import LoadedModel, ModelDetails, ModelInfo
-from tui.core.sanitize import ControlStripper
-from tui.core.stats import DoneStats
-from tui.core.thinktags import ThinkTagSplitter
+from tui.core.ollama.errors import ErrorKind, classify_exception, classify_text
+from tui.core.ollama.events import Done, Failure, StreamEvent, ThinkingDelta
+from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo
+from tui.core.ollama.sanitize import ControlStripper
+from tui.core.ollama.stats import DoneStats
+from tui.core.ollama.thinktags import ThinkTagSplitter
 
 # A cold load of a large model can take minutes before the first byte; connecting cannot.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=5.0)

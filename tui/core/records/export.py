@@ -20,8 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.core.units import human_bytes
-from tui.core.record import GpuInfo, HostInfo, Record, Status
-from tui.core.store import RecordRow, Session, SummaryRow, record_row
+from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
+from tui.core.records.store import RecordRow, Session, SummaryRow, record_row
 
 FORMATS = ("table", "json", "jsonl", "csv", "md")
 _CONTENT_KEYS = ("prompt", "thinking", "answer")

@@ -41,7 +41,7 @@ from typing import Any
 import platformdirs
 import psutil
 
-from tui.core.record import Record, Status, new_id, utc_now
+from tui.core.records.schema import Record, Status, new_id, utc_now
 
 APPLICATION_ID = 0x4F4C4D4E  # "OLMN" in the SQLite header: how we recognise our own files.
 SCHEMA_VERSION = 2

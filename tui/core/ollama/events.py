@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.core.errors import ErrorKind
-from tui.core.stats import DoneStats
+from tui.core.ollama.errors import ErrorKind
+from tui.core.ollama.stats import DoneStats
 
 
 @dataclass(frozen=True)

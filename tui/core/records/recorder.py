@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.core.errors import ErrorKind
-from tui.core.events import Failure
-from tui.core.metrics import TurnTimes
-from tui.core.monitor import AnswerCost
-from tui.core.record import (
+from tui.core.ollama.errors import ErrorKind
+from tui.core.ollama.events import Failure
+from tui.core.chat.timers import TurnTimes
+from tui.core.sampling.monitor import AnswerCost
+from tui.core.records.schema import (
     Counts, EngineInfo, HostInfo, LoadInfo, ModelInfo, Power, Record, RequestInfo, Resources,
     Sample, Status, TimingMs, compute_rates, utc_now,
 )
-from tui.core.sampler import Sample as Reading
-from tui.core.stats import DoneStats
+from tui.core.sampling.sampler import Sample as Reading
+from tui.core.ollama.stats import DoneStats
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import asdict
 
-from tui.core.conversation import ChatSettings
-from tui.core.models import LoadedModel, ModelDetails, ModelInfo
-from tui.core.processor import processor_split
-from tui.core.record import EngineInfo, HostInfo, LoadInfo, ModelInfo as RecordModel, Record, RequestInfo
-from tui.core.monitor import no_power_reason
-from tui.core.recorder import PowerContext, TurnEnd, finish_record, start_record
-from tui.core.sampler import Sampler
-from tui.core.store import RecordStore, StoreError
+from tui.core.chat.conversation import ChatSettings
+from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo
+from tui.core.sampling.processor import processor_split
+from tui.core.records.schema import EngineInfo, HostInfo, LoadInfo, ModelInfo as RecordModel, Record, RequestInfo
+from tui.core.sampling.monitor import no_power_reason
+from tui.core.records.recorder import PowerContext, TurnEnd, finish_record, start_record
+from tui.core.sampling.sampler import Sampler
+from tui.core.records.store import RecordStore, StoreError
 
 _FAILURES = (StoreError, sqlite3.Error, OSError)
 

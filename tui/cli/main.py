@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tui import __version__
-from tui.core.host import resolve_host
-from tui.core.monitor import MonitorOptions
-from tui.history_cli import add_history_arguments
+from tui.core.ollama.host import resolve_host
+from tui.core.sampling.monitor import MonitorOptions
+from tui.cli.history import add_history_arguments
 
 
 def _positive_float(text: str) -> float:
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ollamon` console script."""
     args = build_parser().parse_args(argv)
     if args.command == "history":
-        from tui.history_cli import run_history
+        from tui.cli.history import run_history
 
         return _quiet_pipe(lambda: run_history(args, db_path(args.db)))
     try:
@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         powermetrics=args.powermetrics, idle_watts=args.idle_watts,
     )
     if args.command == "doctor":
-        from tui.doctor import run_doctor
+        from tui.cli.doctor import run_doctor
 
         return _quiet_pipe(lambda: run_doctor(host, options, baseline_seconds=args.baseline))
     return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content)
@@ -97,7 +97,7 @@ def _quiet_pipe(command: Callable[[], int]) -> int:
 
 def db_path(cli_db: str | None) -> Path:
     """`--db`, then `OLLAMON_DB`, then the platform's user data directory."""
-    from tui.core.store import default_path
+    from tui.core.records.store import default_path
 
     chosen = cli_db or os.environ.get("OLLAMON_DB")
     return Path(chosen).expanduser() if chosen else default_path()
@@ -108,12 +108,12 @@ def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *,
     import platformdirs
 
     from tui.app import OllamonApp
-    from tui.core.energy import BaselineStore
-    from tui.core.engine import OllamaEngine
-    from tui.core.hostfacts import gather_host
-    from tui.core.journal import TurnJournal
-    from tui.core.monitor import build_sampler, nvml_gpu_facts
-    from tui.core.store import RecordStore, StoreError
+    from tui.core.sampling.energy import BaselineStore
+    from tui.core.ollama.client import OllamaEngine
+    from tui.core.records.hostfacts import gather_host
+    from tui.core.records.journal import TurnJournal
+    from tui.core.sampling.monitor import build_sampler, nvml_gpu_facts
+    from tui.core.records.store import RecordStore, StoreError
 
     journal, problem = None, None
     try:

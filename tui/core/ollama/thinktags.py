@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from tui.core.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
+from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
 
 OPEN = "<think>"
 CLOSE = "</think>"

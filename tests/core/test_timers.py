@@ -2,8 +2,8 @@
 
 import pytest
 
-from tui.core.metrics import TurnTimer
-from tui.core.stats import DoneStats
+from tui.core.chat.timers import TurnTimer
+from tui.core.ollama.stats import DoneStats
 
 
 class ManualClock:

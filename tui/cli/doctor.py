@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 import platformdirs
 
-from tui.core.energy import Baseline, BaselineStore
-from tui.core.engine import OllamaEngine, OllamaError
-from tui.core.host import is_local
-from tui.core.monitor import MonitorOptions, build_sampler, no_power_reason
-from tui.core.processor import processor_split
-from tui.core.sampler import Sampler
+from tui.core.sampling.energy import Baseline, BaselineStore
+from tui.core.ollama.client import OllamaEngine, OllamaError
+from tui.core.ollama.host import is_local
+from tui.core.sampling.monitor import MonitorOptions, build_sampler, no_power_reason
+from tui.core.sampling.processor import processor_split
+from tui.core.sampling.sampler import Sampler
 from tui.core.units import human_bytes
 
 Print = Callable[[str], None]

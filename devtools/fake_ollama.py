@@ -4,7 +4,7 @@ It follows /work/shared/ollama-protocol.md: NDJSON streams sent as one HTTP chun
 errors as a real status before the first byte and as an `{"error"}` line after it, metrics in
 integer nanoseconds, tokens paced at `rate` per second against absolute deadlines.
 
-Standalone: `python tests/fake_ollama.py --port 11434 --rate 30 --load-delay 1.5`.
+Standalone: `python -m devtools.fake_ollama --port 11434 --rate 30 --load-delay 1.5`.
 """
 
 from __future__ import annotations

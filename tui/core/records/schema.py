@@ -10,8 +10,8 @@ from enum import Enum
 from typing import Any, Iterable, NamedTuple
 
 from tui import __version__
-from tui.core.errors import ErrorKind
-from tui.core.stats import rate as tokens_per_s
+from tui.core.ollama.errors import ErrorKind
+from tui.core.ollama.stats import rate as tokens_per_s
 
 # Bump on any incompatible change to the JSON form (it is a public interface).
 SCHEMA_VERSION = 1

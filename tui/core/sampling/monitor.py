@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tui.core.energy import Baseline, joules_per_token, net_energy, tokens_per_joule
-from tui.core.memory import memory_source
-from tui.core.power.nvml import NvmlGpu
-from tui.core.power.registry import PowerOptions, build_sources
-from tui.core.processes import OllamaProcessFinder
-from tui.core.record import GpuInfo
-from tui.core.sampler import Peaks, Sampler
+from tui.core.sampling.energy import Baseline, joules_per_token, net_energy, tokens_per_joule
+from tui.core.sampling.memory import memory_source
+from tui.core.sampling.power.nvml import NvmlGpu
+from tui.core.sampling.power.registry import PowerOptions, build_sources
+from tui.core.sampling.processes import OllamaProcessFinder
+from tui.core.records.schema import GpuInfo
+from tui.core.sampling.sampler import Peaks, Sampler
 
 # Swap growth during an answer below this is noise (page-outs of idle apps), not the model.
 SWAP_GROWTH_WARNING = 64 * 1024 * 1024

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from tui.core.export import FORMATS, export_records, export_rows, export_summary
-from tui.core.record import Status
-from tui.core.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError
+from tui.core.records.export import FORMATS, export_records, export_rows, export_summary
+from tui.core.records.schema import Status
+from tui.core.records.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError
 
 # Formats that carry each record's prompt, thinking and answer with --with-content.
 CONTENT_FORMATS = ("json", "jsonl", "csv")

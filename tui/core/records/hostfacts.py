@@ -11,8 +11,8 @@ from typing import Callable
 
 import psutil
 
-from tui.core.host import is_local
-from tui.core.record import EngineInfo, GpuInfo, HostInfo
+from tui.core.ollama.host import is_local
+from tui.core.records.schema import EngineInfo, GpuInfo, HostInfo
 
 CommandRunner = Callable[[list[str]], str | None]
 GpuProbe = Callable[[], GpuInfo | None]

@@ -1,0 +1,1 @@
+"""Development helpers shared by tests and bench scripts; never shipped in the wheel."""

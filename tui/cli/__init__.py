@@ -1,0 +1,1 @@
+"""Command line: the app, and the headless commands on the same core."""

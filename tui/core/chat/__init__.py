@@ -1,0 +1,1 @@
+"""One chat: its conversation, turn timers and the session that runs turns."""

@@ -1,0 +1,1 @@
+"""Benchmark records: the schema, the SQLite store, exports and host facts."""
