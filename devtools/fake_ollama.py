@@ -69,6 +69,7 @@ class FakeModel:
     midstream_error: str | None = None  # an {"error"} line after midstream_after tokens
     midstream_after: int = 3
     end_without_done: bool = False  # the stream stops with no done line and no metrics
+    stall_after: int | None = None  # send this many tokens, then nothing until the client hangs up
     split_tags: bool = False  # "</think>" as "</thi" + "nk>"; also on when the name contains "split"
     digest: str = ""  # derived from the name when empty
 
@@ -299,6 +300,8 @@ class FakeOllama:
         nominal_stats: bool = False,
     ) -> None:
         self.models = {model.name: model for model in (default_models() if models is None else models)}
+        # Models `/api/pull` can fetch (they join `models` once pulled).
+        self.pullable: dict[str, FakeModel] = {}
         self.rate = rate
         self.load_delay = load_delay
         self.version = version
@@ -570,6 +573,31 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(404, f"model '{name}' not found")
         return model
 
+    def _pull(self, body: dict) -> None:
+        """Ollama's pull stream: manifest, one layer's progress, verify, write, success; an
+        unknown name is a 200 followed by an error line, as Ollama does."""
+        name = body.get("model") or body.get("name") or ""
+        model = self.fake.pullable.get(name)
+        self._start_stream()
+        try:
+            self._write_chunk(go_json({"status": "pulling manifest"}) + b"\n")
+            if model is None:
+                self._write_chunk(go_json({"error": "pull model manifest: file does not exist"}) + b"\n")
+            else:
+                digest = "sha256:" + model.digest
+                for part in range(5):
+                    self._wait_until(time.monotonic() + 0.01)
+                    line = {"status": f"pulling {model.digest[:12]}", "digest": digest,
+                            "total": model.size, "completed": model.size * part // 4}
+                    self._write_chunk(go_json(line) + b"\n")
+                for status in ("verifying sha256 digest", "writing manifest", "success"):
+                    self._write_chunk(go_json({"status": status}) + b"\n")
+                with self.fake._lock:
+                    self.fake.models[model.name] = model
+            self._write_chunk(b"")
+        except _Aborted:
+            self._abort()
+
     # Generation endpoints.
 
     def _chat(self, body: dict) -> None:
@@ -696,7 +724,9 @@ class _Handler(BaseHTTPRequestHandler):
             tokens = tokens[: model.midstream_after]
         eval_started = time.monotonic_ns()
         deadline = eval_started / 1e9
-        for kind, text in tokens:
+        for index, (kind, text) in enumerate(tokens):
+            if model.stall_after is not None and index >= model.stall_after:
+                self._wait_until(math.inf)  # a hung runner: only a hang-up or stop() ends it
             deadline += 1 / self.fake.rate
             self._wait_until(deadline)
             run.token(self, kind, text)
@@ -893,6 +923,7 @@ _ROUTES: dict[tuple[str, str], Callable[[_Handler, Any], None]] = {
     ("POST", "/api/show"): _Handler._show,
     ("POST", "/api/chat"): _Handler._chat,
     ("POST", "/api/generate"): _Handler._generate,
+    ("POST", "/api/pull"): _Handler._pull,
 }
 
 

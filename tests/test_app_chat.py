@@ -10,8 +10,8 @@ from textual import events
 from tests.pilot_steps import choose, send
 from tests.conftest import StepClock, wait_until
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
+from tests.app_factory import build_app
 from tui.app import OllamonApp
-from tui.core.ollama.client import OllamaEngine
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
 from tui.ui.chat.model_picker import ModelPicker
@@ -24,7 +24,7 @@ SIZE = (120, 40)
 def make_app(url: str, **kwargs: object) -> OllamonApp:
     kwargs.setdefault("live", False)
     kwargs.setdefault("clock", StepClock())
-    return OllamonApp(OllamaEngine(url), retry_interval=0.1, refresh_interval=0.2, **kwargs)  # type: ignore[arg-type]
+    return build_app(url, retry_interval=0.1, refresh_interval=0.2, **kwargs)  # type: ignore[arg-type]
 
 
 def _render_text(app: OllamonApp) -> str:

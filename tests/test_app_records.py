@@ -11,9 +11,9 @@ from tests.pilot_steps import choose, send
 from tests.conftest import StepClock, wait_until
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.resource_fakes import NORMAL, scenario_sampler
+from tests.app_factory import build_app
 from tui.app import OllamonApp
-from tui.core.ollama.client import OllamaEngine
-from tui.core.records.journal import TurnJournal
+from tui.core.records.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo, Record, Status
 from tui.core.records.store import RecordStore
 from tui.ui.chat.messages import AssistantMessage, NoteMessage
@@ -24,9 +24,9 @@ SIZE = (120, 40)
 
 def make_app(url: str, db: Path, **kwargs: object) -> tuple[OllamonApp, RecordStore]:
     store = RecordStore.open(db)
-    journal = TurnJournal(store, HostInfo(hostname="testhost", os="Linux"), keep_content=kwargs.pop("keep", True))  # type: ignore[arg-type]
-    app = OllamonApp(OllamaEngine(url), clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2,
-                     sampler=scenario_sampler(NORMAL, ticks=2), idle_watts=5.0, journal=journal, **kwargs)  # type: ignore[arg-type]
+    journal = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"), keep_content=kwargs.pop("keep", True))  # type: ignore[arg-type]
+    app = build_app(url, clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2,
+                     sampler=scenario_sampler(NORMAL, ticks=2), idle_watts=5.0, recorder=journal, **kwargs)  # type: ignore[arg-type]
     return app, store
 
 
@@ -125,7 +125,7 @@ async def test_crashed_turns_become_interrupted_at_start(fake_ollama: FakeOllama
 
 
 async def test_unusable_database_is_reported_and_chat_still_works(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    app = OllamonApp(OllamaEngine(fake_ollama.url), live=False, retry_interval=0.1,
+    app = build_app(fake_ollama.url, live=False, retry_interval=0.1,
                      store_problem="/x/records.sqlite: not an ollamon database (left untouched)")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: any("not being saved" in str(n.render()) for n in app.query(NoteMessage)))

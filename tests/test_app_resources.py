@@ -9,14 +9,14 @@ import pytest
 from rich.console import Console
 from textual.app import App, ComposeResult
 
-import tui.app as app_module
 from tests.pilot_steps import choose, send
 from tests.conftest import StepClock, wait_until
 from devtools.fake_ollama import FakeOllama
 from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
+from tests.app_factory import build_app
+from tui.core.sampling.monitor import ResourceMonitor
 from tui.app import OllamonApp
 from tui.core.sampling.energy import BaselineStore
-from tui.core.ollama.client import OllamaEngine
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote
@@ -35,7 +35,7 @@ def make_app(url: str, scenario: Scenario, ticks: int = 3, **kwargs: object) -> 
     sampler.interval = 0.05
     kwargs.setdefault("live", False)
     kwargs.setdefault("idle_watts", 5.0)
-    return OllamonApp(OllamaEngine(url), clock=StepClock(), retry_interval=0.1, refresh_interval=0.2,
+    return build_app(url, clock=StepClock(), retry_interval=0.1, refresh_interval=0.2,
                       sampler=sampler, **kwargs)  # type: ignore[arg-type]
 
 
@@ -47,7 +47,7 @@ async def chat_once(pilot, app: OllamonApp, model: str) -> None:  # type: ignore
 async def test_panels_move_with_live_sampling(fake_ollama: FakeOllama) -> None:
     app = make_app(fake_ollama.url, NORMAL, live=True)
     async with app.run_test(size=SIZE) as pilot:
-        sampler = app.sampler
+        sampler = app.monitor.sampler
         assert sampler is not None
         first = text_of(app.query_one(MemoryPanel))
         await wait_until(pilot, lambda: sampler.ticks >= 8)
@@ -97,10 +97,10 @@ async def test_no_power_source_says_why_and_leaves_j_per_token_blank(fake_ollama
 async def test_f5_measures_and_remembers_idle_power(
     fake_ollama: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app_module, "BASELINE_SECONDS", 0.3)
     store = BaselineStore(tmp_path)
     # Past the scripted ramp: every reading in the window is the meter's steady 30 W.
-    app = make_app(fake_ollama.url, NORMAL, ticks=8, live=True, idle_watts=None, baselines=store)
+    app = make_app(fake_ollama.url, NORMAL, ticks=8, live=True, idle_watts=None, baselines=store,
+                   baseline_seconds=0.3)
     async with app.run_test(size=SIZE) as pilot:
         assert app.resources.baseline is None
         await pilot.press("f5")
@@ -130,7 +130,7 @@ class _ColumnApp(App[None]):
 
     def compose(self) -> ComposeResult:
         line = ResourceLine()
-        yield ResourceColumn(scenario_sampler(NORMAL, ticks=2), line=line, live=False, remote_host=self._remote)
+        yield ResourceColumn(ResourceMonitor(scenario_sampler(NORMAL, ticks=2)), line=line, remote_host=self._remote)
         yield line
 
 

@@ -9,8 +9,8 @@ import pytest
 from tests.conftest import StepClock, settled, wait_until
 from devtools.fake_ollama import FakeOllama, default_models
 from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
+from tests.app_factory import build_app
 from tui.app import OllamonApp
-from tui.core.ollama.client import OllamaEngine
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
@@ -28,8 +28,8 @@ def panels_server() -> Iterator[FakeOllama]:
 def make_app(url: str, scenario: Scenario, idle_watts: float | None = 5.0) -> OllamonApp:
     sampler = scenario_sampler(scenario, ticks=3)
     clock = StepClock()
-    return OllamonApp(
-        OllamaEngine(url, clock=clock), clock=clock, live=False, retry_interval=0, refresh_interval=0,
+    return build_app(
+        url, engine_clock=clock, clock=clock, live=False, retry_interval=0, refresh_interval=0,
         sampler=sampler, idle_watts=idle_watts, wall_clock=__import__("time").time,
     )
 

@@ -1,40 +1,35 @@
-"""The Textual app: renders core state and turns keys into intents; all Ollama work is in the core."""
+"""The Textual app: renders what the chat session and the resource monitor report, and turns keys
+into intents. Loading, turns, records and sampling all live in the core (`tui.core.chat.session`,
+`tui.core.sampling.monitor`)."""
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable
-from contextlib import aclosing
 from importlib.resources import files
 from pathlib import Path
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
+from textual.worker import Worker, WorkerState
 
-from tui.core.chat.conversation import ChatSettings, Conversation
-from tui.core.sampling.energy import Baseline, BaselineStore
-from tui.core.ollama.host import is_local
-from tui.core.records.hostfacts import engine_facts
-from tui.core.records.journal import TurnJournal, record_model
-from tui.core.records.recorder import TurnEnd, timeline
-from tui.core.sampling.sampler import Sampler
-from tui.core.ollama.client import OllamaEngine, OllamaError
-from tui.core.ollama.errors import ErrorKind
-from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
-from tui.core.chat.timers import TurnTimer
-from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo
-from tui.core.sampling.monitor import no_power_reason
-from tui.core.records.schema import Record, chat_messages
-from tui.core.ollama.stats import DoneStats
 from tui.core import units
+from tui.core.chat.conversation import ChatSettings, Conversation
+from tui.core.chat.events import (
+    LoadFailed, LoadFinished, LoadStarted, RecordProblem, SessionEvent, TurnEnded, TurnResult, TurnStarted,
+)
+from tui.core.chat.session import ChatSession, NoModel, SessionBusy
+from tui.core.ollama.errors import ErrorKind
+from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
+from tui.core.ollama.client import OllamaError
+from tui.core.ollama.models import ModelInfo
+from tui.core.sampling.monitor import BaselineInterrupted
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.chat_view import ChatView
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage, outcome_line
@@ -45,7 +40,7 @@ from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 from tui.ui.settings.settings_screen import SettingsScreen
 
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
-# Seconds of readings the idle baseline is the median of.
+# Seconds of readings the idle baseline (f5) is measured over.
 BASELINE_SECONDS = 10.0
 
 
@@ -75,48 +70,61 @@ class OllamonApp(App[None]):
 
     def __init__(
         self,
-        engine: OllamaEngine,
+        session: ChatSession,
         *,
         model: str | None = None,
-        clock: Callable[[], float] = time.monotonic,
         live: bool = True,
         retry_interval: float = 2.0,
         refresh_interval: float = 5.0,
         live_interval: float = 0.33,
-        sampler: Sampler | None = None,
-        baselines: BaselineStore | None = None,
-        idle_watts: float | None = None,
         wall_clock: Callable[[], float] = time.time,
-        journal: TurnJournal | None = None,
         store_problem: str | None = None,
+        baseline_seconds: float = BASELINE_SECONDS,
     ) -> None:
         super().__init__()
-        self.engine = engine
-        self.journal = journal
+        self.session = session
+        session.listener = self._on_session_event
+        self.monitor = session.monitor
         self._store_problem = store_problem
-        self.sampler = sampler
-        self._baselines = baselines
-        self._idle_watts = idle_watts
         self._wall_clock = wall_clock
-        self.conversation = Conversation()
-        self._clock = clock
         self._live = live
         self._retry_interval = retry_interval
         self._refresh_interval = refresh_interval
         self._live_interval = live_interval
+        self._baseline_seconds = baseline_seconds
         self._preselect = model
-        self.models: list[ModelInfo] = []
-        self.loaded: set[str] = set()
-        self.current_model: str | None = None
-        self.details: ModelDetails | None = None
-        self.connected: bool | None = None
-        self.streaming = False
         self.timer_state = TimersState()
-        self._turn: TurnTimer | None = None
         self._reply: AssistantMessage | None = None
+        self._load_note: tuple[str, NoteMessage] | None = None
         self._live_timer: Timer | None = None
-        self._version = ""
         self._refreshed_at = 0.0
+
+    # What the session knows, for the widgets (and tests) to read.
+
+    @property
+    def models(self) -> list[ModelInfo]:
+        return self.session.models
+
+    @property
+    def loaded(self) -> set[str]:
+        return {item.name for item in self.session.running}
+
+    @property
+    def current_model(self) -> str | None:
+        return self.session.model
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.session.conversation
+
+    @property
+    def connected(self) -> bool | None:
+        return self.session.connected
+
+    @property
+    def streaming(self) -> bool:
+        """An answer is in flight, or a send is about to start one."""
+        return self.session.busy or any(w.group == "chat" and not w.is_finished for w in self.workers)
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: workers may still finish while the app is tearing its screen down.
@@ -130,14 +138,7 @@ class OllamonApp(App[None]):
         self.timers_panel.border_title = "Timers"
         self.resource_line = ResourceLine(id="resources-line")
         self.resources = ResourceColumn(
-            self.sampler,
-            line=self.resource_line,
-            live=self._live,
-            wall_clock=self._wall_clock,
-            remote_host=None if is_local(self.engine.host) else self.engine.host,
-            baseline=self._initial_baseline(),
-            power_why=no_power_reason(self.sampler) if self.sampler else "",
-            id="resources",
+            self.monitor, line=self.resource_line, wall_clock=self._wall_clock, id="resources",
         )
         with Horizontal(id="topbar"):
             yield self.picker
@@ -154,20 +155,14 @@ class OllamonApp(App[None]):
                 yield self.resources
         yield Footer()
 
-    def _initial_baseline(self) -> Baseline | None:
-        """`--idle-watts` wins; else what was measured before on this host with this source."""
-        power = self.sampler.power if self.sampler else None
-        if power is None:
-            return None
-        if self._idle_watts is not None:
-            return Baseline(power.name, self._idle_watts, 0, manual=True)
-        return self._baselines.get(socket.gethostname(), power.name) if self._baselines else None
-
     def on_mount(self) -> None:
         self.banner.hide()
-        self._set_status(f"connecting to {self.engine.host}…")
+        self._set_status(f"connecting to {self.session.engine.host}…")
         self._show_timers()
         self.prompt_input.focus()
+        if self._live:
+            resources = self.resources
+            self.monitor.start(lambda _sample: resources.post_message(ResourceColumn.Sampled()))
         self.refresh_models()
         if self._retry_interval > 0:
             self.set_interval(self._retry_interval, self._poll)
@@ -175,14 +170,25 @@ class OllamonApp(App[None]):
                         "Escape stops an answer; ctrl+n starts a new chat.")
         if self._store_problem:
             self.call_later(self._note, f"Records are not being saved: {self._store_problem}", True)
-        if self.journal is not None:
+        if self.session.recorder is not None:
             self.recover_records()
 
-    @work(group="store")
+    def on_unmount(self) -> None:
+        self.monitor.stop()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """No worker error exits the app: the person sees what went wrong, the app stays."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"Something went wrong ({event.worker.group}): {type(error).__name__}: {error}",
+                        severity="error", timeout=10)
+
+    @work(group="store", exit_on_error=False)
     async def recover_records(self) -> None:
         """Turns a crash left running become `interrupted`: nothing is silently lost."""
-        assert self.journal is not None
-        count, problem = await asyncio.to_thread(self.journal.recover)
+        recorder = self.session.recorder
+        assert recorder is not None
+        count, problem = await asyncio.to_thread(recorder.recover)
         if problem:
             await self._note(f"Records: {problem}", True)
         elif count:
@@ -190,27 +196,19 @@ class OllamonApp(App[None]):
 
     # Connection and model list
 
-    @work(exclusive=True, group="poll")
+    @work(exclusive=True, group="poll", exit_on_error=False)
     async def refresh_models(self) -> None:
         """List models and loaded models; on failure say so and retry."""
+        first_contact = not self.session.connected
         try:
-            models = await self.engine.list_models()
-            running = await self.engine.ps()
-            loaded = {item.name for item in running}
-            if not self.connected:
-                self._version = await self.engine.version()
+            await self.session.refresh()
         except OllamaError as exc:
-            failure: OllamaError | None = exc
+            self._set_disconnected(exc)
         else:
-            failure = None
-        try:
-            if failure is not None:
-                self._set_disconnected(failure)
-            else:
-                self.resources.show_loaded(running)
-                self._set_connected(models, loaded)
-        except NoMatches:
-            return  # the app closed its screen while the request was out
+            if first_contact:
+                self.resources.remote_host = self.session.engine.host if self.session.remote else None
+            self.resources.show_loaded(self.session.running)
+            self._set_connected(first_contact)
         self._refreshed_at = time.monotonic()
 
     def _poll(self) -> None:
@@ -221,20 +219,17 @@ class OllamonApp(App[None]):
             self.refresh_models()
 
     def _set_disconnected(self, exc: OllamaError) -> None:
-        self.connected = False
         detail = "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message
-        self.banner.show_unreachable(self.engine.host, detail)
-        self._set_status(f"Ollama unreachable at {self.engine.host}")
+        self.banner.show_unreachable(self.session.engine.host, detail)
+        self._set_status(f"Ollama unreachable at {self.session.engine.host}")
 
-    def _set_connected(self, models: list[ModelInfo], loaded: set[str]) -> None:
-        first_contact = not self.connected
-        self.connected = True
-        self.models, self.loaded = models, loaded
+    def _set_connected(self, first_contact: bool) -> None:
+        models = self.session.models
         self.banner.hide()
-        self.picker.show_models(models, loaded, keep=self.current_model)
+        self.picker.show_models(models, self.loaded, keep=self.current_model)
         if first_contact:
-            version = f"Ollama {self._version}" if self._version else "Ollama"
-            self._set_status(f"{version} · {self.engine.host} · {len(models)} models")
+            version = f"Ollama {self.session.version}" if self.session.version else "Ollama"
+            self._set_status(f"{version} · {self.session.engine.host} · {len(models)} models")
             if not models:
                 self.call_later(self._note, "No models installed yet: pull one with `ollama pull qwen3:8b`.")
             self._apply_preselect()
@@ -244,56 +239,26 @@ class OllamonApp(App[None]):
         if name is None or self.current_model is not None:
             return
         if any(model.name == name for model in self.models):
-            picker = self.picker
-            with picker.prevent(Select.Changed):
-                picker.value = name
-            self._choose(name)
+            self._show_choice(name)
+            self.load_model(name)
         else:
             self.call_later(
                 self._note, f"Model {name} is not installed here. Pull it with `ollama pull {name}`.", True
             )
 
+    def _show_choice(self, name: str) -> None:
+        with self.picker.prevent(Select.Changed):
+            self.picker.value = name
+
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.value is not Select.BLANK and event.value != self.current_model:
-            self._choose(str(event.value))
+            self.load_model(str(event.value))
             self.prompt_input.focus()
 
-    def _choose(self, name: str) -> None:
-        self.current_model = name
-        self.details = None
-        self.load_model(name)
-
-    @work(exclusive=True, group="load")
+    @work(exclusive=True, group="load", exit_on_error=False)
     async def load_model(self, name: str) -> None:
-        """Load the chosen model and time it on the wall clock."""
-        cold = name not in self.loaded
-        note = NoteMessage(f"Loading {name}…")
-        await self.chat_view.add(note)
-        self._set_status(f"loading {name}…")
-        self.timer_state = TimersState(phase="loading")
-        self._show_timers()
-        try:
-            self.details = await self.engine.show(name)
-            load_s = await self.engine.load(name, keep_alive=self.conversation.settings.keep_alive)
-        except OllamaError as exc:
-            note.update(Content(f"Could not load {name}: {exc.message}\n{exc.kind.hint}"))
-            note.add_class("error")
-            self.timer_state = TimersState(phase="load failed")
-            self._show_timers()
-            self._set_status(f"{name} failed to load")
-            if exc.kind is ErrorKind.CONNECTION:
-                self._set_disconnected(exc)
-            return
-        how = "cold load" if cold else "already in memory"
-        if self.journal is not None:
-            self.journal.loaded(name, load_s, cold)
-        note.update(Content(f"{name} loaded in {units.seconds(load_s)} ({how})"))
-        self.timer_state = TimersState(phase="ready", load_s=load_s)
-        self._show_timers()
-        self._set_status(f"{name} · loaded in {units.seconds(load_s)}")
-        self.loaded.add(name)
-        self.picker.show_models(self.models, self.loaded, keep=name)
-        self.refresh_models()  # /api/ps now has the model's size and CPU/GPU split
+        """Load the chosen model (the session times it and stops a running answer first)."""
+        await self.session.choose(name)
 
     # Chatting
 
@@ -305,74 +270,98 @@ class OllamonApp(App[None]):
             self.notify("Still answering: wait, or press Escape to stop it.", severity="warning")
             return
         self.prompt_input.clear()
-        self.streaming = True
-        self.refresh_bindings()
         self.run_turn(message.text)
+        self.refresh_bindings()
 
-    @work(exclusive=True, group="chat")
+    @work(group="chat", exit_on_error=False)
     async def run_turn(self, prompt: str) -> None:
-        """Send one prompt with the chat's context and stream the answer into the chat."""
-        model = self.current_model or ""
-        settings = self.conversation.settings
-        can_think = self.details.can_think if self.details else False
-        messages = self.conversation.request_messages(prompt)
-        chat = self.chat_view
-        await chat.add(UserMessage(prompt))
-        reply = self._reply = AssistantMessage(model)
-        await chat.add(reply)
-        self.resources.turn_started()
-        mark = await self.resources.mark()
-        record = await self._begin_record(prompt, model, messages, settings.think_param(can_think))
-        cold_before = model not in self.loaded
-        timer = self._turn = TurnTimer(self._clock)
-        self.timer_state = TimersState(phase="waiting", load_s=self.timer_state.load_s, times=timer.times())
-        self._start_live()
-        stats: DoneStats | None = None
-        failure: Failure | None = None
+        """Send one prompt; the session streams it back through `_on_session_event`."""
         try:
-            events = self.engine.chat(
-                model, messages, think=settings.think_param(can_think),
-                options=settings.options(), keep_alive=settings.keep_alive,
-            )
-            async with aclosing(events):
-                async for event in events:
-                    if isinstance(event, ThinkingDelta):
-                        timer.thinking(event.text)
-                        reply.add_thinking(event.text)
-                    elif isinstance(event, AnswerDelta):
-                        timer.answer(event.text)
-                        reply.add_answer(event.text)
-                    elif isinstance(event, AnswerWasThinking):
-                        timer.answer_was_thinking(event.text)
-                        await reply.answer_was_thinking(event.text)
-                    elif isinstance(event, Done):
-                        stats = event.stats
-                    else:
-                        failure = event
-        except asyncio.CancelledError:
-            ended = await self._end_turn(prompt, reply, timer, mark, None, None, cancelled=True)
-            await self._finish_record(record, ended, cold_before)
-            raise
-        ended = await self._end_turn(prompt, reply, timer, mark, stats, failure, cancelled=False)
-        await self._finish_record(record, ended, cold_before)
+            await self.session.send(prompt)
+        except (SessionBusy, NoModel) as exc:
+            self.notify(str(exc), severity="warning")
+        finally:
+            self.refresh_bindings()
 
-    async def _end_turn(
-        self,
-        prompt: str,
-        reply: AssistantMessage,
-        timer: TurnTimer,
-        mark: float | None,
-        stats: DoneStats | None,
-        failure: Failure | None,
-        *,
-        cancelled: bool,
-    ) -> TurnEnd:
-        timer.end()
-        self._stop_live()
-        times = timer.times()
-        end_mark = await self.resources.mark()
-        cost = self.resources.turn_ended(mark, end_mark, stats.eval_count if stats else None)
-        if cancelled:
+    async def _on_session_event(self, event: SessionEvent) -> None:
+        """Render what the session reports."""
+        if isinstance(event, (ThinkingDelta, AnswerDelta, AnswerWasThinking)):
+            reply = self._reply
+            if reply is None:
+                return
+            if isinstance(event, ThinkingDelta):
+                reply.add_thinking(event.text)
+            elif isinstance(event, AnswerDelta):
+                reply.add_answer(event.text)
+            else:
+                await reply.answer_was_thinking(event.text)
+        elif isinstance(event, TurnStarted):
+            await self._turn_started(event)
+        elif isinstance(event, TurnEnded):
+            await self._turn_ended(event.result)
+        elif isinstance(event, LoadStarted):
+            await self._load_started(event.model)
+        elif isinstance(event, LoadFinished):
+            self._load_finished(event)
+        elif isinstance(event, LoadFailed):
+            self._load_failed(event)
+        elif isinstance(event, RecordProblem):
+            self.notify(f"Records: {event.text}", severity="warning", timeout=8)
+
+    async def _load_started(self, name: str) -> None:
+        if self._load_note is not None:
+            before, note = self._load_note
+            note.update(Content(f"Loading {before} stopped: {name} was chosen."))
+        self._show_choice(name)
+        note = NoteMessage(f"Loading {name}…")
+        self._load_note = (name, note)
+        await self.chat_view.add(note)
+        self._set_status(f"loading {name}…")
+        self.timer_state = TimersState(phase="loading")
+        self._show_timers()
+
+    def _load_finished(self, event: LoadFinished) -> None:
+        how = "cold load" if event.cold else "already in memory"
+        took = units.seconds(event.seconds)
+        if self._load_note is not None:
+            self._load_note[1].update(Content(f"{event.model} loaded in {took} ({how})"))
+            self._load_note = None
+        self.timer_state = TimersState(phase="ready", load_s=event.seconds)
+        self._show_timers()
+        self._set_status(f"{event.model} · loaded in {took}")
+        self.picker.show_models(self.models, self.loaded, keep=event.model)
+        self.resources.show_loaded(self.session.running)
+
+    def _load_failed(self, event: LoadFailed) -> None:
+        failure = event.failure
+        if self._load_note is not None:
+            note = self._load_note[1]
+            note.update(Content(f"Could not load {event.model}: {failure.message}\n{failure.hint}"))
+            note.add_class("error")
+            self._load_note = None
+        self.timer_state = TimersState(phase="load failed")
+        self._show_timers()
+        self._set_status(f"{event.model} failed to load")
+        if failure.kind is ErrorKind.CONNECTION:
+            self._set_disconnected(OllamaError(failure.kind, failure.message))
+
+    async def _turn_started(self, event: TurnStarted) -> None:
+        await self.chat_view.add(UserMessage(event.prompt))
+        self._reply = AssistantMessage(event.model)
+        await self.chat_view.add(self._reply)
+        self.resources.turn_started()
+        self.timer_state = TimersState(phase="waiting", load_s=self.timer_state.load_s)
+        self._show_timers()
+        self.refresh_bindings()
+        if self._live:
+            self._live_timer = self.set_interval(self._live_interval, self._tick_live)
+
+    async def _turn_ended(self, result: TurnResult) -> None:
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
+        times, failure, cost = result.times, result.failure, result.cost
+        if result.cancelled:
             phase, outcome = "stopped", f"Stopped after {units.seconds(times.total)}; kept what came."
         elif failure is not None:
             phase = "failed"
@@ -380,80 +369,28 @@ class OllamonApp(App[None]):
             if failure.kind is ErrorKind.CONNECTION:
                 self._set_disconnected(OllamaError(failure.kind, failure.message))
         else:
-            phase = "done"
-            outcome = outcome_line(times.total, times.chars_per_s, stats)
+            phase, outcome = "done", outcome_line(times.total, times.chars_per_s, result.stats)
         if cost is not None and cost.swapped:
             outcome += f"\n⚠ swap grew by {units.human_bytes(cost.swap_growth)} during this answer"
-        await reply.finish(outcome, error=failure is not None)
-        if reply.answer_text or failure is None:
-            self.conversation.add_turn(prompt, reply.answer_text)
-        self.timer_state = TimersState(phase=phase, load_s=self.timer_state.load_s, times=times, stats=stats)
+        reply, self._reply = self._reply, None
+        if reply is not None and reply.is_attached:
+            await reply.finish(outcome, error=failure is not None)
+        self.resources.turn_ended(cost)
+        self.resources.show_loaded(result.running or self.session.running)
+        self.timer_state = TimersState(phase=phase, load_s=self.timer_state.load_s, times=times, stats=result.stats)
         self._show_timers()
-        self.streaming = False
         self.refresh_bindings()
         if self.connected:
             self.refresh_models()  # a cold load during the chat changes what /api/ps shows
-        readings = self.sampler.window(mark, end_mark) if self.sampler and mark is not None and end_mark is not None else []
-        return TurnEnd(times, stats, failure, cancelled, cost,
-                       timeline(readings, mark) if mark is not None else [], reply.thinking_text, reply.answer_text)
-
-    async def _begin_record(
-        self, prompt: str, model: str, messages: list[dict[str, str]], think: bool | None
-    ) -> Record | None:
-        journal = self.journal
-        if journal is None:
-            return None
-        details = self.details if self.details and self.details.name == model else None
-        info = next((item for item in self.models if item.name == model), None)
-        record, problem = await asyncio.to_thread(
-            journal.begin, prompt, record_model(info, details, model),
-            engine_facts(self._version or None, self.engine.host), self.conversation.settings,
-            think, len(messages) - 1,
-        )
-        if problem:
-            self.notify(f"Records: {problem}", severity="warning", timeout=8)
-        return record
-
-    async def _finish_record(self, record: Record | None, ended: TurnEnd, cold_before: bool) -> None:
-        """Complete the turn's record with every figure and store it."""
-        if self.journal is None or record is None:
-            return
-        running = await self._ps_quietly()
-        problem = await asyncio.to_thread(
-            self.journal.complete, record, ended, cold_before=cold_before, running=running, sampler=self.sampler
-        )
-        if problem:
-            self.notify(f"Records: {problem}", severity="error", timeout=8)
-
-    async def _ps_quietly(self) -> list[LoadedModel]:
-        """/api/ps for the record; an unreachable Ollama just leaves the split blank."""
-        if not self.connected:
-            return []
-        try:
-            return await self.engine.ps()
-        except OllamaError:
-            return []
-
-    def _start_live(self) -> None:
-        self.timer_state = TimersState(phase="streaming", load_s=self.timer_state.load_s)
-        self._show_timers()
-        if self._live:
-            self._live_timer = self.set_interval(self._live_interval, self._tick_live)
-
-    def _stop_live(self) -> None:
-        if self._live_timer is not None:
-            self._live_timer.stop()
-            self._live_timer = None
 
     async def _tick_live(self) -> None:
         # One tick moves the text and the timers together, so they cost one screen update.
-        turn, reply = self._turn, self._reply
-        if turn is None or reply is None or turn.ended is not None:
+        turn, reply = self.session.turn, self._reply
+        if turn is None or reply is None:
             return
         with self.batch_update():
             await reply.flush()
-            phase = "answering" if turn.first_answer else ("thinking" if turn.first_thinking else "waiting")
-            self.timer_state = TimersState(phase=phase, load_s=self.timer_state.load_s, times=turn.times())
+            self.timer_state = TimersState(phase=turn.phase, load_s=self.timer_state.load_s, times=turn.timer.times())
             self._show_timers()
 
     # Actions
@@ -464,16 +401,13 @@ class OllamonApp(App[None]):
         return True
 
     def action_stop(self) -> None:
-        """Stop the answer; what came so far stays."""
-        if self.streaming:
-            self.workers.cancel_group(self, "chat")
+        """Stop the answer; what came so far stays (the session completes its record)."""
+        self.workers.cancel_group(self, "chat")
 
+    @work(group="control", exit_on_error=False)
     async def action_new_chat(self) -> None:
         """Forget the conversation and clear the screen (settings and model stay)."""
-        self.workers.cancel_group(self, "chat")
-        self.conversation.clear()
-        if self.journal is not None:
-            self.journal.new_chat()
+        await self.session.new_chat()
         await self.chat_view.clear()
         self.timer_state = TimersState(phase="ready" if self.current_model else "idle", load_s=self.timer_state.load_s)
         self._show_timers()
@@ -481,30 +415,21 @@ class OllamonApp(App[None]):
 
     def reopen_session(self, session_id: str) -> None:
         """Continue a past chat: show its turns and send its messages as context again."""
-        self.run_worker(self._reopen(session_id), exclusive=True, group="chat")
+        self.run_worker(self._reopen(session_id), group="control", exit_on_error=False)
 
     async def _reopen(self, session_id: str) -> None:
-        journal = self.journal
-        if journal is None:
-            return
-        store = journal.store
-        session = await asyncio.to_thread(store.get_session, session_id)
-        turns = await asyncio.to_thread(store.session_turns, session_id)
-        if session is None:
+        reopened = await self.session.reopen(session_id)
+        if reopened is None:
             self.notify("That chat is no longer in the store.", severity="warning")
             return
         await self.chat_view.clear()
-        self.conversation.settings = ChatSettings.from_saved(session.settings)
-        self.conversation.turns = chat_messages(turns)
-        await self.chat_view.replay(turns)
-        journal.resume(session_id, len(turns))
-        title = session.title or session_id[:8]
-        await self._note(f"Reopened “{title}” ({len(turns)} turns): its messages go with the next prompt.")
-        model = session.model
+        await self.chat_view.replay(reopened.turns)
+        title = reopened.session.title or session_id[:8]
+        await self._note(f"Reopened “{title}” ({len(reopened.turns)} turns): its messages go with the next prompt.")
+        model = reopened.model
         if model and model != self.current_model and any(item.name == model for item in self.models):
-            with self.picker.prevent(Select.Changed):
-                self.picker.value = model
-            self._choose(model)
+            self._show_choice(model)
+            self.load_model(model)
         self.prompt_input.focus()
 
     def action_pick_model(self) -> None:
@@ -515,55 +440,48 @@ class OllamonApp(App[None]):
 
     def action_settings(self) -> None:
         """Edit this chat's settings."""
-        can_think = self.details.can_think if self.details else False
 
-        def apply(settings: object) -> None:
+        def apply(settings: ChatSettings | None) -> None:
             if settings is not None:
-                self.conversation.settings = settings  # type: ignore[assignment]
+                self.session.settings = settings
                 self.notify("Settings saved for this chat.")
 
         self.push_screen(
-            SettingsScreen(self.conversation.settings, can_think=can_think, model=self.current_model), apply
+            SettingsScreen(self.session.settings, can_think=self.session.can_think, model=self.current_model), apply
         )
 
-    @work(exclusive=True, group="baseline")
+    @work(exclusive=True, group="baseline", exit_on_error=False)
     async def action_measure_baseline(self) -> None:
-        """Measure idle power: the median of the power source over a quiet window."""
-        sampler = self.sampler
-        if sampler is None or sampler.power is None:
-            self.notify(f"No power source to measure: {no_power_reason(sampler) if sampler else 'sampling is off'}",
-                        severity="warning", timeout=8)
-            return
+        """Measure idle power over a quiet window; a prompt sent meanwhile stops it."""
         if self.streaming:
             self.notify("Wait for the answer to end: idle means idle.", severity="warning")
             return
-        hint = " Unload models for a true idle." if self.resources.loaded else ""
-        self.notify(f"Measuring idle power for {BASELINE_SECONDS:.0f} s: keep the machine quiet.{hint}")
-        start = await self.resources.mark()
-        await asyncio.sleep(BASELINE_SECONDS)
-        end = await self.resources.mark()
-        if start is None or end is None:
+        if self.monitor.power_why:
+            self.notify(f"No power source to measure: {self.monitor.power_why}", severity="warning", timeout=8)
             return
-        watts = [value for _, value in sampler.series["watts"].between(start, end)]
-        baseline = Baseline.from_watts(sampler.power.name, watts)
+        hint = " Unload models for a true idle." if self.loaded else ""
+        self.notify(f"Measuring idle power for {self._baseline_seconds:.0f} s: keep the machine quiet.{hint}")
+        try:
+            baseline = await self.monitor.measure_baseline(self._baseline_seconds)
+        except BaselineInterrupted:
+            self.notify("Idle measurement stopped: a prompt was sent. The old baseline stays.", severity="warning")
+            return
         if baseline is None:
             self.notify("No power readings came in; the idle baseline is unchanged.", severity="warning")
             return
-        self.resources.baseline = baseline
         self.resources.refresh_view()
-        if self._baselines is not None:
-            self._baselines.set(socket.gethostname(), baseline)
         self.notify(f"Idle power: {baseline.watts:.1f} W (median of {baseline.samples} readings), remembered.")
 
     def action_history(self) -> None:
         """Past turns, the comparison table and saved chats."""
-        if self.journal is None:
+        recorder = self.session.recorder
+        if recorder is None:
             self.notify("Records are not being saved, so there is no history to show.", severity="warning")
             return
         # Imported on first use: the charts' plotting library is not needed to start chatting.
         from tui.ui.history.history_screen import HistoryScreen
 
-        self.push_screen(HistoryScreen(self.journal.store, on_reopen=self.reopen_session))
+        self.push_screen(HistoryScreen(recorder.store, on_reopen=self.reopen_session))
 
     def action_copy_answer(self) -> None:
         """Copy the last answer (OSC 52, so it works over SSH)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tui import __version__
 from tui.core.ollama.host import resolve_host
-from tui.core.sampling.monitor import MonitorOptions
+from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 from tui.cli.history import add_history_arguments
 
 
@@ -105,31 +105,39 @@ def db_path(cli_db: str | None) -> Path:
 
 def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *, keep_content: bool) -> int:
     # Imported late so `--help` and `--version` stay fast.
-    import platformdirs
-
     from tui.app import OllamonApp
-    from tui.core.sampling.energy import BaselineStore
+    from tui.core.chat.session import ChatSession
     from tui.core.ollama.client import OllamaEngine
     from tui.core.records.hostfacts import gather_host
-    from tui.core.records.journal import TurnJournal
-    from tui.core.sampling.monitor import build_sampler, nvml_gpu_facts
+    from tui.core.records.recorder import TurnRecorder
     from tui.core.records.store import RecordStore, StoreError
+    from tui.core.sampling.monitor import nvml_gpu_facts
 
-    journal, problem = None, None
+    recorder, problem = None, None
     try:
-        journal = TurnJournal(RecordStore.open(db), gather_host(gpu=nvml_gpu_facts), keep_content=keep_content)
+        recorder = TurnRecorder(RecordStore.open(db), gather_host(gpu=nvml_gpu_facts), keep_content=keep_content)
     except StoreError as exc:
         problem = str(exc)
-    sampler = build_sampler(options)
-    app = OllamonApp(
-        OllamaEngine(host), model=model, sampler=sampler, idle_watts=options.idle_watts,
-        baselines=BaselineStore(platformdirs.user_data_path("ollamon")),
-        journal=journal, store_problem=problem,
-    )
+    monitor = build_monitor(options)
+    session = ChatSession(OllamaEngine(host), monitor, recorder=recorder)
+    app = OllamonApp(session, model=model, store_problem=problem)
     try:
         app.run()
     finally:
-        sampler.close()
-        if journal is not None:
-            journal.store.close()
+        monitor.close()
+        if recorder is not None:
+            recorder.store.close()
     return app.return_code or 0
+
+
+def build_monitor(options: MonitorOptions) -> ResourceMonitor:
+    """The resource monitor on this machine's sources, with the remembered idle baseline."""
+    import platformdirs
+
+    from tui.core.sampling.energy import BaselineStore
+    from tui.core.sampling.monitor import build_sampler
+
+    return ResourceMonitor.with_saved_baseline(
+        build_sampler(options), idle_watts=options.idle_watts,
+        baselines=BaselineStore(platformdirs.user_data_path("ollamon")),
+    )

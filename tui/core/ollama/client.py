@@ -125,10 +125,17 @@ class OllamaEngine:
             for item in running.models
         ]
 
-    async def load(self, name: str, keep_alive: str | float | None = None) -> float:
-        """Load a model with an empty generate; returns the wall time it took in seconds."""
+    async def load(
+        self, name: str, keep_alive: str | float | None = None, options: Mapping[str, Any] | None = None
+    ) -> float:
+        """Load a model with an empty generate; returns the wall time it took in seconds.
+
+        The chat's options go along: a num_ctx that differs from the load would reload the model
+        on the first prompt.
+        """
         started = self._clock()
-        await self._call(lambda: self._client.generate(model=name, keep_alive=keep_alive))
+        await self._call(lambda: self._client.generate(
+            model=name, keep_alive=keep_alive, options=dict(options) if options else None))
         return self._clock() - started
 
     async def unload(self, name: str) -> None:

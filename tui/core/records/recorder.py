@@ -1,19 +1,32 @@
-"""Turn one chat turn into a benchmark record: started when sent, completed when it ends."""
+"""Chat turns as benchmark records: one session per chat, a record inserted (running) when a
+prompt is sent and completed when the turn ends.
+
+A failing store never stops the chat: the recorder's methods return a problem to show instead
+of raising.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import asdict, dataclass
 
+from tui.core.chat.conversation import ChatSettings
+from tui.core.chat.timers import TurnTimes
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import Failure
-from tui.core.chat.timers import TurnTimes
-from tui.core.sampling.monitor import AnswerCost
+from tui.core.ollama.models import LoadedModel, ModelDetails
+from tui.core.ollama.models import ModelInfo as CatalogModel
+from tui.core.ollama.stats import DoneStats
 from tui.core.records.schema import (
     Counts, EngineInfo, HostInfo, LoadInfo, ModelInfo, Power, Record, RequestInfo, Resources,
     Sample, Status, TimingMs, compute_rates, utc_now,
 )
+from tui.core.records.store import RecordStore, StoreError
+from tui.core.sampling.monitor import AnswerCost, PowerContext
+from tui.core.sampling.processor import processor_split
 from tui.core.sampling.sampler import Sample as Reading
-from tui.core.ollama.stats import DoneStats
+
+_FAILURES = (StoreError, sqlite3.Error, OSError)
 
 
 @dataclass(frozen=True)
@@ -31,12 +44,12 @@ class TurnEnd:
 
 
 @dataclass(frozen=True)
-class PowerContext:
-    """Which power source the turn was measured with, or why there was none."""
+class SweepTag:
+    """A `bench` run: which sweep, which repetition, and whether it is an untimed warm-up."""
 
-    source: str | None
-    scope: str | None
-    why: str
+    sweep_id: str
+    repetition: int
+    warmup: bool = False
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -49,7 +62,7 @@ def _ns_ms(nanoseconds: int | None) -> float | None:
 
 def start_record(
     *,
-    session_id: str,
+    session_id: str | None,
     turn_index: int,
     host: HostInfo,
     engine: EngineInfo,
@@ -147,3 +160,96 @@ def _power(cost: AnswerCost | None, power: PowerContext) -> Power:
         j_per_token=cost.j_per_token, tokens_per_j=cost.tokens_per_j,
         why=None if cost.baseline_w is not None else "no idle baseline: net figures blank (f5 measures one)",
     )
+
+
+def record_model(model: CatalogModel | None, details: ModelDetails | None, name: str) -> ModelInfo:
+    """The model section of a record from /api/tags and /api/show."""
+    return ModelInfo(
+        name=name,
+        digest=model.digest if model else None,
+        family=(model.family if model else None) or (details.family if details else None),
+        parameter_size=(model.parameter_size if model else None) or None,
+        quantization=(model.quantization if model else None) or None,
+        file_size_bytes=model.size if model else None,
+        context_length=details.context_length if details else None,
+        capabilities=list(details.capabilities) if details else [],
+    )
+
+
+def load_info(name: str, cold: bool | None, load_ms: float | None, running: list[LoadedModel]) -> LoadInfo:
+    """Where the model sits after the turn (/api/ps), with how it was loaded."""
+    loaded = next((item for item in running if item.name == name), None)
+    return LoadInfo(
+        cold=cold, load_ms=load_ms,
+        ps_size_bytes=loaded.size if loaded else None,
+        ps_vram_bytes=loaded.size_vram if loaded else None,
+        processor=processor_split(loaded.size, loaded.size_vram) if loaded else None,
+    )
+
+
+class TurnRecorder:
+    """The store, the current chat session and its turn counter."""
+
+    def __init__(self, store: RecordStore, host: HostInfo, *, keep_content: bool = True) -> None:
+        self.store = store
+        self.host = host
+        self.keep_content = keep_content
+        self.session_id: str | None = None
+        self.turn_index = 0
+
+    def recover(self) -> tuple[int, str | None]:
+        """Mark turns a crashed run left `running` as interrupted: (how many, problem)."""
+        try:
+            return self.store.mark_interrupted(), None
+        except _FAILURES as exc:
+            return 0, f"could not check for interrupted turns: {exc}"
+
+    def begin(
+        self, prompt: str, model: ModelInfo, engine: EngineInfo, settings: ChatSettings,
+        think: bool | None, history_messages: int, sweep: SweepTag | None = None,
+    ) -> tuple[Record | None, str | None]:
+        """Insert the running record (and the chat's session on its first turn; a sweep run has none)."""
+        try:
+            if sweep is None and self.session_id is None:
+                self.session_id = self.store.create_session(
+                    title=prompt.strip().splitlines()[0][:80] if prompt.strip() else None,
+                    model=model.name, settings=asdict(settings), host=self.host.hostname,
+                )
+                self.turn_index = 0
+            record = start_record(
+                session_id=None if sweep else self.session_id, turn_index=None if sweep else self.turn_index,
+                host=self.host, engine=engine, model=model, prompt=prompt, keep_content=self.keep_content,
+                request=RequestInfo(
+                    prompt_chars=len(prompt), history_messages=history_messages, think=think,
+                    options=settings.options(), keep_alive=settings.keep_alive,
+                ),
+            )
+            if sweep is not None:
+                record.sweep_id, record.repetition, record.warmup = sweep.sweep_id, sweep.repetition, sweep.warmup
+            self.store.start_turn(record)
+        except _FAILURES as exc:
+            return None, f"this turn is not being recorded: {exc}"
+        if sweep is None:
+            self.turn_index += 1
+        return record, None
+
+    def complete(
+        self, record: Record, ended: TurnEnd, *, load: LoadInfo, power: PowerContext, interval_s: float | None,
+    ) -> str | None:
+        """Fill in the finished turn and store it; a problem to show, or None."""
+        finish_record(record, ended, load=load, power=power, interval_s=interval_s, keep_content=self.keep_content)
+        try:
+            self.store.finish_turn(record)
+        except _FAILURES as exc:
+            return f"could not save the finished turn: {exc}"
+        return None
+
+    def new_chat(self) -> None:
+        """The next turn starts a new session."""
+        self.session_id = None
+        self.turn_index = 0
+
+    def resume(self, session_id: str, turns: int) -> None:
+        """Continue a past chat: new turns join its session."""
+        self.session_id = session_id
+        self.turn_index = turns

@@ -1,19 +1,24 @@
-"""Assemble the resource sampler from this machine's real sources, and judge an answer's cost."""
+"""The one resource monitor: it owns the sampler, its background ticks, marks, answer costs and
+the idle baseline. The panels render what it holds; the chat session, `doctor` and `bench` use it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tui.core.sampling.energy import Baseline, joules_per_token, net_energy, tokens_per_joule
+from tui.core.sampling.energy import Baseline, BaselineStore, joules_per_token, net_energy, tokens_per_joule
 from tui.core.sampling.memory import memory_source
 from tui.core.sampling.power.nvml import NvmlGpu
 from tui.core.sampling.power.registry import PowerOptions, build_sources
 from tui.core.sampling.processes import OllamaProcessFinder
 from tui.core.records.schema import GpuInfo
-from tui.core.sampling.sampler import Peaks, Sampler
+from tui.core.sampling.sampler import Peaks, Sample, Sampler
 
 # Swap growth during an answer below this is noise (page-outs of idle apps), not the model.
 SWAP_GROWTH_WARNING = 64 * 1024 * 1024
@@ -96,3 +101,200 @@ def nvml_gpu_facts() -> GpuInfo | None:
     except Exception:  # facts are best effort: a driver hiccup must not stop the app
         return None
     return GpuInfo(name=reading.name, vram_bytes=reading.memory_total)
+
+
+@dataclass(frozen=True)
+class PowerContext:
+    """Which power source a turn was measured with, or why there was none."""
+
+    source: str | None
+    scope: str | None
+    why: str
+
+
+SampleListener = Callable[[Sample], None]
+
+
+class BaselineInterrupted(Exception):
+    """A prompt was sent while idle power was being measured: the old baseline stays."""
+
+
+class ResourceMonitor:
+    """One sampler, ticked by one thread at a time under a lock; None sampler means sampling is off.
+
+    `start()` runs the periodic ticks in a daemon thread and calls the listener after each (from
+    that thread: a UI must hand the call to its own loop). `mark()` takes a reading now, for the
+    start and end of an answer, so even a short answer has two readings.
+    """
+
+    def __init__(
+        self,
+        sampler: Sampler | None,
+        *,
+        baseline: Baseline | None = None,
+        baselines: BaselineStore | None = None,
+        hostname: str | None = None,
+    ) -> None:
+        self.sampler = sampler
+        self.baseline = baseline
+        self._baselines = baselines
+        self._hostname = hostname or socket.gethostname()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._measuring: asyncio.Task[Baseline | None] | None = None
+
+    @classmethod
+    def with_saved_baseline(
+        cls,
+        sampler: Sampler | None,
+        *,
+        idle_watts: float | None = None,
+        baselines: BaselineStore | None = None,
+        hostname: str | None = None,
+    ) -> ResourceMonitor:
+        """`--idle-watts` wins; else what was measured before on this host with this source."""
+        monitor = cls(sampler, baselines=baselines, hostname=hostname)
+        power = sampler.power if sampler else None
+        if power is not None:
+            if idle_watts is not None:
+                monitor.baseline = Baseline(power.name, idle_watts, 0, manual=True)
+            elif baselines is not None:
+                monitor.baseline = baselines.get(monitor._hostname, power.name)
+        return monitor
+
+    @property
+    def interval(self) -> float | None:
+        return self.sampler.interval if self.sampler else None
+
+    @property
+    def power_why(self) -> str:
+        """Why there is no power figure (empty when a source is in use)."""
+        if self.sampler is None:
+            return "resource sampling is off"
+        return "" if self.sampler.power else no_power_reason(self.sampler)
+
+    def power_context(self) -> PowerContext:
+        power = self.sampler.power if self.sampler else None
+        return PowerContext(power.name if power else None, power.scope if power else None, self.power_why)
+
+    def tick(self) -> Sample | None:
+        """Read every source once (blocking: call it off an event loop)."""
+        if self.sampler is None:
+            return None
+        with self._lock:
+            return self.sampler.tick()
+
+    def last(self) -> Sample | None:
+        found = self.sampler.samples.last() if self.sampler else None
+        return found[1] if found else None
+
+    def start(self, listener: SampleListener | None = None) -> None:
+        """Tick every interval in a daemon thread until `stop()`."""
+        if self.sampler is None or self._thread is not None:
+            return
+        self._stop.clear()
+        interval = self.sampler.interval
+
+        def run() -> None:
+            while True:
+                sample = self.tick()
+                if listener is not None and sample is not None:
+                    try:
+                        listener(sample)
+                    except Exception:  # a listener going away (the app quitting) must not kill sampling
+                        pass
+                if self._stop.wait(interval):
+                    return
+
+        self._thread = threading.Thread(target=run, name="ollamon-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background ticks (waits for a tick in progress)."""
+        thread, self._thread = self._thread, None
+        self._stop.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def close(self) -> None:
+        """Stop ticking and what the power source runs (e.g. powermetrics)."""
+        self.stop()
+        if self.sampler is not None:
+            self.sampler.close()
+
+    async def mark(self) -> float | None:
+        """Take a reading now and return its time on the sampler's clock."""
+        sample = await asyncio.to_thread(self.tick)
+        return sample.t if sample else None
+
+    def cost(self, t0: float | None, t1: float | None, eval_count: int | None) -> AnswerCost | None:
+        """Peaks and energy of an answer between two marks."""
+        if self.sampler is None or t0 is None or t1 is None:
+            return None
+        peaks = self.sampler.peaks(t0, t1)
+        return answer_cost(peaks, self.baseline, eval_count) if peaks else None
+
+    def window(self, t0: float | None, t1: float | None) -> list[Sample]:
+        """The readings between two marks."""
+        if self.sampler is None or t0 is None or t1 is None:
+            return []
+        return self.sampler.window(t0, t1)
+
+    @property
+    def measuring(self) -> bool:
+        return self._measuring is not None and not self._measuring.done()
+
+    def interrupt_baseline(self) -> bool:
+        """A prompt was sent: an idle measurement in progress would be polluted, so it stops."""
+        if not self.measuring:
+            return False
+        assert self._measuring is not None
+        self._measuring.cancel()
+        return True
+
+    async def measure_baseline(
+        self, seconds: float, *, sleep: Callable[[float], object] = asyncio.sleep
+    ) -> Baseline | None:
+        """Idle power over `seconds`, remembered for this host; None if no reading came in.
+
+        Raises ValueError when there is no power source, BaselineInterrupted when a prompt was
+        sent meanwhile (a polluted baseline is never stored).
+        """
+        sampler = self.sampler
+        if sampler is None or sampler.power is None:
+            raise ValueError(f"no power source to measure: {self.power_why}")
+        task = asyncio.ensure_future(self._measure(sampler, seconds, sleep))
+        self._measuring = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if task.cancelled() and not _current_cancelling():
+                raise BaselineInterrupted("a prompt was sent while measuring idle power") from None
+            raise
+        finally:
+            self._measuring = None
+
+    async def _measure(self, sampler: Sampler, seconds: float, sleep: Callable[[float], object]) -> Baseline | None:
+        assert sampler.power is not None
+        start = await self.mark()
+        result = sleep(seconds)
+        if asyncio.iscoroutine(result):
+            await result
+        end = await self.mark()
+        if start is None or end is None:
+            return None
+        watts = [value for _, value in sampler.series["watts"].between(start, end)]
+        baseline = Baseline.from_watts(sampler.power.name, watts)
+        if baseline is None:
+            return None
+        self.baseline = baseline
+        if self._baselines is not None:
+            self._baselines.set(self._hostname, baseline)
+        return baseline
+
+
+def _current_cancelling() -> bool:
+    """Whether the task running now was itself asked to stop (not just the measurement)."""
+    task = asyncio.current_task()
+    return bool(task is not None and task.cancelling())

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Static
 
 from tui.core.sampling.energy import Baseline
 from tui.core.ollama.models import LoadedModel
-from tui.core.sampling.monitor import SWAP_GROWTH_WARNING, AnswerCost, answer_cost
+from tui.core.sampling.monitor import SWAP_GROWTH_WARNING, AnswerCost, ResourceMonitor
 from tui.core.sampling.processor import processor_split
-from tui.core.sampling.sampler import Sampler
 from tui.core.units import human_bytes
 from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote, ResourceView
 
@@ -44,31 +42,37 @@ class ResourceLine(Static):
 
 
 class ResourceColumn(Vertical):
-    """Owns the sampling loop (when live) and what the panels show; the app feeds it /api/ps."""
+    """Renders the resource monitor's latest reading and what /api/ps says is loaded."""
+
+    class Sampled(Message):
+        """The monitor took a reading (posted from its thread); a burst collapses into one redraw."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ResourceColumn.Sampled)
 
     def __init__(
         self,
-        sampler: Sampler | None,
+        monitor: ResourceMonitor,
         *,
         line: ResourceLine,
-        live: bool,
         wall_clock: Callable[[], float] = time.time,
         remote_host: str | None = None,
-        baseline: Baseline | None = None,
-        power_why: str = "",
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self.sampler = sampler
+        self.monitor = monitor
+        self.sampler = monitor.sampler
         self.loaded: Sequence[LoadedModel] = ()
-        self.baseline = baseline
         self.cost: AnswerCost | None = None
         self._line = line
-        self._live = live
         self._wall_clock = wall_clock
-        self._remote_host = remote_host
-        self._power_why = power_why
+        self.remote_host = remote_host
+        self._power_why = monitor.power_why
         self._turn_swap_start: int | None = None
+
+    @property
+    def baseline(self) -> Baseline | None:
+        return self.monitor.baseline
 
     def compose(self) -> ComposeResult:
         yield RemoteNote(id="remote-note")
@@ -83,26 +87,10 @@ class ResourceColumn(Vertical):
         yield power
 
     def on_mount(self) -> None:
-        if self.sampler is not None and self._live:
-            self.set_interval(self.sampler.interval, self.sample)
-            self.sample()
-        else:
-            self.refresh_view()
-
-    @work(thread=True, exclusive=True, group="sample")
-    def sample(self) -> None:
-        """Read every source off the UI thread (a power command may take a while)."""
-        if self.sampler is not None:
-            self.sampler.tick()
-            self.app.call_from_thread(self.refresh_view)
-
-    async def mark(self) -> float | None:
-        """Take a reading now (answer start or end) and return its time on the sampler's clock."""
-        if self.sampler is None:
-            return None
-        sample = await asyncio.to_thread(self.sampler.tick)
         self.refresh_view()
-        return sample.t
+
+    def on_resource_column_sampled(self, _message: Sampled) -> None:
+        self.refresh_view()
 
     def show_loaded(self, loaded: Sequence[LoadedModel]) -> None:
         """What /api/ps says is in memory now."""
@@ -114,15 +102,11 @@ class ResourceColumn(Vertical):
         self.cost = None
         self._turn_swap_start = self._swap_now()
 
-    def turn_ended(self, t0: float | None, t1: float | None, eval_count: int | None) -> AnswerCost | None:
-        """Peaks and energy of the answer between two marks."""
+    def turn_ended(self, cost: AnswerCost | None) -> None:
+        """Show the finished answer's peaks and energy."""
         self._turn_swap_start = None
-        if self.sampler is None or t0 is None or t1 is None:
-            return None
-        peaks = self.sampler.peaks(t0, t1)
-        self.cost = answer_cost(peaks, self.baseline, eval_count) if peaks else None
+        self.cost = cost
         self.refresh_view()
-        return self.cost
 
     def _swap_now(self) -> int | None:
         last = self.sampler.samples.last() if self.sampler else None
@@ -159,11 +143,11 @@ class ResourceColumn(Vertical):
             loaded=self.loaded,
             now=datetime.fromtimestamp(self._wall_clock(), timezone.utc),
             power_scope=power.scope if power else None,
-            power_why=self._power_why if sampler else "resource sampling is off",
+            power_why=self._power_why,
             baseline_w=self.baseline.watts if self.baseline else None,
             cost=self.cost,
             swap_warning=self._swap_warning(),
-            remote_host=self._remote_host,
+            remote_host=self.remote_host,
             gpu_why=gpu_why,
         )
 

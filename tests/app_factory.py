@@ -1,0 +1,31 @@
+"""Build the app the way the CLI does (engine, monitor, session), with test doubles injected."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tui.app import OllamonApp
+from tui.core.chat.session import ChatSession
+from tui.core.ollama.client import OllamaEngine
+from tui.core.records.recorder import TurnRecorder
+from tui.core.sampling.energy import BaselineStore
+from tui.core.sampling.monitor import ResourceMonitor
+from tui.core.sampling.sampler import Sampler
+
+
+def build_app(
+    url: str,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    engine_clock: Callable[[], float] | None = None,
+    sampler: Sampler | None = None,
+    idle_watts: float | None = None,
+    baselines: BaselineStore | None = None,
+    recorder: TurnRecorder | None = None,
+    **app_options: Any,
+) -> OllamonApp:
+    monitor = ResourceMonitor.with_saved_baseline(sampler, idle_watts=idle_watts, baselines=baselines)
+    engine = OllamaEngine(url, clock=engine_clock) if engine_clock else OllamaEngine(url)
+    return OllamonApp(ChatSession(engine, monitor, recorder=recorder, clock=clock), **app_options)

@@ -1,0 +1,91 @@
+"""What a chat session tells its listener (the TUI or `bench`): loads, turns, their text and ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.core.chat.timers import TurnTimes
+from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Failure, ThinkingDelta
+from tui.core.ollama.models import LoadedModel
+from tui.core.ollama.stats import DoneStats
+from tui.core.records.schema import LoadInfo, Record, Status
+from tui.core.sampling.monitor import AnswerCost
+
+
+@dataclass(frozen=True)
+class LoadStarted:
+    model: str
+
+
+@dataclass(frozen=True)
+class LoadFinished:
+    """`cold`: the model was not in memory (with this context length) before."""
+
+    model: str
+    seconds: float
+    cold: bool
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    model: str
+    failure: Failure
+
+
+@dataclass(frozen=True)
+class Unloaded:
+    """`bench --cold`: what was unloaded, and whether /api/ps confirmed it is gone."""
+
+    models: tuple[str, ...]
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    prompt: str
+    model: str
+    history_messages: int
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """The store could not take the turn: the chat goes on, the person is told."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """How a turn ended, with every figure its record was completed from."""
+
+    prompt: str
+    model: str
+    times: TurnTimes
+    stats: DoneStats | None
+    failure: Failure | None
+    cancelled: bool
+    cost: AnswerCost | None
+    load: LoadInfo
+    thinking: str
+    answer: str
+    record: Record | None
+    running: tuple[LoadedModel, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        if self.cancelled:
+            return Status.CANCELLED
+        if self.failure is not None:
+            return Status.TIMEOUT if self.failure.kind.value == "timeout" else Status.FAILED
+        return Status.OK
+
+
+@dataclass(frozen=True)
+class TurnEnded:
+    result: TurnResult
+
+
+SessionEvent = (
+    LoadStarted | LoadFinished | LoadFailed | Unloaded | TurnStarted | RecordProblem
+    | ThinkingDelta | AnswerDelta | AnswerWasThinking | TurnEnded
+)

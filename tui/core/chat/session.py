@@ -1,0 +1,428 @@
+"""One chat with one Ollama server: choose and load a model, run turns, stop, new chat, reopen.
+
+The TUI and `ollamon bench` both drive this object; neither holds turn logic of its own. Every
+turn that starts ends with its record completed (ok, failed, cancelled or timeout), whether it
+is stopped at any await, the listener raises, or a new chat or a reopen starts mid-answer: the
+completion runs shielded from cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+from tui.core.chat.conversation import ChatSettings, Conversation
+from tui.core.chat.events import (
+    LoadFailed, LoadFinished, LoadStarted, RecordProblem, SessionEvent, TurnEnded, TurnResult,
+    TurnStarted, Unloaded,
+)
+from tui.core.chat.timers import TurnTimer
+from tui.core.ollama.client import OllamaEngine, OllamaError
+from tui.core.ollama.errors import ErrorKind
+from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
+from tui.core.ollama.host import is_local
+from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo
+from tui.core.ollama.stats import DoneStats
+from tui.core.records.recorder import SweepTag, TurnEnd, TurnRecorder, load_info, record_model, timeline
+from tui.core.records.schema import EngineInfo, LoadInfo, Record, chat_messages
+from tui.core.records.store import Session
+from tui.core.sampling.monitor import ResourceMonitor
+
+Listener = Callable[[SessionEvent], Awaitable[None]]
+# Ollama's load_duration is milliseconds when the model was in memory, seconds when it loaded.
+LOADED_THRESHOLD_NS = 250_000_000
+# /api/ps for the record must not hold up the end of a turn when Ollama has gone away.
+PS_TIMEOUT_S = 3.0
+
+
+class SessionBusy(Exception):
+    """A prompt was sent while an answer is still streaming."""
+
+
+class NoModel(Exception):
+    """A prompt was sent before a model was chosen."""
+
+
+async def _ignore(event: SessionEvent) -> None:
+    return None
+
+
+@dataclass
+class ActiveTurn:
+    """The turn in flight: what the live timers and progress displays read."""
+
+    prompt: str
+    model: str
+    timer: TurnTimer
+    cold_before: bool
+    record: Record | None = None
+    mark: float | None = None
+    stats: DoneStats | None = None
+    failure: Failure | None = None
+    cancelled: bool = False
+    thinking: str = ""
+    answer: str = ""
+    error: BaseException | None = field(default=None, repr=False)
+
+    @property
+    def phase(self) -> str:
+        """waiting (sent, nothing back yet), thinking or answering."""
+        if self.timer.first_answer is not None:
+            return "answering"
+        return "thinking" if self.timer.first_thinking is not None else "waiting"
+
+
+@dataclass(frozen=True)
+class _ExplicitLoad:
+    model: str
+    seconds: float
+    cold: bool
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """A past chat made current again: its header, turns, and the model its last turn used."""
+
+    session: Session
+    turns: list[Record]
+    model: str | None
+
+
+class ChatSession:
+    """A conversation with one Ollama server, its model, its records and its resource marks."""
+
+    def __init__(
+        self,
+        engine: OllamaEngine,
+        monitor: ResourceMonitor,
+        *,
+        recorder: TurnRecorder | None = None,
+        listener: Listener = _ignore,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.monitor = monitor
+        self.recorder = recorder
+        self.listener = listener
+        self.conversation = Conversation()
+        self._clock = clock
+        self.models: list[ModelInfo] = []
+        self.running: list[LoadedModel] = []
+        self.version = ""
+        self.connected: bool | None = None
+        self.model: str | None = None
+        self.details: ModelDetails | None = None
+        self.turn: ActiveTurn | None = None
+        self._task: asyncio.Task[object] | None = None
+        self._turn_over = asyncio.Event()
+        self._turn_over.set()
+        self._load_over = asyncio.Event()
+        self._load_over.set()
+        self._explicit_load: _ExplicitLoad | None = None
+        self._remote: bool | None = None
+
+    # State
+
+    @property
+    def busy(self) -> bool:
+        """A turn is in flight (from the send until its record is complete)."""
+        return self.turn is not None
+
+    @property
+    def remote(self) -> bool:
+        """The server is another machine (known after the first refresh)."""
+        return bool(self._remote)
+
+    @property
+    def loading(self) -> bool:
+        return not self._load_over.is_set()
+
+    @property
+    def settings(self) -> ChatSettings:
+        return self.conversation.settings
+
+    @settings.setter
+    def settings(self, settings: ChatSettings) -> None:
+        self.conversation.settings = settings
+
+    @property
+    def can_think(self) -> bool:
+        return self.details.can_think if self.details and self.details.name == self.model else False
+
+    def holds(self, name: str) -> bool:
+        """Whether /api/ps last showed `name` in memory with the context length this chat asks for."""
+        wanted = self.settings.num_ctx
+        return any(
+            item.name == name and (wanted is None or item.context_length in (None, wanted))
+            for item in self.running
+        )
+
+    async def _emit(self, event: SessionEvent) -> None:
+        await self.listener(event)
+
+    async def _emit_quietly(self, event: SessionEvent) -> None:
+        """For the end of a turn: a listener already gone (the UI closed) changes nothing."""
+        try:
+            await self.listener(event)
+        except Exception:
+            pass
+
+    # The server
+
+    async def refresh(self) -> None:
+        """Models, loaded models and (on first contact) the version; raises OllamaError."""
+        try:
+            models = await self.engine.list_models()
+            running = await self.engine.ps()
+            if not self.connected:
+                self.version = await self.engine.version()
+        except OllamaError:
+            self.connected = False
+            raise
+        if self._remote is None:
+            # Name resolution can be slow: never on the event loop, and only once.
+            self._remote = not await asyncio.to_thread(is_local, self.engine.host)
+        self.models, self.running, self.connected = models, running, True
+
+    async def _ps_quietly(self) -> list[LoadedModel]:
+        if self.connected is False:
+            return []
+        try:
+            self.running = await asyncio.wait_for(self.engine.ps(), PS_TIMEOUT_S)
+        except (OllamaError, TimeoutError):
+            return []
+        return self.running
+
+    def engine_facts(self) -> EngineInfo:
+        return EngineInfo(name="ollama", version=self.version or None, host_url=self.engine.host,
+                          remote=bool(self._remote))
+
+    # Models
+
+    async def choose(self, name: str) -> bool:
+        """Make `name` the chat's model and load it, timed on the wall clock; True when loaded.
+
+        A turn still streaming is stopped first; a prompt sent meanwhile waits for the load.
+        """
+        await self.stop()
+        self.model, self.details = name, None
+        self._load_over.clear()
+        try:
+            await self._emit(LoadStarted(name))
+            await self._ps_quietly()
+            cold = not self.holds(name)
+            try:
+                self.details = await self.engine.show(name)
+                seconds = await self.engine.load(name, keep_alive=self.settings.keep_alive, options=self.settings.options())
+            except OllamaError as exc:
+                if exc.kind is ErrorKind.CONNECTION:
+                    self.connected = False
+                await self._emit(LoadFailed(name, Failure(exc.kind, exc.message, exc.status)))
+                return False
+            self._explicit_load = _ExplicitLoad(name, seconds, cold)
+            await self._ps_quietly()
+            await self._emit(LoadFinished(name, seconds, cold))
+            return True
+        finally:
+            self._load_over.set()
+
+    async def unload_all(self, *, confirm_s: float = 10.0, poll_s: float = 0.2) -> Unloaded:
+        """Unload every loaded model (`keep_alive: 0`) and wait until /api/ps shows none."""
+        running = await self.engine.ps()
+        names = tuple(item.name for item in running)
+        for name in names:
+            await self.engine.unload(name)
+        deadline = self._clock() + confirm_s
+        confirmed = False
+        while True:
+            self.running = await self.engine.ps()
+            if not self.running:
+                confirmed = True
+                break
+            if self._clock() >= deadline:
+                break
+            await asyncio.sleep(poll_s)
+        event = Unloaded(names, confirmed)
+        await self._emit(event)
+        return event
+
+    # Turns
+
+    async def send(self, prompt: str, *, timeout: float | None = None, sweep: SweepTag | None = None) -> TurnResult:
+        """Run one turn with the chat's context; events go to the listener as they come.
+
+        Raises SessionBusy or NoModel before anything starts. Cancelling the caller (or `stop()`)
+        ends the turn as cancelled, with what came kept; the CancelledError then propagates.
+        """
+        if self.busy:
+            raise SessionBusy("Still answering: wait, or press Escape to stop it.")
+        await self._load_over.wait()
+        if self.busy:  # another send got in while this one waited for the load
+            raise SessionBusy("Still answering: wait, or press Escape to stop it.")
+        model = self.model
+        if model is None:
+            raise NoModel("Choose a model first.")
+        self.monitor.interrupt_baseline()
+        settings = self.settings
+        think = settings.think_param(self.can_think)
+        messages = self.conversation.request_messages(prompt)
+        turn = ActiveTurn(prompt, model, TurnTimer(self._clock), cold_before=not self.holds(model))
+        self.turn, self._task = turn, asyncio.current_task()
+        self._turn_over.clear()
+        try:
+            problem = self._begin_record(turn, settings, think, len(messages) - 1, sweep)
+            if problem:
+                await self._emit(RecordProblem(problem))
+            await self._emit(TurnStarted(prompt, model, len(messages) - 1))
+            turn.mark = await self.monitor.mark()
+            turn.timer = TurnTimer(self._clock)
+            if timeout is None:
+                await self._stream(turn, messages, think)
+            else:
+                try:
+                    async with asyncio.timeout(timeout):
+                        await self._stream(turn, messages, think)
+                except TimeoutError:
+                    turn.failure = Failure(ErrorKind.TIMEOUT, f"no complete answer within {timeout:g} s; the stream was closed")
+        except asyncio.CancelledError:
+            turn.cancelled = True
+            raise
+        except Exception as exc:  # the listener failed: the turn ends as failed, then the caller hears of it
+            turn.failure = Failure(ErrorKind.OTHER, f"{type(exc).__name__}: {exc}")
+            turn.error = exc
+        finally:
+            result = await self._finish_shielded(turn)
+        if turn.error is not None:
+            raise turn.error
+        return result
+
+    def _begin_record(
+        self, turn: ActiveTurn, settings: ChatSettings, think: bool | None, history: int, sweep: SweepTag | None,
+    ) -> str | None:
+        """Insert the running record before the turn's first await: no cancellation can skip it."""
+        if self.recorder is None:
+            return None
+        info = next((item for item in self.models if item.name == turn.model), None)
+        details = self.details if self.details and self.details.name == turn.model else None
+        turn.record, problem = self.recorder.begin(
+            turn.prompt, record_model(info, details, turn.model), self.engine_facts(), settings, think,
+            history, sweep,
+        )
+        return problem
+
+    async def _stream(self, turn: ActiveTurn, messages: list[dict[str, str]], think: bool | None) -> None:
+        settings, timer = self.settings, turn.timer
+        events = self.engine.chat(
+            turn.model, messages, think=think, options=settings.options(), keep_alive=settings.keep_alive,
+        )
+        async with aclosing(events):
+            async for event in events:
+                if isinstance(event, ThinkingDelta):
+                    timer.thinking(event.text)
+                    turn.thinking += event.text
+                elif isinstance(event, AnswerDelta):
+                    timer.answer(event.text)
+                    turn.answer += event.text
+                elif isinstance(event, AnswerWasThinking):
+                    timer.answer_was_thinking(event.text)
+                    turn.thinking += event.text
+                    turn.answer = ""
+                elif isinstance(event, Done):
+                    turn.stats = event.stats
+                    continue
+                else:
+                    turn.failure = event
+                    if event.kind is ErrorKind.CONNECTION:
+                        self.connected = False
+                    continue
+                await self._emit(event)
+
+    async def _finish_shielded(self, turn: ActiveTurn) -> TurnResult:
+        task = asyncio.ensure_future(self._finish(turn))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # Cancelled again while finishing: the record still completes, in the background.
+            turn.cancelled = True
+            raise
+
+    async def _finish(self, turn: ActiveTurn) -> TurnResult:
+        try:
+            turn.timer.end()
+            end = await self.monitor.mark()
+            stats = turn.stats
+            cost = self.monitor.cost(turn.mark, end, stats.eval_count if stats else None)
+            running = await self._ps_quietly()
+            load = self._load_for(turn, running)
+            result = TurnResult(
+                prompt=turn.prompt, model=turn.model, times=turn.timer.times(), stats=stats,
+                failure=turn.failure, cancelled=turn.cancelled, cost=cost, load=load,
+                thinking=turn.thinking, answer=turn.answer, record=turn.record, running=tuple(running),
+            )
+            if self.recorder is not None and turn.record is not None:
+                problem = await asyncio.to_thread(
+                    self.recorder.complete, turn.record, self._turn_end(result, turn.mark, end),
+                    load=load, power=self.monitor.power_context(), interval_s=self.monitor.interval,
+                )
+                if problem:
+                    await self._emit_quietly(RecordProblem(problem))
+            if turn.answer or turn.failure is None:
+                self.conversation.add_turn(turn.prompt, turn.answer)
+        finally:
+            self.turn, self._task = None, None
+            self._turn_over.set()
+        await self._emit_quietly(TurnEnded(result))
+        return result
+
+    def _load_for(self, turn: ActiveTurn, running: list[LoadedModel]) -> LoadInfo:
+        """An explicit load counts for the first turn after it only; else Ollama's load_duration."""
+        explicit, self._explicit_load = self._explicit_load, None
+        if explicit is not None and explicit.model == turn.model:
+            return load_info(turn.model, explicit.cold, explicit.seconds * 1000, running)
+        duration = turn.stats.load_duration if turn.stats else None
+        cold = turn.cold_before or (duration is not None and duration >= LOADED_THRESHOLD_NS)
+        return load_info(turn.model, cold, duration / 1e6 if duration is not None else None, running)
+
+    def _turn_end(self, result: TurnResult, start: float | None, end: float | None) -> TurnEnd:
+        readings = self.monitor.window(start, end)
+        return TurnEnd(
+            result.times, result.stats, result.failure, result.cancelled, result.cost,
+            timeline(readings, start) if start is not None else [], result.thinking, result.answer,
+        )
+
+    async def stop(self) -> None:
+        """Stop the answer in flight (what came stays) and wait until its record is complete."""
+        task = self._task
+        if self.turn is None or task is None:
+            return
+        if task is asyncio.current_task():
+            task.cancel()
+            return
+        task.cancel()
+        await self._turn_over.wait()
+
+    async def new_chat(self) -> None:
+        """Forget the conversation (settings and model stay); a running answer is stopped first."""
+        await self.stop()
+        self.conversation.clear()
+        if self.recorder is not None:
+            self.recorder.new_chat()
+
+    async def reopen(self, session_id: str) -> Reopened | None:
+        """Continue a past chat: its messages go with the next prompt; None if it is gone."""
+        if self.recorder is None:
+            return None
+        await self.stop()
+        store = self.recorder.store
+        session = await asyncio.to_thread(store.get_session, session_id)
+        if session is None:
+            return None
+        turns = await asyncio.to_thread(store.session_turns, session_id)
+        self.conversation.settings = ChatSettings.from_saved(session.settings)
+        self.conversation.turns = chat_messages(turns)
+        self.recorder.resume(session_id, len(turns))
+        last = next((turn.model.name for turn in reversed(turns) if turn.model.name), None)
+        return Reopened(session, turns, last or session.model)
