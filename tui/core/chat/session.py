@@ -403,6 +403,7 @@ class ChatSession:
             return
         task.cancel()
         await self._turn_over.wait()
+        await asyncio.wait({task})  # the caller's task has finished too (it may be a UI worker)
 
     async def new_chat(self) -> None:
         """Forget the conversation (settings and model stay); a running answer is stopped first."""

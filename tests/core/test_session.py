@@ -1,0 +1,246 @@
+"""ChatSession against the fake server (no UI): every way a turn ends leaves one final record."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devtools.fake_ollama import FakeModel, FakeOllama, default_models
+from tests.conftest import StepClock
+from tests.resource_fakes import NORMAL, scenario_sampler
+from tui.core.chat.events import LoadFailed, LoadFinished, SessionEvent, TurnEnded, TurnStarted
+from tui.core.chat.session import ChatSession, NoModel, SessionBusy
+from tui.core.ollama.client import OllamaEngine
+from tui.core.ollama.errors import ErrorKind
+from tui.core.ollama.events import AnswerDelta, ThinkingDelta
+from tui.core.records.recorder import SweepTag, TurnRecorder
+from tui.core.records.schema import HostInfo, Record, Status
+from tui.core.records.store import RecordStore
+from tui.core.sampling.monitor import ResourceMonitor
+
+STALLS = FakeModel("stall:1b", family="llama", answer="one two three four five six", stall_after=2)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOllama]:
+    server = FakeOllama([*default_models(), STALLS], rate=2000.0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RecordStore]:
+    with RecordStore.open(tmp_path / "r.sqlite") as opened:
+        yield opened
+
+
+class Events:
+    """A listener that keeps every event and can act on one kind."""
+
+    def __init__(self) -> None:
+        self.seen: list[SessionEvent] = []
+        self.on: dict[type, object] = {}
+
+    async def __call__(self, event: SessionEvent) -> None:
+        self.seen.append(event)
+        action = self.on.pop(type(event), None)
+        if callable(action):
+            result = action()
+            if asyncio.iscoroutine(result):
+                await result
+
+    def kinds(self) -> list[str]:
+        return [type(event).__name__ for event in self.seen]
+
+
+def make_session(fake: FakeOllama, store: RecordStore, events: Events) -> ChatSession:
+    monitor = ResourceMonitor(scenario_sampler(NORMAL, ticks=3))
+    recorder = TurnRecorder(store, HostInfo(hostname="testhost"))
+    return ChatSession(OllamaEngine(fake.url, clock=StepClock()), monitor, recorder=recorder, listener=events, clock=StepClock())
+
+
+def final(store: RecordStore) -> list[Record]:
+    records = store.records(newest_first=False, with_content=True)
+    assert all(record.status is not Status.RUNNING for record in records), [r.status for r in records]
+    return records
+
+
+async def ready(fake: FakeOllama, store: RecordStore, model: str = "qwen3:8b") -> tuple[ChatSession, Events]:
+    events = Events()
+    session = make_session(fake, store, events)
+    await session.refresh()
+    assert await session.choose(model)
+    return session, events
+
+
+async def test_ok_turn_has_its_figures_and_explicit_load(fake: FakeOllama, store: RecordStore) -> None:
+    session, events = await ready(fake, store)
+    result = await session.send("hello")
+    second = await session.send("again")
+    assert result.status is Status.OK and result.answer and result.thinking
+    first, again = final(store)
+    assert first.status is Status.OK and first.load.cold is True and first.load.load_ms == pytest.approx(50)
+    # The next turn does not inherit the explicit load: it has Ollama's warm load_duration.
+    assert again.load.cold is False and again.load.load_ms is not None and again.load.load_ms < 50
+    assert second.record is again or second.record.record_id == again.record_id  # type: ignore[union-attr]
+    assert again.request.history_messages == 2 and first.session_id == again.session_id
+    assert "TurnStarted" in events.kinds() and events.kinds()[-1] == "TurnEnded"
+
+
+async def test_load_failure_is_an_event_not_an_exception(fake: FakeOllama, store: RecordStore) -> None:
+    events = Events()
+    session = make_session(fake, store, events)
+    await session.refresh()
+    assert not await session.choose("deepseek-r1:14b")
+    [failed] = [event for event in events.seen if isinstance(event, LoadFailed)]
+    assert failed.failure.kind is ErrorKind.OUT_OF_MEMORY and not session.loading
+
+
+async def test_midstream_error_is_a_failed_record(fake: FakeOllama, store: RecordStore) -> None:
+    session, _ = await ready(fake, store, "gemma3:1b")
+    result = await session.send("tell me more")
+    [record] = final(store)
+    assert result.status is Status.FAILED and record.status is Status.FAILED
+    assert record.error_kind is ErrorKind.RUNNER_CRASHED and record.counts.estimated
+    assert record.answer == result.answer != ""
+
+
+@pytest.mark.parametrize("at", [TurnStarted, ThinkingDelta, AnswerDelta])
+async def test_cancel_at_each_point_leaves_a_cancelled_record(
+    fake: FakeOllama, store: RecordStore, at: type
+) -> None:
+    session, events = await ready(fake, store)
+    task = asyncio.ensure_future(session.send("hello"))
+    events.on[at] = lambda: task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    [record] = final(store)
+    assert record.status is Status.CANCELLED and not session.busy
+    assert isinstance(events.seen[-1], TurnEnded) and events.seen[-1].result.cancelled
+    assert (await session.send("next")).status is Status.OK  # nothing is left stuck
+
+
+async def test_cancel_while_finishing_still_completes_the_record(fake: FakeOllama, store: RecordStore) -> None:
+    session, events = await ready(fake, store, "stall:1b")
+    task = asyncio.ensure_future(session.send("hello"))
+    events.on[AnswerDelta] = lambda: task.cancel()
+    await asyncio.sleep(0)
+    while not task.done():
+        task.cancel()  # cancelled again and again, as an impatient user would
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(session._turn_over.wait(), 5)
+    [record] = final(store)
+    assert record.status is Status.CANCELLED
+
+
+async def test_new_chat_mid_answer(fake: FakeOllama, store: RecordStore) -> None:
+    session, events = await ready(fake, store, "stall:1b")
+    task = asyncio.ensure_future(session.send("hello"))
+    started = asyncio.Event()
+    events.on[AnswerDelta] = started.set
+    await asyncio.wait_for(started.wait(), 5)
+    await session.new_chat()
+    assert task.done() and not session.busy and session.conversation.turns == []
+    [record] = final(store)
+    assert record.status is Status.CANCELLED and record.answer
+    assert session.recorder is not None and session.recorder.session_id is None
+    assert await asyncio.wait_for(_disconnected(fake), 5)
+
+
+async def _disconnected(fake: FakeOllama) -> bool:
+    while fake.disconnects == 0:
+        await asyncio.sleep(0.01)
+    return True
+
+
+async def test_timeout_closes_the_stream_and_records_timeout(fake: FakeOllama, store: RecordStore) -> None:
+    session, _ = await ready(fake, store, "stall:1b")
+    result = await session.send("hello", timeout=0.3)
+    [record] = final(store)
+    assert result.status is Status.TIMEOUT and record.status is Status.TIMEOUT
+    assert record.error_kind is ErrorKind.TIMEOUT and "0.3 s" in (record.error or "")
+    assert await asyncio.wait_for(_disconnected(fake), 5)
+
+
+async def test_listener_error_fails_the_turn_and_reaches_the_caller(fake: FakeOllama, store: RecordStore) -> None:
+    session, events = await ready(fake, store)
+
+    def broken() -> None:
+        raise RuntimeError("widget gone")
+
+    events.on[AnswerDelta] = broken
+    with pytest.raises(RuntimeError, match="widget gone"):
+        await session.send("hello")
+    [record] = final(store)
+    assert record.status is Status.FAILED and "widget gone" in (record.error or "")
+    assert not session.busy
+
+
+async def test_prompt_during_a_load_waits_for_it(fake: FakeOllama, store: RecordStore) -> None:
+    fake.load_delay = 0.3
+    events = Events()
+    session = make_session(fake, store, events)
+    await session.refresh()
+    loading = asyncio.ensure_future(session.choose("llama3.2:3b"))
+    await asyncio.sleep(0.05)
+    assert session.loading
+    result = await session.send("hi")
+    assert loading.done() and await loading
+    assert result.status is Status.OK
+    paths = [(r["path"], bool((r["body"] or {}).get("messages"))) for r in fake.requests if r["method"] == "POST"]
+    assert paths.index(("/api/generate", False)) < paths.index(("/api/chat", True))
+    [record] = final(store)
+    assert record.load.cold is True and record.load.load_ms is not None and record.load.load_ms >= 0
+
+
+async def test_refusals_before_anything_starts(fake: FakeOllama, store: RecordStore) -> None:
+    events = Events()
+    session = make_session(fake, store, events)
+    await session.refresh()
+    with pytest.raises(NoModel):
+        await session.send("hi")
+    await session.choose("stall:1b")
+    task = asyncio.ensure_future(session.send("hi"))
+    started = asyncio.Event()
+    events.on[AnswerDelta] = started.set
+    await asyncio.wait_for(started.wait(), 5)
+    with pytest.raises(SessionBusy):
+        await session.send("again")
+    await session.stop()
+    assert task.done() and len(final(store)) == 1
+
+
+async def test_reopen_mid_answer_finishes_the_turn_first(fake: FakeOllama, store: RecordStore) -> None:
+    session, events = await ready(fake, store, "llama3.2:3b")
+    await session.send("first chat")
+    past = session.recorder.session_id  # type: ignore[union-attr]
+    await session.new_chat()
+    await session.choose("stall:1b")
+    task = asyncio.ensure_future(session.send("second chat"))
+    started = asyncio.Event()
+    events.on[AnswerDelta] = started.set
+    await asyncio.wait_for(started.wait(), 5)
+    reopened = await session.reopen(past)  # type: ignore[arg-type]
+    assert task.done() and reopened is not None and reopened.model == "llama3.2:3b"
+    assert [m["role"] for m in session.conversation.turns] == ["user", "assistant"]
+    statuses = [record.status for record in final(store)]
+    assert statuses == [Status.OK, Status.CANCELLED]
+
+
+async def test_sweep_runs_carry_their_tag_and_no_chat_session(fake: FakeOllama, store: RecordStore) -> None:
+    session, _ = await ready(fake, store, "llama3.2:3b")
+    await session.send("hi", sweep=SweepTag("sweep1", repetition=0, warmup=True))
+    [record] = final(store)
+    assert (record.sweep_id, record.repetition, record.warmup) == ("sweep1", 0, True)
+    assert record.session_id is None and store.sessions() == []
+
+
+async def test_cold_unload_is_confirmed(fake: FakeOllama, store: RecordStore) -> None:
+    session, events = await ready(fake, store, "llama3.2:3b")
+    unloaded = await session.unload_all()
+    assert unloaded.models == ("llama3.2:3b",) and unloaded.confirmed and fake.loaded == {}
+    assert not session.holds("llama3.2:3b")
+    assert any(isinstance(event, LoadFinished) for event in events.seen)

@@ -1,0 +1,92 @@
+"""Stopping, new chats and reopening in the middle of an answer: the app lives, records are final."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devtools.fake_ollama import FakeModel, FakeOllama
+from tests.app_factory import build_app
+from tests.conftest import StepClock, wait_until
+from tests.pilot_steps import choose, send
+from tui.app import OllamonApp
+from tui.core.records.recorder import TurnRecorder
+from tui.core.records.schema import HostInfo, Status
+from tui.core.records.store import RecordStore
+from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
+from tui.ui.chat.prompt import PromptInput
+
+SIZE = (120, 40)
+QUICK = FakeModel("quick:1b", family="llama", answer="short and done")
+STALLS = FakeModel("stall:1b", family="llama", answer="one two three four five six", stall_after=3)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOllama]:
+    fake = FakeOllama([QUICK, STALLS], rate=2000.0).start()
+    yield fake
+    fake.stop()
+
+
+def make_app(url: str, db: Path) -> tuple[OllamonApp, RecordStore]:
+    store = RecordStore.open(db)
+    recorder = TurnRecorder(store, HostInfo(hostname="testhost"))
+    app = build_app(url, clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2, recorder=recorder)
+    return app, store
+
+
+async def start_answer(pilot, app: OllamonApp, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Send `text` to the stalling model and wait until part of the answer is on its way."""
+    app.query_one(PromptInput).text = text
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: app.session.turn is not None and bool(app.session.turn.answer))
+
+
+async def test_ctrl_n_mid_answer_keeps_the_app_and_finishes_the_record(server: FakeOllama, tmp_path: Path) -> None:
+    app, store = make_app(server.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "stall:1b")
+        await start_answer(pilot, app, "tell me")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not app.streaming and not app.query(UserMessage))
+        assert app.is_running and app.conversation.turns == []
+        await choose(pilot, app, "quick:1b")
+        await send(pilot, app, "still here?")
+        assert app.query(AssistantMessage).last().answer_text == "short and done"
+    statuses = [record.status for record in store.records(newest_first=False)]
+    assert statuses == [Status.CANCELLED, Status.OK]
+
+
+async def test_reopen_mid_answer_keeps_the_app_and_finishes_the_record(server: FakeOllama, tmp_path: Path) -> None:
+    app, store = make_app(server.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "quick:1b")
+        await send(pilot, app, "first chat")
+        past = store.records()[0].session_id
+        await pilot.press("ctrl+n")
+        await choose(pilot, app, "stall:1b")
+        await start_answer(pilot, app, "second chat")
+        app.reopen_session(past or "")
+        await wait_until(pilot, lambda: any("Reopened" in str(n.render()) for n in app.query(NoteMessage)))
+        assert app.is_running and [str(m.render()) for m in app.query(UserMessage)] == ["first chat"]
+        await wait_until(pilot, lambda: app.current_model == "quick:1b" and app.timer_state.phase == "ready")
+        await send(pilot, app, "and now?")
+    statuses = [record.status for record in store.records(newest_first=False)]
+    assert statuses == [Status.OK, Status.CANCELLED, Status.OK]
+
+
+async def test_escape_right_after_enter_never_blocks_later_prompts(server: FakeOllama, tmp_path: Path) -> None:
+    app, store = make_app(server.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "quick:1b")
+        prompt = app.query_one(PromptInput)
+        prompt.text = "stop at once"
+        await pilot.press("enter", "escape")
+        await wait_until(pilot, lambda: not app.streaming)
+        await send(pilot, app, "this one goes through")
+        assert app.query(AssistantMessage).last().answer_text == "short and done"
+    records = store.records(newest_first=False, with_content=True)
+    assert records[-1].status is Status.OK and records[-1].prompt == "this one goes through"
+    assert all(record.status is not Status.RUNNING for record in records)
