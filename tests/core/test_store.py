@@ -200,7 +200,7 @@ class TestMigration:
         assert raw(v1_copy, "SELECT count(*) FROM content") == [(3,)]
         assert raw(v1_copy, "SELECT count(*) FROM samples") == [(1,)]
         tables = {t for (t,) in raw(v1_copy, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"sessions", "records", "documents", "content", "samples"}
+        assert tables == {"sessions", "records", "documents", "content", "samples", "sweeps"}
 
     def test_v1_running_row_is_interrupted(self, v1_copy: Path) -> None:
         """A v1 row left running has no writer stamp: it was a crash."""
@@ -486,3 +486,18 @@ class TestConcurrency:
         for t in threads:
             t.join()
         assert len(store.query(model="thread")) == 100
+
+
+class TestSweeps:
+    def test_plan_and_runs_of_a_sweep(self, tmp_path: Path) -> None:
+        """A sweep's plan comes back for --resume, and only its runs are read and summarised."""
+        with RecordStore.open(tmp_path / "s.sqlite") as store:
+            sweep = store.create_sweep({"models": ["a:1b"], "repeat": 2}, host="h")
+            mine, other = Record(sweep_id=sweep, status=Status.OK), Record(status=Status.OK)
+            mine.model.name = other.model.name = "a:1b"
+            store.import_records([mine, other])
+            assert store.get_sweep(sweep) == {"models": ["a:1b"], "repeat": 2}
+            assert store.get_sweep("nope") is None
+            assert [r.record_id for r in store.sweep_records(sweep)] == [mine.record_id]
+            [row] = store.summary(sweep_id=sweep)
+            assert row.ok == 1 and store.summary()[0].ok == 2

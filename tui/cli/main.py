@@ -11,6 +11,7 @@ from pathlib import Path
 from tui import __version__
 from tui.core.ollama.host import resolve_host
 from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
+from tui.cli.bench_options import add_bench_arguments
 from tui.cli.history import add_history_arguments
 
 
@@ -58,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
                          help="record database (default: $OLLAMON_DB, else the user data directory)")
     add_history_arguments(history)
+    bench = commands.add_parser("bench", help="run a prompt through several models and print the comparison table")
+    _common(bench, sub=True)
+    bench.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                       help="record database (default: $OLLAMON_DB, else the user data directory)")
+    add_bench_arguments(bench)
+    pull = commands.add_parser("pull", help="fetch a model from the Ollama library, with progress")
+    _common(pull, sub=True)
+    pull.add_argument("name", metavar="MODEL", help="e.g. deepseek-r1:7b")
     doctor.add_argument("--baseline", nargs="?", type=_positive_float, const=10.0, metavar="SECONDS",
                         help="measure and remember idle power over SECONDS (default 10)")
     return parser
@@ -83,6 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.cli.doctor import run_doctor
 
         return _quiet_pipe(lambda: run_doctor(host, options, baseline_seconds=args.baseline))
+    if args.command == "pull":
+        from tui.cli.pull import run_pull
+
+        return run_pull(host, args.name)
+    if args.command == "bench":
+        from tui.cli.bench import run_bench
+
+        return _quiet_pipe(lambda: run_bench(args, host, db_path(args.db), build_monitor(options)))
     return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content)
 
 

@@ -16,6 +16,8 @@ class ChatSettings:
     seed: int | None = None
     think: bool = True
     keep_alive: str | None = None
+    # Other `options` keys, as `bench --options` / `--num-predict` pass them (e.g. num_predict).
+    extra_options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_saved(cls, saved: dict[str, Any]) -> ChatSettings:
@@ -24,7 +26,7 @@ class ChatSettings:
 
     def options(self) -> dict[str, Any]:
         """The `options` object of a request."""
-        values = {"temperature": self.temperature, "num_ctx": self.num_ctx, "seed": self.seed}
+        values = {**self.extra_options, "temperature": self.temperature, "num_ctx": self.num_ctx, "seed": self.seed}
         return {key: value for key, value in values.items() if value is not None}
 
     def think_param(self, can_think: bool) -> bool | None:

@@ -76,7 +76,7 @@ class ActiveTurn:
 
 
 @dataclass(frozen=True)
-class _ExplicitLoad:
+class LoadTiming:
     model: str
     seconds: float
     cold: bool
@@ -121,8 +121,10 @@ class ChatSession:
         self._turn_over.set()
         self._load_over = asyncio.Event()
         self._load_over.set()
-        self._explicit_load: _ExplicitLoad | None = None
+        self._explicit_load: LoadTiming | None = None  # reported by the next turn, then cleared
+        self.last_load: LoadTiming | None = None
         self._remote: bool | None = None
+        self.load_failure: Failure | None = None
 
     # State
 
@@ -208,7 +210,7 @@ class ChatSession:
         A turn still streaming is stopped first; a prompt sent meanwhile waits for the load.
         """
         await self.stop()
-        self.model, self.details = name, None
+        self.model, self.details, self.load_failure = name, None, None
         self._load_over.clear()
         try:
             await self._emit(LoadStarted(name))
@@ -220,9 +222,10 @@ class ChatSession:
             except OllamaError as exc:
                 if exc.kind is ErrorKind.CONNECTION:
                     self.connected = False
-                await self._emit(LoadFailed(name, Failure(exc.kind, exc.message, exc.status)))
+                self.load_failure = Failure(exc.kind, exc.message, exc.status)
+                await self._emit(LoadFailed(name, self.load_failure))
                 return False
-            self._explicit_load = _ExplicitLoad(name, seconds, cold)
+            self._explicit_load = self.last_load = LoadTiming(name, seconds, cold)
             await self._ps_quietly()
             await self._emit(LoadFinished(name, seconds, cold))
             return True
@@ -380,11 +383,12 @@ class ChatSession:
     def _load_for(self, turn: ActiveTurn, running: list[LoadedModel]) -> LoadInfo:
         """An explicit load counts for the first turn after it only; else Ollama's load_duration."""
         explicit, self._explicit_load = self._explicit_load, None
-        if explicit is not None and explicit.model == turn.model:
-            return load_info(turn.model, explicit.cold, explicit.seconds * 1000, running)
         duration = turn.stats.load_duration if turn.stats else None
+        ollama_ms = duration / 1e6 if duration is not None else None
+        if explicit is not None and explicit.model == turn.model:
+            return load_info(turn.model, explicit.cold, explicit.seconds * 1000, running, ollama_ms)
         cold = turn.cold_before or (duration is not None and duration >= LOADED_THRESHOLD_NS)
-        return load_info(turn.model, cold, duration / 1e6 if duration is not None else None, running)
+        return load_info(turn.model, cold, ollama_ms, running, ollama_ms)
 
     def _turn_end(self, result: TurnResult, start: float | None, end: float | None) -> TurnEnd:
         readings = self.monitor.window(start, end)
@@ -392,6 +396,11 @@ class ChatSession:
             result.times, result.stats, result.failure, result.cancelled, result.cost,
             timeline(readings, start) if start is not None else [], result.thinking, result.answer,
         )
+
+    def interrupt(self) -> None:
+        """Cancel the turn in flight without waiting (from a signal handler)."""
+        if self.turn is not None and self._task is not None:
+            self._task.cancel()
 
     async def stop(self) -> None:
         """Stop the answer in flight (what came stays) and wait until its record is complete."""

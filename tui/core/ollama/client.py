@@ -11,7 +11,7 @@ import ollama
 
 from tui.core.ollama.errors import ErrorKind, classify_exception, classify_text
 from tui.core.ollama.events import Done, Failure, StreamEvent, ThinkingDelta
-from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo
+from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo, PullProgress
 from tui.core.ollama.sanitize import ControlStripper
 from tui.core.ollama.stats import DoneStats
 from tui.core.ollama.thinktags import ThinkTagSplitter
@@ -137,6 +137,15 @@ class OllamaEngine:
         await self._call(lambda: self._client.generate(
             model=name, keep_alive=keep_alive, options=dict(options) if options else None))
         return self._clock() - started
+
+    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+        """Fetch a model, yielding Ollama's progress lines; raises OllamaError on failure."""
+        try:
+            stream = await self._client.pull(name, stream=True)
+            async for part in stream:
+                yield PullProgress(part.status or "", part.digest, part.total, part.completed)
+        except _TRANSPORT_ERRORS as exc:
+            raise OllamaError(*_failure_from(exc)) from exc
 
     async def unload(self, name: str) -> None:
         """Ask Ollama to drop the model from memory now."""

@@ -44,3 +44,13 @@ class LoadedModel:
     size_vram: int
     expires_at: datetime | None = None
     context_length: int | None = None
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """One line of /api/pull: a status, and for a layer its digest and bytes done of total."""
+
+    status: str
+    digest: str | None = None
+    total: int | None = None
+    completed: int | None = None

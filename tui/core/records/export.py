@@ -85,14 +85,21 @@ _SUMMARY_COLUMNS: list[tuple[str, Callable[[SummaryRow], str]]] = [
 
 def _grid(columns: Sequence[tuple[str, Callable[[Any], str]]], items: Iterable[Any], fmt: str) -> str:
     cells = [[clean_text(get(item)) for _, get in columns] for item in items]
-    headers = [name for name, _ in columns]
+    return text_table([name for name, _ in columns], cells, fmt)
+
+
+def text_table(headers: Sequence[str], cells: Sequence[Sequence[str]], fmt: str) -> str:
+    """Cells as a Markdown table (`md`) or a plain terminal table (anything else)."""
     if fmt == "md":
         return _markdown_table(headers, cells)
     table = Table(*headers)
     for row in cells:
         table.add_row(*(Text(c) for c in row))  # Text: a "[bold]" in a model name stays literal
+    # As wide as the widest cells need: a table written to a file or pipe is never cut.
+    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
     out = io.StringIO()
-    Console(file=out, width=max(80, 12 * len(headers)), color_system=None, force_terminal=False).print(table)
+    Console(file=out, width=max(80, sum(widths) + 3 * len(widths) + 1), color_system=None,
+            force_terminal=False).print(table)
     return out.getvalue()
 
 
@@ -139,7 +146,7 @@ def csv_columns(with_content: bool = False) -> list[str]:
     return [c for c in _flatten(record_json(template, with_content)) if c != "samples"]
 
 
-def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), restval="", extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -170,7 +177,7 @@ def export_records(records: Iterable[Record], fmt: str, *, with_content: bool = 
     docs = [record_json(r, with_content) for r in records]
     if fmt == "csv":
         flat = (_flatten({k: v for k, v in d.items() if k != "samples"}) for d in docs)
-        return _csv(flat, csv_columns(with_content))
+        return csv_text(flat, csv_columns(with_content))
     return _json_forms(docs, fmt)
 
 
@@ -189,7 +196,7 @@ def export_summary(rows: Iterable[SummaryRow], fmt: str) -> str:
         return _grid(_SUMMARY_COLUMNS, rows, fmt)
     docs = [asdict(r) for r in rows]
     if fmt == "csv":
-        return _csv(docs, list(SummaryRow.__dataclass_fields__))
+        return csv_text(docs, list(SummaryRow.__dataclass_fields__))
     return _json_forms(docs, fmt)
 
 

@@ -176,11 +176,14 @@ def record_model(model: CatalogModel | None, details: ModelDetails | None, name:
     )
 
 
-def load_info(name: str, cold: bool | None, load_ms: float | None, running: list[LoadedModel]) -> LoadInfo:
+def load_info(
+    name: str, cold: bool | None, load_ms: float | None, running: list[LoadedModel],
+    ollama_load_ms: float | None = None,
+) -> LoadInfo:
     """Where the model sits after the turn (/api/ps), with how it was loaded."""
     loaded = next((item for item in running if item.name == name), None)
     return LoadInfo(
-        cold=cold, load_ms=load_ms,
+        cold=cold, load_ms=load_ms, ollama_load_ms=ollama_load_ms,
         ps_size_bytes=loaded.size if loaded else None,
         ps_vram_bytes=loaded.size_vram if loaded else None,
         processor=processor_split(loaded.size, loaded.size_vram) if loaded else None,
@@ -242,6 +245,28 @@ class TurnRecorder:
             self.store.finish_turn(record)
         except _FAILURES as exc:
             return f"could not save the finished turn: {exc}"
+        return None
+
+    def failed_run(self, model: ModelInfo, engine: EngineInfo, sweep: SweepTag, failure: Failure) -> str | None:
+        """A sweep run that never reached a prompt (not installed, did not load): a failed row."""
+        record = start_record(session_id=None, turn_index=None, host=self.host, engine=engine, model=model,
+                              request=RequestInfo(), prompt="", keep_content=False)
+        record.sweep_id, record.repetition, record.warmup = sweep.sweep_id, sweep.repetition, sweep.warmup
+        record.status = Status.TIMEOUT if failure.kind is ErrorKind.TIMEOUT else Status.FAILED
+        record.error, record.error_kind, record.ended_at = failure.message, failure.kind, utc_now()
+        record.power = Power.unavailable("the run never started")
+        try:
+            self.store.import_records([record])
+        except _FAILURES as exc:
+            return f"could not save the failed run: {exc}"
+        return None
+
+    def amend(self, record: Record) -> str | None:
+        """Store a change to a finished record (a sweep judging an empty answer a failure)."""
+        try:
+            self.store.finish_turn(record)
+        except _FAILURES as exc:
+            return f"could not save the run: {exc}"
         return None
 
     def new_chat(self) -> None:

@@ -96,6 +96,8 @@ class RequestInfo:
 class LoadInfo:
     cold: bool | None = None
     load_ms: float | None = None
+    # Ollama's own load_duration for the turn, beside an explicit load's wall time.
+    ollama_load_ms: float | None = None
     ps_size_bytes: int | None = None
     ps_vram_bytes: int | None = None
     processor: str | None = None

@@ -1,6 +1,6 @@
 """Benchmark records on disk: one SQLite file in WAL mode that several app instances can share.
 
-Layout (schema v2):
+Layout (schema v3):
 - ``sessions``: one row per chat (settings as JSON text).
 - ``records``: one narrow row per turn: the figures the history table filters, sorts and
   summarises on, as plain indexed columns, so a 100k-record scan never touches JSON. Its
@@ -9,6 +9,7 @@ Layout (schema v2):
   ``samples``, which live in the two tables below; read only to rebuild a whole Record.
 - ``content``: prompt, thinking and answer, one row per record, and no row at all when the
   record kept no content (the "keep content" setting off).
+- ``sweeps``: one row per `ollamon bench` sweep, with its plan as JSON (what `--resume` reruns).
 - ``samples``: the turn's sampler timeline as one compact JSON array per record. One row per
   reading would mean tens of millions of rows for 100k turns, and a plot always wants the
   whole timeline of one turn.
@@ -44,7 +45,7 @@ import psutil
 from tui.core.records.schema import Record, Status, new_id, utc_now
 
 APPLICATION_ID = 0x4F4C4D4E  # "OLMN" in the SQLite header: how we recognise our own files.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 5.0
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _CONTENT_KEYS = ("prompt", "thinking", "answer")
@@ -251,8 +252,24 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    # v3 adds bench sweeps: their plans, and an index to read one sweep's runs.
+    _run_script(
+        conn,
+        """
+        CREATE TABLE sweeps (
+            sweep_id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            plan TEXT NOT NULL DEFAULT '{}',
+            host TEXT
+        );
+        CREATE INDEX records_sweep ON records (sweep_id, started_at)
+        """,
+    )
+
+
 # MIGRATIONS[n] takes a file from schema version n to n + 1; a new file runs them all.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1, _v1_to_v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1, _v1_to_v2, _v2_to_v3]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -527,6 +544,24 @@ class RecordStore:
         )
         return [_session(r) for r in rows]
 
+    # sweeps
+
+    def create_sweep(self, plan: dict[str, Any], host: str | None = None) -> str:
+        """Remember a bench sweep's plan; returns its sweep_id."""
+        sweep_id = new_id()[:12]
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO sweeps VALUES (?, ?, ?, ?)", (sweep_id, utc_now(), json.dumps(plan), host))
+        return sweep_id
+
+    def get_sweep(self, sweep_id: str) -> dict[str, Any] | None:
+        """A sweep's plan, or None when there is no such sweep."""
+        rows = self._read("SELECT plan FROM sweeps WHERE sweep_id = ?", (sweep_id,))
+        return json.loads(rows[0][0] or "{}") if rows else None
+
+    def sweep_records(self, sweep_id: str) -> list[Record]:
+        """A sweep's runs in the order they ran, without content."""
+        return self._records("WHERE r.sweep_id = ? ORDER BY r.started_at, r.rowid", (sweep_id,), False)
+
     def session_turns(self, session_id: str) -> list[Record]:
         """A chat's turns in order, with content, to show it again and resend its messages."""
         return self._records(
@@ -642,9 +677,9 @@ class RecordStore:
         )
         return [_row(r) for r in rows]
 
-    def summary(self, model: str | None = None) -> list[SummaryRow]:
+    def summary(self, model: str | None = None, sweep_id: str | None = None) -> list[SummaryRow]:
         """The comparison table: one row per (model, host), ordered by model then host."""
-        where, params = _filters(model, None)
+        where, params = _filters(model, None, sweep_id)
         finished = f"{where} AND" if where else "WHERE"
         rows = self._read(
             "SELECT model, host, status, warmup, cold, load_ms, total_wall_ms, chars_s, eval_tok_s,"
@@ -658,8 +693,13 @@ class RecordStore:
         return [_summarise(*key, groups[key]) for key in sorted(groups, key=lambda k: (k[0] or "", k[1] or ""))]
 
 
-def _filters(model: str | None, status: Status | str | None) -> tuple[str, list[Any]]:
+def _filters(
+    model: str | None, status: Status | str | None, sweep_id: str | None = None
+) -> tuple[str, list[Any]]:
     clauses, params = [], []
+    if sweep_id is not None:
+        clauses.append("r.sweep_id = ?")
+        params.append(sweep_id)
     if model is not None:
         clauses.append("r.model = ?")
         params.append(model)

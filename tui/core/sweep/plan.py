@@ -1,0 +1,91 @@
+"""What a sweep runs: which models, which prompt, how often, with which request settings."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from tui.core.chat.conversation import ChatSettings
+from tui.core.ollama.models import ModelInfo
+
+# Zero-width characters: each repetition's prompt starts differently, so Ollama's prompt cache
+# cannot skip the prefill, and nothing visible changes.
+_INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060")
+# The forms of a sweep's closing table.
+FORMATS = ("table", "md", "csv", "json")
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Stored with the sweep (its JSON form), so `--resume` reruns exactly what is missing."""
+
+    models: list[str]
+    prompt: str
+    repeat: int = 1
+    warmup: bool = False
+    cold: bool = False
+    think: bool | None = None  # None: each model's default (on where it can think)
+    options: dict[str, Any] = field(default_factory=dict)
+    timeout: float | None = None
+    cooldown: float | None = None
+    idle_baseline: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> SweepPlan:
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in doc.items() if key in known})
+
+    def runs(self) -> list[tuple[int, bool]]:
+        """(repetition, warm-up) of each run of one model: 0 is the untimed warm-up."""
+        first = [(0, True)] if self.warmup else []
+        return first + [(k, False) for k in range(1, self.repeat + 1)]
+
+    def settings(self) -> ChatSettings:
+        """The request settings every run sends."""
+        options = dict(self.options)
+        return ChatSettings(
+            temperature=options.pop("temperature", None), num_ctx=options.pop("num_ctx", None),
+            seed=options.pop("seed", None), think=self.think if self.think is not None else True,
+            extra_options=options,
+        )
+
+
+def run_prompt(prompt: str, index: int) -> str:
+    """The prompt of the model's `index`-th run: the first as written, later ones tagged invisibly."""
+    if index == 0:
+        return prompt
+    digits = []
+    for _ in range(4):
+        index, digit = divmod(index, len(_INVISIBLE))
+        digits.append(_INVISIBLE[digit])
+    return "".join(digits) + prompt
+
+
+def select_models(spec: str, installed: list[ModelInfo]) -> tuple[list[ModelInfo], list[str]]:
+    """Models named by `a,b`, `all` or a glob, smallest first; and the names not installed."""
+    by_name = {model.name: model for model in installed}
+    if spec.strip() == "all":
+        chosen = list(installed)
+        missing: list[str] = []
+    else:
+        chosen, missing = [], []
+        for part in (p.strip() for p in spec.split(",")):
+            if not part:
+                continue
+            if any(ch in part for ch in "*?["):
+                matched = [m for m in installed if fnmatch.fnmatchcase(m.name, part)]
+                chosen.extend(m for m in matched if m not in chosen)
+                if not matched:
+                    missing.append(part)
+                continue
+            name = part if ":" in part else f"{part}:latest"
+            model = by_name.get(part) or by_name.get(name)
+            if model is None:
+                missing.append(part)
+            elif model not in chosen:
+                chosen.append(model)
+    return sorted(chosen, key=lambda m: (m.size, m.name)), missing
