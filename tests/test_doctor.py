@@ -8,11 +8,19 @@ from pathlib import Path
 import pytest
 
 from devtools.fake_ollama import FakeOllama
-from tests.resource_fakes import NO_POWER, NORMAL, scenario_sampler
+from types import SimpleNamespace
+
+from tests.resource_fakes import NO_POWER, NORMAL, FakeProcesses, scenario_sampler
 from tui.cli.main import main
 from tui.core.sampling.energy import BaselineStore
+from tui.core.sampling.memory import MacMemory
 from tui.core.sampling.monitor import MonitorOptions
+from tui.core.sampling.power.base import Availability, PowerReading, PowerSource
+from tui.core.sampling.power.smc import SmcSource
+from tui.core.sampling.sampler import Sampler
 from tui.cli.doctor import run_doctor
+
+VM_STAT_32GIB = (Path(__file__).resolve().parent / "data" / "vm_stat_32gib.txt").read_text()
 
 
 def doctor(url: str, tmp_path: Path, scenario=NORMAL, **kwargs: object) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -62,3 +70,39 @@ def test_cli_doctor_on_this_machine(fake_ollama: FakeOllama, capsys: pytest.Capt
 def test_cli_rejects_a_bad_host(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--host", "host:notaport", "doctor"]) == 2
     assert "invalid port" in capsys.readouterr().err
+
+
+class FakeSoc(PowerSource):
+    name, scope, covers = "ioreport", "CPU + GPU + ANE + DRAM", frozenset({"cpu", "gpu", "ane", "dram"})
+
+    def probe(self) -> Availability:
+        return Availability.ok()
+
+    def read(self) -> PowerReading:
+        return PowerReading(7.0, None, self.scope, {"CPU": 2.0, "GPU": 5.0})
+
+
+class FakePstr:
+    def read_key(self, key: str) -> float:
+        return 4.0
+
+    def close(self) -> None:
+        pass
+
+
+def test_doctor_names_the_rails_and_the_memory_formula(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    psutil = SimpleNamespace(virtual_memory=lambda: SimpleNamespace(total=32 * 2**30),
+                             swap_memory=lambda: SimpleNamespace(used=0, total=0))
+    memory = MacMemory(psutil, lambda argv: VM_STAT_32GIB if argv[0] == "vm_stat" else "1")
+    smc = SmcSource("darwin", floor=FakeSoc(), connect=FakePstr)  # type: ignore[arg-type]
+    sampler = Sampler(memory, FakeProcesses([0.1], [None]), [smc], interval=0.01)
+    lines: list[str] = []
+    assert run_doctor(fake_ollama.url, MonitorOptions(), say=lines.append, sampler=sampler,
+                      store=BaselineStore(tmp_path)) == 0
+    out = "\n".join(lines)
+    assert "29.3 GB used of 34.4 GB" in out  # 27.27 GiB of 32 GiB, in decimal units
+    assert "used = total − (free + file-backed + purgeable pages) from vm_stat" in out
+    assert "power      7.0 W from smc (system (max of SMC PSTR, CPU + GPU + ANE))" in out
+    assert "SMC key PSTR" in out and "max(PSTR, CPU + GPU + ANE from ioreport)" in out
+    assert "rails now: PSTR 4.0 W, CPU + GPU + ANE 7.0 W" in out
+    assert "note: PSTR read 4.0 W, below CPU + GPU + ANE" in out

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from types import SimpleNamespace
+
 import pytest
 
 from tui.core.sampling.energy import (
@@ -14,8 +16,15 @@ from tui.core.sampling.energy import (
     integrate_watts,
     joules_per_token,
     net_energy,
+    span_energy,
     tokens_per_joule,
 )
+from tui.core.sampling.power.base import PowerReading
+
+
+def tick(t: float, watts: float | None, energy_j: float | None = None, failed: bool = False) -> SimpleNamespace:
+    """A sampler tick as Baseline.from_samples sees it."""
+    return SimpleNamespace(t=t, power=None if failed else PowerReading(watts, energy_j, "test"))
 
 
 class TestIntegration:
@@ -39,6 +48,22 @@ class TestCounterDelta:
     def test_unknown_range_or_reset_drops_the_interval(self) -> None:
         assert counter_delta(990, 10, None) is None
         assert counter_delta(5000, 10, 1000) is None  # fell by more than one range: a reset
+
+    def test_negative_readings_are_not_energy(self) -> None:
+        assert counter_delta(-(2**63), 10, 2**64) is None  # INT64_MIN: unreadable, not a wrap
+        assert counter_delta(10, -5, 1000) is None
+
+
+class TestSpanEnergy:
+    def test_counter_delta_when_every_reading_counts(self) -> None:
+        readings = [(0.0, PowerReading(None, 0.0, "x")), (2.0, PowerReading(9.0, 30.0, "x"))]
+        assert span_energy(readings) == (30.0, 2.0)
+
+    def test_a_dropped_interval_integrates_the_watts_instead(self) -> None:
+        readings = [(0.0, PowerReading(10.0, 0.0, "x")), (1.0, PowerReading(None, None, "x")),
+                    (2.0, PowerReading(10.0, 10.0, "x"))]
+        # The counter lost the dropped second (10 J for 2 s); the watts say 20 J.
+        assert span_energy(readings) == (20.0, 2.0)
 
 
 class TestNetEnergyAndTokens:
@@ -72,6 +97,23 @@ class TestBaseline:
 
     def test_empty_window(self) -> None:
         assert Baseline.from_watts("smc", []) is None
+
+    def test_from_samples_is_the_energy_of_a_batched_counter(self) -> None:
+        # A 10 W rail published every 2 s, read each second: 0, 20, 0, 20 W per tick. The
+        # median of the ticks says 0 W (or 20 W); the counter says 40 J over 4 s.
+        ticks = [tick(0, None, 0.0), tick(1, 0.0, 0.0), tick(2, 20.0, 20.0), tick(3, 0.0, 20.0), tick(4, 20.0, 40.0)]
+        assert Baseline.from_watts("ioreport", [0.0, 20.0, 0.0, 20.0, 0.0]) == Baseline("ioreport", 0.0, 5)
+        assert Baseline.from_samples("ioreport", ticks) == Baseline("ioreport", 10.0, 5)
+
+    def test_from_samples_integrates_watts_without_counters_and_skips_failed_ticks(self) -> None:
+        ticks = [tick(0, 4.0), tick(1, 4.0), tick(1.5, 0, failed=True), tick(2, 4.0), tick(3, 28.0)]
+        # 4 + 4 + 16 J over 3 s: a burst in the quiet window counts for its energy, not one vote.
+        assert Baseline.from_samples("smc", ticks) == Baseline("smc", 8.0, 4)
+
+    def test_from_samples_needs_a_span(self) -> None:
+        assert Baseline.from_samples("smc", []) is None
+        assert Baseline.from_samples("smc", [tick(0, 5.0)]) is None
+        assert Baseline.from_samples("smc", [tick(0, 0, failed=True), tick(1, 0, failed=True)]) is None
 
     def test_store_round_trip_per_host_and_source(self, tmp_path: Path) -> None:
         store = BaselineStore(tmp_path / "data")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from tui.core.sampling.memory import (
+    FORMULAS,
     LinuxMemory,
     MacMemory,
     MemoryReading,
@@ -63,12 +65,48 @@ class TestVmStat:
         assert vm.pages["Translation faults"] == 237470735  # quoted labels too
 
     def test_activity_monitor_memory_used(self) -> None:
-        # App (520000 − 12000) + wired 140000 + compressed 100000 pages.
-        assert activity_monitor_used(parse_vm_stat(VM_STAT)) == 748000 * 16384
+        # 1048576 pages − (free 20000 + file-backed 268576 + purgeable 12000); every page has a
+        # category here, so it equals App (520000 − 12000) + wired 140000 + compressed 100000.
+        assert activity_monitor_used(parse_vm_stat(VM_STAT), 16 * GiB) == 748000 * 16384
 
     def test_intel_page_size(self) -> None:
         text = VM_STAT.replace("16384", "4096")
-        assert activity_monitor_used(parse_vm_stat(text)) == 748000 * 4096
+        assert activity_monitor_used(parse_vm_stat(text), 4 * GiB) == 748000 * 4096
+
+    def test_missing_line_says_which(self) -> None:
+        text = "\n".join(line for line in VM_STAT.splitlines() if not line.startswith("File-backed"))
+        with pytest.raises(ValueError, match="no 'File-backed pages' line"):
+            activity_monitor_used(parse_vm_stat(text), 16 * GiB)
+
+    def test_pages_that_do_not_fit_the_machine(self) -> None:
+        with pytest.raises(ValueError, match="do not fit"):
+            activity_monitor_used(parse_vm_stat(VM_STAT), GiB)
+
+
+CAPTURE_32GIB = (Path(__file__).resolve().parents[1] / "data" / "vm_stat_32gib.txt").read_text()
+
+
+class TestActivityMonitorCapture:
+    """The 32 GiB Mac mini of issue 12 (tests/data/vm_stat_32gib.md): Activity Monitor showed 27.27 GiB."""
+
+    def test_formula_matches_activity_monitor(self) -> None:
+        assert activity_monitor_used(parse_vm_stat(CAPTURE_32GIB), 32 * GiB) / GiB == pytest.approx(27.27, abs=0.005)
+
+    def test_the_sum_of_parts_reads_low_by_the_uncategorised_pages(self) -> None:
+        vm = parse_vm_stat(CAPTURE_32GIB)
+        parts = (vm.bytes("Anonymous pages") - vm.bytes("Pages purgeable") + vm.bytes("Pages wired down")
+                 + vm.bytes("Pages occupied by compressor"))
+        assert parts / GiB == pytest.approx(26.50, abs=0.005)
+        categorised = sum(vm.bytes(label) for label in ("Pages free", "Pages active", "Pages inactive",
+                                                        "Pages speculative", "Pages throttled", "Pages wired down",
+                                                        "Pages occupied by compressor"))
+        assert activity_monitor_used(vm, 32 * GiB) - parts == 32 * GiB - categorised
+
+    def test_mac_reader_on_the_capture(self) -> None:
+        run = lambda argv: CAPTURE_32GIB if argv[0] == "vm_stat" else "1"  # noqa: E731
+        reading = MacMemory(fake_psutil(total=32 * GiB), run).read()
+        assert reading.used / GiB == pytest.approx(27.27, abs=0.005)
+        assert "file-backed" in FORMULAS[reading.source]
 
     def test_not_vm_stat(self) -> None:
         with pytest.raises(ValueError, match="page size"):

@@ -17,16 +17,27 @@ from tui.core.sampling.power.base import Availability, PowerReadError, PowerRead
 from tui.core.sampling.power.battery import NOT_DISCHARGING, BatterySource
 from tui.core.sampling.power.command import CommandSource, parse_watts
 from tui.core.sampling.power.hwmon import HwmonSource
-from tui.core.sampling.power.ioreport import IOReportSource, rail_joules, rail_of, to_joules
-from tui.core.sampling.power.nvml import NOT_INSTALLED, NvmlGpu, NvmlLibrary, NvmlPowerSource
+from tui.core.sampling.power import nvml as nvml_module
+from tui.core.sampling.power.ioreport import (
+    FULL_SCOPE,
+    INT64_MIN,
+    BadCounter,
+    IOReportSource,
+    rail_joules,
+    rail_of,
+    to_joules,
+)
+from tui.core.sampling.power.nvml import NOT_INSTALLED, NvmlGpu, NvmlLibrary, NvmlPowerSource, shared_library
 from tui.core.sampling.power.powermetrics import NEEDS_ROOT, PowermetricsSource, parse_sample, split_documents
 from tui.core.sampling.power.rapl import ROOT_ONLY, RaplSource
 from tui.core.sampling.power.registry import PowerOptions, SummedSource, build_sources, select_power
+from tui.core.sampling.sampler import Sampler
 from tui.core.sampling.power.smc import (
     CMD_READ_BYTES,
     CMD_READ_KEYINFO,
     SmcKeyData,
     SmcKeyInfo,
+    SmcKeyReader,
     SmcSource,
     decode_key,
     decode_value,
@@ -387,24 +398,216 @@ class FakeSubscription:
 
 
 class TestIOReportSource:
-    def test_one_delta_per_tick_over_the_measured_interval(self) -> None:
+    def test_the_first_delta_only_starts_each_rails_span(self) -> None:
         clock = FakeClock()
         subscription = FakeSubscription([[("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9),
-                                          ("MCPU0_0", "mJ", 99999)]])
+                                          ("MCPU0_0", "mJ", 99999)],
+                                         [("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9)]])
         source = IOReportSource(platform="darwin", clock=clock, subscribe=lambda: subscription)
         assert source.probe().available
         assert source.read().watts is None
         clock.now += 2.0
+        first = source.read()
+        # Energy from before the first sample may sit in a batched counter's first step.
+        assert first.watts is None and first.energy_j == pytest.approx(8.0)
+        clock.now += 2.0
         reading = source.read()
         assert reading.watts == pytest.approx(4.0)  # (3 J + 5 J) / 2 s
         assert reading.components == pytest.approx({"CPU": 1.5, "GPU": 2.5})
-        assert reading.energy_j == pytest.approx(8.0)
-        assert subscription.released == [2]  # the previous sample is released once used
+        assert reading.energy_j == pytest.approx(16.0)
+        assert subscription.released == [2, 3]  # each previous sample is released once used
         source.close()
-        assert subscription.closed and subscription.released == [2, 3]
+        assert subscription.closed and subscription.released == [2, 3, 4]
 
     def test_not_macos(self) -> None:
         assert IOReportSource(platform="linux").probe() == Availability.no("not macOS")
+
+
+class Counters:
+    """IOReport as the library behaves: cumulative counters per channel, samples are snapshots,
+    a delta is the difference of two snapshots. `rails` maps a channel to (unit, units per tick,
+    ticks between publishes); `tick()` advances one second."""
+
+    def __init__(self, rails: dict[str, tuple[str, float, int]]) -> None:
+        self.rails = rails
+        self.accrued = {name: 0.0 for name in rails}  # energy so far, published or not
+        self.published = dict(self.accrued)
+        self.seconds = 0
+        self.snapshots: dict[int, dict[str, float]] = {}
+        self.next_ref = 0
+        self.released: list[int] = []
+        self.fail_delta = 0
+        self.corrupt: dict[str, float] = {}  # channel → the value the next delta reports
+        self.closed = False
+
+    def tick(self) -> None:
+        self.seconds += 1
+        for name, (_, per_second, every) in self.rails.items():
+            self.accrued[name] += per_second
+            if self.seconds % every == 0:
+                self.published[name] = self.accrued[name]
+
+    def sample(self) -> int:
+        self.next_ref += 1
+        self.snapshots[self.next_ref] = dict(self.published)
+        return self.next_ref
+
+    def delta_channels(self, before: int, after: int) -> list[tuple[str, str, float]]:
+        if self.fail_delta:
+            self.fail_delta -= 1
+            raise OSError("IOReportCreateSamplesDelta failed")
+        corrupt, self.corrupt = self.corrupt, {}
+        return [(name, unit, corrupt.get(name, self.snapshots[after][name] - self.snapshots[before][name]))
+                for name, (unit, _, _) in self.rails.items()]
+
+    def release(self, ref: int) -> None:
+        self.released.append(ref)
+
+    def close(self) -> None:
+        self.closed = True
+
+    @property
+    def live(self) -> set[int]:
+        return set(self.snapshots) - set(self.released)
+
+
+# A 10 W CPU whose mJ counter publishes every 2 s, beside a continuous 5 W GPU in nJ (all-smi #410).
+BATCHED = {"CPU Energy": ("mJ", 10_000.0, 2), "GPU Energy": ("nJ", 5e9, 1), "ANE0": ("mJ", 0.0, 2),
+           "DRAM0": ("mJ", 1_000.0, 2)}
+
+
+def ioreport_over(counters: Counters) -> tuple[IOReportSource, FakeClock]:
+    clock = FakeClock(0.0)
+    return IOReportSource(platform="darwin", clock=clock, subscribe=lambda: counters), clock
+
+
+def advance(source: IOReportSource, clock: FakeClock, counters: Counters, seconds: int) -> list[PowerReading]:
+    readings = []
+    for _ in range(seconds):
+        counters.tick()
+        clock.now += 1.0
+        readings.append(source.read())
+    return readings
+
+
+class TestIOReportBatches:
+    def test_batched_mj_beside_continuous_nj_reads_the_true_total(self) -> None:
+        counters = Counters(BATCHED)
+        source, clock = ioreport_over(counters)
+        source.read()
+        readings = advance(source, clock, counters, 12)
+        settled = [r.watts for r in readings[4:]]
+        # One delta per tick over the tick read 6, 26, 6, 26 W here.
+        assert settled == pytest.approx([16.0] * len(settled), rel=0.05)
+        assert readings[-1].components == pytest.approx({"CPU": 10.0, "GPU": 5.0, "DRAM": 1.0})
+        assert all(r.watts is None for r in readings[:3])  # each rail needs two moves for a span
+        assert readings[-1].energy_j == pytest.approx(16.0 * 12)  # every published joule counted
+
+    def test_a_rail_that_stops_reads_zero_after_the_quiet_window(self) -> None:
+        counters = Counters({"GPU Energy": ("nJ", 5e9, 1), "ANE0": ("mJ", 2_000.0, 2)})
+        source, clock = ioreport_over(counters)
+        source.read()
+        assert advance(source, clock, counters, 6)[-1].components["ANE"] == pytest.approx(2.0)
+        counters.rails["ANE0"] = ("mJ", 0.0, 2)
+        readings = advance(source, clock, counters, 5)
+        assert readings[1].components["ANE"] == pytest.approx(2.0)  # between batches: held
+        assert readings[-1].components["ANE"] == 0.0 and readings[-1].watts == pytest.approx(5.0)
+
+    def test_sampler_peaks_and_energy_come_from_the_corrected_series(self) -> None:
+        counters = Counters(BATCHED)
+        source, clock = ioreport_over(counters)
+        sampler = Sampler(Unreadable(), Unreadable(), [source], clock=clock, wall_clock=clock)
+        sampler.tick()
+        for _ in range(12):
+            counters.tick()
+            clock.now += 1.0
+            sampler.tick()
+        peaks = sampler.peaks(4.0, 12.0)
+        assert peaks is not None
+        assert peaks.watts_peak == pytest.approx(16.0, rel=0.05)  # not the 26 W of a doubled tick
+        # The counters' delta: whole batches here; a span's ends may each be one batch off.
+        assert peaks.watts_mean == pytest.approx(16.0, rel=0.05)
+
+
+class Unreadable:
+    name = "unreadable"
+
+    def read(self) -> object:
+        raise OSError("not in this test")
+
+
+class TestIOReportFrozenCpu:
+    def test_cpu_and_dram_stuck_at_zero_label_the_figure_by_what_counts(self) -> None:
+        counters = Counters({"CPU Energy": ("mJ", 0.0, 2), "GPU Energy": ("nJ", 5e9, 1), "ANE0": ("mJ", 0.0, 2),
+                             "DRAM0": ("mJ", 0.0, 2)})
+        source, clock = ioreport_over(counters)
+        source.read()
+        early = advance(source, clock, counters, 3)[-1]
+        assert early.scope == FULL_SCOPE and not early.note  # too soon to tell
+        reading = advance(source, clock, counters, 5)[-1]
+        assert reading.scope == source.scope == "GPU only"
+        assert "CPU and DRAM" in reading.note and "macOS 27" in reading.note
+        assert reading.watts == pytest.approx(5.0) and set(reading.components) == {"GPU"}
+
+    def test_the_label_returns_when_the_cpu_counter_moves_again(self) -> None:
+        counters = Counters({"CPU Energy": ("mJ", 0.0, 2), "GPU Energy": ("nJ", 5e9, 1), "DRAM0": ("mJ", 0.0, 2)})
+        source, clock = ioreport_over(counters)
+        source.read()
+        assert advance(source, clock, counters, 8)[-1].scope == "GPU only"
+        counters.rails["CPU Energy"] = ("mJ", 3_000.0, 2)
+        assert advance(source, clock, counters, 2)[-1].scope == FULL_SCOPE
+
+    def test_a_busy_batched_cpu_is_not_frozen(self) -> None:
+        counters = Counters(BATCHED)
+        source, clock = ioreport_over(counters)
+        source.read()
+        assert all(r.scope == FULL_SCOPE and not r.note for r in advance(source, clock, counters, 20))
+
+
+class TestIOReportBadValues:
+    @pytest.mark.parametrize(("value", "why"), [
+        (float(INT64_MIN), "INT64_MIN"),
+        (-4_000.0, "stepped back"),
+        (float(2**63 - 1), "more than any Apple Silicon rail"),  # a delta against INT64_MIN, overflowed
+    ])
+    def test_the_interval_is_dropped_and_energy_stays_sound(self, value: float, why: str) -> None:
+        counters = Counters(BATCHED)
+        source, clock = ioreport_over(counters)
+        source.read()
+        before = advance(source, clock, counters, 6)[-1]
+        counters.corrupt = {"CPU Energy": value}
+        dropped = advance(source, clock, counters, 1)[0]
+        assert dropped.watts is None and dropped.energy_j is None
+        assert "interval dropped" in dropped.note and why in dropped.note
+        after = advance(source, clock, counters, 6)
+        assert all(r.energy_j is not None and r.energy_j >= before.energy_j for r in after)
+        assert after[-1].watts == pytest.approx(16.0, rel=0.05)
+
+    def test_rail_joules_refuses_what_no_delta_can_be(self) -> None:
+        with pytest.raises(BadCounter, match="INT64_MIN"):
+            rail_joules([("CPU Energy", "mJ", float(INT64_MIN))])
+        with pytest.raises(BadCounter, match="stepped back"):
+            rail_joules([("GPU Energy", "nJ", -1.0)])
+        assert rail_joules([("MCPU0_0", "mJ", -1.0)]) == {}  # not a rail: not read, not judged
+
+
+class TestIOReportFailedTick:
+    def test_a_failed_delta_keeps_the_previous_sample(self) -> None:
+        counters = Counters({"GPU Energy": ("nJ", 5e9, 1)})
+        source, clock = ioreport_over(counters)
+        source.read()
+        advance(source, clock, counters, 2)
+        counters.fail_delta = 1
+        counters.tick()
+        clock.now += 1.0
+        with pytest.raises(PowerReadError, match="SamplesDelta failed"):
+            source.read()
+        after = advance(source, clock, counters, 1)[0]
+        # The delta spans the failed tick too: 10 J over 2 s, not 5 J over 2 s.
+        assert after.watts == pytest.approx(5.0)
+        assert after.energy_j == pytest.approx(20.0)
+        source.close()
+        assert counters.live == set() and counters.closed  # the failed tick's sample was released too
 
 
 # --- SMC ----------------------------------------------------------------------------------------
@@ -439,6 +642,59 @@ class TestSmc:
     def test_not_macos(self) -> None:
         assert SmcSource(platform="linux").probe() == Availability.no("not macOS")
 
+    def test_key_info_is_asked_once_per_key(self) -> None:
+        commands: list[int] = []
+
+        def call(request: SmcKeyData) -> SmcKeyData:
+            commands.append(request.data8)
+            response = SmcKeyData()
+            response.key_info = SmcKeyInfo(4, encode_key("flt "), 0)
+            response.bytes[:4] = list(struct.pack("<f", 12.5))
+            return response
+
+        reader = SmcKeyReader(call)
+        assert [reader.read_key("PSTR") for _ in range(3)] == [12.5] * 3
+        assert commands == [CMD_READ_KEYINFO, CMD_READ_BYTES, CMD_READ_BYTES, CMD_READ_BYTES]
+
+
+class FakeSmc:
+    def __init__(self, pstr: float) -> None:
+        self.pstr = pstr
+        self.closed = False
+
+    def read_key(self, key: str) -> float:
+        return self.pstr
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class TestSmcFloor:
+    def soc(self, **components: float) -> FakeSource:
+        source = FakeSource("ioreport", FULL_SCOPE, {"cpu", "gpu", "ane", "dram"}, watts=sum(components.values()))
+        source.components = components
+        return source
+
+    def test_pstr_below_the_soc_shows_the_soc(self) -> None:
+        smc = FakeSmc(3.0)
+        floor = self.soc(CPU=2.0, GPU=4.0, ANE=0.5, DRAM=1.0)
+        source = SmcSource("darwin", floor=floor, connect=lambda: smc)  # type: ignore[arg-type, return-value]
+        reading = source.read()
+        assert reading.watts == pytest.approx(6.5)  # CPU + GPU + ANE; DRAM is not in macmon's floor
+        assert reading.components == {"PSTR": 3.0, "CPU + GPU + ANE": 6.5}
+        assert "PSTR read 3.0 W" in reading.note
+        smc.pstr = 20.0
+        assert source.read().watts == 20.0
+        source.close()
+        assert smc.closed and floor.closed
+
+    def test_without_a_floor_reading_pstr_stands_and_says_why(self) -> None:
+        floor = FakeSource("ioreport", FULL_SCOPE, {"cpu"}, available=False)
+        source = SmcSource("darwin", floor=floor, connect=lambda: FakeSmc(9.0))  # type: ignore[arg-type, return-value]
+        reading = source.read()
+        assert reading.watts == 9.0 and "ioreport missing" in reading.note
+        assert any("max(PSTR" in line for line in source.explain())
+
 
 # --- NVML ---------------------------------------------------------------------------------------
 
@@ -447,20 +703,35 @@ class FakeNVMLError(Exception):
     pass
 
 
+class FakeLibraryMismatch(Exception):
+    """pynvml's NVMLLibraryMismatchError: an Exception, not an NVMLError."""
+
+
 class FakeNvml:
     """The parts of pynvml the readers use."""
 
     NVMLError = FakeNVMLError
+    NVMLLibraryMismatchError = FakeLibraryMismatch
 
     def __init__(self, energy_mj: list[int] | None = None, power_mw: list[int] | None = None,
-                 init_error: str | None = None) -> None:
+                 init_error: str | None = None, mismatch: set[str] | None = None) -> None:
         self.energy_mj = energy_mj
         self.power_mw = power_mw or [0] * len(energy_mj or [])
         self.init_error = init_error
+        self.mismatch = mismatch or set()  # functions that raise NVMLLibraryMismatchError
+        self.inits = self.shutdowns = 0
+
+    def _check(self, function: str) -> None:
+        if function in self.mismatch:
+            raise FakeLibraryMismatch(f"Unversioned function called: {function}")
 
     def nvmlInit(self) -> None:
         if self.init_error:
             raise FakeNVMLError(self.init_error)
+        self.inits += 1
+
+    def nvmlShutdown(self) -> None:
+        self.shutdowns += 1
 
     def nvmlDeviceGetCount(self) -> int:
         return len(self.power_mw)
@@ -469,6 +740,7 @@ class FakeNvml:
         return index
 
     def nvmlDeviceGetTotalEnergyConsumption(self, handle: int) -> int:
+        self._check("nvmlDeviceGetTotalEnergyConsumption")
         if self.energy_mj is None:
             raise FakeNVMLError("Not Supported")
         return self.energy_mj[handle]
@@ -486,6 +758,7 @@ class FakeNvml:
         return SimpleNamespace(gpu=40 + 20 * handle, memory=5)
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> list[SimpleNamespace]:
+        self._check("nvmlDeviceGetComputeRunningProcesses")
         return [SimpleNamespace(pid=4242, usedGpuMemory=8 * 2**30), SimpleNamespace(pid=7, usedGpuMemory=2**30),
                 SimpleNamespace(pid=4243, usedGpuMemory=None)]
 
@@ -526,7 +799,42 @@ class TestNvml:
         assert reading.memory_used == 20 * 2**30 and reading.memory_total == 160 * 2**30
         assert reading.util_pct == pytest.approx(50.0)
         assert reading.process_memory == {4242: 16 * 2**30}  # pid 7 is not asked for; 4243 has no figure
-        assert reading.processes_memory == 16 * 2**30
+        assert reading.processes_memory == 16 * 2**30 and reading.notes == ()
+
+    def test_a_library_mismatch_in_the_process_list_leaves_memory_and_load(self) -> None:
+        gpu = NvmlGpu(NvmlLibrary(FakeNvml(power_mw=[1], mismatch={"nvmlDeviceGetComputeRunningProcesses"})))
+        reading = gpu.read({4242})
+        assert reading.memory_used == 10 * 2**30 and reading.util_pct == pytest.approx(40.0)
+        assert reading.process_memory == {}
+        assert reading.notes == ("gpu0 per-process VRAM n/a: FakeLibraryMismatch: Unversioned function called: "
+                                 "nvmlDeviceGetComputeRunningProcesses",)
+
+    def test_a_library_mismatch_in_the_energy_counter_falls_back_to_power(self) -> None:
+        source = NvmlPowerSource(NvmlLibrary(FakeNvml(energy_mj=[5], power_mw=[70_000],
+                                                      mismatch={"nvmlDeviceGetTotalEnergyConsumption"})))
+        assert source.probe() == Availability.ok("power usage")
+        assert source.read().watts == pytest.approx(70.0)
+
+    def test_nvml_is_initialised_once_per_process_and_shut_down_at_exit(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        fake = FakeNvml(power_mw=[1])
+        exits: list[object] = []
+        monkeypatch.setitem(sys.modules, "pynvml", fake)
+        monkeypatch.setattr(nvml_module, "_shared", None)
+        monkeypatch.setattr(nvml_module, "atexit", SimpleNamespace(register=exits.append))
+        power, gpu = NvmlPowerSource(), NvmlGpu()
+        assert power.probe().available and gpu.probe().available
+        gpu.read(())
+        assert power.library is gpu.library is shared_library()
+        assert fake.inits == 1 and exits == [shared_library().shutdown]
+        shared_library().shutdown()
+        shared_library().shutdown()
+        assert fake.shutdowns == 1
+        assert not gpu.probe().available  # after shutdown the handles are gone, not reused
+
+    def test_a_failed_init_registers_no_shutdown(self) -> None:
+        exits: list[object] = []
+        library = NvmlLibrary(FakeNvml(init_error="Driver Not Loaded"), at_exit=exits.append)
+        assert not library.open().available and exits == []
 
 
 # --- command ------------------------------------------------------------------------------------
@@ -574,12 +882,19 @@ class FakeSource(PowerSource):
                  watts: float | None = 10.0, energy_j: float | None = None) -> None:
         self.name, self.scope, self.covers = name, scope, frozenset(covers)
         self.available, self.watts, self.energy_j = available, watts, energy_j
+        self.components: dict[str, float] = {}
+        self.closed = False
 
     def probe(self) -> Availability:
         return Availability(self.available, "" if self.available else f"{self.name} missing")
 
     def read(self) -> PowerReading:
-        return PowerReading(self.watts, self.energy_j, self.scope)
+        if not self.available:
+            raise PowerReadError(f"{self.name} missing")
+        return PowerReading(self.watts, self.energy_j, self.scope, self.components)
+
+    def close(self) -> None:
+        self.closed = True
 
 
 class TestRegistry:
@@ -621,6 +936,30 @@ class TestRegistry:
         powermetrics = FakeSource("powermetrics", "CPU + GPU + ANE", {"cpu", "gpu", "ane"})
         chosen, _ = select_power([ioreport, powermetrics])
         assert chosen is ioreport
+
+    def test_sources_not_chosen_are_closed(self) -> None:
+        smc = FakeSource("smc", "system (SMC PSTR)", {"system"})
+        ioreport = FakeSource("ioreport", FULL_SCOPE, {"cpu", "gpu", "ane", "dram"})
+        chosen, _ = select_power([smc, ioreport])
+        assert chosen is smc and not smc.closed
+        assert ioreport.closed  # its subscription, opened by the probe, is not left open
+
+    def test_parts_of_a_sum_stay_open(self) -> None:
+        package = FakeSource("rapl", "package", {"cpu"})
+        gpu = FakeSource("nvml", "GPU", {"nvidia"})
+        battery = FakeSource("battery", "battery", {"system"})
+        select_power([package, gpu, battery])
+        assert not package.closed and not gpu.closed and battery.closed
+
+    def test_darwin_smc_owns_an_ioreport_floor(self) -> None:
+        smc = build_sources(PowerOptions(), "darwin")[0]
+        assert smc.scope == "system (max of SMC PSTR, CPU + GPU + ANE)"
+
+    def test_summed_sources_explain_each_part(self) -> None:
+        chosen, _ = select_power([FakeSource("rapl", "package", {"cpu"}), FakeSource("nvml", "GPU", {"nvidia"})])
+        assert chosen is not None
+        lines = chosen.explain()
+        assert lines[0].startswith("sum of 2") and lines[1].startswith("  rapl: package") and "nvml" in lines[2]
 
     def test_nothing_available(self) -> None:
         chosen, results = select_power([FakeSource("rapl", "package", {"cpu"}, available=False)])

@@ -149,6 +149,26 @@ def test_access_denied_says_why() -> None:
     assert "pid 100" in (finder_over(server).read().why or "")
 
 
+def test_another_users_process_does_not_spoil_the_ollama_figures() -> None:
+    server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB, cpu=5.0)
+    runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4 * MiB, cpu=50.0, ppid=100)
+    root_daemon = FakeProcess(9, "WindowServer", [], denied={"name", "ppid", "cmdline"})
+    finder = finder_over(root_daemon, server, runner)
+    finder.read()
+    found = finder.read()
+    assert found.why is None
+    assert (found.count, found.rss, found.cpu_percent) == (2, 5 * MiB, 55.0)
+
+
+def test_a_process_denied_halfway_adds_nothing() -> None:
+    server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB)
+    other_users_runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4 * MiB, ppid=100,
+                                     denied={"cpu_percent"})
+    found = finder_over(server, other_users_runner).read()
+    assert (found.count, found.rss, found.pids) == (1, MiB, (100,))
+    assert found.why is not None and "pid 201" in found.why
+
+
 def test_processes_that_exit_mid_scan_are_skipped() -> None:
     server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB)
     exited_runner = FakeProcess(201, "ollama", ["ollama", "runner"], ppid=100)

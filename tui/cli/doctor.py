@@ -10,6 +10,7 @@ from collections.abc import Callable
 import platformdirs
 
 from tui.core.sampling.energy import Baseline, BaselineStore
+from tui.core.sampling.memory import FORMULAS
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.host import is_local
 from tui.core.sampling.monitor import MonitorOptions, build_sampler, no_power_reason
@@ -58,6 +59,8 @@ def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
     if memory is not None:
         say(f"memory     {human_bytes(memory.used)} used of {human_bytes(memory.total)}, "
             f"swap {human_bytes(memory.swap_used)} ({memory.source})")
+        if memory.source in FORMULAS:
+            say(f"           used = {FORMULAS[memory.source]}")
     ollama = sample.ollama if sample else None
     if ollama is not None:
         found = f"{ollama.count} process(es), RSS {human_bytes(ollama.rss)}" if ollama.count else "none found"
@@ -66,6 +69,13 @@ def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
         watts = sample.watts if sample else None
         reading = f"{watts:.1f} W" if watts is not None else "no reading yet"
         say(f"power      {reading} from {sampler.power.name} ({sampler.power.scope})")
+        for line in sampler.power.explain():
+            say(f"           {line}")
+        power = sample.power if sample else None
+        if power is not None and power.components:
+            say("           rails now: " + ", ".join(f"{rail} {w:.1f} W" for rail, w in power.components.items()))
+        if power is not None and power.note:
+            say(f"           note: {power.note}")
     else:
         say(f"power      n/a — {no_power_reason(sampler)}")
     if not is_local(host):

@@ -9,6 +9,9 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
+
+from .power.base import PowerReading
 
 
 def integrate_watts(points: Sequence[tuple[float, float]]) -> float | None:
@@ -22,8 +25,11 @@ def counter_delta(previous: float, current: float, wrap: float | None) -> float 
     """Increase of a counter that wraps at `wrap`; None when it cannot be known.
 
     A negative delta means one wrap: add the range once. Without a known range, or if the
-    counter went backwards by more than one range (a reset), the interval is dropped.
+    counter went backwards by more than one range (a reset), the interval is dropped; so is
+    one with a negative reading, which no energy counter can have (an unreadable value).
     """
+    if previous < 0 or current < 0:
+        return None
     delta = current - previous
     if delta >= 0:
         return delta
@@ -31,6 +37,24 @@ def counter_delta(previous: float, current: float, wrap: float | None) -> float 
         return None
     delta += wrap
     return delta if delta >= 0 else None
+
+
+def span_energy(readings: Sequence[tuple[float, PowerReading]]) -> tuple[float | None, float]:
+    """(joules, seconds covered) of (t, reading) pairs: a counter delta when every reading has a
+    counter value, else the trapezoid integral of the watts; (None, 0.0) when they span no time.
+
+    A reading without a counter value (a source that has none, or a dropped interval) makes the
+    whole span integrate its watts, so a lost interval is estimated rather than counted as 0 J.
+    """
+    counters = [(t, e) for t, p in readings if (e := p.energy_j) is not None]
+    if len(counters) >= 2 and len(counters) == len(readings):
+        (t0, e0), (t1, e1) = counters[0], counters[-1]
+        return (e1 - e0, t1 - t0) if t1 > t0 else (None, 0.0)
+    watts = [(t, w) for t, p in readings if (w := p.watts) is not None]
+    energy = integrate_watts(watts)
+    duration = watts[-1][0] - watts[0][0] if watts else 0.0
+    # Readings that span no time say nothing about energy: blank, not zero.
+    return (energy, duration) if energy is not None and duration > 0 else (None, 0.0)
 
 
 def net_energy(energy_j: float | None, idle_w: float | None, duration_s: float) -> float | None:
@@ -54,9 +78,19 @@ def tokens_per_joule(energy_j: float | None, eval_count: int | None) -> float | 
     return eval_count / energy_j
 
 
+class PowerSample(Protocol):
+    """What a baseline needs of a sampler tick (the sampler's Sample has both)."""
+
+    @property
+    def t(self) -> float: ...
+
+    @property
+    def power(self) -> PowerReading | None: ...
+
+
 @dataclass(frozen=True)
 class Baseline:
-    """Idle power of one source on one host: the median over a quiet window, or set by hand."""
+    """Idle power of one source on one host: the energy over a quiet window, or set by hand."""
 
     source: str
     watts: float
@@ -64,8 +98,25 @@ class Baseline:
     manual: bool = False
 
     @classmethod
+    def from_samples(cls, source: str, samples: Iterable[PowerSample]) -> Baseline | None:
+        """Mean power over a quiet window: its energy (the counters' delta where the source has
+        them, else the integral of the watts) over its span; None if it spans no time.
+
+        A median of ticks is wrong for counters that publish in batches (0, 2×, 0, 2× per tick)
+        and for any bursty idle; energy over the window is what an answer's net energy subtracts.
+        """
+        readings = [(s.t, s.power) for s in samples if s.power is not None]
+        energy, seconds = span_energy(readings)
+        if energy is None or seconds <= 0 or energy < 0:
+            return None
+        return cls(source, energy / seconds, len(readings))
+
+    @classmethod
     def from_watts(cls, source: str, watts: Iterable[float]) -> Baseline | None:
-        """The median of the same source's readings over a quiet window; None if there are none."""
+        """The median of the same source's readings over a quiet window; None if there are none.
+
+        Kept for callers that only have the watts series; prefer from_samples.
+        """
         values = list(watts)
         if not values:
             return None

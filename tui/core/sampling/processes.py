@@ -52,6 +52,10 @@ def _kind(name: str, args: list[str]) -> str | None:
     return None
 
 
+def _looks_like_ollama(name: str) -> bool:
+    return name.lower().startswith("ollama") or name == "llama-server"
+
+
 @dataclass(frozen=True)
 class _Seen:
     """What one scan learnt about a process: its psutil object, name, parent and Ollama role."""
@@ -91,13 +95,14 @@ class OllamaProcessFinder:
         for pid in sorted(members):
             process = seen[pid].process
             try:
-                rss += process.memory_info().rss
-                cpu += process.cpu_percent(None)
+                # Both figures or neither: a process denied halfway must not leave its RSS behind.
+                process_rss, process_cpu = process.memory_info().rss, process.cpu_percent(None)
             except psutil.NoSuchProcess:
                 continue
             except psutil.AccessDenied:
                 denied.append(f"pid {pid}")
                 continue
+            rss, cpu = rss + process_rss, cpu + process_cpu
             primed = primed and self._measured.get(pid) is process
             measured[pid] = process
         self._measured = measured
@@ -121,16 +126,20 @@ class OllamaProcessFinder:
                     seen[process.pid] = previous
                     continue
                 process = previous.process  # last scan's object: its cpu_percent() is primed
+            name = ""
             try:
                 with process.oneshot():
-                    name, ppid = process.name(), process.ppid()
-                looks_like_ollama = name.lower().startswith("ollama") or name == "llama-server"
+                    name = process.name()
+                    ppid = process.ppid()
                 # Most processes stop here, before the costlier cmdline read.
-                kind = _kind(name, process.cmdline()) if looks_like_ollama else None
+                kind = _kind(name, process.cmdline()) if _looks_like_ollama(name) else None
             except psutil.NoSuchProcess:
                 continue
             except psutil.AccessDenied:
-                denied.append(f"pid {process.pid}")
+                # Another user's process that is not Ollama's is none of our business: only a
+                # denied Ollama-looking one makes the figures incomplete.
+                if _looks_like_ollama(name):
+                    denied.append(f"pid {process.pid}")
                 continue
             seen[process.pid] = _Seen(process, name, ppid, kind)
         self._seen = seen

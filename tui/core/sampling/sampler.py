@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from .energy import integrate_watts
+from .energy import span_energy
 from .memory import MemoryReading
 from .power.base import Availability, PowerReading, PowerSource
 from .power.nvml import GpuReading
@@ -179,7 +179,7 @@ class Sampler:
         ollama = [s.ollama for s in samples if s.ollama]
         powered = [(s.t, s.power) for s in samples if s.power]
         watts = [(t, p.watts) for t, p in powered if p.watts is not None]
-        energy_j, duration = _energy(powered, watts)
+        energy_j, duration = span_energy(powered)
         if energy_j is not None and duration > 0:
             mean_w: float | None = energy_j / duration
         else:
@@ -233,18 +233,6 @@ def _attempt(kind: str, read: Callable[[], T], errors: dict[str, str]) -> T | No
     except Exception as exc:  # one broken source must not stop the others or the app
         errors[kind] = str(exc) or type(exc).__name__
         return None
-
-
-def _energy(powered: list[tuple[float, PowerReading]], watts: list[tuple[float, float]]) -> tuple[float | None, float]:
-    """(joules, seconds covered): a counter delta when every reading has one, else the integral."""
-    counters = [(t, e) for t, p in powered if (e := p.energy_j) is not None]
-    if len(counters) >= 2 and len(counters) == len(powered):
-        (t0, e0), (t1, e1) = counters[0], counters[-1]
-        return (e1 - e0, t1 - t0) if t1 > t0 else (None, 0.0)
-    energy = integrate_watts(watts)
-    duration = watts[-1][0] - watts[0][0] if watts else 0.0
-    # Readings that span no time say nothing about energy: blank, not zero.
-    return (energy, duration) if energy is not None and duration > 0 else (None, 0.0)
 
 
 def _max(values: Iterable[N]) -> N | None:

@@ -31,13 +31,16 @@ class PowerReading:
     `watts` is None on a counter's first read (no interval yet) or a dropped interval.
     `energy_j` is the energy accumulated since this source's first read, wrap-corrected and
     monotonic, so the energy of any span is the difference of two readings; None for sources
-    that only give instantaneous power.
+    that only give instantaneous power, and for a reading whose interval was dropped (a span
+    that holds one falls back to integrating the watts).
+    `note` says what is odd about this reading (a frozen rail, a dropped interval), or is empty.
     """
 
     watts: float | None
     energy_j: float | None
     scope: str
     components: Mapping[str, float] = field(default_factory=dict)
+    note: str = ""
 
 
 class PowerReadError(Exception):
@@ -63,6 +66,10 @@ class PowerSource(ABC):
 
     def close(self) -> None:
         """Release processes or handles the source holds."""
+
+    def explain(self) -> list[str]:
+        """For `doctor`: which rails the figure sums and how its watts and energy are computed."""
+        return [f"{self.scope}: instantaneous watts each tick; energy is their trapezoid integral"]
 
 
 class CounterRate:

@@ -52,6 +52,10 @@ class BatterySource(PowerSource):
             raise PowerReadError(f"{battery.name}: no power_now and no current_now × voltage_now ({exc})") from None
         return abs(current_ua * voltage_uv) / 1e12
 
+    def explain(self) -> list[str]:
+        return ["battery: power_now (else current_now × voltage_now) of each discharging BAT*, each tick; "
+                "energy is the trapezoid integral of the watts"]
+
     def probe(self) -> Availability:
         batteries = self._batteries()
         if not batteries:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from ctypes import c_int32, c_int64, c_long, c_uint32, c_uint64, c_void_p
 
-from .base import Availability, CounterRate, PowerReadError, PowerReading, PowerSource
+from .base import Availability, PowerReadError, PowerReading, PowerSource
 
 JOULES_PER_UNIT = {"mJ": 1e-3, "uJ": 1e-6, "µJ": 1e-6, "nJ": 1e-9}
 
@@ -42,14 +42,112 @@ def to_joules(value: float, unit: str) -> float:
     return value * scale
 
 
+class BadCounter(ValueError):
+    """A channel value that cannot be energy: the interval it belongs to is dropped."""
+
+
+INT64_MIN = -(2**63)  # what IOReportSimpleGetIntegerValue returns for an unreadable value
+# No Apple Silicon rail draws this; a bigger step is a corrupt value (an int64 overflow of a
+# delta taken against INT64_MIN), not energy.
+MAX_RAIL_WATTS = 1000.0
+
+
 def rail_joules(channels: Iterable[tuple[str, str, float]]) -> dict[str, float]:
-    """Joules per rail from (channel name, unit label, value) deltas; other channels are ignored."""
+    """Joules per rail from (channel name, unit label, value) deltas; other channels are ignored.
+
+    Raises BadCounter for a value no energy delta can have: negative (a counter that stepped
+    back) or INT64_MIN (unreadable).
+    """
     totals: dict[str, float] = {}
     for name, unit, value in channels:
         rail = rail_of(name)
-        if rail is not None:
-            totals[rail] = totals.get(rail, 0.0) + to_joules(value, unit)
+        if rail is None:
+            continue
+        if value == INT64_MIN:
+            raise BadCounter(f"{name!r} unreadable (INT64_MIN)")
+        if value < 0:
+            raise BadCounter(f"{name!r} stepped back by {-value:g} {unit.strip()}")
+        totals[rail] = totals.get(rail, 0.0) + to_joules(value, unit)
     return totals
+
+
+RAILS = ("CPU", "GPU", "ANE", "DRAM")
+FULL_SCOPE = " + ".join(RAILS)
+# macOS 27 publishes the mJ channels (CPU, ANE, DRAM) in ~2 s batches: a rail whose counter
+# has not moved for longer than this is idle, not between batches.
+QUIET_S = 3.0
+# CPU and DRAM both exactly still this long is the macOS 27 stalled-counter fault (macmon #76):
+# a running CPU never spends 6 s without a millijoule.
+FROZEN_S = 6.0
+FROZEN_RAILS = ("CPU", "DRAM")
+
+
+class _Rail:
+    """One rail's counter: when it last moved and the watts that move gave."""
+
+    def __init__(self, moved_at: float) -> None:
+        self.moved_at = moved_at
+        self.primed = False  # True once `moved_at` starts a span of known length
+        self.watts: float | None = None
+
+
+class RailMeter:
+    """Watts per rail, each over the time since its counter last moved.
+
+    A counter that publishes every 2 s reads 0 on one tick and two ticks' energy on the
+    next; dividing by the tick would read 0, 2×, 0, 2×. A rail's first move (after the start or
+    a dropped interval) carries energy from before we looked, so it only starts the next span.
+    """
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.rails: dict[str, _Rail] = {}
+        self.present: set[str] = set()  # rails whose channels exist on this chip
+
+    def update(self, now: float, joules: Mapping[str, float]) -> None:
+        self.present |= joules.keys()
+        for name, energy in joules.items():
+            rail = self.rails.get(name)
+            if energy <= 0:
+                if rail is not None and now - rail.moved_at > QUIET_S:
+                    rail.watts = 0.0
+                continue
+            if rail is None:
+                rail = self.rails[name] = _Rail(now)
+            elif rail.primed and now > rail.moved_at:
+                rail.watts = energy / (now - rail.moved_at)
+            rail.moved_at, rail.primed = now, True
+
+    def drop(self) -> None:
+        """An interval was lost: the next move of every rail has a span of unknown length."""
+        for rail in self.rails.values():
+            rail.primed = False
+
+    def frozen(self, now: float) -> bool:
+        """CPU (and DRAM, where it exists) have not moved for FROZEN_S."""
+        if "CPU" not in self.present:
+            return False
+        still = [self._still_for(name, now) for name in FROZEN_RAILS if name in self.present]
+        return min(still) >= FROZEN_S
+
+    def _still_for(self, name: str, now: float) -> float:
+        rail = self.rails.get(name)
+        return now - (rail.moved_at if rail is not None else self.started)
+
+    def counting(self, now: float) -> list[str]:
+        """The rails the figure really sums: those that have moved, less frozen ones."""
+        frozen = self.frozen(now)
+        return [name for name in RAILS if name in self.rails and not (frozen and name in FROZEN_RAILS)]
+
+    def watts(self, now: float) -> tuple[float | None, dict[str, float]]:
+        """The total and each counting rail; total None while a moving rail has no span yet."""
+        parts: dict[str, float] = {}
+        for name in self.counting(now):
+            watts = self.rails[name].watts
+            if watts is None:
+                return None, {}
+            parts[name] = watts
+        return (sum(parts.values()) if parts else 0.0), parts
 
 
 _UTF8 = 0x08000100  # kCFStringEncodingUTF8
@@ -143,10 +241,9 @@ class IOReportSubscription:
 
 
 class IOReportSource(PowerSource):
-    """CPU + GPU + ANE + DRAM energy: one delta per tick over the measured monotonic interval."""
+    """CPU + GPU + ANE + DRAM energy; watts per rail over the time since its counter moved."""
 
     name = "ioreport"
-    scope = "CPU + GPU + ANE + DRAM"
     covers = frozenset({"cpu", "gpu", "ane", "dram"})
 
     def __init__(
@@ -156,10 +253,14 @@ class IOReportSource(PowerSource):
         subscribe: Callable[[], IOReportSubscription] = IOReportSubscription,
     ) -> None:
         self._platform = platform
+        self._clock = clock
         self._subscribe = subscribe
-        self._rate = CounterRate(clock)
         self._subscription: IOReportSubscription | None = None
         self._previous: int | None = None
+        self._previous_t = 0.0
+        self._meter: RailMeter | None = None
+        self._total_j = 0.0
+        self.scope = FULL_SCOPE  # narrowed to the rails that count while CPU and DRAM are frozen
 
     def probe(self) -> Availability:
         if self._platform != "darwin":
@@ -181,19 +282,52 @@ class IOReportSource(PowerSource):
         try:
             subscription = self._open()
             current = subscription.sample()
-            previous, self._previous = self._previous, current
-            joules: Mapping[str, float] | None = None
-            if previous is not None:
-                try:
-                    joules = rail_joules(subscription.delta_channels(previous, current))
-                finally:
-                    subscription.release(previous)
-        except (OSError, AttributeError, ValueError) as exc:
+        except (OSError, AttributeError) as exc:
             raise PowerReadError(f"IOReport read failed: {exc}") from None
-        watts = self._rate.step(None if joules is None else sum(joules.values()))
-        interval = self._rate.interval
-        parts = {rail: j / interval for rail, j in joules.items()} if joules and interval else {}
-        return PowerReading(watts, self._rate.total_j, self.scope, parts)
+        now = self._clock()
+        previous, since = self._previous, self._previous_t
+        if previous is None or self._meter is None:
+            self._previous, self._previous_t, self._meter = current, now, RailMeter(now)
+            return PowerReading(None, self._total_j, self.scope)
+        try:
+            channels = subscription.delta_channels(previous, current)
+        except (OSError, AttributeError) as exc:
+            # Keep the older sample: the next delta then covers this tick too, and no energy is lost.
+            subscription.release(current)
+            raise PowerReadError(f"IOReport read failed: {exc}") from None
+        subscription.release(previous)
+        self._previous, self._previous_t = current, now
+        try:
+            joules = rail_joules(channels)
+            _check_plausible(joules, now - since)
+        except ValueError as exc:  # BadCounter, or a unit this code does not know
+            self._meter.drop()
+            return PowerReading(None, None, self.scope, note=f"interval dropped: {exc}")
+        self._total_j += sum(joules.values())
+        self._meter.update(now, joules)
+        return self._reading(now)
+
+    def _reading(self, now: float) -> PowerReading:
+        assert self._meter is not None
+        watts, parts = self._meter.watts(now)
+        note = ""
+        if self._meter.frozen(now):
+            counted = " + ".join(self._meter.counting(now)) or "no rail"
+            self.scope = f"{counted} only"
+            note = (f"CPU and DRAM energy have read exactly 0 for over {FROZEN_S:.0f} s (the macOS 27 IOReport "
+                    f"fault): the figure counts {counted} only")
+        else:
+            self.scope = FULL_SCOPE
+        return PowerReading(watts, self._total_j, self.scope, parts, note)
+
+    def explain(self) -> list[str]:
+        return [
+            f"{self.scope} from IOReport \"Energy Model\" channels: CPU = \"CPU Energy\" (\"DIE_n_CPU Energy\" on "
+            "Ultra), GPU = \"GPU Energy\", ANE = ANE*, DRAM = DRAM*, each in its own unit (mJ, uJ, nJ)",
+            f"each rail's watts = its energy over the time since its counter last moved (macOS 27 publishes mJ "
+            f"channels in ~2 s batches); a rail still for {QUIET_S:.0f} s reads 0 W",
+            "energy = the counters' sum; an interval with a negative, INT64_MIN or impossible value is dropped",
+        ]
 
     def close(self) -> None:
         if self._subscription is not None:
@@ -202,3 +336,9 @@ class IOReportSource(PowerSource):
                 self._previous = None
             self._subscription.close()
             self._subscription = None
+
+
+def _check_plausible(joules: Mapping[str, float], seconds: float) -> None:
+    for rail, energy in joules.items():
+        if seconds > 0 and energy / seconds > MAX_RAIL_WATTS:
+            raise BadCounter(f"{rail} read {energy / seconds:.0f} W, more than any Apple Silicon rail")

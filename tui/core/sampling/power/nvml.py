@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -18,13 +19,17 @@ class NvmlLibrary:
     """NVML initialised once with its device handles, shared by the power and GPU readers.
 
     `module` is the pynvml module or a stand-in with the same names; by default pynvml is
-    imported on first use, so the package is optional.
+    imported on first use, so the package is optional. A successful init registers the
+    matching shutdown with `at_exit`.
     """
 
-    def __init__(self, module: ModuleType | Any | None = None) -> None:
+    def __init__(self, module: ModuleType | Any | None = None,
+                 at_exit: Callable[[Callable[[], None]], object] | None = None) -> None:
         self._module = module
+        self._at_exit = at_exit or atexit.register
         self._handles: list[Any] | None = None
         self._why: str | None = None
+        self._initialised = False  # nvmlInit succeeded and nvmlShutdown is still owed
 
     def open(self) -> Availability:
         """Initialise NVML once; later calls repeat the first outcome."""
@@ -42,22 +47,55 @@ class NvmlLibrary:
         nvml = self._module
         try:
             nvml.nvmlInit()
+        except self.errors as exc:
+            return f"no NVIDIA driver ({exc})"
+        self._initialised = True
+        self._at_exit(self.shutdown)
+        try:
             count = nvml.nvmlDeviceGetCount()
             handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
-        except nvml.NVMLError as exc:
-            return f"no NVIDIA driver ({exc})"
+        except self.errors as exc:
+            return f"NVIDIA devices unreadable ({exc})"
         if not handles:
             return "no NVIDIA device"
         self._handles = handles
         return None
+
+    def shutdown(self) -> None:
+        """Release NVML (registered at exit); later calls report it closed."""
+        if not self._initialised:
+            return
+        self._initialised, self._handles, self._why = False, None, "NVML shut down"
+        try:
+            self._module.nvmlShutdown()
+        except self.errors:
+            pass  # exiting anyway: nothing to do about a driver that will not close
 
     @property
     def nvml(self) -> Any:
         return self._module
 
     @property
+    def errors(self) -> tuple[type[BaseException], ...]:
+        """What an NVML call may raise: NVMLError, and NVMLLibraryMismatchError, which is not one."""
+        nvml = self._module
+        return tuple(e for e in (getattr(nvml, "NVMLError", None), getattr(nvml, "NVMLLibraryMismatchError", None))
+                     if isinstance(e, type))
+
+    @property
     def handles(self) -> list[Any]:
         return self._handles or []
+
+
+_shared: NvmlLibrary | None = None
+
+
+def shared_library() -> NvmlLibrary:
+    """The process's one NvmlLibrary: every reader built without one shares a single nvmlInit."""
+    global _shared
+    if _shared is None:
+        _shared = NvmlLibrary()
+    return _shared
 
 
 class NvmlPowerSource(PowerSource):
@@ -68,7 +106,7 @@ class NvmlPowerSource(PowerSource):
     covers = frozenset({"nvidia"})
 
     def __init__(self, library: NvmlLibrary | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.library = library or NvmlLibrary()
+        self.library = library or shared_library()
         self._rate = CounterRate(clock)
         self._counter: bool | None = None
         self._previous_mj: float | None = None
@@ -84,18 +122,18 @@ class NvmlPowerSource(PowerSource):
         return Availability.ok("total energy counter" if self._counter else "power usage")
 
     def _choose_mode(self) -> None:
-        nvml = self.library.nvml
+        nvml, errors = self.library.nvml, self.library.errors
         try:
             for handle in self.library.handles:
                 nvml.nvmlDeviceGetTotalEnergyConsumption(handle)
             self._counter = True
             return
-        except nvml.NVMLError:
+        except errors:
             pass
         try:
             for handle in self.library.handles:
                 nvml.nvmlDeviceGetPowerUsage(handle)
-        except nvml.NVMLError as exc:
+        except errors as exc:
             raise PowerReadError(f"GPU power not supported ({exc})") from None
         self._counter = False
 
@@ -114,9 +152,17 @@ class NvmlPowerSource(PowerSource):
                 watts = self._rate.step(None if delta_mj is None else delta_mj / 1e3)
                 return PowerReading(watts, self._rate.total_j, self.scope)
             parts = {f"gpu{i}": nvml.nvmlDeviceGetPowerUsage(h) / 1e3 for i, h in enumerate(self.library.handles)}
-        except nvml.NVMLError as exc:
+        except self.library.errors as exc:
             raise PowerReadError(f"NVML read failed ({exc})") from None
         return PowerReading(sum(parts.values()), None, self.scope, parts)
+
+    def explain(self) -> list[str]:
+        count = len(self.library.handles)
+        if self._counter:
+            return [f"GPU: nvmlDeviceGetTotalEnergyConsumption (mJ) summed over {count} GPU(s); watts = the "
+                    "counter's delta over the measured interval; energy = the counter"]
+        return [f"GPU: nvmlDeviceGetPowerUsage (mW) summed over {count} GPU(s), each tick; energy is the "
+                "trapezoid integral of the watts"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +174,7 @@ class GpuReading:
     memory_total: int
     util_pct: float | None
     process_memory: Mapping[int, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # queries that failed, and why
 
     @property
     def processes_memory(self) -> int:
@@ -135,12 +182,17 @@ class GpuReading:
 
 
 class NvmlGpu:
-    """Reads GPU memory, utilisation and per-process VRAM for a set of pids."""
+    """Reads GPU memory, utilisation and per-process VRAM for a set of pids.
+
+    Memory is the reading; the name, utilisation and each device's process list have their own
+    guards, so one failing query (NVMLLibraryMismatchError from the process list on older
+    drivers) leaves the rest and says why in `notes`.
+    """
 
     name = "nvml"
 
     def __init__(self, library: NvmlLibrary | None = None) -> None:
-        self.library = library or NvmlLibrary()
+        self.library = library or shared_library()
 
     def probe(self) -> Availability:
         return self.library.open()
@@ -149,31 +201,42 @@ class NvmlGpu:
         availability = self.library.open()
         if not availability.available:
             raise RuntimeError(availability.why)
-        nvml, handles = self.library.nvml, self.library.handles
+        nvml, handles, errors = self.library.nvml, self.library.handles, self.library.errors
         used = total = 0
         utils: list[float] = []
         per_pid: dict[int, int] = {}
+        notes: list[str] = []
         wanted = set(pids)
         try:
-            names = [_text(nvml.nvmlDeviceGetName(h)) for h in handles]
             for handle in handles:
                 memory = nvml.nvmlDeviceGetMemoryInfo(handle)
                 used, total = used + memory.used, total + memory.total
-                try:
-                    utils.append(float(nvml.nvmlDeviceGetUtilizationRates(handle).gpu))
-                except nvml.NVMLError:
-                    pass  # some boards (and MIG slices) do not report utilisation
-                for process in nvml.nvmlDeviceGetComputeRunningProcesses(handle):
-                    # usedGpuMemory is None where the driver cannot attribute memory (e.g. WDDM).
-                    if process.pid in wanted and process.usedGpuMemory is not None:
-                        per_pid[process.pid] = per_pid.get(process.pid, 0) + process.usedGpuMemory
-        except nvml.NVMLError as exc:
-            raise RuntimeError(f"NVML read failed ({exc})") from None
+        except errors as exc:
+            raise RuntimeError(f"NVML memory unreadable ({exc})") from None
+        names: list[str] = []
+        for index, handle in enumerate(handles):
+            try:
+                names.append(_text(nvml.nvmlDeviceGetName(handle)))
+            except errors:
+                names.append("NVIDIA GPU")
+            try:
+                utils.append(float(nvml.nvmlDeviceGetUtilizationRates(handle).gpu))
+            except errors:
+                pass  # some boards (and MIG slices) do not report utilisation
+            try:
+                processes = nvml.nvmlDeviceGetComputeRunningProcesses(handle)
+            except errors as exc:
+                notes.append(f"gpu{index} per-process VRAM n/a: {type(exc).__name__}: {exc}")
+                continue
+            for process in processes:
+                # usedGpuMemory is None where the driver cannot attribute memory (e.g. WDDM).
+                if process.pid in wanted and process.usedGpuMemory is not None:
+                    per_pid[process.pid] = per_pid.get(process.pid, 0) + process.usedGpuMemory
         name = names[0] if len(set(names)) == 1 else ", ".join(names)
         if len(names) > 1 and len(set(names)) == 1:
             name = f"{len(names)} × {name}"
         util = sum(utils) / len(utils) if utils else None
-        return GpuReading(name, used, total, util, per_pid)
+        return GpuReading(name, used, total, util, per_pid, tuple(notes))
 
 
 def _text(value: str | bytes) -> str:

@@ -161,6 +161,10 @@ class PowermetricsSource(PowerSource):
         parts = {"CPU": latest.cpu_w, "GPU": latest.gpu_w, "ANE": latest.ane_w}
         return PowerReading(latest.combined_w, energy_j, self.scope, parts)
 
+    def explain(self) -> list[str]:
+        return ["CPU + GPU + ANE: powermetrics' cpu_power + gpu_power + ane_power (mW) of its latest sample; "
+                "energy = the sum of each sample's cpu/gpu/ane_energy (mJ)"]
+
     def close(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()

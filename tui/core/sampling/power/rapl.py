@@ -104,6 +104,11 @@ class RaplSource(PowerSource):
         watts = self._rate.step(None if delta_uj is None else delta_uj / 1e6)
         return PowerReading(watts, self._rate.total_j, self.scope)
 
+    def explain(self) -> list[str]:
+        zones = ", ".join(z.name for z in self.zones) or "none"
+        return [f"{self.scope}: RAPL energy_uj of zones {zones} summed; watts = the delta over the measured "
+                "interval, a wrap adds max_energy_range_uj once; energy = the counters"]
+
     def _delta_uj(self, current: dict[Path, int]) -> int | None:
         total = 0
         for path, value in current.items():

@@ -32,7 +32,9 @@ def build_sources(options: PowerOptions = PowerOptions(), platform: str = sys.pl
     if options.command:
         sources.append(CommandSource(options.command, options.command_timeout))
     if platform == "darwin":
-        sources += [SmcSource(platform), IOReportSource(platform)]
+        # SMC owns its own IOReport reader for the max(PSTR, CPU + GPU + ANE) floor, so whichever
+        # of the two wins, the other's subscription is closed by select_power.
+        sources += [SmcSource(platform, floor=IOReportSource(platform)), IOReportSource(platform)]
         if options.powermetrics:
             sources.append(PowermetricsSource(platform=platform))
     elif platform.startswith("linux"):
@@ -75,6 +77,10 @@ class SummedSource(PowerSource):
         for part in self.parts:
             part.close()
 
+    def explain(self) -> list[str]:
+        return [f"sum of {len(self.parts)} disjoint parts, blank unless every part reads:"] + [
+            f"  {part.name}: {line}" for part in self.parts for line in part.explain()]
+
 
 def _complete_sum(values: list[float | None]) -> float | None:
     """The sum, or None if any part is missing (a partial sum would mislead)."""
@@ -88,14 +94,29 @@ def select_power(sources: Sequence[PowerSource]) -> tuple[PowerSource | None, li
     The first available source wins. If it measures only part of the machine, every later
     available source measuring other parts is added to it (RAPL package + NVIDIA GPU); a
     whole-system source is never summed with anything.
+
+    Probing may open handles (an IOReport subscription, the SMC connection): every source not
+    read is closed.
     """
     chosen, results = first_available(sources)
-    if chosen is None or "system" in chosen.covers:
-        return chosen, results
-    parts, covered = [chosen], set(chosen.covers)
-    for source, (_, availability) in zip(sources, results):
-        if (availability.available and source is not chosen and "system" not in source.covers
-                and covered.isdisjoint(source.covers)):
-            parts.append(source)
-            covered |= source.covers
-    return (chosen if len(parts) == 1 else SummedSource(parts)), results
+    parts: list[PowerSource] = [chosen] if chosen is not None else []
+    if chosen is not None and "system" not in chosen.covers:
+        covered = set(chosen.covers)
+        for source, (_, availability) in zip(sources, results):
+            if (availability.available and source is not chosen and "system" not in source.covers
+                    and covered.isdisjoint(source.covers)):
+                parts.append(source)
+                covered |= source.covers
+    for source in sources:
+        if not any(source is part for part in parts):
+            _close_quietly(source)
+    if not parts:
+        return None, results
+    return (parts[0] if len(parts) == 1 else SummedSource(parts)), results
+
+
+def _close_quietly(source: PowerSource) -> None:
+    try:
+        source.close()
+    except Exception:  # a source that cannot close must not stop the app from starting
+        pass

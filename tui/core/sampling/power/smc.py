@@ -9,9 +9,10 @@ from __future__ import annotations
 import ctypes
 import struct
 import sys
+from collections.abc import Callable
 from ctypes import c_uint8, c_uint16, c_uint32, c_void_p
 
-from .base import Availability, PowerReadError, PowerReading, PowerSource
+from .base import Availability, PowerReadError, PowerReading, PowerSource, probe_safely
 
 KERNEL_INDEX_SMC = 2  # IOConnectCallStructMethod selector of AppleSMC
 CMD_READ_BYTES = 5
@@ -85,6 +86,24 @@ def read_request(key: str, info: SmcKeyInfo) -> SmcKeyData:
     return request
 
 
+class SmcKeyReader:
+    """Reads keys through an SMC call, asking each key's type and size only once.
+
+    The key info never changes while the machine runs; asking it every tick doubled the calls.
+    """
+
+    def __init__(self, call: Callable[[SmcKeyData], SmcKeyData]) -> None:
+        self._call = call
+        self._info: dict[str, SmcKeyInfo] = {}
+
+    def read_key(self, key: str) -> float:
+        info = self._info.get(key)
+        if info is None:
+            info = self._info[key] = self._call(key_info_request(key)).key_info
+        response = self._call(read_request(key, info))
+        return decode_value(info.data_type, bytes(response.bytes)[: info.data_size])
+
+
 class SmcConnection:
     """An open connection to the AppleSMC user client (macOS only)."""
 
@@ -134,6 +153,7 @@ class SmcConnection:
         if status != 0:
             raise OSError(f"IOServiceOpen(AppleSMC) failed: {status:#x}")
         self._connection = connection.value
+        self._keys = SmcKeyReader(self._call)
 
     def _call(self, request: SmcKeyData) -> SmcKeyData:
         response = SmcKeyData()
@@ -146,9 +166,7 @@ class SmcConnection:
         return response
 
     def read_key(self, key: str) -> float:
-        info = self._call(key_info_request(key)).key_info
-        response = self._call(read_request(key, info))
-        return decode_value(info.data_type, bytes(response.bytes)[: info.data_size])
+        return self._keys.read_key(key)
 
     def close(self) -> None:
         if self._connection:
@@ -157,37 +175,80 @@ class SmcConnection:
 
 
 class SmcSource(PowerSource):
-    """System power from SMC `PSTR`: closest to a wall meter (which adds PSU loss)."""
+    """System power from SMC `PSTR`: closest to a wall meter (which adds PSU loss).
+
+    PSTR sometimes reads below what the SoC alone draws (macmon takes the larger of the two);
+    since the whole system cannot draw less than its CPU + GPU + ANE, the figure is the larger of
+    PSTR and those rails from `floor` (an IOReport source this one owns), when it reads.
+    """
 
     name = "smc"
-    scope = "system (SMC PSTR)"
     KEY = "PSTR"
+    FLOOR_RAILS = ("CPU", "GPU", "ANE")
 
-    def __init__(self, platform: str = sys.platform) -> None:
+    def __init__(self, platform: str = sys.platform, floor: PowerSource | None = None,
+                 connect: Callable[[], SmcConnection] = SmcConnection) -> None:
         self._platform = platform
+        self._connect = connect
         self._connection: SmcConnection | None = None
+        self._floor = floor
+        self._floor_state: Availability | None = None
+        self.scope = "system (SMC PSTR)" if floor is None else "system (max of SMC PSTR, CPU + GPU + ANE)"
 
     def probe(self) -> Availability:
         if self._platform != "darwin":
             return Availability.no("not macOS")
         try:
-            self.read()
+            self._read_pstr()
         except PowerReadError as exc:
             return Availability.no(str(exc))
         return Availability.ok()
 
-    def read(self) -> PowerReading:
+    def _read_pstr(self) -> float:
         if self._platform != "darwin":
             raise PowerReadError("not macOS")
         try:
             if self._connection is None:
-                self._connection = SmcConnection()
-            watts = self._connection.read_key(self.KEY)
+                self._connection = self._connect()
+            return self._connection.read_key(self.KEY)
         except (OSError, ValueError, AttributeError) as exc:  # AttributeError: a missing IOKit symbol
             raise PowerReadError(f"SMC {self.KEY} unreadable: {exc}") from None
-        return PowerReading(watts, None, self.scope)
+
+    def read(self) -> PowerReading:
+        pstr = self._read_pstr()
+        soc, why = self._floor_watts()
+        if soc is None or soc <= pstr:
+            return PowerReading(pstr, None, self.scope, {"PSTR": pstr}, why)
+        note = f"PSTR read {pstr:.1f} W, below CPU + GPU + ANE: showing {soc:.1f} W"
+        return PowerReading(soc, None, self.scope, {"PSTR": pstr, "CPU + GPU + ANE": soc}, note)
+
+    def _floor_watts(self) -> tuple[float | None, str]:
+        """CPU + GPU + ANE watts from the floor source, or None and why not."""
+        if self._floor is None:
+            return None, ""
+        if self._floor_state is None:
+            self._floor_state = probe_safely(self._floor)
+        if not self._floor_state.available:
+            return None, f"PSTR alone: {self._floor.name} {self._floor_state.why}"
+        try:
+            reading = self._floor.read()
+        except PowerReadError as exc:
+            return None, f"PSTR alone this tick: {exc}"
+        if reading.watts is None:
+            return None, reading.note
+        return sum(reading.components.get(rail, 0.0) for rail in self.FLOOR_RAILS), reading.note
+
+    def explain(self) -> list[str]:
+        lines = [f"system: SMC key {self.KEY} (whole-system DC watts) read each tick; energy is the trapezoid "
+                 "integral of the figure"]
+        if self._floor is not None:
+            lines.append(f"shown as max(PSTR, CPU + GPU + ANE from {self._floor.name}), as macmon does: PSTR "
+                         "sometimes reads below the SoC alone")
+        return lines
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        if self._floor is not None:
+            self._floor.close()
