@@ -284,6 +284,8 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
     verdict, reason = _judge(placement, total_layers, machine, free)
     if evicts:
         reason += f" (Ollama unloads {', '.join(evicts)} first)"
+    elif loaded and gpu is not GpuKind.NONE:
+        reason += f" (beside {', '.join(m.name for m in loaded)})"
     return Fit(
         model=model.name, verdict=verdict, gpu_layers=placement.gpu_layers, total_layers=total_layers,
         size=placement.size, size_vram=placement.size_vram, reason=reason, accuracy=work.accuracy, era=era,
@@ -304,20 +306,20 @@ def _judge(placement: Placement, total_layers: int, machine: Machine, free: int)
     # Unified memory holds the whole model; a discrete GPU leaves only the CPU share in RAM.
     resident = size if gpu in (GpuKind.METAL, GpuKind.NONE) else on_cpu
     room = ram - min(OS_HEADROOM, ram // 4)
-    split = processor_split(size, vram)
+    system = "macOS" if machine.os == "darwin" else "the system"
+    on_this = f" of this Mac's {gib(ram)}" if gpu is GpuKind.METAL else ""
     if gpu is GpuKind.NONE:
         where = f"no GPU: runs on the CPU in {gib(size)} of {gib(ram)} RAM"
     elif placement.gpu_layers == 0:
-        where = f"needs {gib(size)}, the GPU may use {gib(free)}: not one layer fits, it runs on the CPU"
+        where = f"needs {gib(size)}, the GPU may use {gib(free)}{on_this}: not one layer fits, it runs on the CPU"
     elif vram == size:
-        where = f"all {total_layers} layers on the GPU: needs {gib(size)} of the {gib(free)} it may use"
+        where = f"needs {gib(size)} of the {gib(free)} the GPU may use"
     else:
-        machine_name = f" of this Mac's {gib(ram)}" if gpu is GpuKind.METAL else ""
-        cpu_share = split.split("%")[0]
-        where = (f"needs {gib(size)}, the GPU may use {gib(free)}{machine_name}: "
-                 f"{placement.gpu_layers} of {total_layers} layers on the GPU, {cpu_share}% on the CPU")
+        where = (f"needs {gib(size)}, the GPU may use {gib(free)}{on_this}: "
+                 f"{total_layers - placement.gpu_layers} of {total_layers} layers stay on the CPU")
     if resident > room:
-        return Verdict.SWAPS, f"{where}; over the ~{gib(room)} of RAM left beside the system, it will swap"
+        what = "" if resident == size else f"its {gib(resident)} in RAM is "
+        return Verdict.SWAPS, f"{where}; {what}over the ~{gib(room)} left beside {system}, so it will swap"
     if vram == size and gpu is not GpuKind.NONE:
         return Verdict.FITS, where
     return Verdict.SPILLS, where
