@@ -224,7 +224,8 @@ def default_models() -> list[FakeModel]:
 
 
 # The fit advisor's reference set: the eleven DeepSeek-R1 distills the reviewer ran on a 16 GB
-# Mac mini M4 (fit-estimate.md), with what `ollama ps` showed for each as loaded size and split.
+# Mac mini M4 (fit-estimate.md), with what `ollama ps` showed for each as loaded size and split
+# (the 14b FP16 was not tried: its figures are the prediction).
 _REVIEWER_RUNS = [
     # tag suffix, base, parameter size, file type, observed size, observed GPU share
     ("1.5b-qwen-distill-q4_K_M", fake_gguf.QWEN2_1_5B, "1.8B", "Q4_K_M", 1_400_000_000, 1.0),

@@ -162,11 +162,15 @@ def _weights(model: ModelFacts, work: _Work) -> LayerWeights:
     blocks = max(model.block_count, 1)
     if model.tensors:
         try:
-            return LayerWeights.from_tensors(model.tensors, blocks)
+            weights = LayerWeights.from_tensors(model.tensors, blocks)
+            total = sum(weights.blocks) + weights.output + (0 if weights.tied else weights.token_embd)
+            work.inputs["weights"] = Fact(total, f"{len(model.tensors)} tensors (/api/show verbose)")
+            return weights
         except KeyError as exc:
             work.lower(Accuracy.ROUGH, f"tensor type {exc.args[0]} has no known size: sized from the file")
     else:
         work.lower(Accuracy.ROUGH, "the server sent no tensor list: sized from the file")
+    work.inputs["weights"] = Fact(model.file_size, "file size (/api/tags)")
     return LayerWeights.from_file_size(model.file_size, blocks)
 
 
