@@ -25,6 +25,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from devtools import fake_gguf
+from devtools.fake_gguf import FakeArch
+
 DEFAULT_KEEP_ALIVE_S = 300.0
 DEFAULT_NUM_CTX = 4096
 WARM_LOAD_NS = 12_345_678
@@ -72,6 +75,9 @@ class FakeModel:
     stall_after: int | None = None  # send this many tokens, then nothing until the client hangs up
     split_tags: bool = False  # "</think>" as "</thi" + "nk>"; also on when the name contains "split"
     digest: str = ""  # derived from the name when empty
+    # The GGUF shape behind /api/show's architecture keys and tensor list (file type = quantization).
+    arch: FakeArch | None = None
+    parameters: str = ""  # the Modelfile's PARAMETER lines, as /api/show sends them
 
     def __post_init__(self) -> None:
         if not self.digest:
@@ -148,6 +154,7 @@ def default_models() -> list[FakeModel]:
             answer=QWEN3_ANSWER,
             thinking_zh=ZH_THINKING,
             answer_zh=ZH_ANSWER,
+            arch=fake_gguf.QWEN3_8B,
         ),
         FakeModel(
             "deepseek-r1:1.5b",
@@ -161,6 +168,7 @@ def default_models() -> list[FakeModel]:
             answer=R1_ANSWER,
             thinking_zh=ZH_THINKING,
             answer_zh=ZH_ANSWER,
+            arch=fake_gguf.QWEN2_1_5B,
         ),
         FakeModel(
             "deepseek-r1:7b",
@@ -175,6 +183,7 @@ def default_models() -> list[FakeModel]:
             answer=R1_ANSWER,
             thinking_zh=ZH_THINKING,
             answer_zh=ZH_ANSWER,
+            arch=fake_gguf.QWEN2_7B,
         ),
         FakeModel(
             "llama3.2:3b",
@@ -186,6 +195,7 @@ def default_models() -> list[FakeModel]:
             context_length=131072,
             capabilities=["completion", "tools"],
             answer_zh="你好！今天我能帮你做什么？",
+            arch=fake_gguf.LLAMA_3B_TIED,
         ),
         FakeModel(
             "deepseek-r1:14b",
@@ -195,6 +205,7 @@ def default_models() -> list[FakeModel]:
             loaded_size=10_900_000_000,
             context_length=131072,
             load_error="model requires more system memory (10.2 GiB) than is available (6.0 GiB)",
+            arch=fake_gguf.QWEN2_14B,
         ),
         FakeModel(
             "gemma3:1b",
@@ -210,6 +221,47 @@ def default_models() -> list[FakeModel]:
             ),
             midstream_after=8,
         ),
+    ]
+
+
+# The fit advisor's reference set: the eleven DeepSeek-R1 distills the reviewer ran on a 16 GB
+# Mac mini M4 (fit-estimate.md), with what `ollama ps` showed for each as loaded size and split
+# (the 14b FP16 was not tried: its figures are the prediction).
+_REVIEWER_RUNS = [
+    # tag suffix, base, parameter size, file type, observed size, observed GPU share
+    ("1.5b-qwen-distill-q4_K_M", fake_gguf.QWEN2_1_5B, "1.8B", "Q4_K_M", 1_400_000_000, 1.0),
+    ("1.5b-qwen-distill-q8_0", fake_gguf.QWEN2_1_5B, "1.8B", "Q8_0", 2_100_000_000, 1.0),
+    ("1.5b-qwen-distill-fp16", fake_gguf.QWEN2_1_5B, "1.8B", "F16", 3_600_000_000, 1.0),
+    ("7b-qwen-distill-q4_K_M", fake_gguf.QWEN2_7B, "7.6B", "Q4_K_M", 5_100_000_000, 1.0),
+    ("7b-qwen-distill-q8_0", fake_gguf.QWEN2_7B, "7.6B", "Q8_0", 8_300_000_000, 1.0),
+    ("7b-qwen-distill-fp16", fake_gguf.QWEN2_7B, "7.6B", "F16", 15_200_000_000, 0.74),
+    ("8b-llama-distill-q8_0", fake_gguf.LLAMA_8B, "8.0B", "Q8_0", 9_100_000_000, 1.0),
+    ("8b-llama-distill-fp16", fake_gguf.LLAMA_8B, "8.0B", "F16", 16_000_000_000, 0.69),
+    ("14b-qwen-distill-q4_K_M", fake_gguf.QWEN2_14B, "14.8B", "Q4_K_M", 9_900_000_000, 1.0),
+    ("14b-qwen-distill-q8_0", fake_gguf.QWEN2_14B, "14.8B", "Q8_0", 16_400_000_000, 0.68),
+    ("14b-qwen-distill-fp16", fake_gguf.QWEN2_14B, "14.8B", "F16", 29_500_000_000, 0.37),
+]
+
+
+def reviewer_models() -> list[FakeModel]:
+    """The eleven deepseek-r1 tags with their real tensor lists, for `ollamon fit` and its tests."""
+    return [
+        FakeModel(
+            f"deepseek-r1:{suffix}",
+            family=arch.architecture,
+            parameter_size=parameters,
+            quantization=file_type,
+            size=fake_gguf.file_size(arch, file_type),
+            loaded_size=loaded,
+            vram_fraction=gpu_share,
+            context_length=arch.context_length,
+            capabilities=["completion", "thinking"],
+            thinking_style="field",
+            thinking=R1_THINKING,
+            answer=R1_ANSWER,
+            arch=arch,
+        )
+        for suffix, arch, parameters, file_type, loaded, gpu_share in _REVIEWER_RUNS
     ]
 
 
@@ -309,6 +361,8 @@ class FakeOllama:
         self.quiet = quiet
         # Snapshot tests need stats that do not depend on the machine's timing.
         self.nominal_stats = nominal_stats
+        # Off: answer /api/show without `tensors`, like an old server or a proxy in front of one.
+        self.show_tensors = True
         # Wall-clock time (time.time()) the last line of the latest stream went out, for benches.
         self.last_stream_end: float | None = None
         self.requests: list[dict] = []
@@ -551,18 +605,30 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "license": "",
                 "modelfile": "",
-                "parameters": "",
+                "parameters": model.parameters,
                 "template": "",
                 "details": model.details(),
-                "model_info": {
-                    "general.architecture": model.family,
-                    "general.parameter_count": model.parameter_count,
-                    f"{model.family}.context_length": model.context_length,
-                },
+                "model_info": self._model_info(model, verbose=body.get("verbose") is True),
                 "capabilities": model.capabilities,
                 "modified_at": MODIFIED_AT,
+                **self._tensors(model),
             },
         )
+
+    def _model_info(self, model: FakeModel, *, verbose: bool) -> dict[str, Any]:
+        if model.arch is not None:
+            return fake_gguf.model_info(model.arch, model.parameter_count, verbose=verbose)
+        return {
+            "general.architecture": model.family,
+            "general.parameter_count": model.parameter_count,
+            f"{model.family}.context_length": model.context_length,
+        }
+
+    def _tensors(self, model: FakeModel) -> dict[str, Any]:
+        # Ollama lists the tensors with or without verbose; only arrays in model_info need it.
+        if model.arch is None or not self.fake.show_tensors:
+            return {}
+        return {"tensors": fake_gguf.tensors(model.arch, model.quantization)}
 
     def _model_or_error(self, name: str) -> FakeModel | None:
         if not name:
@@ -934,8 +1000,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=11434)
     parser.add_argument("--rate", type=float, default=30.0, help="tokens per second")
     parser.add_argument("--load-delay", type=float, default=1.5, help="seconds a cold load takes")
+    parser.add_argument("--reviewer-models", action="store_true",
+                        help="serve the eleven deepseek-r1 tags of fit-estimate.md instead of the default set")
     args = parser.parse_args()
-    with FakeOllama(rate=args.rate, load_delay=args.load_delay, port=args.port, quiet=False) as fake:
+    models = reviewer_models() if args.reviewer_models else None
+    with FakeOllama(models, rate=args.rate, load_delay=args.load_delay, port=args.port, quiet=False) as fake:
         print(f"Fake Ollama {fake.version} on {fake.url}: {', '.join(fake.models)}", flush=True)
         print("Ctrl-C stops it.", flush=True)
         try:

@@ -386,3 +386,36 @@ def test_stream_is_chunked_ndjson_one_line_per_chunk(fake: FakeOllama) -> None:
     assert b"\\u003cthink\\u003e" in chunks[0]
     final = json.loads(chunks[-1])
     assert final["done"] is True and final["message"] == {"role": "assistant", "content": ""}
+
+
+# /api/show with verbose, for the fit advisor.
+
+
+def test_show_lists_tensors_and_verbose_sends_the_whole_tokenizer(fake: FakeOllama) -> None:
+    plain = httpx.post(f"{fake.url}/api/show", json={"model": "deepseek-r1:7b"}).json()
+    verbose = httpx.post(f"{fake.url}/api/show", json={"model": "deepseek-r1:7b", "verbose": True}).json()
+    assert plain["model_info"]["tokenizer.ggml.tokens"] == []  # Ollama empties arrays without verbose
+    assert len(verbose["model_info"]["tokenizer.ggml.tokens"]) == 152064
+    assert verbose["model_info"]["qwen2.block_count"] == 28
+    assert verbose["tensors"] == plain["tensors"]
+    names = {t["name"]: t for t in verbose["tensors"]}
+    assert names["blk.27.ffn_down.weight"] == {"name": "blk.27.ffn_down.weight", "type": "Q6_K", "shape": [18944, 3584]}
+    assert names["blk.1.attn_q.bias"]["type"] == "F32" and "output.weight" in names
+
+
+def test_a_server_without_tensors_and_models_without_a_shape(serve: ServeFn) -> None:
+    fake = serve()
+    assert "tensors" not in httpx.post(f"{fake.url}/api/show", json={"model": "gemma3:1b", "verbose": True}).json()
+    fake.show_tensors = False
+    shown = httpx.post(f"{fake.url}/api/show", json={"model": "qwen3:8b", "verbose": True}).json()
+    assert "tensors" not in shown and shown["model_info"]["qwen3.block_count"] == 36
+
+
+def test_reviewer_models_are_the_eleven_deepseek_r1_tags() -> None:
+    from devtools.fake_ollama import reviewer_models
+
+    models = reviewer_models()
+    assert len(models) == 11 and all(m.name.startswith("deepseek-r1:") and m.arch for m in models)
+    by_name = {m.name: m for m in models}
+    assert by_name["deepseek-r1:7b-qwen-distill-q4_K_M"].size == 4_683_075_271
+    assert by_name["deepseek-r1:7b-qwen-distill-fp16"].vram_fraction == 0.74  # as `ollama ps` showed it

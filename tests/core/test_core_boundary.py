@@ -10,13 +10,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_core_and_headless_commands_do_not_need_textual() -> None:
-    """Every tui.core module, doctor, history and the CLI import with `textual` blocked."""
+    """Every tui.core module, doctor, history, fit and the CLI import with `textual` blocked."""
     code = (
         "import sys, importlib, pkgutil\n"
         "sys.modules['textual'] = None  # any `import textual...` now raises ImportError\n"
         "import tui.core\n"
         "names = [m.name for m in pkgutil.walk_packages(tui.core.__path__, 'tui.core.')]\n"
-        "names += ['tui.cli.doctor', 'tui.cli.history', 'tui.cli.main', 'tui.cli.bench', 'tui.cli.bench_options', 'tui.cli.pull']\n"
+        "names += ['tui.cli.doctor', 'tui.cli.history', 'tui.cli.fit', 'tui.cli.main', 'tui.cli.bench', 'tui.cli.bench_options', 'tui.cli.pull']\n"
         "for name in names: importlib.import_module(name)\n"
         "print(len(names))\n"
     )

@@ -1,4 +1,4 @@
-"""Command line: `ollamon` starts the TUI; `ollamon doctor` reuses the core headless."""
+"""Command line: `ollamon` starts the TUI; `ollamon doctor`, `history` and `fit` reuse the core headless."""
 
 from __future__ import annotations
 
@@ -67,9 +67,29 @@ def build_parser() -> argparse.ArgumentParser:
     pull = commands.add_parser("pull", help="fetch a model from the Ollama library, with progress")
     _common(pull, sub=True)
     pull.add_argument("name", metavar="MODEL", help="e.g. deepseek-r1:7b")
+    _add_fit_arguments(commands)
     doctor.add_argument("--baseline", nargs="?", type=_positive_float, const=10.0, metavar="SECONDS",
                         help="measure and remember idle power over SECONDS (default 10)")
     return parser
+
+
+def _add_fit_arguments(commands: argparse._SubParsersAction) -> None:
+    fit = commands.add_parser(
+        "fit", help="predict for each model whether it fits on the GPU, spills to the CPU or will swap",
+        description="Predict where Ollama will place each model, as `ollama ps` will show it. "
+        "Describe another machine with --ram / --gpu-memory / --gpu-free / --gpu and --ollama-version.",
+    )
+    _common(fit, sub=True)
+    fit.add_argument("models", nargs="*", metavar="MODEL", help="installed models to check (default: all)")
+    fit.add_argument("--num-ctx", type=int, metavar="N", help="context length the chat will ask for")
+    fit.add_argument("--format", choices=["table", "json"], default="table")
+    fit.add_argument("--ram", metavar="SIZE", help="RAM of the machine, e.g. 16GB (RAM counts in binary units: 16GB = 16 GiB)")
+    fit.add_argument("--gpu-memory", metavar="SIZE",
+                     help="what the GPU may use with nothing loaded, e.g. 10.67GiB (a Mac's Metal limit)")
+    fit.add_argument("--gpu-free", metavar="SIZE", help="what the GPU has free now, e.g. 7.5GiB")
+    fit.add_argument("--gpu", choices=["metal", "cuda", "rocm", "none"],
+                     help="the GPU of the described machine (default with --ram: Apple Silicon)")
+    fit.add_argument("--ollama-version", metavar="VERSION", help="predict for this Ollama version, e.g. 0.12.6")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         interval=args.interval, power_command=args.power_cmd,
         powermetrics=args.powermetrics, idle_watts=args.idle_watts,
     )
+    if args.command == "fit":
+        from tui.cli.fit import run_fit
+
+        return _quiet_pipe(lambda: run_fit(args, host))
     if args.command == "doctor":
         from tui.cli.doctor import run_doctor
 

@@ -11,7 +11,7 @@ import ollama
 
 from tui.core.ollama.errors import ErrorKind, classify_exception, classify_text
 from tui.core.ollama.events import Done, Failure, StreamEvent, ThinkingDelta
-from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo, PullProgress
+from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo, ModelTensors, PullProgress, TensorInfo
 from tui.core.ollama.sanitize import ControlStripper
 from tui.core.ollama.stats import DoneStats
 from tui.core.ollama.thinktags import ThinkTagSplitter
@@ -111,6 +111,25 @@ class OllamaEngine:
             quantization=(details.quantization_level if details else "") or "",
         )
 
+    async def show_tensors(self, name: str) -> ModelTensors:
+        """/api/show with `verbose`: architecture keys and the tensor list, for a memory estimate.
+
+        The Python client cannot ask for verbose, and its model would carry the whole tokenizer.
+        """
+        try:
+            response = await self._client._client.post("/api/show", json={"model": name, "verbose": True})
+        except _TRANSPORT_ERRORS as exc:
+            raise OllamaError(*_failure_from(exc)) from exc
+        try:
+            shown = response.json()
+        except ValueError:
+            shown = None
+        if response.is_error or not isinstance(shown, dict):
+            text = str(shown.get("error") or "") if isinstance(shown, dict) else ""
+            text = text or response.text or f"HTTP {response.status_code}"
+            raise OllamaError(classify_text(text, response.status_code), text, response.status_code)
+        return _model_tensors(name, shown)
+
     async def ps(self) -> list[LoadedModel]:
         """Models now in memory."""
         running = await self._call(self._client.ps)
@@ -196,6 +215,41 @@ class OllamaEngine:
         finally:
             # Closing the client's generator closes the HTTP response, so Ollama stops generating.
             await stream.aclose()
+
+
+def _model_tensors(name: str, shown: Mapping[str, Any]) -> ModelTensors:
+    info = shown.get("model_info") or {}
+    keys: dict[str, Any] = {}
+    for key, value in info.items():
+        if isinstance(value, list):
+            if value and all(isinstance(item, (int, float)) and not isinstance(item, bool) for item in value):
+                keys[key] = tuple(value)
+        elif isinstance(value, (int, float, str, bool)):
+            keys[key] = value
+    tokens = info.get("tokenizer.ggml.tokens")
+    tensors = tuple(
+        TensorInfo(str(item.get("name", "")), str(item.get("type", "")), tuple(int(n) for n in item.get("shape") or ()))
+        for item in shown.get("tensors") or ()
+        if isinstance(item, dict)
+    )
+    return ModelTensors(
+        name=name,
+        architecture=str(info.get("general.architecture") or ""),
+        keys=keys,
+        # Without verbose (or from an old server) the array arrives empty: length unknown.
+        token_count=len(tokens) if isinstance(tokens, list) and tokens else None,
+        tensors=tensors,
+        num_ctx=_modelfile_num_ctx(str(shown.get("parameters") or "")),
+    )
+
+
+def _modelfile_num_ctx(parameters: str) -> int | None:
+    """`num_ctx   8192` among the PARAMETER lines /api/show sends as one text."""
+    for line in parameters.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == "num_ctx" and fields[1].isdigit():
+            return int(fields[1])
+    return None
 
 
 def _tail(

@@ -54,3 +54,29 @@ class PullProgress:
     digest: str | None = None
     total: int | None = None
     completed: int | None = None
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One tensor of a model file: GGML type name ("Q4_K", "F16", ...) and shape in ne order."""
+
+    name: str
+    type: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ModelTensors:
+    """/api/show with `verbose`: what a memory estimate needs to know about a model file.
+
+    `keys` holds model_info's scalars and numeric arrays (per-layer head counts); string arrays
+    are left out and only the tokenizer's length is kept. `tensors` is empty when the server
+    sent none (old servers, proxies).
+    """
+
+    name: str
+    architecture: str
+    keys: dict[str, int | float | str | bool | tuple[int | float, ...]]
+    token_count: int | None
+    tensors: tuple[TensorInfo, ...]
+    num_ctx: int | None = None  # a PARAMETER num_ctx line of the model's Modelfile

@@ -1,0 +1,155 @@
+"""`ollamon fit` and the client's verbose /api/show, against the fake server with the reviewer's models."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from devtools.fake_ollama import FakeModel, FakeOllama, reviewer_models
+from tui.cli.fit import parse_size
+from tui.cli.main import main
+from tui.core.ollama.client import OllamaEngine, OllamaError
+from tui.core.ollama.errors import ErrorKind
+
+WHAT_IF = ["--ram", "16GB", "--gpu-memory", "10.67GiB", "--ollama-version", "0.12.6"]
+# What `ollama ps` showed on the reviewer's Mac, and what it would show for the 14b FP16.
+OBSERVED = {
+    "deepseek-r1:1.5b-qwen-distill-q4_K_M": ("1.4 GB", "100% GPU", "fits on GPU"),
+    "deepseek-r1:1.5b-qwen-distill-q8_0": ("2.1 GB", "100% GPU", "fits on GPU"),
+    "deepseek-r1:1.5b-qwen-distill-fp16": ("3.6 GB", "100% GPU", "fits on GPU"),
+    "deepseek-r1:7b-qwen-distill-q4_K_M": ("5.1 GB", "100% GPU", "fits on GPU"),
+    "deepseek-r1:7b-qwen-distill-q8_0": ("8.3 GB", "100% GPU", "fits on GPU"),
+    "deepseek-r1:7b-qwen-distill-fp16": ("15 GB", "26%/74% CPU/GPU", "will swap"),
+    "deepseek-r1:8b-llama-distill-q8_0": ("9.1 GB", "100% GPU", "fits on GPU"),
+    "deepseek-r1:8b-llama-distill-fp16": ("16 GB", "31%/69% CPU/GPU", "will swap"),
+    "deepseek-r1:14b-qwen-distill-q4_K_M": ("9.9 GB", "100% GPU", "fits on GPU"),
+    "deepseek-r1:14b-qwen-distill-q8_0": ("16 GB", "32%/68% CPU/GPU", "will swap"),
+    "deepseek-r1:14b-qwen-distill-fp16": ("29 GB", "63%/37% CPU/GPU", "will swap"),
+}
+
+
+@pytest.fixture
+def reviewer() -> Iterator[FakeOllama]:
+    server = FakeOllama(reviewer_models()).start()
+    yield server
+    server.stop()
+
+
+def fit(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["fit", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_table_shows_the_reviewers_splits(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = fit(capsys, "--host", reviewer.url, *WHAT_IF)
+    assert code == 0, err
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:]]
+            for line in out.splitlines() if line.startswith("│ deepseek")}
+    assert {name: (row[0], row[1], row[3].split(",")[0]) for name, row in rows.items()} == OBSERVED
+    assert "Ollama 0.12.6 (--ollama-version), placement era A" in out
+    assert "may use 10.7 GiB (--gpu-memory)" in out and "RAM    16 GiB (--ram)" in out
+    assert "\x1b[" not in out  # plain text when not a terminal
+
+
+def test_json_has_every_field_with_sources_sorted_by_size(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json", "--num-ctx", "8192")
+    assert code == 0
+    fits = json.loads(out)
+    assert [f["size_bytes"] for f in fits] == sorted(f["size_bytes"] for f in fits)
+    first = fits[0]
+    assert {"model", "verdict", "processor", "size_bytes", "size_vram_bytes", "gpu_layers", "total_layers",
+            "reason", "inputs"} <= set(first)
+    assert first["inputs"]["num_ctx"] == {"value": 8192, "source": "--num-ctx"}
+    assert first["inputs"]["ram"] == {"value": 16 << 30, "source": "--ram"}
+    swaps = {f["model"] for f in fits if f["verdict"] == "swaps"}
+    assert "deepseek-r1:7b-qwen-distill-fp16" in swaps and "deepseek-r1:7b-qwen-distill-q8_0" not in swaps
+
+
+def test_named_models_only(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json",
+                       "deepseek-r1:14b-qwen-distill-q8_0", "deepseek-r1:1.5b-qwen-distill-fp16")
+    assert code == 0
+    assert [f["model"] for f in json.loads(out)] == ["deepseek-r1:1.5b-qwen-distill-fp16", "deepseek-r1:14b-qwen-distill-q8_0"]
+
+
+def test_a_model_not_installed_is_a_clear_error(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = fit(capsys, "--host", reviewer.url, *WHAT_IF, "qwen3:8b")
+    assert (code, out) == (1, "")
+    assert "model 'qwen3:8b' is not installed" in err and "ollama pull" in err and "Traceback" not in err
+
+
+def test_unreachable_ollama_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, _, err = fit(capsys, "--host", f"127.0.0.1:{port}")
+    assert code == 1 and "cannot reach Ollama" in err and "--host" in err and "Traceback" not in err
+
+
+def test_a_remote_host_without_machine_facts_says_what_to_give(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = fit(capsys, "--host", "gpu-box.invalid:11434", "--ollama-version", "0.12.6")
+    assert code == 1 and "--ram and --gpu-memory" in err
+
+
+def test_a_bad_size_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = fit(capsys, "--ram", "sixteen")
+    assert code == 2 and "--ram" in err and "16GB" in err
+
+
+def test_sizes_ram_counts_in_binary_units() -> None:
+    assert parse_size("16GB", ram=True) == 16 << 30
+    assert parse_size("16GB") == 16_000_000_000
+    assert parse_size("10.67GiB") == int(10.67 * (1 << 30))
+    assert parse_size("512 MiB") == 512 << 20
+
+
+def test_a_server_without_tensors_is_sized_from_the_file(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    reviewer.show_tensors = False
+    code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json", "deepseek-r1:7b-qwen-distill-q4_K_M")
+    (only,) = json.loads(out)
+    assert code == 0 and only["accuracy"] == "rough" and any("no tensor list" in n for n in only["notes"])
+
+
+def test_on_this_machine_the_environment_and_loaded_models_count(
+    fake_ollama: FakeOllama, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OLLAMA_CONTEXT_LENGTH", "8192")
+    code, out, _ = fit(capsys, "--host", fake_ollama.url, "--format", "json", "deepseek-r1:7b")
+    (only,) = json.loads(out)
+    assert code == 0
+    assert only["inputs"]["num_ctx"] == {"value": 8192, "source": "OLLAMA_CONTEXT_LENGTH (this shell's environment)"}
+    assert only["inputs"]["version"]["source"] == "/api/version"
+
+
+def test_model_names_are_not_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOllama([FakeModel("[bold]evil[/bold]:1b", arch=reviewer_models()[0].arch)]) as server:
+        code, out, _ = fit(capsys, "--host", server.url, *WHAT_IF)
+    assert code == 0 and "[bold]evil[/bold]:1b" in out
+
+
+async def test_the_client_reads_verbose_show(reviewer: FakeOllama) -> None:
+    engine = OllamaEngine(reviewer.url)
+    try:
+        shown = await engine.show_tensors("deepseek-r1:8b-llama-distill-fp16")
+        assert shown.architecture == "llama" and shown.token_count == 128256
+        assert shown.keys["llama.attention.head_count_kv"] == 8
+        assert len(shown.tensors) == 2 + 32 * 9 + 1 and shown.tensors[0].type == "F16"
+        with pytest.raises(OllamaError) as missing:
+            await engine.show_tensors("nope:1b")
+        assert missing.value.kind is ErrorKind.NOT_FOUND
+    finally:
+        await engine.aclose()
+
+
+async def test_the_modelfile_num_ctx_is_read(reviewer: FakeOllama) -> None:
+    reviewer.models["deepseek-r1:custom"] = FakeModel(
+        "deepseek-r1:custom", arch=reviewer_models()[0].arch, parameters="num_ctx                        16384\nstop \"<|end|>\"")
+    engine = OllamaEngine(reviewer.url)
+    try:
+        assert (await engine.show_tensors("deepseek-r1:custom")).num_ctx == 16384
+    finally:
+        await engine.aclose()
