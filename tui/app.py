@@ -470,7 +470,7 @@ class OllamonApp(App[None]):
             self.notify("No power readings came in; the idle baseline is unchanged.", severity="warning")
             return
         self.resources.refresh_view()
-        self.notify(f"Idle power: {baseline.watts:.1f} W (median of {baseline.samples} readings), remembered.")
+        self.notify(f"Idle power: {baseline.watts:.1f} W (mean over {baseline.samples} readings), remembered.")
 
     def action_history(self) -> None:
         """Past turns, the comparison table and saved chats."""

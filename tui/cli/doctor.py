@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import platformdirs
 
-from tui.core.sampling.energy import Baseline, BaselineStore
+from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.memory import FORMULAS
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.host import is_local
-from tui.core.sampling.monitor import MonitorOptions, build_sampler, no_power_reason
+from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor, build_sampler, no_power_reason
 from tui.core.sampling.processor import processor_split
 from tui.core.sampling.sampler import Sampler
 from tui.core.units import human_bytes
@@ -82,24 +82,20 @@ def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
         say(f"note       Ollama runs on {host}: the app's panels describe this machine, not that host.")
 
 
-def _measure_baseline(sampler: Sampler, seconds: float, store: BaselineStore, say: Print) -> None:
-    if sampler.power is None:
+def _measure_baseline(monitor: ResourceMonitor, seconds: float, say: Print) -> None:
+    if monitor.power_why:
         say("baseline   cannot measure: no power source")
         return
     say(f"baseline   measuring idle power for {seconds:.0f} s; keep the machine quiet…")
-    start = sampler.tick().t
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        time.sleep(sampler.interval)
-        sampler.tick()
-    end = sampler.samples.last()
-    watts = [w for _, w in sampler.series["watts"].between(start, end[0] if end else start)]
-    baseline = Baseline.from_watts(sampler.power.name, watts)
+    monitor.start()
+    try:
+        baseline = asyncio.run(monitor.measure_baseline(seconds))
+    finally:
+        monitor.stop()
     if baseline is None:
         say("baseline   no readings came in; nothing stored")
         return
-    store.set(socket.gethostname(), baseline)
-    say(f"baseline   {baseline.watts:.1f} W (median of {baseline.samples}), remembered for this host")
+    say(f"baseline   {baseline.watts:.1f} W (mean over {baseline.samples} readings), remembered for this host")
 
 
 def run_doctor(
@@ -115,10 +111,11 @@ def run_doctor(
     reachable = asyncio.run(_check_ollama(host, say))
     sampler = sampler or build_sampler(options)
     store = store or BaselineStore(platformdirs.user_data_path("ollamon"))
+    monitor = ResourceMonitor(sampler, baselines=store)
     try:
-        sampler.tick()
+        monitor.tick()
         time.sleep(min(sampler.interval, 1.0))  # counters need two readings for watts
-        sampler.tick()
+        monitor.tick()
         _report_sources(sampler, say)
         _report_readings(sampler, host, say)
         if sampler.power is not None:
@@ -126,7 +123,7 @@ def run_doctor(
             idle = options.idle_watts if options.idle_watts is not None else (saved.watts if saved else None)
             say(f"idle       {f'{idle:.1f} W' if idle is not None else 'not measured (ollamon doctor --baseline)'}")
         if baseline_seconds is not None:
-            _measure_baseline(sampler, baseline_seconds, store, say)
+            _measure_baseline(monitor, baseline_seconds, say)
     finally:
-        sampler.close()
+        monitor.close()
     return 0 if reachable else 1

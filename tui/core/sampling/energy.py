@@ -111,17 +111,6 @@ class Baseline:
             return None
         return cls(source, energy / seconds, len(readings))
 
-    @classmethod
-    def from_watts(cls, source: str, watts: Iterable[float]) -> Baseline | None:
-        """The median of the same source's readings over a quiet window; None if there are none.
-
-        Kept for callers that only have the watts series; prefer from_samples.
-        """
-        values = list(watts)
-        if not values:
-            return None
-        return cls(source, statistics.median(values), len(values))
-
 
 class BaselineStore:
     """Baselines remembered per (hostname, source name) in a small JSON file in `directory`."""

@@ -284,8 +284,7 @@ class ResourceMonitor:
         end = await self.mark()
         if start is None or end is None:
             return None
-        watts = [value for _, value in sampler.series["watts"].between(start, end)]
-        baseline = Baseline.from_watts(sampler.power.name, watts)
+        baseline = Baseline.from_samples(sampler.power.name, sampler.window(start, end))
         if baseline is None:
             return None
         self.baseline = baseline
