@@ -7,11 +7,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.core.ollama.host import resolve_host
 from tui.core.sampling.monitor import MonitorOptions
 from tui.cli.history import add_history_arguments
+
+if TYPE_CHECKING:
+    from tui.core.records.journal import TurnJournal
 
 
 def _positive_float(text: str) -> float:
@@ -103,6 +107,20 @@ def db_path(cli_db: str | None) -> Path:
     return Path(chosen).expanduser() if chosen else default_path()
 
 
+def open_journal(db: Path, *, keep_content: bool) -> tuple[TurnJournal | None, str | None]:
+    """The record journal, or None and why records cannot be saved: the app chats either way."""
+    from tui.core.records.hostfacts import gather_host
+    from tui.core.records.journal import TurnJournal
+    from tui.core.records.store import RecordStore, StoreError
+    from tui.core.sampling.monitor import nvml_gpu_facts
+
+    try:
+        store = RecordStore.open(db)
+    except StoreError as exc:
+        return None, str(exc)
+    return TurnJournal(store, gather_host(gpu=nvml_gpu_facts), keep_content=keep_content), None
+
+
 def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *, keep_content: bool) -> int:
     # Imported late so `--help` and `--version` stay fast.
     import platformdirs
@@ -110,16 +128,9 @@ def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *,
     from tui.app import OllamonApp
     from tui.core.sampling.energy import BaselineStore
     from tui.core.ollama.client import OllamaEngine
-    from tui.core.records.hostfacts import gather_host
-    from tui.core.records.journal import TurnJournal
-    from tui.core.sampling.monitor import build_sampler, nvml_gpu_facts
-    from tui.core.records.store import RecordStore, StoreError
+    from tui.core.sampling.monitor import build_sampler
 
-    journal, problem = None, None
-    try:
-        journal = TurnJournal(RecordStore.open(db), gather_host(gpu=nvml_gpu_facts), keep_content=keep_content)
-    except StoreError as exc:
-        problem = str(exc)
+    journal, problem = open_journal(db, keep_content=keep_content)
     sampler = build_sampler(options)
     app = OllamonApp(
         OllamaEngine(host), model=model, sampler=sampler, idle_watts=options.idle_watts,

@@ -354,6 +354,14 @@ def _create_private(path: Path) -> bool:
     return True
 
 
+def path_problem(path: Path) -> str | None:
+    """Why no file can exist at `path` because a file stands where a folder must be; else None."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return f"{parent} is a file, not a folder"
+    return None
+
+
 def _check_header(path: Path) -> None:
     """Refuse anything but an empty file or an SQLite file of ours, by reading bytes only."""
     try:
@@ -454,15 +462,21 @@ class RecordStore:
     def open(cls, path: str | os.PathLike[str]) -> RecordStore:
         """Open or create the store at `path`, migrating an older file after backing it up."""
         path = Path(path).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _create_private(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _create_private(path)
+        except OSError as e:
+            raise StoreError(path, f"cannot create it: {path_problem(path) or e.strerror or e}") from e
         _check_header(path)
-        conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
+        try:
+            conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as e:
+            raise StoreError(path, f"cannot open it ({e})") from e
         try:
             _prepare(conn, path)
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, OSError) as e:  # OSError: the backup before a migration
             conn.close()
             raise StoreError(path, f"cannot use this file as a record store ({e})") from e
         except BaseException:
