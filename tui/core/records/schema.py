@@ -12,6 +12,7 @@ from typing import Any, Iterable, NamedTuple
 from tui import __version__
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.stats import rate as tokens_per_s
+from tui.core.open_enum import unknown_member
 
 # Bump on any incompatible change to the JSON form (it is a public interface).
 SCHEMA_VERSION = 1
@@ -26,6 +27,11 @@ class Status(str, Enum):
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
     TIMEOUT = "timeout"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Status | None:
+        """A status written by a newer ollamon: kept as it is, so its records still show."""
+        return unknown_member(cls, value)  # type: ignore[return-value]
 
 
 def utc_now() -> str:
@@ -231,7 +237,10 @@ class Record:
             host.gpu = GpuInfo(**_known(GpuInfo, host.gpu))
         kwargs["status"] = Status(doc.get("status", Status.RUNNING.value))
         kwargs["error_kind"] = ErrorKind(doc["error_kind"]) if doc.get("error_kind") else None
-        kwargs["samples"] = [Sample(*s) for s in doc.get("samples") or []]
+        # A newer ollamon may append columns to a sample: read the ones this version knows.
+        width = len(Sample._fields)
+        kwargs["samples"] = [Sample(*s[:width], *[None] * (width - len(s[:width])))
+                             for s in doc.get("samples") or []]
         return cls(**kwargs)
 
 

@@ -259,6 +259,8 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 # --- row mapping -------------------------------------------------------------
 
 _ROW_NAMES = tuple(f.name for f in fields(RecordRow))
+# Named, not `*`: a newer ollamon may have added columns.
+_SESSION_COLUMNS = ", ".join(f.name for f in fields(Session))
 _ROW_COLUMNS = ", ".join(_ROW_NAMES)
 _WRITE_COLUMNS = (
     "record_id", "session_id", "turn_index", "sweep_id", "started_at", "ended_at", "status",
@@ -530,13 +532,13 @@ class RecordStore:
 
     def get_session(self, session_id: str) -> Session | None:
         """One chat's header, or None."""
-        rows = self._read("SELECT * FROM sessions WHERE session_id = ?", (session_id,))
+        rows = self._read(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_id = ?", (session_id,))
         return _session(rows[0]) if rows else None
 
     def sessions(self, limit: int | None = None) -> list[Session]:
         """Chats, newest first."""
         rows = self._read(
-            "SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?",
+            f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
         return [_session(r) for r in rows]
