@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.core.ollama.sanitize import strip_controls
-from tui.core.units import human_bytes
+from tui.core.units import human_bytes, milliseconds
 from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
 from tui.core.records.store import RecordRow, Session, SummaryRow, record_row
 
@@ -36,7 +36,7 @@ def _na(fmt: Callable[[Any], str]) -> Callable[[Any], str]:
 
 # Decimal units, as Ollama's own CLI and the app's panels show sizes.
 _bytes = human_bytes
-_secs = _na(lambda ms: f"{ms / 1000:.2f} s")
+_secs = milliseconds
 _one = _na(lambda x: f"{x:.1f}")
 _three = _na(lambda x: f"{x:.3f}")
 _text = _na(str)

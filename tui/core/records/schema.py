@@ -273,13 +273,13 @@ def chars_per_s(
     thinking_ms: float | None,
     answer_ms: float | None,
 ) -> float | None:
-    """(thinking + answer characters) / (thinking + answer seconds); None if no time passed."""
-    if thinking_chars is None and answer_chars is None:
-        return None
+    """(thinking + answer characters) / (thinking + answer seconds).
+
+    None, never 0, when no character came or no time passed: as the live timers show it.
+    """
     seconds = ((thinking_ms or 0.0) + (answer_ms or 0.0)) / 1000
-    if seconds <= 0:
-        return None
-    return ((thinking_chars or 0) + (answer_chars or 0)) / seconds
+    chars = (thinking_chars or 0) + (answer_chars or 0)
+    return chars / seconds if seconds > 0 and chars else None
 
 
 def compute_rates(counts: Counts, timing: TimingMs) -> Rates:
