@@ -62,3 +62,10 @@ def test_cli_doctor_on_this_machine(fake_ollama: FakeOllama, capsys: pytest.Capt
 def test_cli_rejects_a_bad_host(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--host", "host:notaport", "doctor"]) == 2
     assert "invalid port" in capsys.readouterr().err
+
+
+def test_doctor_says_how_the_server_was_found(fake_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    """The fake server is no `ollama serve`: this test process is found by the port it listens on."""
+    assert main(["doctor", "--host", fake_ollama.url, "--interval", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert "RSS" in out and f"found as the process listening on port {fake_ollama.port}" in out

@@ -20,6 +20,12 @@ from tui.core.units import human_bytes
 Print = Callable[[str], None]
 
 
+def _how_found(found_by: str | None) -> str:
+    if found_by and found_by.startswith("port"):
+        return f"found as the process listening on {found_by}"
+    return "found by name (`ollama serve` and its runners)"
+
+
 async def _check_ollama(host: str, say: Print) -> bool:
     engine = OllamaEngine(host)
     try:
@@ -60,7 +66,10 @@ def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
             f"swap {human_bytes(memory.swap_used)} ({memory.source})")
     ollama = sample.ollama if sample else None
     if ollama is not None:
-        found = f"{ollama.count} process(es), RSS {human_bytes(ollama.rss)}" if ollama.count else "none found"
+        found = "none found"
+        if ollama.count:
+            found = f"{ollama.count} process(es), {ollama.memory_measure} {human_bytes(ollama.rss)}"
+            found += f", {_how_found(ollama.found_by)}"
         say(f"processes  Ollama: {found}{' — ' + ollama.why if ollama.why else ''}")
     if sampler.power is not None:
         watts = sample.watts if sample else None
@@ -103,7 +112,7 @@ def run_doctor(
 ) -> int:
     """Print the report; 1 when Ollama cannot be reached."""
     reachable = asyncio.run(_check_ollama(host, say))
-    sampler = sampler or build_sampler(options)
+    sampler = sampler or build_sampler(options, host=host)
     store = store or BaselineStore(platformdirs.user_data_path("ollamon"))
     try:
         sampler.tick()

@@ -131,7 +131,7 @@ def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *,
     from tui.core.sampling.monitor import build_sampler
 
     journal, problem = open_journal(db, keep_content=keep_content)
-    sampler = build_sampler(options)
+    sampler = build_sampler(options, host=host)
     app = OllamonApp(
         OllamaEngine(host), model=model, sampler=sampler, idle_watts=options.idle_watts,
         baselines=BaselineStore(platformdirs.user_data_path("ollamon")),
