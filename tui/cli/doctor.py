@@ -6,9 +6,11 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import platformdirs
 
+from tui.core.capture import write_capture
 from tui.core.sampling.energy import Baseline, BaselineStore
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.host import is_local
@@ -101,6 +103,18 @@ def _measure_baseline(sampler: Sampler, seconds: float, store: BaselineStore, sa
     say(f"baseline   {baseline.watts:.1f} W (median of {baseline.samples}), remembered for this host")
 
 
+def _write_capture(directory: Path, host: str, say: Print) -> None:
+    try:
+        items = write_capture(directory, host)
+    except OSError as exc:
+        say(f"capture    cannot write {directory}: {exc.strerror or exc}")
+        return
+    missing = {item: note for item, note in items.items() if note != "ok"}
+    say(f"capture    {directory}: {len(items) - len(missing)} inputs captured; attach the folder to a bug report")
+    for item, note in missing.items():
+        say(f"           {item}: {note}")
+
+
 def run_doctor(
     host: str,
     options: MonitorOptions,
@@ -109,8 +123,9 @@ def run_doctor(
     say: Print = print,
     sampler: Sampler | None = None,
     store: BaselineStore | None = None,
+    capture: Path | None = None,
 ) -> int:
-    """Print the report; 1 when Ollama cannot be reached."""
+    """Print the report, and write a capture of the raw inputs if asked; 1 when Ollama cannot be reached."""
     reachable = asyncio.run(_check_ollama(host, say))
     sampler = sampler or build_sampler(options, host=host)
     store = store or BaselineStore(platformdirs.user_data_path("ollamon"))
@@ -128,4 +143,6 @@ def run_doctor(
             _measure_baseline(sampler, baseline_seconds, store, say)
     finally:
         sampler.close()
+    if capture is not None:
+        _write_capture(capture, host, say)
     return 0 if reachable else 1

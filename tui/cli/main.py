@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_arguments(history)
     doctor.add_argument("--baseline", nargs="?", type=_positive_float, const=10.0, metavar="SECONDS",
                         help="measure and remember idle power over SECONDS (default 10)")
+    doctor.add_argument("--capture", type=Path, metavar="DIR",
+                        help="also write every raw input the readers use into DIR, for a bug report")
     return parser
 
 
@@ -86,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "doctor":
         from tui.cli.doctor import run_doctor
 
-        return _quiet_pipe(lambda: run_doctor(host, options, baseline_seconds=args.baseline))
+        return _quiet_pipe(lambda: run_doctor(host, options, baseline_seconds=args.baseline,
+                                                      capture=args.capture))
     return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content)
 
 
