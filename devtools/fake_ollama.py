@@ -45,6 +45,19 @@ _TOKEN_RE = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+\s*|\s+")
 _GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _GO_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
+# Servers that are not Ollama, for `--host` mistakes: FakeOllama(impostor=MODE) answers every
+# request with (status, content type, body). Set `impostor` back to None to be Ollama again.
+NGINX_PAGE = b"<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head><body></body></html>\n"
+IMPOSTOR_REPLIES: dict[str, tuple[int, str, bytes]] = {
+    "html": (200, "text/html; charset=utf-8", NGINX_PAGE),
+    "html_404": (404, "text/html", NGINX_PAGE.replace(b"Welcome to nginx!", b"404 Not Found")),
+    "text_json": (200, "text/plain; charset=utf-8", b'{"models": [], "version": "1.0"}'),
+    "bad_json": (200, "application/json", b'{"models": [{"name": "qwen3:8b", '),
+    "wrong_shape": (200, "application/json", b'{"models": [{"name": 7, "size": "big"}], "message": "hi"}'),
+}
+# What a broken proxy might put in the middle of an NDJSON stream (FakeModel.garbled_after).
+GARBLED_LINE = b"<html>502 Bad Gateway</html>\n"
+
 
 @dataclass
 class FakeModel:
@@ -73,6 +86,7 @@ class FakeModel:
     midstream_after: int = 3
     end_without_done: bool = False  # the stream stops with no done line and no metrics
     stall_after: int | None = None  # send this many tokens, then nothing until the client hangs up
+    garbled_after: int | None = None  # GARBLED_LINE after this many tokens, then the stream ends
     split_tags: bool = False  # "</think>" as "</thi" + "nk>"; also on when the name contains "split"
     digest: str = ""  # derived from the name when empty
     # The GGUF shape behind /api/show's architecture keys and tensor list (file type = quantization).
@@ -350,6 +364,7 @@ class FakeOllama:
         port: int = 0,
         quiet: bool = True,
         nominal_stats: bool = False,
+        impostor: str | None = None,
     ) -> None:
         self.models = {model.name: model for model in (default_models() if models is None else models)}
         # Models `/api/pull` can fetch (they join `models` once pulled).
@@ -363,6 +378,7 @@ class FakeOllama:
         self.nominal_stats = nominal_stats
         # Off: answer /api/show without `tensors`, like an old server or a proxy in front of one.
         self.show_tensors = True
+        self.impostor = impostor  # a key of IMPOSTOR_REPLIES: answer as that server, not as Ollama
         # Wall-clock time (time.time()) the last line of the latest stream went out, for benches.
         self.last_stream_end: float | None = None
         self.requests: list[dict] = []
@@ -566,7 +582,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.fake._record(self.command, path, body)
         route = _ROUTES.get((self.command, path))
-        if route is None:
+        if self.fake.impostor is not None:
+            status, content_type, reply = IMPOSTOR_REPLIES[self.fake.impostor]
+            self._send(status, reply, content_type)
+        elif route is None:
             self._send(404, NOT_FOUND_TEXT.encode(), "text/plain")
         elif self.command == "POST" and not isinstance(body, dict):
             self._send_error(400, "missing request body")
@@ -743,6 +762,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake._count("finished_streams")
             if model.midstream_error is not None:
                 run.fail(self, model.midstream_error)
+            elif model.garbled_after is not None:
+                run.garble(self)
             else:
                 run.end(self, stats)
             self.fake.last_stream_end = time.time()
@@ -788,6 +809,8 @@ class _Handler(BaseHTTPRequestHandler):
         model = run.model
         if model.midstream_error is not None:
             tokens = tokens[: model.midstream_after]
+        if model.garbled_after is not None:
+            tokens = tokens[: model.garbled_after]
         eval_started = time.monotonic_ns()
         deadline = eval_started / 1e9
         for index, (kind, text) in enumerate(tokens):
@@ -796,7 +819,7 @@ class _Handler(BaseHTTPRequestHandler):
             deadline += 1 / self.fake.rate
             self._wait_until(deadline)
             run.token(self, kind, text)
-        if model.midstream_error is not None or model.end_without_done:
+        if model.midstream_error is not None or model.end_without_done or model.garbled_after is not None:
             return None
         eval_count = len(tokens)
         if not limited:
@@ -917,6 +940,14 @@ class _Run:
         handler._write_chunk(go_json({"error": text}) + b"\n")
         handler._write_chunk(b"")
 
+    def garble(self, handler: _Handler) -> None:
+        """A line that is not JSON, then the end of the stream."""
+        if not self.started:
+            handler._start_stream()
+            self.started = True
+        handler._write_chunk(GARBLED_LINE)
+        handler._write_chunk(b"")
+
     def end(self, handler: _Handler, stats: dict | None) -> None:
         """Finish with the done line (stats) or, when stats is None, with no done line at all."""
         final = None
@@ -1002,9 +1033,12 @@ def main() -> None:
     parser.add_argument("--load-delay", type=float, default=1.5, help="seconds a cold load takes")
     parser.add_argument("--reviewer-models", action="store_true",
                         help="serve the eleven deepseek-r1 tags of fit-estimate.md instead of the default set")
+    parser.add_argument("--impostor", choices=sorted(IMPOSTOR_REPLIES),
+                        help="answer as a server that is not Ollama (for --host mistakes)")
     args = parser.parse_args()
     models = reviewer_models() if args.reviewer_models else None
-    with FakeOllama(models, rate=args.rate, load_delay=args.load_delay, port=args.port, quiet=False) as fake:
+    with FakeOllama(models, rate=args.rate, load_delay=args.load_delay, port=args.port, quiet=False,
+                    impostor=args.impostor) as fake:
         print(f"Fake Ollama {fake.version} on {fake.url}: {', '.join(fake.models)}", flush=True)
         print("Ctrl-C stops it.", flush=True)
         try:

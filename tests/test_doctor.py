@@ -106,3 +106,10 @@ def test_doctor_names_the_rails_and_the_memory_formula(fake_ollama: FakeOllama, 
     assert "SMC key PSTR" in out and "max(PSTR, CPU + GPU + ANE from ioreport)" in out
     assert "rails now: PSTR 4.0 W, CPU + GPU + ANE 7.0 W" in out
     assert "note: PSTR read 4.0 W, below CPU + GPU + ANE" in out
+
+
+def test_doctor_says_how_the_server_was_found(fake_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    """The fake server is no `ollama serve`: this test process is found by the port it listens on."""
+    assert main(["doctor", "--host", fake_ollama.url, "--interval", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert "RSS" in out and f"found as the process listening on port {fake_ollama.port}" in out

@@ -342,7 +342,7 @@ class OllamonApp(App[None]):
         self.timer_state = TimersState(phase="load failed")
         self._show_timers()
         self._set_status(f"{event.model} failed to load")
-        if failure.kind is ErrorKind.CONNECTION:
+        if failure.kind in (ErrorKind.CONNECTION, ErrorKind.NOT_OLLAMA):
             self._set_disconnected(OllamaError(failure.kind, failure.message))
 
     async def _turn_started(self, event: TurnStarted) -> None:
@@ -366,7 +366,7 @@ class OllamonApp(App[None]):
         elif failure is not None:
             phase = "failed"
             outcome = f"Error ({failure.kind.value}): {failure.message}\n{failure.hint}"
-            if failure.kind is ErrorKind.CONNECTION:
+            if failure.kind in (ErrorKind.CONNECTION, ErrorKind.NOT_OLLAMA):
                 self._set_disconnected(OllamaError(failure.kind, failure.message))
         else:
             phase, outcome = "done", outcome_line(times.total, times.chars_per_s, result.stats)

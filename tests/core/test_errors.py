@@ -34,3 +34,10 @@ def test_classify_exception() -> None:
     assert classify_exception(ConnectionError("x")) is ErrorKind.CONNECTION
     assert classify_exception(ValueError("x")) is ErrorKind.OTHER
     assert ErrorKind.OUT_OF_MEMORY.hint
+
+
+def test_a_kind_from_a_newer_ollamon_is_kept_as_it_is() -> None:
+    kind = ErrorKind("gpu_reset")
+    assert kind.value == "gpu_reset" and kind == "gpu_reset"
+    assert kind.hint == ErrorKind.OTHER.hint
+    assert ErrorKind("timeout") is ErrorKind.TIMEOUT

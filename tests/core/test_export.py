@@ -10,7 +10,6 @@ import pytest
 
 from tui.core.records.export import (
     FORMATS,
-    clean_text,
     csv_columns,
     export_records,
     export_rows,
@@ -34,6 +33,7 @@ from tui.core.records.schema import (
     TimingMs,
 )
 from tui.core.records.store import RecordStore, Session, SummaryRow
+from tests.core.test_sanitize import UNSAFE_CASES
 
 
 def turn(n: int = 0, **kw) -> Record:
@@ -199,9 +199,21 @@ class TestChatMarkdown:
         assert "26%/74% CPU/GPU" in line and "net 25.0 W, 0.400 J/token" in line
 
 
-def test_escape_sequences_are_removed() -> None:
-    """CSI, OSC and control characters from model text do not reach a terminal or file."""
-    assert clean_text("a\x1b]0;pwned\x07b\x1b[31mc\x1b[0m\x00d\te\n") == "abcd\te\n"
+# C0 and C1 controls other than tab and newline; ESC starts every escape sequence.
+_CONTROLS = {chr(c) for c in [*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+
+
+@pytest.mark.parametrize(("raw", "clean"), UNSAFE_CASES)
+def test_exports_clean_text_as_the_stream_does(raw: str, clean: str) -> None:
+    """The same cases as the stream's sanitiser: a chat export holds exactly its cleaned text."""
+    record = turn(0, model=ModelInfo(name=raw), answer=raw, prompt=raw)
+    chat = session_to_markdown(Session("s1", "2025-01-01T00:00:00.000Z", title=raw), [record])
+    assert f"\n{clean.rstrip()}\n" in chat.replace("\r", "")
+    for text in (chat, export_records([record], "table"), export_records([record], "md"), turn_figures(record)):
+        assert not _CONTROLS & set(text)
+
+
+def test_table_keeps_markup_literal() -> None:
     record = turn(0, model=ModelInfo(name="evil\x1b]0;title\x07[bold]x"))
     table = export_records([record], "table")
     assert "\x1b" not in table and "[bold]x" in table

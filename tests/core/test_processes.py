@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import subprocess
 import sys
@@ -211,3 +212,77 @@ def test_real_processes_through_psutil(tmp_path: Path) -> None:
             process.kill()
         server.kill()
         server.wait()
+
+
+def listening(pid: int | None, port: int, status: str = psutil.CONN_LISTEN) -> SimpleNamespace:
+    return SimpleNamespace(pid=pid, status=status, laddr=SimpleNamespace(ip="127.0.0.1", port=port), raddr=())
+
+
+class TestFootprint:
+    """macOS: Activity Monitor's Memory column is the physical footprint, not RSS."""
+
+    def test_footprint_is_summed_and_labelled(self) -> None:
+        server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=60 * MiB)
+        runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4000 * MiB, ppid=100)
+        footprints = {100: 40 * MiB, 201: 5200 * MiB}
+        found = OllamaProcessFinder(lambda: [server, runner], footprint=footprints.__getitem__).read()
+        assert (found.rss, found.memory_measure) == (5240 * MiB, "footprint")
+
+    def test_one_refused_footprint_means_rss_for_all(self) -> None:
+        server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=60 * MiB)
+        runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4000 * MiB, ppid=100)
+
+        def footprint(pid: int) -> int:
+            if pid == 201:
+                raise PermissionError(1, "proc_pid_rusage(201) failed")
+            return 40 * MiB
+
+        found = OllamaProcessFinder(lambda: [server, runner], footprint=footprint).read()
+        assert (found.rss, found.memory_measure) == (4060 * MiB, "RSS")
+
+    def test_without_a_reader_it_is_rss(self) -> None:
+        found = finder_over(FakeProcess(100, "ollama", ["ollama", "serve"], rss=60 * MiB)).read()
+        assert (found.rss, found.memory_measure, found.found_by) == (60 * MiB, "RSS", "name")
+
+    def test_the_struct_puts_the_footprint_where_the_kernel_writes_it(self) -> None:
+        from tui.core.sampling.footprint import RusageInfoV2
+
+        # 16 bytes of uuid, then seven uint64 fields before ri_phys_footprint.
+        assert RusageInfoV2.ri_phys_footprint.offset == 72
+        assert ctypes.sizeof(RusageInfoV2) == 16 + 18 * 8
+
+
+class TestFoundByPort:
+    """A server not named `ollama serve` is the process listening on the host's port."""
+
+    def test_listener_and_its_children_are_ollama(self) -> None:
+        wrapper = FakeProcess(300, "python3", ["python3", "my-ollama.py"], rss=30 * MiB)
+        child = FakeProcess(301, "llama-worker", ["llama-worker"], rss=900 * MiB, ppid=300)
+        other = FakeProcess(400, "nginx", ["nginx"], rss=5 * MiB)
+        finder = OllamaProcessFinder(lambda: [wrapper, child, other], port=11434,
+                                     connections=lambda: [listening(400, 80), listening(300, 11434)])
+        found = finder.read()
+        assert found.pids == (300, 301) and found.server_pid == 300
+        assert found.rss == 930 * MiB and found.found_by == "port 11434"
+
+    def test_a_named_server_needs_no_socket_listing(self) -> None:
+        def refuse() -> list[SimpleNamespace]:
+            raise AssertionError("listed sockets although the server was found by name")
+
+        server = FakeProcess(100, "ollama", ["ollama", "serve"])
+        found = OllamaProcessFinder(lambda: [server], port=11434, connections=refuse).read()
+        assert found.server_pid == 100 and found.found_by == "name"
+
+    def test_denied_socket_listing_finds_nothing(self) -> None:
+        def denied() -> list[SimpleNamespace]:
+            raise psutil.AccessDenied()
+
+        finder = OllamaProcessFinder(lambda: [FakeProcess(300, "python3", ["python3"])], port=11434, connections=denied)
+        found = finder.read()
+        assert found.count == 0 and found.found_by is None and found.why
+
+    def test_only_a_listening_socket_counts(self) -> None:
+        client = FakeProcess(300, "curl", ["curl"])
+        finder = OllamaProcessFinder(lambda: [client], port=11434,
+                                     connections=lambda: [listening(300, 11434, psutil.CONN_ESTABLISHED)])
+        assert finder.read().count == 0

@@ -103,10 +103,10 @@ class TestJsonForm:
         assert record.model.name == "m" and record.host.gpu is None and record.samples == []
 
     def test_status_values(self) -> None:
-        """The five outcomes plus running; the six error kinds."""
+        """The five outcomes plus running; the seven error kinds."""
         assert {s.value for s in Status} == {"running", "ok", "failed", "cancelled", "interrupted", "timeout"}
         assert {k.value for k in ErrorKind} == {
-            "not_found", "out_of_memory", "runner_crashed", "connection", "timeout", "other"}
+            "not_found", "out_of_memory", "runner_crashed", "connection", "timeout", "not_ollama", "other"}
 
     def test_timestamps_are_fixed_width_utc(self) -> None:
         """utc_now is ISO 8601 UTC with milliseconds, so strings sort in time order."""

@@ -5,20 +5,26 @@ import pytest
 from tui.core.ollama.sanitize import ControlStripper, strip_controls
 
 
-@pytest.mark.parametrize(
-    ("raw", "clean"),
-    [
-        ("plain [bold]text[/]", "plain [bold]text[/]"),
-        ("\x1b[31mred\x1b[0m", "red"),
-        ("title\x1b]0;pwned\x07 after", "title after"),
-        ("link \x1b]8;;http://x\x1b\\here\x1b]8;;\x1b\\", "link here"),
-        ("bell\x07 and null\x00 and bs\x08", "bell and null and bs"),
-        ("keep\ttab\nand newline\r\n", "keep\ttab\nand newline\n"),
-        ("8-bit \x9b2Jcsi", "8-bit csi"),
-        ("中文\x1b[1m粗体", "中文粗体"),
-        ("\x1bc reset", " reset"),
-    ],
-)
+# Shared with the export tests: every place that shows untrusted text cleans it the same way.
+UNSAFE_CASES = [
+    ("plain [bold]text[/]", "plain [bold]text[/]"),
+    ("\x1b[31mred\x1b[0m", "red"),
+    ("title\x1b]0;pwned\x07 after", "title after"),
+    ("link \x1b]8;;http://x\x1b\\here\x1b]8;;\x1b\\", "link here"),
+    ("bell\x07 and null\x00 and bs\x08", "bell and null and bs"),
+    ("keep\ttab\nand newline\r\n", "keep\ttab\nand newline\n"),
+    ("8-bit \x9b2Jcsi", "8-bit csi"),
+    ("中文\x1b[1m粗体", "中文粗体"),
+    ("\x1bc reset", " reset"),
+    ("C1 \x85next \x84line", "C1 next line"),
+    ("8-bit osc \x9d0;pwned\x9c done", "8-bit osc  done"),
+    ("dcs \x1bPq#0;2;0;0;0\x1b\\ sixel", "dcs  sixel"),
+    ("charset \x1b(Bascii", "charset ascii"),
+    ("apc \x1b_hidden\x1b\\ shown", "apc  shown"),
+]
+
+
+@pytest.mark.parametrize(("raw", "clean"), UNSAFE_CASES)
 def test_strip_controls(raw: str, clean: str) -> None:
     assert strip_controls(raw) == clean
 

@@ -6,9 +6,11 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import platformdirs
 
+from tui.core.capture import write_capture
 from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.memory import FORMULAS
 from tui.core.ollama.client import OllamaEngine, OllamaError
@@ -19,6 +21,12 @@ from tui.core.sampling.sampler import Sampler
 from tui.core.units import human_bytes
 
 Print = Callable[[str], None]
+
+
+def _how_found(found_by: str | None) -> str:
+    if found_by and found_by.startswith("port"):
+        return f"found as the process listening on {found_by}"
+    return "found by name (`ollama serve` and its runners)"
 
 
 async def _check_ollama(host: str, say: Print) -> bool:
@@ -63,7 +71,10 @@ def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
             say(f"           used = {FORMULAS[memory.source]}")
     ollama = sample.ollama if sample else None
     if ollama is not None:
-        found = f"{ollama.count} process(es), RSS {human_bytes(ollama.rss)}" if ollama.count else "none found"
+        found = "none found"
+        if ollama.count:
+            found = f"{ollama.count} process(es), {ollama.memory_measure} {human_bytes(ollama.rss)}"
+            found += f", {_how_found(ollama.found_by)}"
         say(f"processes  Ollama: {found}{' — ' + ollama.why if ollama.why else ''}")
     if sampler.power is not None:
         watts = sample.watts if sample else None
@@ -98,6 +109,18 @@ def _measure_baseline(monitor: ResourceMonitor, seconds: float, say: Print) -> N
     say(f"baseline   {baseline.watts:.1f} W (mean over {baseline.samples} readings), remembered for this host")
 
 
+def _write_capture(directory: Path, host: str, say: Print) -> None:
+    try:
+        items = write_capture(directory, host)
+    except OSError as exc:
+        say(f"capture    cannot write {directory}: {exc.strerror or exc}")
+        return
+    missing = {item: note for item, note in items.items() if note != "ok"}
+    say(f"capture    {directory}: {len(items) - len(missing)} inputs captured; attach the folder to a bug report")
+    for item, note in missing.items():
+        say(f"           {item}: {note}")
+
+
 def run_doctor(
     host: str,
     options: MonitorOptions,
@@ -106,10 +129,11 @@ def run_doctor(
     say: Print = print,
     sampler: Sampler | None = None,
     store: BaselineStore | None = None,
+    capture: Path | None = None,
 ) -> int:
-    """Print the report; 1 when Ollama cannot be reached."""
+    """Print the report, and write a capture of the raw inputs if asked; 1 when Ollama cannot be reached."""
     reachable = asyncio.run(_check_ollama(host, say))
-    sampler = sampler or build_sampler(options)
+    sampler = sampler or build_sampler(options, host=host)
     store = store or BaselineStore(platformdirs.user_data_path("ollamon"))
     monitor = ResourceMonitor(sampler, baselines=store)
     try:
@@ -126,4 +150,6 @@ def run_doctor(
             _measure_baseline(monitor, baseline_seconds, say)
     finally:
         monitor.close()
+    if capture is not None:
+        _write_capture(capture, host, say)
     return 0 if reachable else 1

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from tui.core.records.export import FORMATS, export_records, export_rows, export_summary
 from tui.core.records.schema import Status
-from tui.core.records.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError
+from tui.core.records.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError, path_problem
 
 # Formats that carry each record's prompt, thinking and answer with --with-content.
 CONTENT_FORMATS = ("json", "jsonl", "csv")
@@ -44,7 +44,7 @@ def add_history_arguments(parser: argparse.ArgumentParser) -> None:
 def open_read_only(path: Path) -> RecordStore:
     """A RecordStore on an existing store file that cannot write to it; StoreError otherwise."""
     if not path.exists():
-        raise StoreError(path, "no such file: no turns have been recorded there yet")
+        raise StoreError(path, path_problem(path) or "no such file: no turns have been recorded there yet")
     if not path.is_file():
         raise StoreError(path, "not a file")
     if path.stat().st_size == 0:

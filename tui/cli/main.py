@@ -7,12 +7,16 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.core.ollama.host import resolve_host
 from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 from tui.cli.bench_options import add_bench_arguments
 from tui.cli.history import add_history_arguments
+
+if TYPE_CHECKING:
+    from tui.core.records.recorder import TurnRecorder
 
 
 def _positive_float(text: str) -> float:
@@ -70,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fit_arguments(commands)
     doctor.add_argument("--baseline", nargs="?", type=_positive_float, const=10.0, metavar="SECONDS",
                         help="measure and remember idle power over SECONDS (default 10)")
+    doctor.add_argument("--capture", type=Path, metavar="DIR",
+                        help="also write every raw input the readers use into DIR, for a bug report")
     return parser
 
 
@@ -115,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "doctor":
         from tui.cli.doctor import run_doctor
 
-        return _quiet_pipe(lambda: run_doctor(host, options, baseline_seconds=args.baseline))
+        return _quiet_pipe(lambda: run_doctor(host, options, baseline_seconds=args.baseline,
+                                                      capture=args.capture))
     if args.command == "pull":
         from tui.cli.pull import run_pull
 
@@ -123,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         from tui.cli.bench import run_bench
 
-        return _quiet_pipe(lambda: run_bench(args, host, db_path(args.db), build_monitor(options)))
+        return _quiet_pipe(lambda: run_bench(args, host, db_path(args.db), build_monitor(options, host=host)))
     return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content)
 
 
@@ -144,22 +151,27 @@ def db_path(cli_db: str | None) -> Path:
     return Path(chosen).expanduser() if chosen else default_path()
 
 
-def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *, keep_content: bool) -> int:
-    # Imported late so `--help` and `--version` stay fast.
-    from tui.app import OllamonApp
-    from tui.core.chat.session import ChatSession
-    from tui.core.ollama.client import OllamaEngine
+def open_recorder(db: Path, *, keep_content: bool) -> tuple[TurnRecorder | None, str | None]:
+    """The turn recorder, or None and why records cannot be saved: the app chats either way."""
     from tui.core.records.hostfacts import gather_host
     from tui.core.records.recorder import TurnRecorder
     from tui.core.records.store import RecordStore, StoreError
     from tui.core.sampling.monitor import nvml_gpu_facts
 
-    recorder, problem = None, None
     try:
-        recorder = TurnRecorder(RecordStore.open(db), gather_host(gpu=nvml_gpu_facts), keep_content=keep_content)
+        store = RecordStore.open(db)
     except StoreError as exc:
-        problem = str(exc)
-    monitor = build_monitor(options)
+        return None, str(exc)
+    return TurnRecorder(store, gather_host(gpu=nvml_gpu_facts), keep_content=keep_content), None
+
+
+def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *, keep_content: bool) -> int:
+    # Imported late so `--help` and `--version` stay fast.
+    from tui.app import OllamonApp
+    from tui.core.chat.session import ChatSession
+    from tui.core.ollama.client import OllamaEngine
+    recorder, problem = open_recorder(db, keep_content=keep_content)
+    monitor = build_monitor(options, host=host)
     session = ChatSession(OllamaEngine(host), monitor, recorder=recorder)
     app = OllamonApp(session, model=model, store_problem=problem)
     try:
@@ -171,7 +183,7 @@ def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *,
     return app.return_code or 0
 
 
-def build_monitor(options: MonitorOptions) -> ResourceMonitor:
+def build_monitor(options: MonitorOptions, *, host: str | None = None) -> ResourceMonitor:
     """The resource monitor on this machine's sources, with the remembered idle baseline."""
     import platformdirs
 
@@ -179,6 +191,6 @@ def build_monitor(options: MonitorOptions) -> ResourceMonitor:
     from tui.core.sampling.monitor import build_sampler
 
     return ResourceMonitor.with_saved_baseline(
-        build_sampler(options), idle_watts=options.idle_watts,
+        build_sampler(options, host=host), idle_watts=options.idle_watts,
         baselines=BaselineStore(platformdirs.user_data_path("ollamon")),
     )

@@ -15,6 +15,11 @@ def seconds(value: float | None) -> str:
     return f"{int(minutes)}m{rest:04.1f}s"
 
 
+def milliseconds(value: float | None) -> str:
+    """A record's duration (ms), written as `seconds` writes it: one form in every view."""
+    return seconds(value / 1000) if value is not None else "n/a"
+
+
 def nanoseconds(value: int | None) -> str:
     """An Ollama duration (ns)."""
     return seconds(value / 1e9) if value is not None else "n/a"

@@ -220,7 +220,7 @@ class ChatSession:
                 self.details = await self.engine.show(name)
                 seconds = await self.engine.load(name, keep_alive=self.settings.keep_alive, options=self.settings.options())
             except OllamaError as exc:
-                if exc.kind is ErrorKind.CONNECTION:
+                if exc.kind in (ErrorKind.CONNECTION, ErrorKind.NOT_OLLAMA):
                     self.connected = False
                 self.load_failure = Failure(exc.kind, exc.message, exc.status)
                 await self._emit(LoadFailed(name, self.load_failure))
@@ -338,7 +338,7 @@ class ChatSession:
                     continue
                 else:
                     turn.failure = event
-                    if event.kind is ErrorKind.CONNECTION:
+                    if event.kind in (ErrorKind.CONNECTION, ErrorKind.NOT_OLLAMA):
                         self.connected = False
                     continue
                 await self._emit(event)

@@ -9,7 +9,10 @@ from typing import Any
 import httpx
 import ollama
 
-from tui.core.ollama.errors import ErrorKind, classify_exception, classify_text
+from tui.core.ollama.errors import (
+    ErrorKind, NotOllamaReply, classify_exception, classify_text, html_page, not_ollama_detail,
+    not_ollama_message,
+)
 from tui.core.ollama.events import Done, Failure, StreamEvent, ThinkingDelta
 from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo, ModelTensors, PullProgress, TensorInfo
 from tui.core.ollama.sanitize import ControlStripper
@@ -30,10 +33,23 @@ class OllamaError(Exception):
         self.status = status
 
 
-def _failure_from(exc: BaseException) -> tuple[ErrorKind, str, int | None]:
+_TRANSPORT_ERRORS = (ollama.ResponseError, httpx.HTTPError, ConnectionError, OSError)
+# How the ollama client fails on a reply it cannot parse: bad JSON and failed pydantic
+# validation are ValueErrors; JSON of the wrong type (a list, a string) ends in a TypeError
+# (`cls(**part)`) or an AttributeError (`part.get`). Caught only around the client's own calls.
+_REPLY_ERRORS = (NotOllamaReply, ValueError, TypeError, AttributeError)
+_CLASSIFIED = (*_TRANSPORT_ERRORS, *_REPLY_ERRORS)
+
+
+def _failure_from(exc: BaseException, host: str) -> tuple[ErrorKind, str, int | None]:
     if isinstance(exc, ollama.ResponseError):
         status = exc.status_code if exc.status_code > 0 else None
+        if html_page(exc.error):
+            detail = f"HTTP {exc.status_code} with a web page" if status else "a web page"
+            return ErrorKind.NOT_OLLAMA, not_ollama_message(host, detail), status
         return classify_text(exc.error, status), exc.error, status
+    if isinstance(exc, _REPLY_ERRORS):
+        return ErrorKind.NOT_OLLAMA, not_ollama_message(host, not_ollama_detail(exc)), None
     kind = classify_exception(exc)
     if kind is ErrorKind.OTHER:
         raise exc
@@ -41,7 +57,21 @@ def _failure_from(exc: BaseException) -> tuple[ErrorKind, str, int | None]:
     return kind, f"{type(exc).__name__}: {detail}", None
 
 
-_TRANSPORT_ERRORS = (ollama.ResponseError, httpx.HTTPError, ConnectionError, OSError)
+async def _refuse_non_json(response: httpx.Response) -> None:
+    """Ollama's API answers in JSON (NDJSON when streaming): a 200 web page is someone else's."""
+    content_type = response.headers.get("content-type", "")
+    if response.is_success and content_type and "json" not in content_type.lower():
+        raise NotOllamaReply(f"HTTP {response.status_code} with {content_type.split(';')[0]} instead of JSON")
+
+
+async def _next_chunk(stream: AsyncIterator[ollama.ChatResponse]) -> ollama.ChatResponse | None:
+    """The stream's next chunk, None at its end; a line that does not parse is NotOllamaReply."""
+    try:
+        return await anext(stream)
+    except StopAsyncIteration:
+        return None
+    except _REPLY_ERRORS as exc:
+        raise NotOllamaReply(not_ollama_detail(exc)) from exc
 
 
 class OllamaEngine:
@@ -53,10 +83,14 @@ class OllamaEngine:
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.host = host
         self._clock = clock
-        self._client = ollama.AsyncClient(host=host, timeout=timeout)
+        self._client = ollama.AsyncClient(
+            host=host, timeout=timeout, transport=transport,
+            event_hooks={"response": [_refuse_non_json]},
+        )
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
@@ -65,19 +99,25 @@ class OllamaEngine:
     async def _call(self, coro_factory: Callable[[], Any]) -> Any:
         try:
             return await coro_factory()
-        except _TRANSPORT_ERRORS as exc:
-            raise OllamaError(*_failure_from(exc)) from exc
+        except _CLASSIFIED as exc:
+            raise OllamaError(*_failure_from(exc, self.host)) from exc
 
     async def version(self) -> str:
         """Server version; the Python client has no method for /api/version."""
         try:
             response = await self._client._client.get("/api/version")
             response.raise_for_status()
-            return str(response.json().get("version", ""))
+            reply = response.json()
+            version = reply.get("version") if isinstance(reply, dict) else None
+            if not isinstance(version, str):
+                raise NotOllamaReply("JSON of another shape (no version in /api/version)")
+            return version
         except httpx.HTTPStatusError as exc:
-            raise OllamaError(ErrorKind.OTHER, exc.response.text, exc.response.status_code) from exc
-        except _TRANSPORT_ERRORS as exc:
-            raise OllamaError(*_failure_from(exc)) from exc
+            raise OllamaError(*_failure_from(
+                ollama.ResponseError(exc.response.text, exc.response.status_code), self.host
+            )) from exc
+        except _CLASSIFIED as exc:
+            raise OllamaError(*_failure_from(exc, self.host)) from exc
 
     async def list_models(self) -> list[ModelInfo]:
         """Local models, sorted by name."""
@@ -119,7 +159,7 @@ class OllamaEngine:
         try:
             response = await self._client._client.post("/api/show", json={"model": name, "verbose": True})
         except _TRANSPORT_ERRORS as exc:
-            raise OllamaError(*_failure_from(exc)) from exc
+            raise OllamaError(*_failure_from(exc, self.host)) from exc
         try:
             shown = response.json()
         except ValueError:
@@ -153,8 +193,7 @@ class OllamaEngine:
         on the first prompt.
         """
         started = self._clock()
-        await self._call(lambda: self._client.generate(
-            model=name, keep_alive=keep_alive, options=dict(options) if options else None))
+        await self._empty_generate(name, keep_alive, options)
         return self._clock() - started
 
     async def pull(self, name: str) -> AsyncIterator[PullProgress]:
@@ -164,11 +203,21 @@ class OllamaEngine:
             async for part in stream:
                 yield PullProgress(part.status or "", part.digest, part.total, part.completed)
         except _TRANSPORT_ERRORS as exc:
-            raise OllamaError(*_failure_from(exc)) from exc
+            raise OllamaError(*_failure_from(exc, self.host)) from exc
 
     async def unload(self, name: str) -> None:
         """Ask Ollama to drop the model from memory now."""
-        await self._call(lambda: self._client.generate(model=name, keep_alive=0))
+        await self._empty_generate(name, 0)
+
+    async def _empty_generate(
+        self, name: str, keep_alive: str | float | None, options: Mapping[str, Any] | None = None
+    ) -> None:
+        reply = await self._call(lambda: self._client.generate(
+            model=name, keep_alive=keep_alive, options=dict(options) if options else None))
+        # Every field of the client's GenerateResponse is optional, so any JSON object passes.
+        if reply.done is not True:
+            error = NotOllamaReply("JSON of another shape (no done in /api/generate)")
+            raise OllamaError(*_failure_from(error, self.host))
 
     async def chat(
         self,
@@ -193,7 +242,7 @@ class OllamaEngine:
         stats: DoneStats | None = None
         try:
             try:
-                async for chunk in stream:
+                while (chunk := await _next_chunk(stream)) is not None:
                     message = chunk.message
                     if message.thinking:
                         text = thinking_clean.feed(message.thinking)
@@ -204,10 +253,10 @@ class OllamaEngine:
                             yield event
                     if chunk.done:
                         stats = DoneStats.from_chunk(chunk)
-            except _TRANSPORT_ERRORS as exc:
+            except (*_TRANSPORT_ERRORS, NotOllamaReply) as exc:
                 for event in _tail(splitter, thinking_clean, content_clean):
                     yield event
-                yield Failure(*_failure_from(exc))
+                yield Failure(*_failure_from(exc, self.host))
                 return
             for event in _tail(splitter, thinking_clean, content_clean):
                 yield event

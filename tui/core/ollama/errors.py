@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
+import json
 
 import httpx
+import pydantic
+
+from tui.core.open_enum import unknown_member
 
 
 class ErrorKind(str, enum.Enum):
@@ -15,12 +19,18 @@ class ErrorKind(str, enum.Enum):
     RUNNER_CRASHED = "runner_crashed"
     CONNECTION = "connection"
     TIMEOUT = "timeout"
+    NOT_OLLAMA = "not_ollama"
     OTHER = "other"
+
+    @classmethod
+    def _missing_(cls, value: object) -> ErrorKind | None:
+        """A kind written by a newer ollamon: kept as it is, so its records still show."""
+        return unknown_member(cls, value)  # type: ignore[return-value]
 
     @property
     def hint(self) -> str:
         """One line of advice a user can act on."""
-        return _HINTS[self]
+        return _HINTS.get(self, _HINTS[ErrorKind.OTHER])
 
 
 _HINTS = {
@@ -32,6 +42,8 @@ _HINTS = {
     ErrorKind.CONNECTION: "Is Ollama running? Start it (`ollama serve` or the Ollama app), "
     "or point ollamon at it with --host.",
     ErrorKind.TIMEOUT: "Ollama did not answer in time; it may be loading a large model or overloaded.",
+    ErrorKind.NOT_OLLAMA: "Check --host or OLLAMA_HOST: it must be Ollama's own address "
+    "(by default http://127.0.0.1:11434), not a web server or another API.",
     ErrorKind.OTHER: "See the message from Ollama above.",
 }
 
@@ -65,3 +77,35 @@ def classify_exception(exc: BaseException) -> ErrorKind:
     if isinstance(exc, (httpx.TransportError, ConnectionError, OSError)):
         return ErrorKind.CONNECTION
     return ErrorKind.OTHER
+
+
+class NotOllamaReply(Exception):
+    """A reply Ollama would not send, such as a 200 page of HTML; the message says what came."""
+
+
+def not_ollama_detail(exc: BaseException) -> str:
+    """What was wrong with a reply, in a few words, for "does not answer like Ollama: …"."""
+    if isinstance(exc, NotOllamaReply):
+        return str(exc)
+    if isinstance(exc, json.JSONDecodeError):
+        return f"a reply that is not JSON ({_excerpt(exc.doc)})"
+    if isinstance(exc, pydantic.ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the reply"
+        return f"JSON of another shape ({where}: {first['msg']})"
+    return f"JSON of another shape ({type(exc).__name__}: {_excerpt(str(exc))})"
+
+
+def html_page(text: str) -> bool:
+    """True for an error body that is a web page: a proxy or web server, not Ollama, sent it."""
+    return text.lstrip()[:1] == "<"
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[:limit] + "…")
+
+
+def not_ollama_message(host: str, detail: str) -> str:
+    """The message of a NOT_OLLAMA failure."""
+    return f"the server at {host} does not answer like Ollama: {detail}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -19,20 +18,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tui.core.units import human_bytes
+from tui.core.ollama.sanitize import strip_controls
+from tui.core.units import human_bytes, milliseconds
 from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
 from tui.core.records.store import RecordRow, Session, SummaryRow, record_row
 
 FORMATS = ("table", "json", "jsonl", "csv", "md")
 _CONTENT_KEYS = ("prompt", "thinking", "answer")
-# Terminal escapes (CSI, OSC) and C0 controls other than tab and newline: model text could
-# otherwise retitle or reprogram the terminal of whoever views the export.
-_UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def clean_text(text: str) -> str:
-    """Text with terminal escape sequences and control characters removed."""
-    return _UNSAFE.sub("", text)
 
 
 # --- cell formatting ------------------------------------------------------------
@@ -44,7 +36,7 @@ def _na(fmt: Callable[[Any], str]) -> Callable[[Any], str]:
 
 # Decimal units, as Ollama's own CLI and the app's panels show sizes.
 _bytes = human_bytes
-_secs = _na(lambda ms: f"{ms / 1000:.2f} s")
+_secs = milliseconds
 _one = _na(lambda x: f"{x:.1f}")
 _three = _na(lambda x: f"{x:.3f}")
 _text = _na(str)
@@ -84,7 +76,7 @@ _SUMMARY_COLUMNS: list[tuple[str, Callable[[SummaryRow], str]]] = [
 
 
 def _grid(columns: Sequence[tuple[str, Callable[[Any], str]]], items: Iterable[Any], fmt: str) -> str:
-    cells = [[clean_text(get(item)) for _, get in columns] for item in items]
+    cells = [[strip_controls(get(item)) for _, get in columns] for item in items]
     return text_table([name for name, _ in columns], cells, fmt)
 
 
@@ -225,21 +217,21 @@ def turn_figures(record: Record) -> str:
         parts.append(f"power n/a — {power.why or 'unavailable'}")
     else:
         parts.append(f"net {_one(power.net_mean_w)} W, {_three(power.j_per_token)} J/token")
-    return clean_text(" · ".join(parts)).replace("\n", " ")
+    return strip_controls(" · ".join(parts)).replace("\n", " ")
 
 
 def session_to_markdown(session: Session, turns: Sequence[Record]) -> str:
     """A chat as Markdown: each prompt, the thinking folded away, the answer, then its figures."""
-    title = clean_text(session.title or "Chat")
-    facts = " · ".join(clean_text(str(v)) for v in (session.model, session.host, session.created_at) if v)
+    title = strip_controls(session.title or "Chat")
+    facts = " · ".join(strip_controls(str(v)) for v in (session.model, session.host, session.created_at) if v)
     out = [f"# {title}", "", f"*{facts}*", ""]
     for n, turn in enumerate(turns, 1):
-        out += [f"## Turn {n}", "", "**Prompt**", "", clean_text(turn.prompt or "*(not kept)*"), ""]
+        out += [f"## Turn {n}", "", "**Prompt**", "", strip_controls(turn.prompt or "*(not kept)*"), ""]
         if turn.thinking:
             # A literal closing tag inside the thinking would end the fold early.
-            thinking = clean_text(turn.thinking).replace("</details>", "&lt;/details&gt;")
+            thinking = strip_controls(turn.thinking).replace("</details>", "&lt;/details&gt;")
             out += ["<details><summary>Thinking</summary>", "", thinking, "", "</details>", ""]
         answer = turn.answer if turn.answer is not None else "*(no answer)*"
-        label = clean_text(turn.model.name or "Answer")
-        out += [f"**{label}**", "", clean_text(answer), "", f"> {turn_figures(turn)}", ""]
+        label = strip_controls(turn.model.name or "Answer")
+        out += [f"**{label}**", "", strip_controls(answer), "", f"> {turn_figures(turn)}", ""]
     return "\n".join(out)

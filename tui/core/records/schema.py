@@ -12,6 +12,7 @@ from typing import Any, Iterable, NamedTuple
 from tui import __version__
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.stats import rate as tokens_per_s
+from tui.core.open_enum import unknown_member
 
 # Bump on any incompatible change to the JSON form (it is a public interface).
 SCHEMA_VERSION = 1
@@ -26,6 +27,11 @@ class Status(str, Enum):
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
     TIMEOUT = "timeout"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Status | None:
+        """A status written by a newer ollamon: kept as it is, so its records still show."""
+        return unknown_member(cls, value)  # type: ignore[return-value]
 
 
 def utc_now() -> str:
@@ -233,7 +239,10 @@ class Record:
             host.gpu = GpuInfo(**_known(GpuInfo, host.gpu))
         kwargs["status"] = Status(doc.get("status", Status.RUNNING.value))
         kwargs["error_kind"] = ErrorKind(doc["error_kind"]) if doc.get("error_kind") else None
-        kwargs["samples"] = [Sample(*s) for s in doc.get("samples") or []]
+        # A newer ollamon may append columns to a sample: read the ones this version knows.
+        width = len(Sample._fields)
+        kwargs["samples"] = [Sample(*s[:width], *[None] * (width - len(s[:width])))
+                             for s in doc.get("samples") or []]
         return cls(**kwargs)
 
 
@@ -266,13 +275,13 @@ def chars_per_s(
     thinking_ms: float | None,
     answer_ms: float | None,
 ) -> float | None:
-    """(thinking + answer characters) / (thinking + answer seconds); None if no time passed."""
-    if thinking_chars is None and answer_chars is None:
-        return None
+    """(thinking + answer characters) / (thinking + answer seconds).
+
+    None, never 0, when no character came or no time passed: as the live timers show it.
+    """
     seconds = ((thinking_ms or 0.0) + (answer_ms or 0.0)) / 1000
-    if seconds <= 0:
-        return None
-    return ((thinking_chars or 0) + (answer_chars or 0)) / seconds
+    chars = (thinking_chars or 0) + (answer_chars or 0)
+    return chars / seconds if seconds > 0 and chars else None
 
 
 def compute_rates(counts: Counts, timing: TimingMs) -> Rates:

@@ -276,6 +276,8 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 # --- row mapping -------------------------------------------------------------
 
 _ROW_NAMES = tuple(f.name for f in fields(RecordRow))
+# Named, not `*`: a newer ollamon may have added columns.
+_SESSION_COLUMNS = ", ".join(f.name for f in fields(Session))
 _ROW_COLUMNS = ", ".join(_ROW_NAMES)
 _WRITE_COLUMNS = (
     "record_id", "session_id", "turn_index", "sweep_id", "started_at", "ended_at", "status",
@@ -369,6 +371,14 @@ def _create_private(path: Path) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+def path_problem(path: Path) -> str | None:
+    """Why no file can exist at `path` because a file stands where a folder must be; else None."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return f"{parent} is a file, not a folder"
+    return None
 
 
 def _check_header(path: Path) -> None:
@@ -471,15 +481,21 @@ class RecordStore:
     def open(cls, path: str | os.PathLike[str]) -> RecordStore:
         """Open or create the store at `path`, migrating an older file after backing it up."""
         path = Path(path).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _create_private(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _create_private(path)
+        except OSError as e:
+            raise StoreError(path, f"cannot create it: {path_problem(path) or e.strerror or e}") from e
         _check_header(path)
-        conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
+        try:
+            conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as e:
+            raise StoreError(path, f"cannot open it ({e})") from e
         try:
             _prepare(conn, path)
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, OSError) as e:  # OSError: the backup before a migration
             conn.close()
             raise StoreError(path, f"cannot use this file as a record store ({e})") from e
         except BaseException:
@@ -533,13 +549,13 @@ class RecordStore:
 
     def get_session(self, session_id: str) -> Session | None:
         """One chat's header, or None."""
-        rows = self._read("SELECT * FROM sessions WHERE session_id = ?", (session_id,))
+        rows = self._read(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_id = ?", (session_id,))
         return _session(rows[0]) if rows else None
 
     def sessions(self, limit: int | None = None) -> list[Session]:
         """Chats, newest first."""
         rows = self._read(
-            "SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?",
+            f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
         return [_session(r) for r in rows]

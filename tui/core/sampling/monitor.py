@@ -11,8 +11,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from tui.core.ollama.host import is_local
 
 from tui.core.sampling.energy import Baseline, BaselineStore, joules_per_token, net_energy, tokens_per_joule
+from tui.core.sampling.footprint import footprint_reader
 from tui.core.sampling.memory import memory_source
 from tui.core.sampling.power.nvml import NvmlGpu
 from tui.core.sampling.power.registry import PowerOptions, build_sources
@@ -39,12 +43,17 @@ def build_sampler(
     *,
     platform: str = sys.platform,
     clock: Callable[[], float] = time.monotonic,
+    host: str | None = None,
 ) -> Sampler:
-    """The sampler with every source this platform offers, best power source first."""
+    """The sampler with every source this platform offers, best power source first.
+
+    With a local `host`, the process listening on its port counts as Ollama when none is named so.
+    """
     power = build_sources(PowerOptions(command=options.power_command, powermetrics=options.powermetrics), platform)
     gpu = NvmlGpu() if platform.startswith("linux") else None
-    return Sampler(memory_source(platform), OllamaProcessFinder(), power, gpu,
-                   clock=clock, interval=options.interval)
+    port = urlsplit(host).port if host and is_local(host) else None
+    finder = OllamaProcessFinder(footprint=footprint_reader(platform), port=port)
+    return Sampler(memory_source(platform), finder, power, gpu, clock=clock, interval=options.interval)
 
 
 def no_power_reason(sampler: Sampler) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 
 import psutil
 
+from tui.core.sampling.footprint import FootprintReader
+
 # Runner names over Ollama's history: ollama_llama_server (<= v0.5.0), `ollama runner ...`
 # (v0.5.4 – v0.29, also `--mlx-engine`), llama-server (v0.30+). Runners are found as
 # descendants of the server; _kind's names only find runners left without one.
@@ -21,7 +23,10 @@ class OllamaProcesses:
 
     `cpu_percent` is psutil's per-process figure summed (100 = one core busy); None until
     every process has been seen twice, since psutil's first call has no interval to measure.
-    RSS undercounts memory-mapped weights: show /api/ps `size` beside it.
+    `rss` is the memory in use, of the kind `memory_measure` names: "footprint" (macOS, as
+    Activity Monitor's Memory column) or "RSS". Either undercounts memory-mapped weights: show
+    /api/ps `size` beside it. `found_by` says how the server was found: "name" (`ollama serve`),
+    "port N" (the process listening on the host's port), or None.
     """
 
     rss: int
@@ -30,6 +35,8 @@ class OllamaProcesses:
     pids: tuple[int, ...]
     server_pid: int | None
     why: str | None = None
+    memory_measure: str = "RSS"
+    found_by: str | None = None
 
 
 def _kind(name: str, args: list[str]) -> str | None:
@@ -72,25 +79,44 @@ class OllamaProcessFinder:
     Reading every process's name and parent costs ~20 µs each, so a process seen before keeps
     what was learnt about it; every `recheck_every` scans all are read again, which catches a
     wrapper script that exec'd into `ollama serve` under the same pid.
+
+    When no process is named like the server, the one listening on `port` (the local host's)
+    is taken as the server: a renamed binary or a wrapper. That lookup lists the machine's
+    sockets, so it runs on recheck scans only; `connections` is psutil.net_connections.
+    `footprint` reads a pid's physical footprint (macOS); without it, or where it fails, RSS.
     """
 
     name = "psutil"
 
     def __init__(self, process_iter: Callable[[], Iterable[Any]] = psutil.process_iter,
-                 recheck_every: int = 10) -> None:
+                 recheck_every: int = 10, *, footprint: FootprintReader | None = None,
+                 port: int | None = None,
+                 connections: Callable[[], Iterable[Any]] = lambda: psutil.net_connections("tcp")) -> None:
         self._process_iter = process_iter
         self._recheck_every = recheck_every
+        self._footprint = footprint
+        self._port = port
+        self._connections = connections
         self._scans = 0
         self._seen: dict[int, _Seen] = {}
         self._measured: dict[int, Any] = {}
+        self._listener: int | None = None
 
     def read(self) -> OllamaProcesses:
         denied: list[str] = []
-        seen = self._scan(denied)
+        recheck = self._scans % self._recheck_every == 0
+        seen = self._scan(denied, recheck)
         members = self._members(seen)
         server_pid = next((pid for pid in sorted(members) if seen[pid].kind == "server"), None)
+        found_by = "name" if members else None
+        if server_pid is None and self._port is not None:
+            listener = self._listening_pid(seen, recheck)
+            if listener is not None:
+                members |= _descendants(seen, [listener])
+                server_pid, found_by = listener, f"port {self._port}"
 
         rss, cpu, primed = 0, 0.0, True
+        footprint: int | None = 0 if self._footprint is not None else None
         measured: dict[int, Any] = {}
         for pid in sorted(members):
             process = seen[pid].process
@@ -103,6 +129,7 @@ class OllamaProcessFinder:
                 denied.append(f"pid {pid}")
                 continue
             rss, cpu = rss + process_rss, cpu + process_cpu
+            footprint = self._add_footprint(footprint, pid)
             primed = primed and self._measured.get(pid) is process
             measured[pid] = process
         self._measured = measured
@@ -113,10 +140,33 @@ class OllamaProcessFinder:
         elif not measured:
             why = "no Ollama process running on this machine"
         cpu_percent = cpu if measured and primed else None
-        return OllamaProcesses(rss, cpu_percent, len(measured), tuple(measured), server_pid, why)
+        memory, measure = (rss, "RSS") if footprint is None else (footprint, "footprint")
+        return OllamaProcesses(memory, cpu_percent, len(measured), tuple(measured), server_pid, why,
+                               measure, found_by if measured else None)
 
-    def _scan(self, denied: list[str]) -> dict[int, _Seen]:
-        recheck = self._scans % self._recheck_every == 0
+    def _add_footprint(self, total: int | None, pid: int) -> int | None:
+        """The footprint sum with this pid's added; None (use RSS for all) once one read fails."""
+        if total is None or self._footprint is None:
+            return None
+        try:
+            return total + self._footprint(pid)
+        except OSError:
+            return None
+
+    def _listening_pid(self, seen: dict[int, _Seen], recheck: bool) -> int | None:
+        """The pid listening on the port, looked up again on recheck scans; None where not allowed."""
+        if recheck:
+            self._listener = None
+            try:
+                for conn in self._connections():
+                    if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == self._port and conn.pid:
+                        self._listener = conn.pid
+                        break
+            except (psutil.AccessDenied, OSError):
+                pass  # macOS lists other processes' sockets to root only
+        return self._listener if self._listener in seen else None
+
+    def _scan(self, denied: list[str], recheck: bool) -> dict[int, _Seen]:
         self._scans += 1
         seen: dict[int, _Seen] = {}
         for process in self._process_iter():
@@ -148,14 +198,20 @@ class OllamaProcessFinder:
     @staticmethod
     def _members(seen: dict[int, _Seen]) -> set[int]:
         """The server and app processes, all their descendants, and runners without a server."""
-        children: dict[int, list[int]] = {}
-        for pid, info in seen.items():
-            children.setdefault(info.ppid, []).append(pid)
-        members: set[int] = set()
-        stack = [pid for pid, info in seen.items() if info.kind in ("server", "app")]
-        while stack:
-            pid = stack.pop()
-            if pid not in members:
-                members.add(pid)
-                stack += children.get(pid, [])
-        return members | {pid for pid, info in seen.items() if info.kind == "runner"}
+        roots = [pid for pid, info in seen.items() if info.kind in ("server", "app")]
+        return _descendants(seen, roots) | {pid for pid, info in seen.items() if info.kind == "runner"}
+
+
+def _descendants(seen: dict[int, _Seen], roots: Iterable[int]) -> set[int]:
+    """The roots and every process below them."""
+    children: dict[int, list[int]] = {}
+    for pid, info in seen.items():
+        children.setdefault(info.ppid, []).append(pid)
+    members: set[int] = set()
+    stack = list(roots)
+    while stack:
+        pid = stack.pop()
+        if pid not in members:
+            members.add(pid)
+            stack += children.get(pid, [])
+    return members

@@ -68,22 +68,20 @@ def run_prompt(prompt: str, index: int) -> str:
 def select_models(spec: str, installed: list[ModelInfo]) -> tuple[list[ModelInfo], list[str]]:
     """Models named by `a,b`, `all` or a glob, smallest first; and the names not installed."""
     by_name = {model.name: model for model in installed}
-    if spec.strip() == "all":
-        chosen = list(installed)
-        missing: list[str] = []
-    else:
-        chosen, missing = [], []
-        for part in (p.strip() for p in spec.split(",")):
-            if not part:
-                continue
-            if any(ch in part for ch in "*?["):
-                matched = [m for m in installed if fnmatch.fnmatchcase(m.name, part)]
-                chosen.extend(m for m in matched if m not in chosen)
-                if not matched:
-                    missing.append(part)
-                continue
-            name = part if ":" in part else f"{part}:latest"
-            model = by_name.get(part) or by_name.get(name)
+    chosen: list[ModelInfo] = []
+    missing: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        if part == "all":
+            chosen.extend(m for m in installed if m not in chosen)
+        elif any(ch in part for ch in "*?["):
+            matched = [m for m in installed if fnmatch.fnmatchcase(m.name, part)]
+            chosen.extend(m for m in matched if m not in chosen)
+            if not matched:
+                missing.append(part)
+        else:
+            model = by_name.get(part) or by_name.get(part if ":" in part else f"{part}:latest")
             if model is None:
                 missing.append(part)
             elif model not in chosen:

@@ -11,7 +11,8 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from tui.core.records.export import clean_text, csv_text, text_table
+from tui.core.ollama.sanitize import strip_controls
+from tui.core.records.export import csv_text, text_table
 from tui.core.records.schema import Record, Status
 from tui.core.sweep.plan import FORMATS
 from tui.core.units import human_bytes
@@ -227,5 +228,5 @@ def render(rows: Sequence[SweepRow], fmt: str, *, sweep_id: str) -> str:
     if fmt == "csv":
         flat = [{"sweep_id": sweep_id, **_flat(r)} for r in rows]
         return csv_text(flat, list(flat[0]) if flat else ["sweep_id"])
-    cells = [[clean_text(get(row)) for _, get in _COLUMNS] for row in rows]
+    cells = [[strip_controls(get(row)) for _, get in _COLUMNS] for row in rows]
     return text_table([name for name, _ in _COLUMNS], cells, fmt)

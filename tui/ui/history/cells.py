@@ -37,7 +37,7 @@ def number(value: str | None) -> Text:
 
 
 def duration_ms(ms: float | None) -> Text:
-    return number(None if ms is None else units.seconds(ms / 1000))
+    return number(None if ms is None else units.milliseconds(ms))
 
 
 def size(value: int | None) -> Text:

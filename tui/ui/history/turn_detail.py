@@ -23,7 +23,7 @@ Figure = tuple[str, str | None]
 
 
 def _ms(value: float | None) -> str | None:
-    return None if value is None else units.seconds(value / 1000)
+    return None if value is None else units.milliseconds(value)
 
 
 def _bytes(value: int | None) -> str | None:

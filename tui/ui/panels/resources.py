@@ -94,9 +94,9 @@ class MemoryPanel(ResourcePanel):
         ollama = sample.ollama if sample else None
         loaded_size = sum(model.size for model in view.loaded) or None
         if ollama is not None and ollama.count:
-            grid.add_row("Ollama RSS", f"{_gb(ollama.rss)} ({ollama.count} proc)")
+            grid.add_row(f"Ollama {ollama.memory_measure}", f"{_gb(ollama.rss)} ({ollama.count} proc)")
         elif ollama is not None:
-            grid.add_row("Ollama RSS", Text(ollama.why or "no Ollama process here"))
+            grid.add_row(f"Ollama {ollama.memory_measure}", Text(ollama.why or "no Ollama process here"))
         if loaded_size:
             grid.add_row("loaded (ps)", _gb(loaded_size))
         cost = view.cost

@@ -1,0 +1,185 @@
+"""`doctor --capture`: the raw inputs are written, and a capture replays through the same parsers.
+
+tests/data/capture-linux was written on a Linux test machine by
+`ollamon doctor --host 127.0.0.1:18556 --capture tests/data/capture-linux` against
+`python -m devtools.fake_ollama --port 18556` with qwen3:8b loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from devtools.fake_ollama import FakeOllama
+from tests.core.test_processes import FakeProcess
+from tui.cli.doctor import run_doctor
+from tui.core.capture import command_file, write_capture
+from tui.core.ollama.client import OllamaEngine, OllamaError
+from tui.core.records.hostfacts import gather_host, parse_meminfo_total
+from tui.core.sampling.memory import LinuxMemory, MacMemory
+from tui.core.sampling.monitor import MonitorOptions
+from tui.core.sampling.power.nvml import NvmlGpu, NvmlLibrary
+from tui.core.sampling.processes import OllamaProcessFinder
+from tests.resource_fakes import NORMAL, scenario_sampler
+from tui.core.sampling.energy import BaselineStore
+
+LINUX = Path(__file__).resolve().parent / "data" / "capture-linux"
+VM_STAT = """Mach Virtual Memory Statistics: (page size of 16384 bytes)
+Pages free:                               12345.
+Anonymous pages:                         600000.
+Pages purgeable:                          10000.
+Pages wired down:                        150000.
+Pages occupied by compressor:             50000.
+File-backed pages:                        80000.
+"""
+
+
+# --- replay: a capture through the parsers the readers use -------------------------------
+
+
+def captured_transport(capture: Path) -> httpx.MockTransport:
+    """Serves the captured /api replies as they came, content type included."""
+    replies = json.loads((capture / "ollama" / "replies.json").read_text())
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        reply = replies[request.url.path]
+        body = (capture / "ollama" / reply["body"]).read_bytes()
+        return httpx.Response(reply["status"], content=body, headers={"content-type": reply["content_type"]})
+
+    return httpx.MockTransport(handle)
+
+
+class CapturedProcess(FakeProcess):
+    """A process from processes.json."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        super().__init__(row["pid"], row["name"], row.get("cmdline", []), rss=row.get("rss", 0), ppid=row["ppid"])
+
+
+def replay_finder(capture: Path) -> OllamaProcessFinder:
+    listing = json.loads((capture / "processes.json").read_text())
+    processes = [CapturedProcess(row) for row in listing["processes"]]
+    sockets = [SimpleNamespace(pid=s["pid"], status=psutil.CONN_LISTEN, laddr=SimpleNamespace(port=s["port"]))
+               for s in listing["listeners"]]
+    return OllamaProcessFinder(lambda: processes, port=listing["port"], connections=lambda: sockets)
+
+
+class TestLinuxReplay:
+    """The checked-in capture of a Linux machine, read back by the same parsers."""
+
+    def test_manifest_accounts_for_every_input(self) -> None:
+        manifest = json.loads((LINUX / "manifest.json").read_text())
+        assert manifest["platform"] == "linux" and manifest["items"]["ollama"] == "ok"
+        assert all(note == "ok" for item, note in manifest["items"].items() if item.startswith("/proc/"))
+
+    def test_memory_through_psutil(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(psutil, "PROCFS_PATH", str(LINUX / "files" / "proc"))
+        reading = LinuxMemory().read()
+        assert reading.total == parse_meminfo_total((LINUX / "files/proc/meminfo").read_text())
+        assert 0 < reading.used < reading.total and reading.swap_used >= 0
+
+    def test_host_facts(self) -> None:
+        host = gather_host(system="Linux", root=LINUX / "files")
+        assert host.os and host.chip and host.ram_bytes == parse_meminfo_total((LINUX / "files/proc/meminfo").read_text())
+
+    async def test_ollama_replies_through_the_engine(self) -> None:
+        engine = OllamaEngine("http://127.0.0.1:18556", transport=captured_transport(LINUX))
+        try:
+            version, models, running = await engine.version(), await engine.list_models(), await engine.ps()
+        finally:
+            await engine.aclose()
+        assert version == "0.12.6" and "qwen3:8b" in [m.name for m in models]
+        assert [item.name for item in running] == ["qwen3:8b"]
+
+    def test_process_found_by_its_port(self) -> None:
+        found = replay_finder(LINUX).read()
+        rss = json.loads((LINUX / "processes.json").read_text())["processes"][0]["rss"]
+        assert (found.count, found.found_by, found.rss) == (1, "port 18556", rss)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+class FakeNvml:
+    """The pynvml names the readers call, for one GPU; also builds itself back from nvml.json."""
+
+    class NVMLError(Exception):
+        pass
+
+    def __init__(self, device: dict[str, Any]) -> None:
+        self.device = device
+
+    def nvmlInit(self) -> None: ...
+    def nvmlDeviceGetCount(self) -> int: return 1
+    def nvmlDeviceGetHandleByIndex(self, i: int) -> int: return i
+    def nvmlDeviceGetName(self, h: int) -> str: return self.device["name"]
+    def nvmlDeviceGetMemoryInfo(self, h: int) -> SimpleNamespace: return SimpleNamespace(**self.device["memory"])
+    def nvmlDeviceGetUtilizationRates(self, h: int) -> SimpleNamespace: return SimpleNamespace(gpu=self.device["utilization_gpu"])
+    def nvmlDeviceGetPowerUsage(self, h: int) -> int: return self.device["power_usage_mw"]
+    def nvmlDeviceGetTotalEnergyConsumption(self, h: int) -> int: return self.device["total_energy_mj"]
+
+    def nvmlDeviceGetComputeRunningProcesses(self, h: int) -> list[SimpleNamespace]:
+        return [SimpleNamespace(pid=p["pid"], usedGpuMemory=p["used_gpu_memory"]) for p in self.device["compute_processes"]]
+
+
+GPU = {"name": "NVIDIA H200", "memory": {"used": 7 * 2**30, "total": 141 * 2**30}, "utilization_gpu": 63,
+       "power_usage_mw": 412_000, "total_energy_mj": 9_000_000,
+       "compute_processes": [{"pid": 201, "used_gpu_memory": 6 * 2**30}]}
+
+
+def test_capture_round_trips_through_the_readers(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    server = FakeProcess(100, "ollama", ["/usr/bin/ollama", "serve"], rss=60 * 2**20)
+    runner = FakeProcess(201, "ollama", ["/usr/bin/ollama", "runner"], rss=900 * 2**20, ppid=100)
+    other = FakeProcess(300, "bash", ["bash"], rss=1)
+    items = write_capture(tmp_path / "cap", fake_ollama.url, platform="linux",
+                          process_iter=lambda: [server, runner, other], connections=lambda: [],
+                          nvml=NvmlLibrary(FakeNvml(GPU)))
+    capture = tmp_path / "cap"
+    assert items["ollama"] == items["processes"] == items["nvml"] == "ok"
+    manifest = json.loads((capture / "manifest.json").read_text())
+    assert manifest["items"] == items and manifest["host"] == fake_ollama.url
+    found = replay_finder(capture).read()
+    assert found.pids == (100, 201) and found.rss == 960 * 2**20 and found.found_by == "name"
+    [device] = json.loads((capture / "nvml.json").read_text())["devices"]
+    reading = NvmlGpu(NvmlLibrary(FakeNvml(device))).read([201])
+    assert (reading.name, reading.util_pct, reading.processes_memory) == ("NVIDIA H200", 63.0, 6 * 2**30)
+
+
+async def test_capture_of_a_wrong_host_keeps_what_answered(tmp_path: Path) -> None:
+    with FakeOllama(impostor="html") as server:
+        write_capture(tmp_path / "cap", server.url, platform="linux", process_iter=lambda: [], connections=lambda: [])
+    engine = OllamaEngine(server.url, transport=captured_transport(tmp_path / "cap"))
+    try:
+        with pytest.raises(OllamaError, match="does not answer like Ollama: HTTP 200 with text/html"):
+            await engine.version()
+    finally:
+        await engine.aclose()
+
+
+def test_mac_commands_are_kept_for_the_vm_stat_parser(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    outputs = {"vm_stat": VM_STAT, "sysctl -n kern.memorystatus_vm_pressure_level": "1\n"}
+    items = write_capture(tmp_path / "cap", fake_ollama.url, platform="darwin",
+                          run=lambda argv: outputs.get(" ".join(argv), "x\n"),
+                          process_iter=lambda: [], connections=lambda: [])
+    assert items["vm_stat"] == "ok" and "smc" in items and "ioreport" in items and "powermetrics" in items
+    commands = tmp_path / "cap" / "commands"
+    stub = SimpleNamespace(virtual_memory=lambda: SimpleNamespace(total=16 * 2**30),
+                           swap_memory=lambda: SimpleNamespace(used=0, total=0))
+    reading = MacMemory(stub, run=lambda argv: (commands / command_file(argv)).read_text()).read()
+    assert reading.used == 16 * 2**30 - (12345 + 80000 + 10000) * 16384 and reading.pressure == "normal"
+
+
+def test_doctor_writes_the_capture(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    lines: list[str] = []
+    sampler = scenario_sampler(NORMAL, ticks=1)
+    sampler.interval = 0.01
+    code = run_doctor(fake_ollama.url, MonitorOptions(), say=lines.append, sampler=sampler,
+                      store=BaselineStore(tmp_path), capture=tmp_path / "cap")
+    assert code == 0 and (tmp_path / "cap" / "manifest.json").is_file()
+    assert any(line.startswith(f"capture    {tmp_path / 'cap'}: ") for line in lines)
