@@ -90,3 +90,22 @@ async def test_escape_right_after_enter_never_blocks_later_prompts(server: FakeO
     records = store.records(newest_first=False, with_content=True)
     assert records[-1].status is Status.OK and records[-1].prompt == "this one goes through"
     assert all(record.status is not Status.RUNNING for record in records)
+
+
+async def test_a_failing_history_read_is_a_message_not_an_exit(
+    server: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, store = make_app(server.url, tmp_path / "r.sqlite")
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("unexpected row")
+
+    monkeypatch.setattr(store, "query", broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: any("unexpected row" in str(n.message) for n in app._notifications))
+        assert app.is_running
+        await pilot.press("escape")
+        await choose(pilot, app, "quick:1b")
+        await send(pilot, app, "still chatting")
+        assert app.query(AssistantMessage).last().answer_text == "short and done"

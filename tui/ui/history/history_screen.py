@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import work
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -147,7 +147,7 @@ class HistoryScreen(ModalScreen[None]):
 
     # --- reading, in threads ------------------------------------------------------
 
-    @work(thread=True, group="turns")
+    @work(thread=True, group="turns", exit_on_error=False)
     def _read_turns(self, generation: int, model: str | None, status: str | None, offset: int) -> None:
         try:
             rows = self.store.query(model=model, status=status, limit=PAGE_SIZE, offset=offset)
@@ -156,7 +156,7 @@ class HistoryScreen(ModalScreen[None]):
             rows = []
         self.post_message(self.TurnsLoaded(generation, rows))
 
-    @work(thread=True, exclusive=True, group="summary")
+    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
     def _read_summary(self) -> None:
         try:
             rows = self.store.summary()
@@ -166,7 +166,7 @@ class HistoryScreen(ModalScreen[None]):
         if not get_current_worker().is_cancelled:  # a refresh asked again meanwhile
             self.post_message(self.SummaryLoaded(rows))
 
-    @work(thread=True, exclusive=True, group="chats")
+    @work(thread=True, exclusive=True, group="chats", exit_on_error=False)
     def _read_chats(self, limit: int, known: frozenset[str]) -> None:
         worker = get_current_worker()
         try:
@@ -186,14 +186,14 @@ class HistoryScreen(ModalScreen[None]):
         if not worker.is_cancelled:
             self.post_message(self.TurnCounts(counts))
 
-    @work(thread=True, exclusive=True, group="detail")
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def _read_turn(self, record_id: str) -> None:
         try:
             self.post_message(self.TurnFetched(self.store.get(record_id)))
         except sqlite3.Error as e:
             self.post_message(self.Failed("detail", f"Could not read that turn: {e}"))
 
-    @work(thread=True, group="export")
+    @work(thread=True, group="export", exit_on_error=False)
     def _write_chat(self, session_id: str, directory: Path) -> None:
         try:
             session = self.store.get_session(session_id)
@@ -206,6 +206,12 @@ class HistoryScreen(ModalScreen[None]):
             self.post_message(self.Failed("export", f"Could not export the chat: {e}"))
             return
         self.post_message(self.ChatExported(path))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A read that fails in an unforeseen way is a message; the screen and the app stay."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"History: {type(error).__name__}: {error}", severity="error", timeout=10)
 
     # --- what the reads bring back ------------------------------------------------
 
