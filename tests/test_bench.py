@@ -155,3 +155,17 @@ def test_pull_shows_progress_and_names_failures(fake: FakeOllama) -> None:
     err = io.StringIO()
     assert run_pull(fake.url, "nosuch:1b", err=err) == 1
     assert "file does not exist" in err.getvalue()
+
+
+def test_a_narrow_terminal_gets_the_most_needed_columns_uncut(fake: FakeOllama, tmp_path: Path) -> None:
+    from tui.core.sweep.table import render, sweep_rows
+
+    db = tmp_path / "b.sqlite"
+    code, out, _ = bench(fake, db, "--models", "small:1b", "--prompt", "why", "--format", "json")
+    assert code == 0
+    with RecordStore.open(db) as store:
+        rows = sweep_rows(store.sweep_records(json.loads(out)["sweep_id"]))
+    narrow = render(rows, "table", sweep_id="s", width=100)
+    assert all(len(line) <= 100 for line in narrow.splitlines())
+    assert "small:1b" in narrow and "26%" not in narrow and "too narrow for Quant" in narrow
+    assert "Quant" in render(rows, "table", sweep_id="s")  # to a file or pipe: every column

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import signal
 import sys
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from tui.core.sampling.monitor import ResourceMonitor
 from tui.core.sweep.plan import SweepPlan
 from tui.core.sweep.runner import Progress, SweepRunner
 from tui.cli.bench_options import plan_from
-from tui.core.sweep.table import render, sweep_rows
+from tui.core.sweep.table import render, sweep_notes, sweep_rows
 from tui.core.units import seconds
 
 EXIT_INTERRUPTED = 130
@@ -137,8 +138,10 @@ def run_bench(
     records = store.sweep_records(runner.sweep_id)
     store.close()
     rows = sweep_rows(records)
-    out.write(render(rows, args.format, sweep_id=runner.sweep_id))
-    for line in [*runner.notes, *(w for row in rows for w in row.warnings)]:
+    # On a terminal the table fits its width (cells wrap); to a file or pipe it is never cut.
+    width = shutil.get_terminal_size().columns if out.isatty() else None
+    out.write(render(rows, args.format, sweep_id=runner.sweep_id, width=width))
+    for line in [*runner.notes, *sweep_notes(rows)]:
         print(f"note: {line}", file=err)
     for row in rows:
         for error in row.errors:

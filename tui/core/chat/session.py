@@ -397,11 +397,6 @@ class ChatSession:
             timeline(readings, start) if start is not None else [], result.thinking, result.answer,
         )
 
-    def interrupt(self) -> None:
-        """Cancel the turn in flight without waiting (from a signal handler)."""
-        if self.turn is not None and self._task is not None:
-            self._task.cancel()
-
     async def stop(self) -> None:
         """Stop the answer in flight (what came stays) and wait until its record is complete."""
         task = self._task

@@ -80,8 +80,9 @@ def _grid(columns: Sequence[tuple[str, Callable[[Any], str]]], items: Iterable[A
     return text_table([name for name, _ in columns], cells, fmt)
 
 
-def text_table(headers: Sequence[str], cells: Sequence[Sequence[str]], fmt: str) -> str:
-    """Cells as a Markdown table (`md`) or a plain terminal table (anything else)."""
+def text_table(headers: Sequence[str], cells: Sequence[Sequence[str]], fmt: str, *, width: int | None = None) -> str:
+    """Cells as a Markdown table (`md`) or a plain terminal table (anything else), `width`
+    columns wide (a terminal's), or as wide as the cells need."""
     if fmt == "md":
         return _markdown_table(headers, cells)
     table = Table(*headers)
@@ -90,7 +91,7 @@ def text_table(headers: Sequence[str], cells: Sequence[Sequence[str]], fmt: str)
     # As wide as the widest cells need: a table written to a file or pipe is never cut.
     widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
     out = io.StringIO()
-    Console(file=out, width=max(80, sum(widths) + 3 * len(widths) + 1), color_system=None,
+    Console(file=out, width=width or max(80, sum(widths) + 3 * len(widths) + 1), color_system=None,
             force_terminal=False).print(table)
     return out.getvalue()
 

@@ -70,6 +70,7 @@ class SweepRunner:
         self._remaining = 0
         self._where: Progress | None = None
         self._unloadable: dict[str, Failure] = {}
+        self._task: asyncio.Task[object] | None = None
         session.listener = self._on_event
 
     @classmethod
@@ -80,12 +81,28 @@ class SweepRunner:
         return cls(session, plan, sweep_id, **kwargs)  # type: ignore[arg-type]
 
     def stop(self) -> None:
-        """Ctrl+C: end the current run as cancelled and run nothing more."""
+        """Ctrl+C: end the current run as cancelled (or the unload or load in progress) and run
+        nothing more."""
         self.stopped = True
-        self.session.interrupt()
+        if self._task is not None:
+            self._task.cancel()
 
     async def run(self) -> list[Record]:
         """Every missing run; returns all of the sweep's records (earlier ones included)."""
+        self._task = asyncio.current_task()
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            if not self.stopped:
+                raise
+            # Stopped on purpose: the session has completed the cancelled run's record.
+            if self._task is not None:
+                self._task.uncancel()
+        finally:
+            self._task = None
+        return self.recorder.store.sweep_records(self.sweep_id)
+
+    async def _run(self) -> None:
         await self.session.refresh()
         found, missing = select_models(",".join(self.plan.models), self.session.models)
         done = self._done()
@@ -111,7 +128,6 @@ class SweepRunner:
                     break
                 where = Progress(model.name, index + 1, count, position + 1, len(runs), "loading")
                 await self._one_run(model, rep, warm, where)
-        return self.recorder.store.sweep_records(self.sweep_id)
 
     def _done(self) -> set[tuple[str, int, bool]]:
         return {(r.model.name or "", r.repetition or 0, r.warmup)
@@ -145,12 +161,7 @@ class SweepRunner:
         self._say(where, "waiting")
         # The model's first run sends the prompt as written; later ones are tagged invisibly.
         index = rep if plan.warmup else rep - 1
-        try:
-            result = await session.send(run_prompt(plan.prompt, index), timeout=plan.timeout, sweep=tag)
-        except asyncio.CancelledError:
-            self.stopped = True
-            self._finished(started)
-            return
+        result = await session.send(run_prompt(plan.prompt, index), timeout=plan.timeout, sweep=tag)
         record = result.record
         if record is not None:
             self._judge(record)

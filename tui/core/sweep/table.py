@@ -152,10 +152,17 @@ def _row(name: str, runs: list[Record]) -> SweepRow:
     return row
 
 
+def sweep_notes(rows: Sequence[SweepRow]) -> list[str]:
+    """What a reader of the table should know: each row's warnings, and thin medians once."""
+    thin = [row.model for row in rows if 0 < row.ok < MIN_RUNS]
+    notes = [w for row in rows for w in row.warnings]
+    if thin:
+        notes.append(f"fewer than {MIN_RUNS} ok runs (medians are thin): {', '.join(thin)}")
+    return notes
+
+
 def _warnings(row: SweepRow) -> list[str]:
     found = []
-    if 0 < row.ok < MIN_RUNS:
-        found.append(f"{row.model}: only {row.ok} ok run(s); medians need at least {MIN_RUNS}")
     if row.eval_tok_s is not None and row.eval_tok_s.n > 1 and row.eval_tok_s.relative_range > SPREAD_WARNING:
         found.append(f"{row.model}: tok/s varies by {row.eval_tok_s.relative_range:.0%} between runs")
     if row.swapped:
@@ -219,7 +226,7 @@ def _flat(row: SweepRow) -> dict[str, object]:
     return flat
 
 
-def render(rows: Sequence[SweepRow], fmt: str, *, sweep_id: str) -> str:
+def render(rows: Sequence[SweepRow], fmt: str, *, sweep_id: str, width: int | None = None) -> str:
     """The table in one of FORMATS; csv and json carry every figure and its spread."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -228,5 +235,28 @@ def render(rows: Sequence[SweepRow], fmt: str, *, sweep_id: str) -> str:
     if fmt == "csv":
         flat = [{"sweep_id": sweep_id, **_flat(r)} for r in rows]
         return csv_text(flat, list(flat[0]) if flat else ["sweep_id"])
-    cells = [[strip_controls(get(row)) for _, get in _COLUMNS] for row in rows]
-    return text_table([name for name, _ in _COLUMNS], cells, fmt)
+    columns = _COLUMNS if width is None or fmt != "table" else _fitting(rows, width)
+    cells = [[strip_controls(get(row)) for _, get in columns] for row in rows]
+    table = text_table([name for name, _ in columns], cells, fmt, width=width)
+    left_out = [name for name, _ in _COLUMNS if (name, _) not in columns]
+    if left_out:
+        table += f"(too narrow for {', '.join(left_out)}: widen the terminal or use --format md)\n"
+    return table
+
+
+# Left out first when a terminal is too narrow for the whole table.
+_LEAST_NEEDED = ("Quant", "J/token", "Net W", "File", "Loaded", "Swap peak", "Mem peak", "chars/s")
+
+
+def _fitting(rows: Sequence[SweepRow], width: int) -> list[tuple[str, Callable[[SweepRow], str]]]:
+    """The columns that fit `width` without wrapping a cell, dropping the least needed first."""
+    columns = list(_COLUMNS)
+
+    def needed(cols: list[tuple[str, Callable[[SweepRow], str]]]) -> int:
+        return sum(max([len(name), *(len(get(r)) for r in rows)]) + 3 for name, get in cols) + 1
+
+    for name in _LEAST_NEEDED:
+        if needed(columns) <= width:
+            break
+        columns = [column for column in columns if column[0] != name]
+    return columns
