@@ -34,14 +34,16 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fake_server import ServerProcess, long_answer  # noqa: E402
 from tui.app import OllamonApp  # noqa: E402
+from tui.core.chat.session import ChatSession  # noqa: E402
 from tui.core.ollama.client import OllamaEngine  # noqa: E402
+from tui.core.sampling.monitor import ResourceMonitor  # noqa: E402
 from tui.ui.chat.messages import AssistantMessage  # noqa: E402
 from tui.ui.chat.prompt import PromptInput  # noqa: E402
 
 
 async def _stream_once(url: str, server: ServerProcess, prompt: str) -> dict[str, float]:
     """Send one prompt to `bench:long` in a headless app; time the end and count CPU."""
-    app = OllamonApp(OllamaEngine(url), model="bench:long")
+    app = OllamonApp(ChatSession(OllamaEngine(url), ResourceMonitor(None)), model="bench:long")
     async with app.run_test(size=SIZE) as pilot:
         while app.timer_state.phase != "ready":
             await pilot.pause(0.05)
