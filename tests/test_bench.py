@@ -169,3 +169,17 @@ def test_a_narrow_terminal_gets_the_most_needed_columns_uncut(fake: FakeOllama, 
     assert all(len(line) <= 100 for line in narrow.splitlines())
     assert "small:1b" in narrow and "26%" not in narrow and "too narrow for Quant" in narrow
     assert "Quant" in render(rows, "table", sweep_id="s")  # to a file or pipe: every column
+
+
+def test_history_shows_one_sweep(fake: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli.main import main
+
+    db = tmp_path / "b.sqlite"
+    _, first, _ = bench(fake, db, "--models", "small:1b", "--prompt", "why", "--format", "json")
+    _, second, _ = bench(fake, db, "--models", "qwen3:8b", "--prompt", "why", "--format", "json")
+    sweep = json.loads(second)["sweep_id"]
+    assert main(["history", "--db", str(db), "--summary", "--sweep", sweep, "--format", "md"]) == 0
+    summary = capsys.readouterr().out
+    assert "qwen3:8b" in summary and "small:1b" not in summary
+    assert main(["history", "--db", str(db), "--sweep", json.loads(first)["sweep_id"], "--format", "json"]) == 0
+    assert [r["model"]["name"] for r in json.loads(capsys.readouterr().out)] == ["small:1b"]

@@ -34,6 +34,7 @@ def add_history_arguments(parser: argparse.ArgumentParser) -> None:
                         help="table (default), json, jsonl, csv or md (a Markdown table)")
     parser.add_argument("--model", metavar="NAME", help="only this model, e.g. qwen3:8b")
     parser.add_argument("--status", choices=[s.value for s in Status], help="only turns with this outcome")
+    parser.add_argument("--sweep", metavar="SWEEP_ID", help="only the runs of this `ollamon bench` sweep")
     parser.add_argument("--summary", action="store_true",
                         help="one row per model and host: medians, peaks and outcome counts")
     parser.add_argument("--with-content", action="store_true",
@@ -83,13 +84,14 @@ def _check(conn: sqlite3.Connection, path: Path) -> None:
 def render(store: RecordStore, args: argparse.Namespace) -> str:
     """The text `history` prints for these options."""
     if args.summary:
-        return export_summary(store.summary(model=args.model), args.format)
+        return export_summary(store.summary(model=args.model, sweep_id=args.sweep), args.format)
     if args.format in CONTENT_FORMATS:
         records = store.records(model=args.model, status=args.status, limit=args.limit,
-                                with_content=args.with_content)
+                                with_content=args.with_content, sweep_id=args.sweep)
         return export_records(records, args.format, with_content=args.with_content)
     # The table and Markdown forms need only the indexed columns: no JSON is parsed.
-    return export_rows(store.query(model=args.model, status=args.status, limit=args.limit), args.format)
+    rows = store.query(model=args.model, status=args.status, limit=args.limit, sweep_id=args.sweep)
+    return export_rows(rows, args.format)
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:

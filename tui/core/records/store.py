@@ -651,9 +651,10 @@ class RecordStore:
         limit: int | None = None,
         newest_first: bool = True,
         with_content: bool = False,
+        sweep_id: str | None = None,
     ) -> list[Record]:
         """Full records for export, filtered like query()."""
-        where, params = _filters(model, status)
+        where, params = _filters(model, status, sweep_id)
         order = "DESC" if newest_first else "ASC"
         tail = f"{where} ORDER BY r.started_at {order}, r.rowid {order} LIMIT ?"
         return self._records(tail, [*params, -1 if limit is None else limit], with_content)
@@ -682,9 +683,10 @@ class RecordStore:
         limit: int | None = None,
         offset: int = 0,
         newest_first: bool = True,
+        sweep_id: str | None = None,
     ) -> list[RecordRow]:
         """A page of the history table from the indexed columns (no JSON parsing)."""
-        where, params = _filters(model, status)
+        where, params = _filters(model, status, sweep_id)
         order = "DESC" if newest_first else "ASC"
         rows = self._read(
             f"SELECT {_ROW_COLUMNS} FROM records r {where}"
