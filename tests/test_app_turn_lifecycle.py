@@ -109,3 +109,37 @@ async def test_a_failing_history_read_is_a_message_not_an_exit(
         await choose(pilot, app, "quick:1b")
         await send(pilot, app, "still chatting")
         assert app.query(AssistantMessage).last().answer_text == "short and done"
+
+
+async def test_choosing_the_blank_entry_loads_nothing(server: FakeOllama, tmp_path: Path) -> None:
+    from textual.widgets import Select
+
+    from tui.ui.chat.model_picker import ModelPicker
+
+    app, store = make_app(server.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "quick:1b")
+        loads = len([r for r in server.requests if r["path"] in ("/api/generate", "/api/show")])
+        picker = app.query_one(ModelPicker)
+        picker.value = Select.NULL
+        await pilot.pause(0.3)
+        assert app.current_model == "quick:1b" and picker.value == "quick:1b"
+        assert len([r for r in server.requests if r["path"] in ("/api/generate", "/api/show")]) == loads
+        await send(pilot, app, "still the same model")
+    assert [r.model.name for r in store.records()] == ["quick:1b"]
+
+
+async def test_a_prompt_during_the_idle_measurement_stops_it(server: FakeOllama, tmp_path: Path) -> None:
+    from tests.resource_fakes import NORMAL, scenario_sampler
+
+    store = RecordStore.open(tmp_path / "r.sqlite")
+    app = build_app(server.url, clock=StepClock(), live=True, retry_interval=0.1, refresh_interval=0.2,
+                    recorder=TurnRecorder(store, HostInfo(hostname="testhost")),
+                    sampler=scenario_sampler(NORMAL, ticks=8), baseline_seconds=30)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "quick:1b")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.monitor.measuring)
+        await send(pilot, app, "a prompt while measuring")
+        await wait_until(pilot, lambda: any("Idle measurement stopped" in str(n.message) for n in app._notifications))
+        assert app.monitor.baseline is None and not app.monitor.measuring

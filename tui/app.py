@@ -251,7 +251,12 @@ class OllamonApp(App[None]):
             self.picker.value = name
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if event.value is not Select.BLANK and event.value != self.current_model:
+        if event.value is Select.NULL:
+            # The blank "Choose a model" entry is not a model: keep the chat's model on show.
+            if self.current_model is not None:
+                self._show_choice(self.current_model)
+            return
+        if event.value != self.current_model:
             self.load_model(str(event.value))
             self.prompt_input.focus()
 

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.ollama.host import normalize_host
+from tui.core.ollama.host import is_local, normalize_host
 
 from tui.core.records.hostfacts import (
     clean_dmi,
-    engine_facts,
     gather_host,
     parse_cpuinfo_model,
     parse_meminfo_total,
@@ -138,9 +137,4 @@ class TestEngine:
     )
     def test_remote_detection(self, url: str, remote: bool) -> None:
         """Loopback and this machine's name are local; anything else is remote."""
-        assert engine_facts(None, normalize_host(url)).remote is remote
-
-    def test_engine_facts(self) -> None:
-        """The engine section of a record."""
-        engine = engine_facts("0.12.6", "http://10.0.0.5:11434")
-        assert (engine.name, engine.version, engine.remote) == ("ollama", "0.12.6", True)
+        assert is_local(normalize_host(url)) is not remote

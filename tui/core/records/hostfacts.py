@@ -11,8 +11,7 @@ from typing import Callable
 
 import psutil
 
-from tui.core.ollama.host import is_local
-from tui.core.records.schema import EngineInfo, GpuInfo, HostInfo
+from tui.core.records.schema import GpuInfo, HostInfo
 
 CommandRunner = Callable[[list[str]], str | None]
 GpuProbe = Callable[[], GpuInfo | None]
@@ -131,8 +130,3 @@ def gather_host(
     if host.ram_bytes is None:
         host.ram_bytes = psutil.virtual_memory().total
     return host
-
-
-def engine_facts(version: str | None, host_url: str) -> EngineInfo:
-    """The engine section of a record."""
-    return EngineInfo(name="ollama", version=version, host_url=host_url, remote=not is_local(host_url))
