@@ -167,7 +167,7 @@ def test_a_narrow_terminal_gets_the_most_needed_columns_uncut(fake: FakeOllama, 
         rows = sweep_rows(store.sweep_records(json.loads(out)["sweep_id"]))
     narrow = render(rows, "table", sweep_id="s", width=100)
     assert all(len(line) <= 100 for line in narrow.splitlines())
-    assert "small:1b" in narrow and "26%" not in narrow and "too narrow for Quant" in narrow
+    assert "small:1b" in narrow and "26%" not in narrow and "left out for the width: Quant" in narrow
     assert "Quant" in render(rows, "table", sweep_id="s")  # to a file or pipe: every column
 
 

@@ -217,7 +217,9 @@ def turn_figures(record: Record) -> str:
     if power.source is None:
         parts.append(f"power n/a — {power.why or 'unavailable'}")
     else:
-        parts.append(f"net {_one(power.net_mean_w)} W, {_three(power.j_per_token)} J/token")
+        parts.append(f"{_one(power.mean_w)} W, {_three(power.gross_j_per_token)} J/token gross")
+        if power.net_mean_w is not None:
+            parts.append(f"net {_one(power.net_mean_w)} W, {_three(power.j_per_token)} J/token")
     return strip_controls(" · ".join(parts)).replace("\n", " ")
 
 

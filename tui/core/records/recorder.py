@@ -157,7 +157,7 @@ def _power(cost: AnswerCost | None, power: PowerContext) -> Power:
         source=power.source, scope=power.scope, baseline_w=cost.baseline_w,
         mean_w=peaks.watts_mean, peak_w=peaks.watts_peak, net_mean_w=cost.net_mean_w,
         energy_j=peaks.energy_j, net_energy_j=cost.net_energy_j,
-        j_per_token=cost.j_per_token, tokens_per_j=cost.tokens_per_j,
+        j_per_token=cost.j_per_token, tokens_per_j=cost.tokens_per_j, gross_j_per_token=cost.gross_j_per_token,
         why=None if cost.baseline_w is not None else "no idle baseline: net figures blank (f5 measures one)",
     )
 

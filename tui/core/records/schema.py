@@ -169,6 +169,7 @@ class Power:
     net_energy_j: float | None = None
     j_per_token: float | None = None
     tokens_per_j: float | None = None
+    gross_j_per_token: float | None = None
     why: str | None = "not measured"
 
     @classmethod

@@ -70,8 +70,9 @@ class AnswerCost:
     peaks: Peaks
     baseline_w: float | None
     net_energy_j: float | None
-    j_per_token: float | None
+    j_per_token: float | None  # net of the idle baseline
     tokens_per_j: float | None
+    gross_j_per_token: float | None = None  # all the energy the machine drew, as a wall meter sees it
 
     @property
     def swap_growth(self) -> int | None:
@@ -97,7 +98,8 @@ def answer_cost(peaks: Peaks, baseline: Baseline | None, eval_count: int | None)
     """Net energy and J/token; blank (None), never zero, when a figure is missing."""
     baseline_w = baseline.watts if baseline else None
     net = net_energy(peaks.energy_j, baseline_w, peaks.energy_duration_s)
-    return AnswerCost(peaks, baseline_w, net, joules_per_token(net, eval_count), tokens_per_joule(net, eval_count))
+    return AnswerCost(peaks, baseline_w, net, joules_per_token(net, eval_count), tokens_per_joule(net, eval_count),
+                      joules_per_token(peaks.energy_j, eval_count))
 
 
 def nvml_gpu_facts() -> GpuInfo | None:

@@ -74,6 +74,7 @@ class SweepRow:
     net_w: Spread | None
     gross_w: Spread | None
     j_per_token: Spread | None
+    gross_j_per_token: Spread | None
     budget_exhausted: int
     ok: int
     failed: int
@@ -142,6 +143,7 @@ def _row(name: str, runs: list[Record]) -> SweepRow:
         net_w=Spread.of([r.power.net_mean_w for r in ok]),
         gross_w=Spread.of([r.power.mean_w for r in ok]),
         j_per_token=Spread.of([r.power.j_per_token for r in ok]),
+        gross_j_per_token=Spread.of([r.power.gross_j_per_token for r in ok]),
         budget_exhausted=sum(1 for r in finished if r.error and "whole budget" in r.error),
         ok=len(ok),
         failed=sum(1 for r in finished if r.status in (Status.FAILED, Status.TIMEOUT)),
@@ -205,8 +207,10 @@ _COLUMNS: list[tuple[str, Callable[[SweepRow], str]]] = [
     ("tok/s", lambda r: _fmt(r.eval_tok_s, lambda v: f"{v:.1f}")),
     ("Mem peak", lambda r: human_bytes(r.mem_peak_bytes)),
     ("Swap peak", lambda r: human_bytes(r.swap_peak_bytes) + (" ⚠" if r.swapped else "")),
+    ("W", lambda r: _fmt(r.gross_w, lambda v: f"{v:.1f}")),
     ("Net W", lambda r: _fmt(r.net_w, lambda v: f"{v:.1f}")),
-    ("J/token", lambda r: _fmt(r.j_per_token, lambda v: f"{v:.3f}")),
+    ("J/token", lambda r: _fmt(r.gross_j_per_token, lambda v: f"{v:.3f}")),
+    ("Net J/token", lambda r: _fmt(r.j_per_token, lambda v: f"{v:.3f}")),
     ("ok", lambda r: str(r.ok)),
     ("failed", lambda r: str(r.failed)),
 ]
@@ -240,12 +244,12 @@ def render(rows: Sequence[SweepRow], fmt: str, *, sweep_id: str, width: int | No
     table = text_table([name for name, _ in columns], cells, fmt, width=width)
     left_out = [name for name, _ in _COLUMNS if (name, _) not in columns]
     if left_out:
-        table += f"(too narrow for {', '.join(left_out)}: widen the terminal or use --format md)\n"
+        table += f"(left out for the width: {', '.join(left_out)}; --format md shows all)\n"
     return table
 
 
 # Left out first when a terminal is too narrow for the whole table.
-_LEAST_NEEDED = ("Quant", "J/token", "Net W", "File", "Loaded", "Swap peak", "Mem peak", "chars/s")
+_LEAST_NEEDED = ("Quant", "Net J/token", "Net W", "J/token", "W", "File", "Loaded", "Swap peak", "Mem peak", "chars/s")
 
 
 def _fitting(rows: Sequence[SweepRow], width: int) -> list[tuple[str, Callable[[SweepRow], str]]]:

@@ -114,7 +114,8 @@ def power_figures(record: Record) -> list[Figure]:
         ("net of idle", _num(p.net_mean_w, "{:.1f}", " W")),
         ("energy", _num(p.energy_j, "{:.1f}", " J")),
         ("net energy", _num(p.net_energy_j, "{:.1f}", " J")),
-        ("J/token", _num(p.j_per_token, "{:.3f}")),
+        ("J/token (gross)", _num(p.gross_j_per_token, "{:.3f}")),
+        ("J/token (net)", _num(p.j_per_token, "{:.3f}")),
         ("tokens/J", _num(p.tokens_per_j, "{:.2f}")),
     ]
 

@@ -188,7 +188,10 @@ class PowerPanel(ResourcePanel):
                 grid.add_row("  above idle", f"{cost.net_mean_w:+.1f} W")
             grid.add_row("  energy", _joules(peaks.energy_j))
             grid.add_row("  net energy", _joules(cost.net_energy_j))
-            grid.add_row("  J/token", f"{cost.j_per_token:.2f}" if cost.j_per_token is not None else "—")
+            gross = cost.gross_j_per_token
+            grid.add_row("  J/token", f"{gross:.2f} gross" if gross is not None else "—")
+            if cost.j_per_token is not None:
+                grid.add_row("  J/token net", f"{cost.j_per_token:.2f}")
         self._set(grid)
 
 
