@@ -2,8 +2,8 @@
 
 Before each model the fit advisor's prediction is reported (and kept in its records); with
 `skip_unfit` a model predicted to swap or not to load is not run: each of its runs is a failed
-row saying so. Failures are rows, not aborts; a stop (Ctrl+C) ends the current run as cancelled and keeps
-everything that finished; `resume` runs only what a sweep is still missing.
+row saying so. Failures are rows, not aborts; a stop (Ctrl+C) ends the current run as cancelled
+and keeps everything that finished; `resume` runs only what a sweep is still missing.
 """
 
 from __future__ import annotations

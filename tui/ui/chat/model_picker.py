@@ -13,7 +13,9 @@ from tui.core.ollama.models import ModelInfo
 from tui.core.sampling.processor import cpu_percent
 from tui.core.units import human_bytes
 
-_MARK_STYLES = {Verdict.FITS: "green", Verdict.SPILLS: "yellow", Verdict.SWAPS: "bold red", Verdict.WONT_LOAD: "bold red"}
+_MARK_STYLES = {
+    Verdict.FITS: "green", Verdict.SPILLS: "yellow", Verdict.SWAPS: "bold red", Verdict.WONT_LOAD: "bold red",
+}
 
 
 def fit_mark(fit: Fit | None) -> str:
