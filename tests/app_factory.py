@@ -8,6 +8,7 @@ from typing import Any
 
 from tui.app import OllamonApp
 from tui.core.chat.session import ChatSession
+from tui.core.fit.gather import WhatIf
 from tui.core.ollama.client import OllamaEngine
 from tui.core.records.recorder import TurnRecorder
 from tui.core.sampling.energy import BaselineStore
@@ -24,8 +25,12 @@ def build_app(
     idle_watts: float | None = None,
     baselines: BaselineStore | None = None,
     recorder: TurnRecorder | None = None,
+    fit_machine: WhatIf | None = None,
     **app_options: Any,
 ) -> OllamonApp:
+    """The fit advisor is off unless `fit_machine` describes a machine: this machine's own GPU
+    and RAM would make the marks differ from one test machine to the next."""
     monitor = ResourceMonitor.with_saved_baseline(sampler, idle_watts=idle_watts, baselines=baselines)
     engine = OllamaEngine(url, clock=engine_clock) if engine_clock else OllamaEngine(url)
-    return OllamonApp(ChatSession(engine, monitor, recorder=recorder, clock=clock), **app_options)
+    session = ChatSession(engine, monitor, recorder=recorder, clock=clock, fit_machine=fit_machine)
+    return OllamonApp(session, **app_options)

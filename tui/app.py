@@ -32,6 +32,7 @@ from tui.core.ollama.models import ModelInfo
 from tui.core.sampling.monitor import BaselineInterrupted
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.chat_view import ChatView
+from tui.ui.chat.load_anyway import LoadAnywayScreen
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage, outcome_line
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
@@ -98,6 +99,7 @@ class OllamonApp(App[None]):
         self._load_note: tuple[str, NoteMessage] | None = None
         self._live_timer: Timer | None = None
         self._refreshed_at = 0.0
+        self._asked_fit: set[str] = set()  # models whose predicted swap was asked about (once a run)
 
     # What the session knows, for the widgets (and tests) to read.
 
@@ -209,7 +211,17 @@ class OllamonApp(App[None]):
                 self.resources.remote_host = self.session.engine.host if self.session.remote else None
             self.resources.show_loaded(self.session.running)
             self._set_connected(first_contact)
+            # Not exclusive: a first prediction fetching many tensor lists must not be restarted by every refresh.
+            if not any(worker.group == "fit" and not worker.is_finished for worker in self.workers):
+                self.predict_fits()
         self._refreshed_at = time.monotonic()
+
+    @work(group="fit", exit_on_error=False)
+    async def predict_fits(self) -> None:
+        """The fit advisor's predictions (the session recomputes only what changed) for the marks and panel."""
+        predictions = await self.session.refresh_predictions()
+        self.picker.show_fits(predictions)
+        self.resources.show_predictions(predictions)
 
     def _poll(self) -> None:
         """Retry often while Ollama is unreachable; otherwise refresh now and then."""
@@ -256,9 +268,28 @@ class OllamonApp(App[None]):
             if self.current_model is not None:
                 self._show_choice(self.current_model)
             return
-        if event.value != self.current_model:
-            self.load_model(str(event.value))
+        if event.value == self.current_model:
+            return
+        name = str(event.value)
+        fit = self.session.predictions.get(name)
+        if fit is None or not fit.verdict.unfit or name in self._asked_fit:
+            self.load_model(name)
             self.prompt_input.focus()
+            return
+        self._asked_fit.add(name)
+        previous = self.current_model
+
+        def answer(load: bool | None) -> None:
+            if load:
+                self.load_model(name)
+            elif previous is not None:
+                self._show_choice(previous)
+            else:
+                with self.picker.prevent(Select.Changed):
+                    self.picker.clear()
+            self.prompt_input.focus()
+
+        self.push_screen(LoadAnywayScreen(fit), answer)
 
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load_model(self, name: str) -> None:

@@ -19,6 +19,7 @@ from tui.core.sampling.monitor import ResourceMonitor
 from tui.core.sweep.plan import SweepPlan
 from tui.core.sweep.runner import Progress, SweepRunner
 from tui.cli.bench_options import plan_from
+from tui.cli.fit import what_if_from
 from tui.core.sweep.table import render, sweep_notes, sweep_rows
 from tui.core.units import seconds
 
@@ -115,6 +116,7 @@ def run_bench(
             plan = SweepPlan.from_json(saved)
         else:
             plan = plan_from(args)
+        what_if = what_if_from(args)
     except ValueError as exc:
         print(f"ollamon bench: {exc}", file=err)
         store.close()
@@ -123,7 +125,7 @@ def run_bench(
     from tui.core.sampling.monitor import nvml_gpu_facts
 
     recorder = TurnRecorder(store, gather_host(gpu=nvml_gpu_facts), keep_content=True)
-    session = ChatSession(OllamaEngine(host), monitor, recorder=recorder)
+    session = ChatSession(OllamaEngine(host), monitor, recorder=recorder, fit_machine=what_if)
     view = ProgressView(err)
     monitor.start()
     try:

@@ -28,6 +28,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cooldown", type=float, metavar="S",
                         help="between models, wait up to S seconds for power to return near idle")
     parser.add_argument("--idle-baseline", type=float, metavar="S", help="measure idle power for S seconds first")
+    parser.add_argument("--skip-unfit", action="store_true",
+                        help="skip models predicted to swap or not to load (each run a failed row with the reason)")
     parser.add_argument("--resume", metavar="SWEEP_ID", help="run only what that sweep is missing")
     parser.add_argument("--format", choices=FORMATS, default="table", help="the closing table (default table)")
 
@@ -64,5 +66,5 @@ def plan_from(args: argparse.Namespace) -> SweepPlan:
     return SweepPlan(
         models=[args.models or "all"], prompt=prompt, repeat=args.repeat, warmup=args.warmup, cold=args.cold,
         think=args.think, options=options, timeout=args.timeout, cooldown=args.cooldown,
-        idle_baseline=args.idle_baseline,
+        idle_baseline=args.idle_baseline, skip_unfit=args.skip_unfit,
     )

@@ -36,7 +36,8 @@ def parse_size(text: str, *, ram: bool = False) -> int:
     return int(number * (_BINARY.get(unit) or _DECIMAL[unit]))
 
 
-def _what_if(args: argparse.Namespace) -> WhatIf:
+def what_if_from(args: argparse.Namespace) -> WhatIf:
+    """The machine --ram, --gpu-memory, --gpu-free, --gpu and --ollama-version describe; ValueError for bad sizes."""
     def size(flag: str, value: str | None, ram: bool = False) -> int | None:
         if value is None:
             return None
@@ -115,7 +116,7 @@ def run_fit(args: argparse.Namespace, host: str, out: TextIO | None = None) -> i
     """Print the predictions; 1 when Ollama cannot be asked or a model is missing, 2 for bad options."""
     out = out or sys.stdout
     try:
-        what_if = _what_if(args)
+        what_if = what_if_from(args)
     except ValueError as exc:
         print(f"ollamon fit: {exc}", file=sys.stderr)
         return 2

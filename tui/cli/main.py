@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
                        help="record database (default: $OLLAMON_DB, else the user data directory)")
     add_bench_arguments(bench)
+    add_machine_arguments(bench)
     pull = commands.add_parser("pull", help="fetch a model from the Ollama library, with progress")
     _common(pull, sub=True)
     pull.add_argument("name", metavar="MODEL", help="e.g. deepseek-r1:7b")
@@ -89,13 +90,19 @@ def _add_fit_arguments(commands: argparse._SubParsersAction) -> None:
     fit.add_argument("models", nargs="*", metavar="MODEL", help="installed models to check (default: all)")
     fit.add_argument("--num-ctx", type=int, metavar="N", help="context length the chat will ask for")
     fit.add_argument("--format", choices=["table", "json"], default="table")
-    fit.add_argument("--ram", metavar="SIZE", help="RAM of the machine, e.g. 16GB (RAM counts in binary units: 16GB = 16 GiB)")
-    fit.add_argument("--gpu-memory", metavar="SIZE",
-                     help="what the GPU may use with nothing loaded, e.g. 10.67GiB (a Mac's Metal limit)")
-    fit.add_argument("--gpu-free", metavar="SIZE", help="what the GPU has free now, e.g. 7.5GiB")
-    fit.add_argument("--gpu", choices=["metal", "cuda", "rocm", "none"],
-                     help="the GPU of the described machine (default with --ram: Apple Silicon)")
-    fit.add_argument("--ollama-version", metavar="VERSION", help="predict for this Ollama version, e.g. 0.12.6")
+    add_machine_arguments(fit)
+
+
+def add_machine_arguments(parser: argparse.ArgumentParser) -> None:
+    """The fit advisor's description of another machine (`fit`, and `bench` for its predictions)."""
+    parser.add_argument("--ram", metavar="SIZE",
+                        help="RAM of the machine, e.g. 16GB (RAM counts in binary units: 16GB = 16 GiB)")
+    parser.add_argument("--gpu-memory", metavar="SIZE",
+                        help="what the GPU may use with nothing loaded, e.g. 10.67GiB (a Mac's Metal limit)")
+    parser.add_argument("--gpu-free", metavar="SIZE", help="what the GPU has free now, e.g. 7.5GiB")
+    parser.add_argument("--gpu", choices=["metal", "cuda", "rocm", "none"],
+                        help="the GPU of the described machine (default with --ram: Apple Silicon)")
+    parser.add_argument("--ollama-version", metavar="VERSION", help="predict for this Ollama version, e.g. 0.12.6")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

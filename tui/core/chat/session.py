@@ -12,7 +12,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from tui.core.chat.conversation import ChatSettings, Conversation
 from tui.core.chat.events import (
@@ -20,6 +21,8 @@ from tui.core.chat.events import (
     TurnStarted, Unloaded,
 )
 from tui.core.chat.timers import TurnTimer
+from tui.core.fit import Fit, Machine, ModelFacts, Request, predict
+from tui.core.fit.gather import MachineUnknown, WhatIf, model_facts, read_machine, server_request
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
@@ -102,7 +105,10 @@ class ChatSession:
         recorder: TurnRecorder | None = None,
         listener: Listener = _ignore,
         clock: Callable[[], float] = time.monotonic,
+        fit_machine: WhatIf | None = WhatIf(),
     ) -> None:
+        """`fit_machine` describes the server's machine for the fit advisor (empty: measure it
+        when Ollama runs here); None turns the advisor off."""
         self.engine = engine
         self.monitor = monitor
         self.recorder = recorder
@@ -125,6 +131,14 @@ class ChatSession:
         self.last_load: LoadTiming | None = None
         self._remote: bool | None = None
         self.load_failure: Failure | None = None
+        # The fit advisor: the latest prediction per listed model, and why there is none.
+        self.predictions: dict[str, Fit] = {}
+        self.fit_problem: str | None = None
+        self._fit_machine = fit_machine
+        self._machine: Machine | None = None
+        self._fit_request: Request | None = None
+        self._facts: dict[tuple[str, str], ModelFacts] = {}
+        self._predicted_inputs: tuple[object, ...] | None = None
 
     # State
 
@@ -197,6 +211,53 @@ class ChatSession:
         except (OllamaError, TimeoutError):
             return []
         return self.running
+
+    async def refresh_predictions(self) -> dict[str, Fit]:
+        """Where Ollama would put each listed model now, for this chat's num_ctx (the fit advisor).
+
+        Call it after `refresh()`. The machine is read once; each model's tensors are fetched
+        once; predictions are recomputed only when the models, what is loaded or num_ctx change.
+        A machine that cannot be known (a remote host) leaves them empty and says why in
+        `fit_problem`; a server that stops answering keeps the last ones. Never raises OllamaError.
+        """
+        if self._fit_machine is None:
+            return self.predictions
+        num_ctx = self.settings.num_ctx
+        inputs = (tuple((m.name, m.digest, m.size) for m in self.models),
+                  tuple((m.name, m.size, m.size_vram) for m in self.running), num_ctx)
+        if inputs == self._predicted_inputs:
+            return self.predictions
+        try:
+            if self._machine is None:
+                self._machine = await read_machine(self.engine, self._fit_machine)
+                # Host name resolution can be slow: off the event loop.
+                self._fit_request = await asyncio.to_thread(server_request, self.engine)
+        except MachineUnknown as exc:
+            self._fit_machine, self.fit_problem = None, str(exc)  # asking again would not help
+            return self.predictions
+        except OllamaError as exc:
+            self.fit_problem = exc.message
+            return self.predictions
+        assert self._fit_request is not None
+        request = self._fit_request.with_num_ctx(num_ctx, "chat settings")
+        machine = replace(self._machine, loaded=tuple(self.running))
+        predictions, problem = {}, None
+        for model in self.models:
+            try:
+                facts = await model_facts(self.engine, model, self._facts)
+            except OllamaError as exc:
+                problem = f"{model.name}: {exc.message}"
+                continue
+            predictions[model.name] = predict(facts, request, machine)
+        self.predictions, self.fit_problem = predictions, problem
+        # A model that could not be asked is asked again on the next refresh.
+        self._predicted_inputs = inputs if problem is None else None
+        return predictions
+
+    def predicted(self, name: str) -> dict[str, Any] | None:
+        """The latest prediction for `name` as a record keeps it (`load.predicted`)."""
+        fit = self.predictions.get(name)
+        return fit.to_json() if fit is not None else None
 
     def engine_facts(self) -> EngineInfo:
         return EngineInfo(name="ollama", version=self.version or None, host_url=self.engine.host,
@@ -385,10 +446,11 @@ class ChatSession:
         explicit, self._explicit_load = self._explicit_load, None
         duration = turn.stats.load_duration if turn.stats else None
         ollama_ms = duration / 1e6 if duration is not None else None
+        predicted = self.predicted(turn.model)
         if explicit is not None and explicit.model == turn.model:
-            return load_info(turn.model, explicit.cold, explicit.seconds * 1000, running, ollama_ms)
+            return load_info(turn.model, explicit.cold, explicit.seconds * 1000, running, ollama_ms, predicted)
         cold = turn.cold_before or (duration is not None and duration >= LOADED_THRESHOLD_NS)
-        return load_info(turn.model, cold, ollama_ms, running, ollama_ms)
+        return load_info(turn.model, cold, ollama_ms, running, ollama_ms, predicted)
 
     def _turn_end(self, result: TurnResult, start: float | None, end: float | None) -> TurnEnd:
         readings = self.monitor.window(start, end)

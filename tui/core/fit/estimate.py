@@ -38,6 +38,11 @@ class Verdict(str, enum.Enum):
             "swaps": "will swap, likely to fail", "will_not_load": "will not load",
         }[self.value]
 
+    @property
+    def unfit(self) -> bool:
+        """Worth a warning before loading (and skipping in a sweep): it swaps or never loads."""
+        return self in (Verdict.SWAPS, Verdict.WONT_LOAD)
+
 
 class Accuracy(str, enum.Enum):
     EXACT = "exact"  # Ollama's own rule on the model's exact tensor sizes
@@ -78,6 +83,12 @@ class Fit:
     def processor(self) -> str:
         """The PROCESSOR column exactly as `ollama ps` will print it."""
         return processor_split(self.size, self.size_vram)
+
+    @property
+    def placement(self) -> str:
+        """`15 GB, 26%/74% CPU/GPU, 22/29 layers on the GPU`, and how sure that is when not exact."""
+        rough = "" if self.accuracy is Accuracy.EXACT else f" ({self.accuracy.value})"
+        return f"{ps_size(self.size)}, {self.processor}, {self.gpu_layers}/{self.total_layers} layers on the GPU{rough}"
 
     def to_json(self) -> dict[str, Any]:
         return {

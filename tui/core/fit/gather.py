@@ -81,9 +81,21 @@ async def read_machine(
     return await asyncio.to_thread(local, version, loaded)
 
 
-async def model_facts(engine: OllamaEngine, model: ModelInfo) -> ModelFacts:
-    """One installed model's tensors and keys (/api/show verbose) with its file size (/api/tags)."""
-    return ModelFacts.from_tensors(await engine.show_tensors(model.name), model.size)
+async def model_facts(
+    engine: OllamaEngine, model: ModelInfo, cache: dict[tuple[str, str], ModelFacts] | None = None,
+) -> ModelFacts:
+    """One installed model's tensors and keys (/api/show verbose) with its file size (/api/tags).
+
+    With `cache`, each model (by name and digest) is asked once: the verbose answer carries the
+    whole tensor list, too much to fetch on every refresh of the model list.
+    """
+    key = (model.name, model.digest)
+    if cache is not None and key in cache:
+        return cache[key]
+    facts = ModelFacts.from_tensors(await engine.show_tensors(model.name), model.size)
+    if cache is not None:
+        cache[key] = facts
+    return facts
 
 
 def server_request(engine: OllamaEngine, env: Mapping[str, str] | None = None) -> Request:

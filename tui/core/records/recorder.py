@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from tui.core.chat.conversation import ChatSettings
 from tui.core.chat.timers import TurnTimes
@@ -178,15 +179,16 @@ def record_model(model: CatalogModel | None, details: ModelDetails | None, name:
 
 def load_info(
     name: str, cold: bool | None, load_ms: float | None, running: list[LoadedModel],
-    ollama_load_ms: float | None = None,
+    ollama_load_ms: float | None = None, predicted: dict[str, Any] | None = None,
 ) -> LoadInfo:
-    """Where the model sits after the turn (/api/ps), with how it was loaded."""
+    """Where the model sits after the turn (/api/ps), with how it was loaded and where it was predicted to."""
     loaded = next((item for item in running if item.name == name), None)
     return LoadInfo(
         cold=cold, load_ms=load_ms, ollama_load_ms=ollama_load_ms,
         ps_size_bytes=loaded.size if loaded else None,
         ps_vram_bytes=loaded.size_vram if loaded else None,
         processor=processor_split(loaded.size, loaded.size_vram) if loaded else None,
+        predicted=predicted,
     )
 
 
@@ -247,10 +249,14 @@ class TurnRecorder:
             return f"could not save the finished turn: {exc}"
         return None
 
-    def failed_run(self, model: ModelInfo, engine: EngineInfo, sweep: SweepTag, failure: Failure) -> str | None:
-        """A sweep run that never reached a prompt (not installed, did not load): a failed row."""
+    def failed_run(
+        self, model: ModelInfo, engine: EngineInfo, sweep: SweepTag, failure: Failure,
+        predicted: dict[str, Any] | None = None,
+    ) -> str | None:
+        """A sweep run that never reached a prompt (not installed, did not load, skipped): a failed row."""
         record = start_record(session_id=None, turn_index=None, host=self.host, engine=engine, model=model,
                               request=RequestInfo(), prompt="", keep_content=False)
+        record.load = LoadInfo(predicted=predicted)
         record.sweep_id, record.repetition, record.warmup = sweep.sweep_id, sweep.repetition, sweep.warmup
         record.status = Status.TIMEOUT if failure.kind is ErrorKind.TIMEOUT else Status.FAILED
         record.error, record.error_kind, record.ended_at = failure.message, failure.kind, utc_now()

@@ -107,6 +107,8 @@ class LoadInfo:
     ps_size_bytes: int | None = None
     ps_vram_bytes: int | None = None
     processor: str | None = None
+    # The fit advisor's prediction before the load (`Fit.to_json()`), beside what /api/ps showed.
+    predicted: dict[str, Any] | None = None
 
 
 @dataclass

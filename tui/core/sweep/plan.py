@@ -30,6 +30,7 @@ class SweepPlan:
     timeout: float | None = None
     cooldown: float | None = None
     idle_baseline: float | None = None
+    skip_unfit: bool = False  # models the fit advisor predicts to swap or not load are not run
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,7 +1,9 @@
 """Run a sweep through the same ChatSession as the TUI: each model in turn, smallest first.
 
-Failures are rows, not aborts; a stop (Ctrl+C) ends the current run as cancelled and keeps
-everything that finished; `resume` runs only what a sweep is still missing.
+Before each model the fit advisor's prediction is reported (and kept in its records); with
+`skip_unfit` a model predicted to swap or not to load is not run: each of its runs is a failed
+row saying so. Failures are rows, not aborts; a stop (Ctrl+C) ends the current run as cancelled
+and keeps everything that finished; `resume` runs only what a sweep is still missing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from tui.core.chat.events import SessionEvent
 from tui.core.chat.session import ChatSession
+from tui.core.fit import Fit, Verdict
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, Failure, ThinkingDelta
 from tui.core.ollama.models import ModelInfo
@@ -38,7 +41,7 @@ class Progress:
     model_count: int
     run: int
     runs: int
-    phase: str  # unloading, loading, waiting, thinking, answering, cooling down, idle baseline, done
+    phase: str  # predicted, skipped, unloading, loading, waiting, thinking, answering, cooling down, idle baseline
     tok_s: float | None = None
     eta_s: float | None = None
     note: str = ""
@@ -121,6 +124,10 @@ class SweepRunner:
                 continue
             if self.stopped:
                 break
+            fit = await self._predict(model, index, count)
+            if self.plan.skip_unfit and fit is not None and fit.verdict.unfit:
+                self._skip(model, index, count, runs, fit)
+                continue
             if index and self.plan.cooldown:
                 await self._cool_down(model.name, index, count)
             for position, (rep, warm) in enumerate(runs):
@@ -128,6 +135,30 @@ class SweepRunner:
                     break
                 where = Progress(model.name, index + 1, count, position + 1, len(runs), "loading")
                 await self._one_run(model, rep, warm, where)
+
+    async def _predict(self, model: ModelInfo, index: int, count: int) -> Fit | None:
+        """Where Ollama will put the model, said before it runs; None when it cannot be predicted."""
+        session = self.session
+        session.settings = self.plan.settings()  # the plan's num_ctx decides the placement
+        await session.refresh_predictions()  # what is loaded now counts: it may have to make room
+        fit = session.predictions.get(model.name)
+        if fit is None:
+            why = session.fit_problem or "the server did not describe the model"
+            note = f"no prediction: {why}"
+            if self.plan.skip_unfit:
+                self.notes.append(f"{model.name} was run: --skip-unfit had no prediction ({why})")
+        else:
+            note = f"{fit.placement}: {fit.verdict.label}"
+        self.report(Progress(model.name, index + 1, count, 0, 0, "predicted", note=note))
+        return fit
+
+    def _skip(self, model: ModelInfo, index: int, count: int, runs: list[tuple[int, bool]], fit: Fit) -> None:
+        what = "swap" if fit.verdict is Verdict.SWAPS else "not load"
+        failure = Failure(ErrorKind.OTHER, f"skipped: predicted to {what}: {fit.reason}")
+        self.report(Progress(model.name, index + 1, count, 0, 0, "skipped", note=f"predicted to {what}"))
+        for rep, warm in runs:
+            self._failed(model, rep, warm, failure)
+        self._remaining = max(0, self._remaining - len(runs))
 
     def _done(self) -> set[tuple[str, int, bool]]:
         return {(r.model.name or "", r.repetition or 0, r.warmup)
@@ -193,7 +224,7 @@ class SweepRunner:
     def _failed(self, model: ModelInfo, rep: int, warm: bool, failure: Failure) -> None:
         problem = self.recorder.failed_run(
             record_model(model if model.size else None, None, model.name), self.session.engine_facts(),
-            SweepTag(self.sweep_id, rep, warm), failure,
+            SweepTag(self.sweep_id, rep, warm), failure, self.session.predicted(model.name),
         )
         if problem:
             self.notes.append(problem)

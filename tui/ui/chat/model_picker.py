@@ -1,44 +1,103 @@
-"""The model dropdown: every local model with its size and quantization; loaded ones marked."""
+"""The model dropdown: every local model with the fit advisor's mark, its size and quantization;
+loaded ones marked."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from rich.text import Text
 from textual.widgets import Select
 
+from tui.core.fit import Accuracy, Fit, Verdict
 from tui.core.ollama.models import ModelInfo
+from tui.core.sampling.processor import cpu_percent
 from tui.core.units import human_bytes
 
+_MARK_STYLES = {
+    Verdict.FITS: "green", Verdict.SPILLS: "yellow", Verdict.SWAPS: "bold red", Verdict.WONT_LOAD: "bold red",
+}
 
-def model_labels(models: list[ModelInfo], loaded: set[str]) -> list[Text]:
-    """Option lines in aligned columns; Text, so that a model name is never read as markup."""
+
+def fit_mark(fit: Fit | None) -> str:
+    """`✓`, `◐ 26% CPU`, `⚠ swap` or `✗ no load`; `?` after a rough estimate; empty without a prediction."""
+    if fit is None:
+        return ""
+    if fit.verdict is Verdict.FITS:
+        mark = "✓"
+    elif fit.verdict is Verdict.SPILLS:
+        cpu = cpu_percent(fit.size, fit.size_vram)
+        mark = "◐ CPU only" if cpu == 100 else f"◐ {cpu}% CPU"
+    elif fit.verdict is Verdict.SWAPS:
+        mark = "⚠ swap"
+    else:
+        mark = "✗ no load"
+    return mark + ("?" if fit.accuracy is Accuracy.ROUGH else "")
+
+
+def model_labels(models: list[ModelInfo], loaded: set[str], fits: Mapping[str, Fit] | None = None) -> list[Text]:
+    """Option lines in aligned columns; Text, so that a model name is never read as markup.
+
+    One line per model, cut at the dropdown's edge: the mark follows the name, before size and
+    quantization, so a narrow dropdown (80 columns, long tags) still shows it.
+    """
+    fits = fits or {}
+    marks = {model.name: fit_mark(fits.get(model.name)) for model in models}
     name_width = max((len(model.name) for model in models), default=0)
+    mark_width = max((len(mark) for mark in marks.values()), default=0)
     size_width = max((len(human_bytes(model.size)) for model in models), default=0)
     params_width = max((len(model.parameter_size) for model in models), default=0)
-    return [
-        Text(
-            f"{'●' if model.name in loaded else ' '} {model.name:<{name_width}}  "
-            f"{human_bytes(model.size):>{size_width}}  {model.parameter_size:>{params_width}}  "
-            f"{model.quantization}".rstrip()
+    labels = []
+    for model in models:
+        label = Text(f"{'●' if model.name in loaded else ' '} {model.name:<{name_width}}  ")
+        if mark_width:
+            fit = fits.get(model.name)
+            label.append(f"{marks[model.name]:<{mark_width}}", style=_MARK_STYLES[fit.verdict] if fit else "")
+            label.append("  ")
+        label.append(
+            f"{human_bytes(model.size):>{size_width}}  {model.parameter_size:>{params_width}}  {model.quantization}"
         )
-        for model in models
-    ]
+        label.rstrip()
+        labels.append(label)
+    return labels
 
 
 class ModelPicker(Select[str]):
-    """Select with a stable value across refreshes of the model list."""
+    """Select with a stable value across refreshes of the model list and of the predictions."""
+
+    # One line per model: a wrapped option would push the list's end out of a small screen.
+    DEFAULT_CSS = """
+    ModelPicker SelectOverlay {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__([], prompt="Choose a model (ctrl+l)", allow_blank=True, **kwargs)
-        self._shown: tuple[tuple[str, bool], ...] = ()
+        self._models: list[ModelInfo] = []
+        self._loaded: set[str] = set()
+        self._fits: dict[str, Fit] = {}
+        self._shown: tuple[object, ...] = ()
 
     def show_models(self, models: list[ModelInfo], loaded: set[str], keep: str | None) -> bool:
         """Replace the options when they changed; returns whether they did."""
-        shown = tuple((model.name + human_bytes(model.size), model.name in loaded) for model in models)
+        self._models, self._loaded = list(models), set(loaded)
+        return self._show(keep)
+
+    def show_fits(self, fits: Mapping[str, Fit]) -> bool:
+        """Mark each model with where it would load; the choice stays."""
+        self._fits = dict(fits)
+        return self._show(self.value if isinstance(self.value, str) else None)
+
+    def _show(self, keep: str | None) -> bool:
+        models = self._models
+        marks = tuple(fit_mark(self._fits.get(model.name)) for model in models)
+        shown = (tuple((model.name + human_bytes(model.size), model.name in self._loaded) for model in models), marks)
         if shown == self._shown:
             return False
         self._shown = shown
         with self.prevent(Select.Changed):
-            self.set_options(zip(model_labels(models, loaded), (model.name for model in models)))
+            self.set_options(zip(model_labels(models, self._loaded, self._fits), (model.name for model in models)))
             if keep is not None and any(model.name == keep for model in models):
                 self.value = keep
         return True

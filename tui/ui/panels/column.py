@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 
 from rich.text import Text
@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from tui.core.fit import Fit
 from tui.core.sampling.energy import Baseline
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.monitor import SWAP_GROWTH_WARNING, AnswerCost, ResourceMonitor
@@ -33,7 +34,10 @@ class ResourceLine(Static):
         if sample and sample.memory:
             parts.append(f"mem {human_bytes(sample.memory.used)}/{human_bytes(sample.memory.total)}")
             parts.append(f"swap {human_bytes(sample.memory.swap_used)}")
-        parts.extend(processor_split(model.size, model.size_vram) for model in view.loaded[:1])
+        for model in view.loaded[:1]:
+            fit = view.predictions.get(model.name)
+            ps = processor_split(model.size, model.size_vram)
+            parts.append(f"ps {ps} · predicted {fit.processor}" if fit else ps)
         watts = sample.watts if sample else None
         parts.append(f"{watts:.1f} W" if watts is not None else "power n/a")
         if view.swap_warning:
@@ -63,6 +67,7 @@ class ResourceColumn(Vertical):
         self.monitor = monitor
         self.sampler = monitor.sampler
         self.loaded: Sequence[LoadedModel] = ()
+        self.predictions: Mapping[str, Fit] = {}
         self.cost: AnswerCost | None = None
         self._line = line
         self._wall_clock = wall_clock
@@ -95,6 +100,11 @@ class ResourceColumn(Vertical):
     def show_loaded(self, loaded: Sequence[LoadedModel]) -> None:
         """What /api/ps says is in memory now."""
         self.loaded = loaded
+        self.refresh_view()
+
+    def show_predictions(self, predictions: Mapping[str, Fit]) -> None:
+        """The fit advisor's latest predictions, shown beside /api/ps for each loaded model."""
+        self.predictions = predictions
         self.refresh_view()
 
     def turn_started(self) -> None:
@@ -149,6 +159,7 @@ class ResourceColumn(Vertical):
             swap_warning=self._swap_warning(),
             remote_host=self.remote_host,
             gpu_why=gpu_why,
+            predictions=self.predictions,
         )
 
     def refresh_view(self) -> None:

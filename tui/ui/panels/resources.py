@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from rich.console import Group
@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.core.fit import Fit
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.monitor import AnswerCost
 from tui.core.sampling.processor import processor_split
@@ -36,11 +37,14 @@ class ResourceView:
     swap_warning: str | None = None
     remote_host: str | None = None
     gpu_why: str | None = None
+    # The fit advisor's latest prediction per model, shown beside what /api/ps says.
+    predictions: Mapping[str, Fit] = field(default_factory=dict)
 
 
 def _grid() -> Table:
     grid = Table.grid(padding=(0, 1), expand=True)
-    grid.add_column(style="dim", no_wrap=True, min_width=11)
+    # A long model name is cut rather than squeezing the figures beside it out of the panel.
+    grid.add_column(style="dim", no_wrap=True, min_width=11, max_width=18, overflow="ellipsis")
     grid.add_column(justify="right", no_wrap=True, overflow="ellipsis")
     return grid
 
@@ -123,6 +127,9 @@ class ProcessorPanel(ResourcePanel):
             grid.add_row("loaded", "none")
         for model in view.loaded:
             grid.add_row(Text(model.name, style="bold"), Text(processor_split(model.size, model.size_vram)))
+            fit = view.predictions.get(model.name)
+            if fit is not None:
+                grid.add_row("  predicted", Text(fit.processor))
             grid.add_row("  size/VRAM", f"{_gb(model.size)} / {_gb(model.size_vram)}")
             if model.context_length:
                 grid.add_row("  context", f"{model.context_length} tokens")

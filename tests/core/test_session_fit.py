@@ -1,0 +1,72 @@
+"""The session's fit advisor: one prediction per listed model, recomputed only when its inputs change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from devtools.fake_ollama import FakeOllama, reviewer_models
+from tests.fit_helpers import M4_GPU
+from tui.core.chat.conversation import ChatSettings
+from tui.core.chat.session import ChatSession
+from tui.core.fit import Fact, Verdict
+from tui.core.fit import gather
+from tui.core.fit.gather import WhatIf
+from tui.core.fit.inputs import GIB
+from tui.core.ollama.client import OllamaEngine
+from tui.core.sampling.monitor import ResourceMonitor
+
+M4 = WhatIf(ram=16 * GIB, gpu_memory=M4_GPU)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOllama]:
+    server = FakeOllama(reviewer_models(), rate=2000.0).start()
+    yield server
+    server.stop()
+
+
+def verbose_shows(fake: FakeOllama) -> list[str]:
+    return [r["body"]["model"] for r in fake.requests if r["path"] == "/api/show" and r["body"].get("verbose")]
+
+
+async def test_every_model_predicted_and_asked_once(fake: FakeOllama) -> None:
+    session = ChatSession(OllamaEngine(fake.url), ResourceMonitor(None), fit_machine=M4)
+    await session.refresh()
+    fits = await session.refresh_predictions()
+    assert sorted(fits) == sorted(model.name for model in reviewer_models())
+    assert fits["deepseek-r1:7b-qwen-distill-fp16"].verdict is Verdict.SWAPS
+    assert fits["deepseek-r1:7b-qwen-distill-fp16"].processor == "26%/74% CPU/GPU"
+    assert sorted(verbose_shows(fake)) == sorted(fits)
+    asked = len(fake.requests)
+    await session.refresh()
+    assert await session.refresh_predictions() is fits  # nothing changed: nothing recomputed
+    session.settings = ChatSettings(num_ctx=8192)
+    again = await session.refresh_predictions()
+    assert again is not fits
+    assert again["deepseek-r1:7b-qwen-distill-q4_K_M"].inputs["num_ctx"] == Fact(8192, "chat settings")
+    # The tensors were fetched once: only the refresh asked the server anything since.
+    assert [r["path"] for r in fake.requests[asked:]] == ["/api/tags", "/api/ps"]
+    await session.engine.aclose()
+
+
+async def test_a_machine_nothing_describes_gives_no_predictions(fake: FakeOllama,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gather, "is_local", lambda _host: False)  # as if Ollama ran on another machine
+    session = ChatSession(OllamaEngine(fake.url), ResourceMonitor(None))
+    await session.refresh()
+    assert await session.refresh_predictions() == {}
+    assert session.fit_problem is not None and "runs on another machine" in session.fit_problem
+    asked = len(fake.requests)
+    assert await session.refresh_predictions() == {}
+    assert len(fake.requests) == asked  # not asked again: the answer would not change
+    await session.engine.aclose()
+
+
+async def test_advisor_off(fake: FakeOllama) -> None:
+    session = ChatSession(OllamaEngine(fake.url), ResourceMonitor(None), fit_machine=None)
+    await session.refresh()
+    assert await session.refresh_predictions() == {}
+    assert verbose_shows(fake) == [] and session.predicted("deepseek-r1:7b-qwen-distill-fp16") is None
+    await session.engine.aclose()

@@ -1,0 +1,87 @@
+"""How the fit advisor looks: the dropdown's marks at 80x24 and 160x48, the question before a
+swapping load, and the prediction beside /api/ps in the processor panel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from devtools.fake_ollama import FakeOllama, reviewer_models
+from tests.app_factory import build_app
+from tests.conftest import StepClock, settled, wait_until
+from tests.fit_helpers import M4_GPU
+from tests.resource_fakes import NORMAL, scenario_sampler
+from tui.app import OllamonApp
+from tui.core.fit.gather import WhatIf
+from tui.core.fit.inputs import GIB
+from tui.ui.chat.load_anyway import LoadAnywayScreen
+from tui.ui.chat.model_picker import ModelPicker
+from tui.ui.chat.prompt import PromptInput
+
+# A fixed port: the URL is on screen. Nothing else in the suite uses it.
+SNAPSHOT_PORT = 18437
+# A 24 GB Mac whose GPU may use 12 GiB: the reviewer's models fit, spill or swap there.
+MAC_24GB = WhatIf(ram=24 * GIB, gpu_memory=12 * GIB)
+M4 = WhatIf(ram=16 * GIB, gpu_memory=M4_GPU)
+FP16 = "deepseek-r1:7b-qwen-distill-fp16"
+
+
+@pytest.fixture
+def reviewer_server() -> Iterator[FakeOllama]:
+    server = FakeOllama(reviewer_models(), rate=5000.0, port=SNAPSHOT_PORT, nominal_stats=True).start()
+    yield server
+    server.stop()
+
+
+def make_app(url: str, machine: WhatIf) -> OllamonApp:
+    clock = StepClock()
+    return build_app(url, engine_clock=clock, clock=clock, live=False, retry_interval=0, refresh_interval=0,
+                     sampler=scenario_sampler(NORMAL, ticks=3), idle_watts=5.0, fit_machine=machine)
+
+
+async def _marked(pilot) -> None:  # type: ignore[no-untyped-def]
+    app: OllamonApp = pilot.app
+    await wait_until(pilot, lambda: len(app.session.predictions) == len(reviewer_models()))
+    await wait_until(pilot, lambda: settled(app) and all(w.is_finished for w in app.workers if w.group == "fit"))
+    app.query_one(PromptInput).cursor_blink = False
+    await pilot.pause()
+
+
+async def _open_dropdown(pilot) -> None:  # type: ignore[no-untyped-def]
+    await _marked(pilot)
+    await pilot.press("ctrl+l")
+    await pilot.pause()
+
+
+async def _ask_about_fp16(pilot) -> None:  # type: ignore[no-untyped-def]
+    await _marked(pilot)
+    pilot.app.query_one(ModelPicker).value = FP16
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, LoadAnywayScreen))
+    await pilot.pause()
+
+
+async def _loaded_fp16(pilot) -> None:  # type: ignore[no-untyped-def]
+    await _ask_about_fp16(pilot)
+    await pilot.press("enter")
+    app: OllamonApp = pilot.app
+    await wait_until(pilot, lambda: FP16 in app.loaded and app.timer_state.phase == "ready")
+    await _marked(pilot)
+
+
+class TestFitAdvisor:
+    def test_dropdown_marks_80x24(self, snap_compare, reviewer_server: FakeOllama) -> None:
+        """80x24: each model's mark right after its name, where the narrow dropdown still shows it."""
+        assert snap_compare(make_app(reviewer_server.url, MAC_24GB), terminal_size=(80, 24), run_before=_open_dropdown)
+
+    def test_dropdown_marks_160x48(self, snap_compare, reviewer_server: FakeOllama) -> None:
+        """160x48: fits ✓, spills ◐ with its CPU share, swaps ⚠, in aligned columns."""
+        assert snap_compare(make_app(reviewer_server.url, MAC_24GB), terminal_size=(160, 48), run_before=_open_dropdown)
+
+    def test_question_before_a_swapping_load_80x24(self, snap_compare, reviewer_server: FakeOllama) -> None:
+        """Choosing a model predicted to swap asks first: the prediction, the reason, the keys."""
+        assert snap_compare(make_app(reviewer_server.url, M4), terminal_size=(80, 24), run_before=_ask_about_fp16)
+
+    def test_processor_panel_prediction_beside_ps(self, snap_compare, reviewer_server: FakeOllama) -> None:
+        """After the load: /api/ps's split and the predicted one, one under the other."""
+        assert snap_compare(make_app(reviewer_server.url, M4), terminal_size=(120, 40), run_before=_loaded_fp16)
