@@ -53,7 +53,7 @@ async def test_panels_move_with_live_sampling(fake_ollama: FakeOllama) -> None:
         await wait_until(pilot, lambda: sampler.ticks >= 8)
         await pilot.pause(0.1)
         later = text_of(app.query_one(MemoryPanel))
-        assert first != later and "12.7 GB / 16.0 GB" in later
+        assert first != later and "11.8 GiB / 14.9 GiB" in later  # 12.7 GB of 16 GB, in binary units
         assert "30.0 W" in text_of(app.query_one(PowerPanel))
 
 
@@ -80,7 +80,7 @@ async def test_swap_growth_is_flagged(fake_ollama: FakeOllama) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await chat_once(pilot, app, "qwen3:8b")
         outcome = str(app.query(AssistantMessage).last().query_one(".outcome").render())
-        assert "swap grew by 800.0 MB" in outcome  # marks read 2.7 GB then 3.5 GB
+        assert "swap grew by 762.9 MiB" in outcome  # marks read 2.7 GB then 3.5 GB: 800 MB
         assert "swap during the last answer" in text_of(app.query_one(MemoryPanel))
 
 

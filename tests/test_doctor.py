@@ -100,7 +100,7 @@ def test_doctor_names_the_rails_and_the_memory_formula(fake_ollama: FakeOllama, 
     assert run_doctor(fake_ollama.url, MonitorOptions(), say=lines.append, sampler=sampler,
                       store=BaselineStore(tmp_path)) == 0
     out = "\n".join(lines)
-    assert "29.3 GB used of 34.4 GB" in out  # 27.27 GiB of 32 GiB, in decimal units
+    assert "27.3 GiB used of 32.0 GiB" in out  # as Activity Monitor shows it
     assert "used = total − (free + file-backed + purgeable pages) from vm_stat" in out
     assert "power      7.0 W from smc (system (max of SMC PSTR, CPU + GPU + ANE))" in out
     assert "SMC key PSTR" in out and "max(PSTR, CPU + GPU + ANE from ioreport)" in out

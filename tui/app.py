@@ -407,7 +407,7 @@ class OllamonApp(App[None]):
         else:
             phase, outcome = "done", outcome_line(times.total, times.chars_per_s, result.stats)
         if cost is not None and cost.swapped:
-            outcome += f"\n⚠ swap grew by {units.human_bytes(cost.swap_growth)} during this answer"
+            outcome += f"\n⚠ swap grew by {units.memory_bytes(cost.swap_growth)} during this answer"
         reply, self._reply = self._reply, None
         if reply is not None and reply.is_attached:
             await reply.finish(outcome, error=failure is not None)

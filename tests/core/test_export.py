@@ -115,7 +115,7 @@ class TestRecordFormats:
         assert set(lines[1].replace("|", "")) == {"-"}
         assert lines[1].count("|") == lines[0].count("|")
         assert len(lines) == 4
-        assert "| 2.10 s | 7.40 s | 3.4 | 62.2 | 42.9 GB | 1.1 GB | 25.0 | 0.400 |" in lines[2]
+        assert "| 2.10 s | 7.40 s | 3.4 | 62.2 | 40.0 GiB | 1.0 GiB | 25.0 | 0.400 |" in lines[2]
         assert "| failed |" in lines[3]
 
     def test_terminal_table(self) -> None:

@@ -18,7 +18,7 @@ from tui.core.ollama.host import is_local
 from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor, build_sampler, no_power_reason
 from tui.core.sampling.processor import processor_split
 from tui.core.sampling.sampler import Sampler
-from tui.core.units import human_bytes
+from tui.core.units import human_bytes, memory_bytes
 
 Print = Callable[[str], None]
 
@@ -65,15 +65,15 @@ def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
     sample = last[1] if last else None
     memory = sample.memory if sample else None
     if memory is not None:
-        say(f"memory     {human_bytes(memory.used)} used of {human_bytes(memory.total)}, "
-            f"swap {human_bytes(memory.swap_used)} ({memory.source})")
+        say(f"memory     {memory_bytes(memory.used)} used of {memory_bytes(memory.total)}, "
+            f"swap {memory_bytes(memory.swap_used)} ({memory.source})")
         if memory.source in FORMULAS:
             say(f"           used = {FORMULAS[memory.source]}")
     ollama = sample.ollama if sample else None
     if ollama is not None:
         found = "none found"
         if ollama.count:
-            found = f"{ollama.count} process(es), {ollama.memory_measure} {human_bytes(ollama.rss)}"
+            found = f"{ollama.count} process(es), {ollama.memory_measure} {memory_bytes(ollama.rss)}"
             found += f", {_how_found(ollama.found_by)}"
         say(f"processes  Ollama: {found}{' — ' + ollama.why if ollama.why else ''}")
     if sampler.power is not None:

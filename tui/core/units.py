@@ -35,6 +35,19 @@ def count(value: int | None, unit: str) -> str:
     return f"{value} {unit}" if value is not None else "n/a"
 
 
+def memory_bytes(value: int | float | None) -> str:
+    """Memory (RAM, swap, a process) in binary units, as Activity Monitor, htop and btop show it
+    (15.9 GiB); sizes of model files and of /api/ps stay in Ollama's decimal units."""
+    if value is None:
+        return "n/a"
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(amount) < 1024:
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} TiB"
+
+
 def human_bytes(value: int | float | None) -> str:
     """Bytes in the decimal units Ollama's CLI uses (5.2 GB)."""
     if value is None:

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.core.ollama.sanitize import strip_controls
-from tui.core.units import human_bytes, milliseconds
+from tui.core.units import human_bytes, memory_bytes, milliseconds
 from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
 from tui.core.records.store import RecordRow, Session, SummaryRow, record_row
 
@@ -49,8 +49,8 @@ _ROW_COLUMNS: list[tuple[str, Callable[[RecordRow], str]]] = [
     ("Total", lambda r: _secs(r.total_wall_ms)),
     ("chars/s", lambda r: _one(r.chars_s)),
     ("tok/s", lambda r: _one(r.eval_tok_s)),
-    ("Mem peak", lambda r: _bytes(r.mem_peak)),
-    ("Swap peak", lambda r: _bytes(r.swap_peak)),
+    ("Mem peak", lambda r: memory_bytes(r.mem_peak)),
+    ("Swap peak", lambda r: memory_bytes(r.swap_peak)),
     ("Net W", lambda r: _one(r.net_w)),
     ("J/token", lambda r: _three(r.j_per_token)),
 ]
@@ -66,8 +66,8 @@ _SUMMARY_COLUMNS: list[tuple[str, Callable[[SummaryRow], str]]] = [
     ("Total (median)", lambda s: _secs(s.total_wall_ms)),
     ("chars/s", lambda s: _one(s.chars_s)),
     ("tok/s", lambda s: _one(s.eval_tok_s)),
-    ("Mem peak", lambda s: _bytes(s.mem_peak)),
-    ("Swap peak", lambda s: _bytes(s.swap_peak)),
+    ("Mem peak", lambda s: memory_bytes(s.mem_peak)),
+    ("Swap peak", lambda s: memory_bytes(s.swap_peak)),
     ("Net W", lambda s: _one(s.net_w)),
     ("J/token", lambda s: _three(s.j_per_token)),
     ("ok", lambda s: str(s.ok)),
@@ -210,8 +210,8 @@ def turn_figures(record: Record) -> str:
     if load.processor:
         parts.append(load.processor)
     parts += [
-        f"mem peak {_bytes(record.resources.mem_used_peak_bytes)}",
-        f"swap peak {_bytes(record.resources.swap_used_peak_bytes)}",
+        f"mem peak {memory_bytes(record.resources.mem_used_peak_bytes)}",
+        f"swap peak {memory_bytes(record.resources.swap_used_peak_bytes)}",
     ]
     power = record.power
     if power.source is None:

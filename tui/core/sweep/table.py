@@ -15,7 +15,7 @@ from tui.core.ollama.sanitize import strip_controls
 from tui.core.records.export import csv_text, text_table
 from tui.core.records.schema import Record, Status
 from tui.core.sweep.plan import FORMATS
-from tui.core.units import human_bytes
+from tui.core.units import human_bytes, memory_bytes
 
 # tok/s varying by more than this share of its median between repetitions is worth a warning.
 SPREAD_WARNING = 0.10
@@ -168,7 +168,7 @@ def _warnings(row: SweepRow) -> list[str]:
     if row.eval_tok_s is not None and row.eval_tok_s.n > 1 and row.eval_tok_s.relative_range > SPREAD_WARNING:
         found.append(f"{row.model}: tok/s varies by {row.eval_tok_s.relative_range:.0%} between runs")
     if row.swapped:
-        found.append(f"{row.model}: swap grew by {human_bytes(row.swap_growth_bytes)} during a run")
+        found.append(f"{row.model}: swap grew by {memory_bytes(row.swap_growth_bytes)} during a run")
     if row.budget_exhausted:
         found.append(f"{row.model}: thinking used the whole budget in {row.budget_exhausted} run(s)")
     return found
@@ -205,8 +205,8 @@ _COLUMNS: list[tuple[str, Callable[[SweepRow], str]]] = [
     ("Total", lambda r: _fmt(r.total_ms, _secs)),
     ("chars/s", lambda r: _fmt(r.chars_s, lambda v: f"{v:.1f}")),
     ("tok/s", lambda r: _fmt(r.eval_tok_s, lambda v: f"{v:.1f}")),
-    ("Mem peak", lambda r: human_bytes(r.mem_peak_bytes)),
-    ("Swap peak", lambda r: human_bytes(r.swap_peak_bytes) + (" ⚠" if r.swapped else "")),
+    ("Mem peak", lambda r: memory_bytes(r.mem_peak_bytes)),
+    ("Swap peak", lambda r: memory_bytes(r.swap_peak_bytes) + (" ⚠" if r.swapped else "")),
     ("W", lambda r: _fmt(r.gross_w, lambda v: f"{v:.1f}")),
     ("Net W", lambda r: _fmt(r.net_w, lambda v: f"{v:.1f}")),
     ("J/token", lambda r: _fmt(r.gross_j_per_token, lambda v: f"{v:.3f}")),

@@ -41,7 +41,13 @@ def duration_ms(ms: float | None) -> Text:
 
 
 def size(value: int | None) -> Text:
+    """A model or /api/ps size, in Ollama's decimal units."""
     return number(None if value is None else units.human_bytes(value))
+
+
+def memory(value: int | None) -> Text:
+    """RAM or swap, in binary units."""
+    return number(None if value is None else units.memory_bytes(value))
 
 
 def decimal(value: float | None, places: int = 1) -> Text:

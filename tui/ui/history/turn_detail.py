@@ -30,6 +30,10 @@ def _bytes(value: int | None) -> str | None:
     return None if value is None else units.human_bytes(value)
 
 
+def _memory(value: int | None) -> str | None:
+    return None if value is None else units.memory_bytes(value)
+
+
 def _rate(value: float | None, unit: str) -> str | None:
     return None if value is None else units.per_second(value, unit)
 
@@ -42,7 +46,7 @@ def _span(start: int | None, peak: int | None) -> str | None:
     """Start → peak, as far as known."""
     if start is None and peak is None:
         return None
-    return f"{_bytes(start) or cells.MISSING} → {_bytes(peak) or cells.MISSING}"
+    return f"{_memory(start) or cells.MISSING} → {_memory(peak) or cells.MISSING}"
 
 
 def time_figures(record: Record) -> list[Figure]:
@@ -95,7 +99,7 @@ def resource_figures(record: Record) -> list[Figure]:
     return [
         ("memory", _span(res.mem_used_start_bytes, res.mem_used_peak_bytes)),
         ("swap", _span(res.swap_used_start_bytes, res.swap_used_peak_bytes)),
-        ("Ollama RSS peak", _bytes(res.ollama_rss_peak_bytes)),
+        ("Ollama RSS peak", _memory(res.ollama_rss_peak_bytes)),
         ("CPU mean", _num(res.cpu_pct_mean, "{:.0f}", " %")),
         ("GPU busy mean", _num(res.gpu_util_pct_mean, "{:.0f}", " %")),
         ("reading every", _ms(res.interval_ms)),

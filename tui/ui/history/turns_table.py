@@ -46,8 +46,8 @@ def row_cells(row: RecordRow, tz: tzinfo | None) -> list[Text]:
         cells.decimal(row.eval_tok_s),
         cells.decimal(row.chars_s),
         cells.duration_ms(row.load_ms),
-        cells.size(row.mem_peak),
-        cells.size(row.swap_peak),
+        cells.memory(row.mem_peak),
+        cells.memory(row.swap_peak),
         cells.decimal(row.net_w),
         cells.decimal(row.j_per_token, 3),
     ]

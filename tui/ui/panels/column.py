@@ -17,7 +17,7 @@ from tui.core.sampling.energy import Baseline
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.monitor import SWAP_GROWTH_WARNING, AnswerCost, ResourceMonitor
 from tui.core.sampling.processor import processor_split
-from tui.core.units import human_bytes
+from tui.core.units import memory_bytes
 from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote, ResourceView
 
 # Sparkline points kept on screen: a panel is about this many cells wide.
@@ -32,8 +32,8 @@ class ResourceLine(Static):
         parts = []
         sample = view.sample
         if sample and sample.memory:
-            parts.append(f"mem {human_bytes(sample.memory.used)}/{human_bytes(sample.memory.total)}")
-            parts.append(f"swap {human_bytes(sample.memory.swap_used)}")
+            parts.append(f"mem {memory_bytes(sample.memory.used)}/{memory_bytes(sample.memory.total)}")
+            parts.append(f"swap {memory_bytes(sample.memory.swap_used)}")
         for model in view.loaded[:1]:
             fit = view.predictions.get(model.name)
             ps = processor_split(model.size, model.size_vram)
@@ -126,9 +126,9 @@ class ResourceColumn(Vertical):
     def _swap_warning(self) -> str | None:
         now, start = self._swap_now(), self._turn_swap_start
         if now is not None and start is not None and now - start > SWAP_GROWTH_WARNING:
-            return f"+{human_bytes(now - start)} swap during this answer"
+            return f"+{memory_bytes(now - start)} swap during this answer"
         if self.cost is not None and self.cost.swapped:
-            return f"+{human_bytes(self.cost.swap_growth)} swap during the last answer"
+            return f"+{memory_bytes(self.cost.swap_growth)} swap during the last answer"
         return None
 
     def view(self) -> ResourceView:

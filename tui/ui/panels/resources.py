@@ -15,7 +15,7 @@ from tui.core.fit import Fit
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.monitor import AnswerCost
 from tui.core.sampling.processor import processor_split
-from tui.core.units import human_bytes
+from tui.core.units import human_bytes, memory_bytes
 from tui.ui.panels.spark import spark
 from tui.core.sampling.sampler import Sample
 
@@ -88,9 +88,9 @@ class MemoryPanel(ResourcePanel):
             grid.add_row("memory", "n/a")
             notes.append(sample.errors.get("memory", "no reading yet") if sample else "no reading yet")
         else:
-            grid.add_row("used", f"{_gb(memory.used)} / {_gb(memory.total)} {_percent(memory.used, memory.total)}")
+            grid.add_row("used", f"{memory_bytes(memory.used)} / {memory_bytes(memory.total)} {_percent(memory.used, memory.total)}")
             grid.add_row("", spark(view.mem_history, memory.total, SPARK_WIDTH, "green"))
-            grid.add_row("swap", f"{_gb(memory.swap_used)} / {_gb(memory.swap_total)}")
+            grid.add_row("swap", f"{memory_bytes(memory.swap_used)} / {memory_bytes(memory.swap_total)}")
             if memory.swap_total:
                 grid.add_row("", spark(view.swap_history, memory.swap_total, SPARK_WIDTH, "red"))
             if memory.pressure:
@@ -98,7 +98,7 @@ class MemoryPanel(ResourcePanel):
         ollama = sample.ollama if sample else None
         loaded_size = sum(model.size for model in view.loaded) or None
         if ollama is not None and ollama.count:
-            grid.add_row(f"Ollama {ollama.memory_measure}", f"{_gb(ollama.rss)} ({ollama.count} proc)")
+            grid.add_row(f"Ollama {ollama.memory_measure}", f"{memory_bytes(ollama.rss)} ({ollama.count} proc)")
         elif ollama is not None:
             grid.add_row(f"Ollama {ollama.memory_measure}", Text(ollama.why or "no Ollama process here"))
         if loaded_size:
@@ -107,10 +107,10 @@ class MemoryPanel(ResourcePanel):
         if cost is not None:
             peaks = cost.peaks
             grid.add_row(Text("last answer", style="bold"), "peaks")
-            grid.add_row("  memory", _gb(peaks.mem_used_peak))
-            swap = f"{_gb(peaks.swap_used_peak)}"
-            grid.add_row("  swap", Text(f"{swap} (+{_gb(cost.swap_growth)})", style="red") if cost.swapped else swap)
-            grid.add_row("  Ollama RSS", _gb(peaks.ollama_rss_peak))
+            grid.add_row("  memory", memory_bytes(peaks.mem_used_peak))
+            swap = memory_bytes(peaks.swap_used_peak)
+            grid.add_row("  swap", Text(f"{swap} (+{memory_bytes(cost.swap_growth)})", style="red") if cost.swapped else swap)
+            grid.add_row("  Ollama RSS", memory_bytes(peaks.ollama_rss_peak))
         if view.swap_warning:
             grid.add_row(Text("⚠ swap", style="bold red"), Text("growing", style="red"))
             notes.append(view.swap_warning)
@@ -142,9 +142,9 @@ class ProcessorPanel(ResourcePanel):
         gpu = sample.gpu if sample else None
         if gpu is not None:
             util = f"{gpu.util_pct:.0f}% · " if gpu.util_pct is not None else ""
-            grid.add_row("GPU", f"{util}{_gb(gpu.memory_used)} / {_gb(gpu.memory_total)}")
+            grid.add_row("GPU", f"{util}{memory_bytes(gpu.memory_used)} / {memory_bytes(gpu.memory_total)}")
             if gpu.process_memory:
-                grid.add_row("  Ollama VRAM", _gb(gpu.processes_memory))
+                grid.add_row("  Ollama VRAM", memory_bytes(gpu.processes_memory))
             self._set(grid)
         elif view.gpu_why:
             grid.add_row("GPU", "n/a")

@@ -1,0 +1,16 @@
+"""Memory in binary units (as Activity Monitor and btop), model sizes in Ollama's decimal ones."""
+
+from __future__ import annotations
+
+from tui.core.units import human_bytes, memory_bytes
+
+
+def test_a_16_gib_mac_reads_as_activity_monitor_does() -> None:
+    assert memory_bytes(16 * 2**30) == "16.0 GiB"
+    assert memory_bytes(round(15.92 * 2**30)) == "15.9 GiB"  # not "17.1 GB"
+    assert memory_bytes(1023.9 * 2**20) == "1023.9 MiB" and memory_bytes(512) == "512 B"
+    assert memory_bytes(None) == "n/a"
+
+
+def test_model_sizes_stay_decimal_as_ollama_ps_prints_them() -> None:
+    assert human_bytes(5_225_387_923) == "5.2 GB" and human_bytes(815_319_791) == "815.3 MB"
