@@ -244,3 +244,37 @@ async def test_cold_unload_is_confirmed(fake: FakeOllama, store: RecordStore) ->
     assert unloaded.models == ("llama3.2:3b",) and unloaded.confirmed and fake.loaded == {}
     assert not session.holds("llama3.2:3b")
     assert any(isinstance(event, LoadFinished) for event in events.seen)
+
+
+async def test_a_reopened_chat_gets_its_latest_settings_and_turns_keep_the_system_prompt(
+    fake: FakeOllama, store: RecordStore
+) -> None:
+    from tui.core.chat.conversation import ChatSettings
+
+    session, _ = await ready(fake, store, "llama3.2:3b")
+    session.settings = ChatSettings(system_prompt="Answer in French.", temperature=0.2)
+    await session.send("first")
+    session.settings = ChatSettings(system_prompt="Answer in German.", temperature=0.7)
+    await session.send("second")
+    chat = session.recorder.session_id  # type: ignore[union-attr]
+    await session.new_chat()
+    session.settings = ChatSettings()
+    reopened = await session.reopen(chat)  # type: ignore[arg-type]
+    assert reopened is not None
+    assert (session.settings.system_prompt, session.settings.temperature) == ("Answer in German.", 0.7)
+    first, second = final(store)
+    assert (first.request.system_prompt, second.request.system_prompt) == ("Answer in French.", "Answer in German.")
+
+
+async def test_without_content_only_the_system_prompt_hash_is_kept(fake: FakeOllama, store: RecordStore) -> None:
+    import hashlib
+
+    from tui.core.chat.conversation import ChatSettings
+
+    session, _ = await ready(fake, store, "llama3.2:3b")
+    session.recorder.keep_content = False  # type: ignore[union-attr]
+    session.settings = ChatSettings(system_prompt="secret instructions")
+    await session.send("hi")
+    [record] = final(store)
+    assert record.request.system_prompt is None
+    assert record.request.system_prompt_sha256 == hashlib.sha256(b"secret instructions").hexdigest()

@@ -163,6 +163,8 @@ class ChatSession:
     @settings.setter
     def settings(self, settings: ChatSettings) -> None:
         self.conversation.settings = settings
+        if self.recorder is not None:
+            self.recorder.settings_changed(settings)
 
     @property
     def can_think(self) -> bool:

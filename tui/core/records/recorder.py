@@ -7,6 +7,7 @@ of raising.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -163,6 +164,14 @@ def _power(cost: AnswerCost | None, power: PowerContext) -> Power:
     )
 
 
+def _system_prompt(text: str, keep_content: bool) -> dict[str, str | None]:
+    if not text:
+        return {}
+    if keep_content:
+        return {"system_prompt": text}
+    return {"system_prompt_sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
 def record_model(model: CatalogModel | None, details: ModelDetails | None, name: str) -> ModelInfo:
     """The model section of a record from /api/tags and /api/show."""
     return ModelInfo(
@@ -227,6 +236,7 @@ class TurnRecorder:
                 request=RequestInfo(
                     prompt_chars=len(prompt), history_messages=history_messages, think=think,
                     options=settings.options(), keep_alive=settings.keep_alive,
+                    **_system_prompt(settings.system_prompt, self.keep_content),
                 ),
             )
             if sweep is not None:
@@ -273,6 +283,16 @@ class TurnRecorder:
             self.store.finish_turn(record)
         except _FAILURES as exc:
             return f"could not save the run: {exc}"
+        return None
+
+    def settings_changed(self, settings: ChatSettings) -> str | None:
+        """Keep the chat's stored settings current (a reopened chat gets these back)."""
+        if self.session_id is None:
+            return None
+        try:
+            self.store.update_session_settings(self.session_id, asdict(settings))
+        except _FAILURES as exc:
+            return f"could not save the chat's settings: {exc}"
         return None
 
     def new_chat(self) -> None:

@@ -96,6 +96,9 @@ class RequestInfo:
     think: bool | str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     keep_alive: int | float | str | None = None
+    # The chat's system prompt; with content off only its SHA-256, so runs stay comparable.
+    system_prompt: str | None = None
+    system_prompt_sha256: str | None = None
 
 
 @dataclass

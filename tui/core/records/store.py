@@ -547,6 +547,11 @@ class RecordStore:
             )
         return session_id
 
+    def update_session_settings(self, session_id: str, settings: dict[str, Any]) -> None:
+        """A chat's settings changed: a reopened chat continues with these."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE sessions SET settings = ? WHERE session_id = ?", (json.dumps(settings), session_id))
+
     def get_session(self, session_id: str) -> Session | None:
         """One chat's header, or None."""
         rows = self._read(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_id = ?", (session_id,))
