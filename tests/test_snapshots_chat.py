@@ -118,3 +118,12 @@ class TestChatScreen:
             await pilot.pause()
 
         assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+
+    def test_startup_too_small(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """40x10: one line saying the size the chat needs, instead of a crash or a squeezed layout."""
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            await wait_until(pilot, lambda: bool(pilot.app.models))
+            await _settle(pilot)
+
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(40, 10), run_before=run)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -42,6 +42,8 @@ from tui.ui.settings.settings_screen import SettingsScreen
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline (f5) is measured over.
 BASELINE_SECONDS = 10.0
+# The smallest terminal the chat screen lays out in (keep in step with the text of #too-small).
+MIN_WIDTH, MIN_HEIGHT = 60, 16
 
 
 def stylesheet_paths() -> list[Path]:
@@ -55,7 +57,10 @@ class OllamonApp(App[None]):
 
     TITLE = "ollamon"
     CSS_PATH = stylesheet_paths()
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-xwide")]
+    # Below MIN_WIDTH x MIN_HEIGHT the chat has no room for a line of answer: the screen then
+    # shows one line saying so (`.-tiny`, `.-short` in app.tcss) instead of a squeezed layout.
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (MIN_WIDTH, "-narrow"), (100, "-wide"), (150, "-xwide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-tall")]
     # Footer order: what a person needs most comes first (80 columns cut the rest).
     BINDINGS = [
         Binding("escape", "stop", "Stop"),
@@ -140,6 +145,7 @@ class OllamonApp(App[None]):
         self.resources = ResourceColumn(
             self.monitor, line=self.resource_line, wall_clock=self._wall_clock, id="resources",
         )
+        yield Static(Content(f"Needs at least {MIN_WIDTH}×{MIN_HEIGHT} · ctrl+q quits"), id="too-small")
         with Horizontal(id="topbar"):
             yield self.picker
             yield self.status_line
@@ -172,6 +178,11 @@ class OllamonApp(App[None]):
             self.call_later(self._note, f"Records are not being saved: {self._store_problem}", True)
         if self.session.recorder is not None:
             self.recover_records()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        # Started too small (nothing to focus), the terminal made big enough gets its prompt back.
+        if self.screen is self.screen_stack[0] and self.screen.focused is None:
+            self.call_after_refresh(self.prompt_input.focus)
 
     def on_unmount(self) -> None:
         self.monitor.stop()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import TextArea
 
 
@@ -33,6 +34,13 @@ class PromptInput(TextArea):
             self._submit()
             return
         await super()._on_key(event)
+
+    def render_line(self, y: int) -> Strip:
+        # TextArea wraps its placeholder to the content width and fails on a width of 0, which a
+        # first layout in a small terminal gives it before the narrow breakpoint hides the side column.
+        if self.content_size.width < 1:
+            return Strip.blank(self.size.width)
+        return super().render_line(y)
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""
