@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import pytest
+from textual.widgets import Input
 
 from tests.conftest import StepClock, wait_until
+from tests.pilot_steps import choose, send
 from devtools.fake_ollama import FakeOllama
 from tests.app_factory import build_app
 from tui.app import MIN_HEIGHT, MIN_WIDTH, OllamonApp
+from tui.core import units
+from tui.ui.chat.messages import NoteMessage
 from tui.ui.chat.prompt import PromptInput
 
 
@@ -40,3 +47,37 @@ async def test_smallest_usable_terminal_shows_the_chat(fake_ollama: FakeOllama) 
         await wait_until(pilot, lambda: bool(app.models))
         assert not app.query_one("#too-small").display
         assert app.query_one(PromptInput).region.width > 0
+
+
+async def test_num_ctx_change_reloads_in_view_as_a_cold_load(fake_ollama: FakeOllama) -> None:
+    fake_ollama.load_delay = 0.2
+    app = make_app(fake_ollama.url, clock=time.monotonic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one("#num_ctx", Input).value = "8192"
+        await pilot.press("ctrl+s")
+
+        def loads() -> list[str]:
+            return [text for note in app.query(NoteMessage) if "loaded in" in (text := str(note.render()))]
+
+        await wait_until(pilot, lambda: len(loads()) == 2 and app.timer_state.phase == "ready")
+        assert "cold load" in loads()[1] and "in memory" not in loads()[1]
+        assert app.timer_state.load_s is not None and app.timer_state.load_s >= 0.2
+        assert "loaded in" in str(app.query_one("#status").render())
+
+
+async def test_reload_inside_a_turn_shows_its_load_time(fake_ollama: FakeOllama) -> None:
+    """Settings changed behind the app's back (a reopened chat's): the answer's load is shown."""
+    fake_ollama.load_delay = 0.3
+    app = make_app(fake_ollama.url, clock=time.monotonic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await send(pilot, app, "hello")
+        first_load = app.timer_state.load_s
+        app.session.settings = replace(app.session.settings, num_ctx=8192)
+        await send(pilot, app, "again")
+        assert first_load is not None and app.timer_state.load_s is not None
+        assert app.timer_state.load_s >= 0.3 and app.timer_state.load_s != first_load
+        assert units.seconds(app.timer_state.load_s) in str(app.query_one("#status").render())

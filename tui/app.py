@@ -332,7 +332,7 @@ class OllamonApp(App[None]):
         self._show_timers()
 
     def _load_finished(self, event: LoadFinished) -> None:
-        how = "cold load" if event.cold else "already in memory"
+        how = "cold load" if event.cold else "was in memory"
         took = units.seconds(event.seconds)
         if self._load_note is not None:
             self._load_note[1].update(Content(f"{event.model} loaded in {took} ({how})"))
@@ -388,7 +388,12 @@ class OllamonApp(App[None]):
             await reply.finish(outcome, error=failure is not None)
         self.resources.turn_ended(cost)
         self.resources.show_loaded(result.running or self.session.running)
-        self.timer_state = TimersState(phase=phase, load_s=self.timer_state.load_s, times=times, stats=result.stats)
+        load_s = self.timer_state.load_s
+        if result.load.cold and result.load.load_ms is not None:
+            # The model was (re)loaded for this answer (another num_ctx, or it had been unloaded).
+            load_s = result.load.load_ms / 1000
+            self._set_status(f"{result.model} · loaded in {units.seconds(load_s)}")
+        self.timer_state = TimersState(phase=phase, load_s=load_s, times=times, stats=result.stats)
         self._show_timers()
         self.refresh_bindings()
         if self.connected:
@@ -453,9 +458,15 @@ class OllamonApp(App[None]):
         """Edit this chat's settings."""
 
         def apply(settings: ChatSettings | None) -> None:
-            if settings is not None:
-                self.session.settings = settings
-                self.notify("Settings saved for this chat.")
+            if settings is None:
+                return
+            reload = settings.num_ctx != self.session.settings.num_ctx and self.current_model is not None
+            self.session.settings = settings
+            if reload and not self.streaming:
+                # Ollama reloads the model for another context length: time it now, in view,
+                # rather than inside the next answer.
+                self.load_model(self.current_model)
+            self.notify("Settings saved for this chat.")
 
         self.push_screen(
             SettingsScreen(self.session.settings, can_think=self.session.can_think, model=self.current_model), apply

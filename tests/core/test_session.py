@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,25 @@ async def test_cold_unload_is_confirmed(fake: FakeOllama, store: RecordStore) ->
     assert unloaded.models == ("llama3.2:3b",) and unloaded.confirmed and fake.loaded == {}
     assert not session.holds("llama3.2:3b")
     assert any(isinstance(event, LoadFinished) for event in events.seen)
+
+
+async def test_reload_for_another_num_ctx_is_a_cold_load(fake: FakeOllama, store: RecordStore) -> None:
+    """The same model, loaded again with another context length, is loaded anew: cold, timed."""
+    fake.load_delay = 0.05
+    session, events = await ready(fake, store)
+    session.settings = replace(session.settings, num_ctx=8192)
+    assert await session.choose("qwen3:8b")
+    bigger = session.last_load
+    # Back to the model's default: the chat has no num_ctx, Ollama still reloads (8192 -> 4096).
+    session.settings = replace(session.settings, num_ctx=None)
+    assert await session.choose("qwen3:8b")
+    default = session.last_load
+    assert await session.choose("qwen3:8b")
+    again = session.last_load
+    assert bigger is not None and bigger.cold and default is not None and default.cold
+    assert again is not None and not again.cold
+    loads = [event for event in events.seen if isinstance(event, LoadFinished)]
+    assert [event.cold for event in loads] == [True, True, True, False]
+    await session.send("hello")
+    [record] = final(store)
+    assert record.load.cold is False  # the explicit load before it found the model in memory

@@ -38,6 +38,17 @@ LOADED_THRESHOLD_NS = 250_000_000
 PS_TIMEOUT_S = 3.0
 
 
+def _reloaded(before: LoadedModel | None, after: LoadedModel | None) -> bool:
+    """/api/ps shows another context length after a load: Ollama started a new runner.
+
+    A chat without its own num_ctx cannot tell from the settings alone whether the model in
+    memory (loaded earlier with another num_ctx) fits; Ollama's answer to the load says so.
+    """
+    if before is None or after is None or None in (before.context_length, after.context_length):
+        return False
+    return before.context_length != after.context_length
+
+
 class SessionBusy(Exception):
     """A prompt was sent while an answer is still streaming."""
 
@@ -162,6 +173,9 @@ class ChatSession:
             for item in self.running
         )
 
+    def _in_memory(self, name: str) -> LoadedModel | None:
+        return next((item for item in self.running if item.name == name), None)
+
     async def _emit(self, event: SessionEvent) -> None:
         await self.listener(event)
 
@@ -215,7 +229,7 @@ class ChatSession:
         try:
             await self._emit(LoadStarted(name))
             await self._ps_quietly()
-            cold = not self.holds(name)
+            held, before = self.holds(name), self._in_memory(name)
             try:
                 self.details = await self.engine.show(name)
                 seconds = await self.engine.load(name, keep_alive=self.settings.keep_alive, options=self.settings.options())
@@ -225,8 +239,9 @@ class ChatSession:
                 self.load_failure = Failure(exc.kind, exc.message, exc.status)
                 await self._emit(LoadFailed(name, self.load_failure))
                 return False
-            self._explicit_load = self.last_load = LoadTiming(name, seconds, cold)
             await self._ps_quietly()
+            cold = not held or _reloaded(before, self._in_memory(name))
+            self._explicit_load = self.last_load = LoadTiming(name, seconds, cold)
             await self._emit(LoadFinished(name, seconds, cold))
             return True
         finally:

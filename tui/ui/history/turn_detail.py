@@ -77,7 +77,7 @@ def count_figures(record: Record) -> list[Figure]:
 
 def load_figures(record: Record) -> list[Figure]:
     load, model = record.load, record.model
-    cold = None if load.cold is None else ("cold" if load.cold else "already loaded")
+    cold = None if load.cold is None else ("cold (loaded)" if load.cold else "in memory")
     return [
         ("model was", cold),
         ("load time", _ms(load.load_ms)),
