@@ -15,6 +15,7 @@ from tests.app_factory import build_app
 from tui.app import MIN_HEIGHT, MIN_WIDTH, OllamonApp
 from tui.core import units
 from tui.ui.chat.messages import NoteMessage
+from tui.ui.settings.settings_screen import SettingsScreen
 from tui.ui.chat.prompt import PromptInput
 
 
@@ -81,3 +82,29 @@ async def test_reload_inside_a_turn_shows_its_load_time(fake_ollama: FakeOllama)
         assert first_load is not None and app.timer_state.load_s is not None
         assert app.timer_state.load_s >= 0.3 and app.timer_state.load_s != first_load
         assert units.seconds(app.timer_state.load_s) in str(app.query_one("#status").render())
+
+
+async def test_settings_check_num_ctx_against_the_model_and_let_empty_fields_be(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        # Tabbing through empty optional fields marks nothing.
+        for _ in range(6):
+            await pilot.press("tab")
+        assert not screen.query(".why.error") and not screen.query("Input.-invalid")
+        screen.query_one("#num_ctx", Input).value = "99999999999"
+        screen.query_one("#seed", Input).value = "-5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)  # not saved
+        why = str(screen.query_one("#num_ctx-why").render())
+        assert "40960" in why and screen.query_one("#num_ctx-why").has_class("error")
+        assert screen.query_one("#seed-why").has_class("error") and screen.query_one("#num_ctx", Input).has_focus
+        screen.query_one("#num_ctx", Input).value = "40960"
+        screen.query_one("#seed", Input).value = ""
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.session.settings.num_ctx == 40960 and app.session.settings.seed is None

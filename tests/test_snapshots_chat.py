@@ -127,3 +127,18 @@ class TestChatScreen:
             await _settle(pilot)
 
         assert snap_compare(make_app(snapshot_server.url), terminal_size=(40, 10), run_before=run)
+
+    def test_settings_dialog_invalid_value(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """80x24: num_ctx past the model's context, refused with the reason beside the field."""
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            await exchange("qwen3:8b", "")(pilot)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            pilot.app.screen.query_one("#num_ctx").value = "99999999999"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            pilot.app.screen.query_one("#num_ctx").cursor_blink = False
+            await pilot.pause()
+
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(80, 24), run_before=run)

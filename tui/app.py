@@ -469,7 +469,8 @@ class OllamonApp(App[None]):
             self.notify("Settings saved for this chat.")
 
         self.push_screen(
-            SettingsScreen(self.session.settings, can_think=self.session.can_think, model=self.current_model), apply
+            SettingsScreen(self.session.settings, can_think=self.session.can_think, model=self.current_model,
+                           context_length=self.session.context_length), apply
         )
 
     @work(exclusive=True, group="baseline", exit_on_error=False)

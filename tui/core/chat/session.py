@@ -165,6 +165,11 @@ class ChatSession:
     def can_think(self) -> bool:
         return self.details.can_think if self.details and self.details.name == self.model else False
 
+    @property
+    def context_length(self) -> int | None:
+        """The chosen model's longest context (/api/show), the most num_ctx can ask for."""
+        return self.details.context_length if self.details and self.details.name == self.model else None
+
     def holds(self, name: str) -> bool:
         """Whether /api/ps last showed `name` in memory with the context length this chat asks for."""
         wanted = self.settings.num_ctx
