@@ -108,3 +108,44 @@ async def test_settings_check_num_ctx_against_the_model_and_let_empty_fields_be(
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.session.settings.num_ctx == 40960 and app.session.settings.seed is None
+
+
+async def test_page_keys_in_the_prompt_scroll_the_chat(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        for text in ("one", "two", "three"):
+            await send(pilot, app, text)
+        prompt, chat = app.query_one(PromptInput), app.chat_view
+        assert prompt.has_focus and chat.max_scroll_y > 0
+        await pilot.press("ctrl+home")
+        await pilot.pause()
+        assert chat.scroll_y == 0
+        await pilot.press("pagedown")
+        await wait_until(pilot, lambda: chat.scroll_y > 0)
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: chat.scroll_y == chat.max_scroll_y)
+        assert prompt.has_focus
+        footer = [key.description for key in app.screen.query("FooterKey")]
+        assert "Scroll" in footer and "Settings" in footer and "Copy" in footer
+
+
+async def test_every_key_is_in_the_command_palette(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for name in ("Model", "New", "History", "Settings", "Copy", "Idle W", "Scroll"):
+            assert any(title.startswith(name + " (") for title in titles), (name, titles)
+
+
+async def test_prompt_looks_focused_only_when_it_is(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        prompt, chat = app.query_one(PromptInput), app.chat_view
+        focused_prompt, idle_chat = prompt.styles.border_top, chat.styles.border_left
+        chat.focus()
+        await pilot.pause()
+        # The prompt's accent goes; the conversation marks that it has the keys now.
+        assert prompt.styles.border_top != focused_prompt and chat.styles.border_left != idle_chat

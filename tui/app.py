@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
 from textual import events, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
 from textual.worker import Worker, WorkerState
@@ -35,6 +37,7 @@ from tui.ui.chat.chat_view import ChatView
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage, outcome_line
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
+from tui.ui.chat.status import StatusLine
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 from tui.ui.settings.settings_screen import SettingsScreen
@@ -62,6 +65,7 @@ class OllamonApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (MIN_WIDTH, "-narrow"), (100, "-wide"), (150, "-xwide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-tall")]
     # Footer order: what a person needs most comes first (80 columns cut the rest).
+    # Footer order after Quit (Textual's own ctrl+q binding comes first) and the prompt's PgUp.
     BINDINGS = [
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+l", "pick_model", "Model"),
@@ -69,8 +73,9 @@ class OllamonApp(App[None]):
         Binding("f2", "history", "History"),
         Binding("ctrl+s", "settings", "Settings"),
         Binding("ctrl+o", "copy_answer", "Copy"),
-        Binding("f5", "measure_baseline", "Idle W"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        # In the command palette (ctrl+p): 80 columns have no room left for it.
+        Binding("f5", "measure_baseline", "Idle W", show=False),
+        Binding("ctrl+q", "quit", "Quit"),
     ]
 
     def __init__(
@@ -134,7 +139,7 @@ class OllamonApp(App[None]):
     def compose(self) -> ComposeResult:
         # Kept as attributes: workers may still finish while the app is tearing its screen down.
         self.picker = ModelPicker(id="model-select")
-        self.status_line = Static(id="status")
+        self.status_line = StatusLine(id="status")
         self.banner = ConnectionBanner(id="banner")
         self.chat_view = ChatView(id="chat")
         self.timers_line = TimersLine(id="timers-line")
@@ -159,7 +164,7 @@ class OllamonApp(App[None]):
             with VerticalScroll(id="side"):
                 yield self.timers_panel
                 yield self.resources
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.banner.hide()
@@ -232,7 +237,7 @@ class OllamonApp(App[None]):
     def _set_disconnected(self, exc: OllamaError) -> None:
         detail = "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message
         self.banner.show_unreachable(self.session.engine.host, detail)
-        self._set_status(f"Ollama unreachable at {self.session.engine.host}")
+        self._set_status(f"Ollama unreachable at {self.session.engine.host}", "Ollama unreachable")
 
     def _set_connected(self, first_contact: bool) -> None:
         models = self.session.models
@@ -240,7 +245,8 @@ class OllamonApp(App[None]):
         self.picker.show_models(models, self.loaded, keep=self.current_model)
         if first_contact:
             version = f"Ollama {self.session.version}" if self.session.version else "Ollama"
-            self._set_status(f"{version} · {self.session.engine.host} · {len(models)} models")
+            self._set_status(f"{version} · {self.session.engine.host} · {len(models)} models",
+                             f"{version} · {len(models)} models")
             if not models:
                 self.call_later(self._note, "No models installed yet: pull one with `ollama pull qwen3:8b`.")
             self._apply_preselect()
@@ -327,7 +333,7 @@ class OllamonApp(App[None]):
         note = NoteMessage(f"Loading {name}…")
         self._load_note = (name, note)
         await self.chat_view.add(note)
-        self._set_status(f"loading {name}…")
+        self._set_status(f"loading {name}…", "loading…")
         self.timer_state = TimersState(phase="loading")
         self._show_timers()
 
@@ -339,7 +345,7 @@ class OllamonApp(App[None]):
             self._load_note = None
         self.timer_state = TimersState(phase="ready", load_s=event.seconds)
         self._show_timers()
-        self._set_status(f"{event.model} · loaded in {took}")
+        self._set_status(f"{event.model} · loaded in {took}", f"loaded in {took}")
         self.picker.show_models(self.models, self.loaded, keep=event.model)
         self.resources.show_loaded(self.session.running)
 
@@ -352,7 +358,7 @@ class OllamonApp(App[None]):
             self._load_note = None
         self.timer_state = TimersState(phase="load failed")
         self._show_timers()
-        self._set_status(f"{event.model} failed to load")
+        self._set_status(f"{event.model} failed to load", "load failed")
         if failure.kind is ErrorKind.CONNECTION:
             self._set_disconnected(OllamaError(failure.kind, failure.message))
 
@@ -392,7 +398,8 @@ class OllamonApp(App[None]):
         if result.load.cold and result.load.load_ms is not None:
             # The model was (re)loaded for this answer (another num_ctx, or it had been unloaded).
             load_s = result.load.load_ms / 1000
-            self._set_status(f"{result.model} · loaded in {units.seconds(load_s)}")
+            took = units.seconds(load_s)
+            self._set_status(f"{result.model} · loaded in {took}", f"loaded in {took}")
         self.timer_state = TimersState(phase=phase, load_s=load_s, times=times, stats=result.stats)
         self._show_timers()
         self.refresh_bindings()
@@ -411,9 +418,39 @@ class OllamonApp(App[None]):
 
     # Actions
 
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's commands, then every key of the screen by name: ctrl+p finds what the footer has no room for."""
+        yield from super().get_system_commands(screen)
+        seen = {"quit", "command_palette"}  # Textual lists these itself
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            name = binding.action.split("(")[0].rsplit(".", 1)[-1]
+            method = getattr(active.node, f"action_{name}", None)
+            help_text = (method.__doc__ or "").strip().splitlines()[0] if method and method.__doc__ else ""
+            yield SystemCommand(
+                f"{binding.description} ({self.get_key_display(binding) or key})", help_text,
+                partial(self.run_action, binding.action, active.node),
+            )
+
+    def action_scroll_chat(self, where: str) -> None:
+        """Scroll the conversation while typing (PageUp/PageDown, ctrl+home/end in the prompt)."""
+        chat = self.chat_view
+        if where == "home":
+            chat.scroll_home()
+        elif where == "end":
+            chat.scroll_end()
+        elif where == "up":
+            chat.scroll_page_up()
+        else:
+            chat.scroll_page_down()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return True if self.streaming else None
+            # Hidden while idle: at 80 columns the footer has no cell to spare for a dim key.
+            return self.streaming
         return True
 
     def action_stop(self) -> None:
@@ -521,8 +558,9 @@ class OllamonApp(App[None]):
     async def _note(self, text: str, error: bool = False) -> None:
         await self.chat_view.add(NoteMessage(text, error=error))
 
-    def _set_status(self, text: str) -> None:
-        self.status_line.update(Content(text))
+    def _set_status(self, text: str, short: str | None = None) -> None:
+        # The short form leaves out what the model picker beside it already shows.
+        self.status_line.say(text, short)
 
     def _show_timers(self) -> None:
         self.timers_panel.show(self.timer_state)

@@ -90,7 +90,8 @@ class AssistantMessage(Vertical):
         self._thinking_open = False
         await self.query_one(".thinking-text", StreamedMarkdown).close()
         section = self.query_one(".thinking", Collapsible)
-        section.title = "Thinking"
+        # Folded, it is one line; say how to open it (Tab reaches it, Enter toggles).
+        section.title = "Thinking · Enter opens"
         section.collapsed = True
 
     async def finish(self, outcome: str, *, error: bool = False) -> None:

@@ -14,7 +14,14 @@ from textual.widgets import TextArea
 class PromptInput(TextArea):
     """A multi-line input; Enter submits, ctrl+j or shift+enter adds a line."""
 
-    BINDINGS = [Binding("ctrl+j,shift+enter", "newline", "New line", show=False)]
+    # The prompt keeps focus while reading: the page keys scroll the conversation, not the input.
+    BINDINGS = [
+        Binding("ctrl+j,shift+enter", "newline", "New line", show=False),
+        Binding("pageup", "app.scroll_chat('up')", "Scroll", key_display="PgUp"),
+        Binding("pagedown", "app.scroll_chat('down')", "Scroll down", show=False),
+        Binding("ctrl+home", "app.scroll_chat('home')", "Scroll to the top", show=False),
+        Binding("ctrl+end", "app.scroll_chat('end')", "Scroll to the end", show=False),
+    ]
 
     @dataclass
     class Submitted(Message):
