@@ -63,7 +63,9 @@ class OllamonApp(App[None]):
     # Below MIN_WIDTH x MIN_HEIGHT the chat has no room for a line of answer: the screen then
     # shows one line saying so (`.-tiny`, `.-short` in app.tcss) instead of a squeezed layout.
     HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (MIN_WIDTH, "-narrow"), (100, "-wide"), (150, "-xwide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-tall")]
+    # Under 48 rows the side column cannot hold the timers and all three resource panels: the
+    # timers fold into their line above the prompt (`.-wide.-tall` in app.tcss).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-tall"), (48, "-roomy")]
     # Footer order: what a person needs most comes first (80 columns cut the rest).
     # Footer order after Quit (Textual's own ctrl+q binding comes first) and the prompt's PgUp.
     BINDINGS = [
@@ -517,7 +519,8 @@ class OllamonApp(App[None]):
             self.notify("Wait for the answer to end: idle means idle.", severity="warning")
             return
         if self.monitor.power_why:
-            self.notify(f"No power source to measure: {self.monitor.power_why}", severity="warning", timeout=8)
+            self.notify("Idle power cannot be measured: there is no power reading (see the Power panel).",
+                        severity="warning")
             return
         hint = " Unload models for a true idle." if self.loaded else ""
         self.notify(f"Measuring idle power for {self._baseline_seconds:.0f} s: keep the machine quiet.{hint}")

@@ -222,10 +222,27 @@ def turn_figures(record: Record) -> str:
     ]
     power = record.power
     if power.source is None:
-        parts.append(f"power n/a — {power.why or 'unavailable'}")
+        parts.append("power n/a")  # the reason is in the record, and `ollamon doctor` explains it
     else:
         parts.append(f"net {_one(power.net_mean_w)} W, {_three(power.j_per_token)} J/token")
     return clean_text(" · ".join(parts)).replace("\n", " ")
+
+
+_HEADING = re.compile(r"^(#{1,6})(?=\s|$)")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def nest_headings(text: str, under: int) -> str:
+    """Push the headings of a model's Markdown below a heading of level `under` (code blocks kept)."""
+    lines, fenced = [], False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (match := _HEADING.match(line)):
+            level = min(len(match.group(1)) + under, 6)
+            line = "#" * level + line[match.end():]
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def session_to_markdown(session: Session, turns: Sequence[Record]) -> str:
@@ -241,5 +258,6 @@ def session_to_markdown(session: Session, turns: Sequence[Record]) -> str:
             out += ["<details><summary>Thinking</summary>", "", thinking, "", "</details>", ""]
         answer = turn.answer if turn.answer is not None else "*(no answer)*"
         label = clean_text(turn.model.name or "Answer")
-        out += [f"**{label}**", "", clean_text(answer), "", f"> {turn_figures(turn)}", ""]
+        # An answer's own "# Title" would otherwise outrank "## Turn n" in the outline.
+        out += [f"**{label}**", "", nest_headings(clean_text(answer), 2), "", f"> {turn_figures(turn)}", ""]
     return "\n".join(out)

@@ -105,7 +105,7 @@ def resource_figures(record: Record) -> list[Figure]:
 def power_figures(record: Record) -> list[Figure]:
     p = record.power
     if p.source is None:
-        return [("power", f"n/a — {p.why or 'not measured'}")]
+        return [("power", "n/a")]  # why: the chat's Power panel and `ollamon doctor`
     return [
         ("source", p.source + (f" ({p.scope})" if p.scope else "")),
         ("idle baseline", _num(p.baseline_w, "{:.1f}", " W")),
@@ -190,9 +190,7 @@ class TurnDetailScreen(ModalScreen[None]):
             if has_watts(samples):
                 yield PowerChart(samples, id="power-chart")
             else:
-                why = self.record.power.why
-                note = Text("No power readings in this turn" + (f": {strip_controls(why)}." if why else "."))
-                yield Static(note, id="no-power", classes="turn-note")
+                yield Static(Text("No power readings in this turn."), id="no-power", classes="turn-note")
 
     def _content(self) -> ComposeResult:
         record = self.record

@@ -98,6 +98,8 @@ class TimersLine(Static):
         if state.load_s is not None:
             parts.append((4, f"load {units.seconds(state.load_s)}"))
         if times is not None:
+            if times.ttft is not None:
+                parts.append((2, f"first token {units.seconds(times.ttft)}"))
             if times.thinking is not None:
                 parts.append((3, f"think {units.seconds(times.thinking)}"))
             parts.append((2, f"answer {units.seconds(times.answer)}"))
