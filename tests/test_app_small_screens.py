@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from dataclasses import replace
 
@@ -149,3 +151,30 @@ async def test_prompt_looks_focused_only_when_it_is(fake_ollama: FakeOllama) -> 
         await pilot.pause()
         # The prompt's accent goes; the conversation marks that it has the keys now.
         assert prompt.styles.border_top != focused_prompt and chat.styles.border_left != idle_chat
+
+
+async def test_sigterm_and_sighup_exit_as_ctrl_q_does(fake_ollama: FakeOllama) -> None:
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        missed: list[int] = []
+        # Without the app's handler the signal would land here (and not kill the test run).
+        previous = signal.signal(number, lambda signum, _frame: missed.append(signum))
+        try:
+            app = make_app(fake_ollama.url)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await wait_until(pilot, lambda: bool(app.models))
+                os.kill(os.getpid(), number)
+                await wait_until(pilot, lambda: not app.is_running or bool(missed))
+            assert not missed and app.return_code in (None, 0)
+        finally:
+            signal.signal(number, previous)
+
+
+async def test_toasts_leave_the_prompt_uncovered(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        app.notify("A long message that would cover what is being typed " * 3)
+        await wait_until(pilot, lambda: bool(app.screen.query("Toast")))
+        await pilot.pause()
+        toast, prompt = app.screen.query_one("Toast").region, app.query_one(PromptInput).region
+        assert toast.height and not toast.overlaps(prompt)

@@ -5,6 +5,7 @@ into intents. Loading, turns, records and sampling all live in the core (`tui.co
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -45,6 +46,7 @@ from tui.ui.settings.settings_screen import SettingsScreen
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline (f5) is measured over.
 BASELINE_SECONDS = 10.0
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # The smallest terminal the chat screen lays out in (keep in step with the text of #too-small).
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 
@@ -169,6 +171,11 @@ class OllamonApp(App[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # A `kill` or an SSH drop leaves the terminal as ctrl+q does: the app exits normally,
+        # so Textual restores the screen and the records are completed.
+        loop = asyncio.get_running_loop()
+        for number in EXIT_SIGNALS:
+            loop.add_signal_handler(number, self.exit)
         self.banner.hide()
         self._set_status(f"connecting to {self.session.engine.host}…")
         self._show_timers()
@@ -192,6 +199,9 @@ class OllamonApp(App[None]):
             self.call_after_refresh(self.prompt_input.focus)
 
     def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number in EXIT_SIGNALS:
+            loop.remove_signal_handler(number)
         self.monitor.stop()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -69,6 +69,8 @@ class Session:
     model: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     host: str | None = None
+    # The model of the chat's latest turn (`model` is the one it started with); sessions() fills it.
+    last_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -537,9 +539,10 @@ class RecordStore:
         return _session(rows[0]) if rows else None
 
     def sessions(self, limit: int | None = None) -> list[Session]:
-        """Chats, newest first."""
+        """Chats, newest first, each with the model of its latest turn."""
         rows = self._read(
-            "SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?",
+            "SELECT s.*, (SELECT r.model FROM records r WHERE r.session_id = s.session_id"
+            " ORDER BY r.turn_index DESC LIMIT 1) FROM sessions s ORDER BY s.created_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
         return [_session(r) for r in rows]
@@ -710,8 +713,8 @@ def _filters(
 
 
 def _session(row: tuple[Any, ...]) -> Session:
-    session_id, created_at, title, model, settings, host = row
-    return Session(session_id, created_at, title, model, json.loads(settings or "{}"), host)
+    session_id, created_at, title, model, settings, host, *last = row
+    return Session(session_id, created_at, title, model, json.loads(settings or "{}"), host, *last)
 
 
 def _summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:
