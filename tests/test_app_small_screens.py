@@ -16,7 +16,7 @@ from devtools.fake_ollama import FakeOllama
 from tests.app_factory import build_app
 from tui.app import MIN_HEIGHT, MIN_WIDTH, OllamonApp
 from tui.core import units
-from tui.ui.chat.messages import NoteMessage
+from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
 from tui.ui.settings.settings_screen import SettingsScreen
 from tui.ui.chat.prompt import PromptInput
 
@@ -178,3 +178,24 @@ async def test_toasts_leave_the_prompt_uncovered(fake_ollama: FakeOllama) -> Non
         await pilot.pause()
         toast, prompt = app.screen.query_one("Toast").region, app.query_one(PromptInput).region
         assert toast.height and not toast.overlaps(prompt)
+
+
+async def test_copy_takes_the_focused_answer_and_ctrl_r_answers_again(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await send(pilot, app, "first")
+        await send(pilot, app, "second")
+        first, last = app.query(AssistantMessage)
+        first.focus()
+        await pilot.press("ctrl+o")
+        last.focus()
+        await pilot.press("ctrl+o")
+        assert copied == [first.answer_text, last.answer_text] and copied[0]
+        before = len(fake_ollama.chat_requests)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 3 and not app.streaming)
+        assert len(fake_ollama.chat_requests) == before + 1
+        assert [str(m.render()) for m in app.query(UserMessage)][-1] == "second"

@@ -27,7 +27,7 @@ from tui.core.chat.conversation import ChatSettings, Conversation
 from tui.core.chat.events import (
     LoadFailed, LoadFinished, LoadStarted, RecordProblem, SessionEvent, TurnEnded, TurnResult, TurnStarted,
 )
-from tui.core.chat.session import ChatSession, NoModel, SessionBusy
+from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
 from tui.core.ollama.client import OllamaError
@@ -77,6 +77,7 @@ class OllamonApp(App[None]):
         Binding("f2", "history", "History"),
         Binding("ctrl+s", "settings", "Settings"),
         Binding("ctrl+o", "copy_answer", "Copy"),
+        Binding("ctrl+r", "regenerate", "Again", show=False),
         # In the command palette (ctrl+p): 80 columns have no room left for it.
         Binding("f5", "measure_baseline", "Idle W", show=False),
         Binding("ctrl+q", "quit", "Quit"),
@@ -301,6 +302,16 @@ class OllamonApp(App[None]):
         self.prompt_input.clear()
         self.run_turn(message.text)
         self.refresh_bindings()
+
+    @work(group="chat", exit_on_error=False)
+    async def action_regenerate(self) -> None:
+        """Answer the last prompt again (a new turn and record; the old answer stays on screen)."""
+        try:
+            await self.session.regenerate()
+        except (SessionBusy, NothingToRegenerate) as exc:
+            self.notify(str(exc), severity="warning")
+        finally:
+            self.refresh_bindings()
 
     @work(group="chat", exit_on_error=False)
     async def run_turn(self, prompt: str) -> None:
@@ -557,14 +568,18 @@ class OllamonApp(App[None]):
         self.push_screen(HistoryScreen(recorder.store, on_reopen=self.reopen_session))
 
     def action_copy_answer(self) -> None:
-        """Copy the last answer (OSC 52, so it works over SSH)."""
+        """Copy the focused answer, else the last (OSC 52, so it works over SSH)."""
+        focused = self.focused
+        chosen = next((node for node in (focused.ancestors_with_self if focused else ())
+                       if isinstance(node, AssistantMessage)), None)
         replies = self.query(AssistantMessage)
-        if not replies:
+        if chosen is None and not replies:
             self.notify("No answer to copy yet.", severity="warning")
             return
-        text = replies.last().answer_text
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text)} characters of the last answer.")
+        reply = chosen or replies.last()
+        self.copy_to_clipboard(reply.answer_text)
+        which = "this" if chosen is not None else "the last"
+        self.notify(f"Copied {len(reply.answer_text)} characters of {which} answer.")
 
     # Rendering helpers
 

@@ -13,7 +13,7 @@ from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.conftest import StepClock
 from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.core.chat.events import LoadFailed, LoadFinished, SessionEvent, TurnEnded, TurnStarted
-from tui.core.chat.session import ChatSession, NoModel, SessionBusy
+from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
 from tui.core.ollama.client import OllamaEngine
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, ThinkingDelta
@@ -267,3 +267,19 @@ async def test_reload_for_another_num_ctx_is_a_cold_load(fake: FakeOllama, store
     await session.send("hello")
     [record] = final(store)
     assert record.load.cold is False  # the explicit load before it found the model in memory
+
+
+async def test_regenerate_is_a_new_record_without_the_old_answer_in_context(fake: FakeOllama, store: RecordStore) -> None:
+    session, _ = await ready(fake, store)
+    with pytest.raises(NothingToRegenerate):
+        await session.regenerate()
+    await session.send("first")
+    await session.send("second")
+    again = await session.regenerate()
+    records = final(store)
+    assert [record.prompt for record in records] == ["first", "second", "second"]
+    assert again.record is not None and again.record.record_id == records[-1].record_id
+    # The model saw the first exchange and the prompt, not the answer it replaces.
+    sent = fake.chat_requests[-1]["messages"]
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["first", "second"]
+    assert len(session.conversation.turns) == 4

@@ -57,6 +57,10 @@ class NoModel(Exception):
     """A prompt was sent before a model was chosen."""
 
 
+class NothingToRegenerate(Exception):
+    """Regenerate was asked for before any prompt of this chat was sent."""
+
+
 async def _ignore(event: SessionEvent) -> None:
     return None
 
@@ -136,6 +140,7 @@ class ChatSession:
         self.last_load: LoadTiming | None = None
         self._remote: bool | None = None
         self.load_failure: Failure | None = None
+        self.last_prompt: str | None = None  # of this chat, for regenerate
 
     # State
 
@@ -288,6 +293,7 @@ class ChatSession:
         model = self.model
         if model is None:
             raise NoModel("Choose a model first.")
+        self.last_prompt = prompt
         self.monitor.interrupt_baseline()
         settings = self.settings
         think = settings.think_param(self.can_think)
@@ -321,6 +327,22 @@ class ChatSession:
         if turn.error is not None:
             raise turn.error
         return result
+
+    async def regenerate(self, *, timeout: float | None = None) -> TurnResult:
+        """Answer the chat's last prompt again, as a new turn with its own record.
+
+        The last answer leaves the context first, so the model does not see the answer it is
+        asked to replace.
+        """
+        if self.busy:
+            raise SessionBusy("Still answering: wait, or press Escape to stop it.")
+        prompt = self.last_prompt
+        if prompt is None:
+            raise NothingToRegenerate("No answer to regenerate yet.")
+        turns = self.conversation.turns
+        if turns[-2:] and turns[-2] == {"role": "user", "content": prompt}:
+            del turns[-2:]
+        return await self.send(prompt, timeout=timeout)
 
     def _begin_record(
         self, turn: ActiveTurn, settings: ChatSettings, think: bool | None, history: int, sweep: SweepTag | None,
@@ -438,6 +460,7 @@ class ChatSession:
         """Forget the conversation (settings and model stay); a running answer is stopped first."""
         await self.stop()
         self.conversation.clear()
+        self.last_prompt = None
         if self.recorder is not None:
             self.recorder.new_chat()
 
@@ -453,6 +476,7 @@ class ChatSession:
         turns = await asyncio.to_thread(store.session_turns, session_id)
         self.conversation.settings = ChatSettings.from_saved(session.settings)
         self.conversation.turns = chat_messages(turns)
+        self.last_prompt = turns[-1].prompt if turns else None
         self.recorder.resume(session_id, len(turns))
         last = next((turn.model.name for turn in reversed(turns) if turn.model.name), None)
         return Reopened(session, turns, last or session.model)

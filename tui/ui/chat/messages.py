@@ -34,6 +34,9 @@ class AssistantMessage(Vertical):
     second): re-rendering on every token would take the CPU the measured model needs.
     """
 
+    # Focusable (Tab, or a click) so that the copy key can take this answer, not only the last.
+    can_focus = True
+
     def __init__(self, model: str) -> None:
         super().__init__(classes="message assistant")
         self.border_title = model
