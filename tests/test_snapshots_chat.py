@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import StepClock, settled, wait_until
-from devtools.fake_ollama import FakeOllama, default_models
+from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.resource_fakes import NORMAL, scenario_sampler
 from tests.app_factory import build_app
 from tui.app import OllamonApp
@@ -17,6 +17,7 @@ from tui.ui.chat.prompt import PromptInput
 
 # A fixed port: the URL is on screen. Nothing else in the suite uses it.
 SNAPSHOT_PORT = 18434
+MID_ANSWER_PORT = 18436
 UNREACHABLE = "http://127.0.0.1:9"
 
 
@@ -142,3 +143,24 @@ class TestChatScreen:
             await pilot.pause()
 
         assert snap_compare(make_app(snapshot_server.url), terminal_size=(80, 24), run_before=run)
+
+    def test_mid_answer_80x24(self, snap_compare) -> None:
+        """80x24 while answering: the text so far, Stop in the footer, the timers line with units."""
+        stalls = FakeModel("qwen3:8b", capabilities=["completion", "thinking"], family="qwen3",
+                           thinking="Sky light scatters.", answer="Blue light scatters most because " * 12 + "end.",
+                           stall_after=40)
+        server = FakeOllama([stalls], rate=5000.0, port=MID_ANSWER_PORT, nominal_stats=True).start()
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            app: OllamonApp = pilot.app
+            await exchange("qwen3:8b", "")(pilot)
+            app.query_one(PromptInput).text = "Why is the sky blue?"
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.session.turn is not None and app.session.turn.timer.chunks >= 40)
+            await app._tick_live()  # what the live timer does a few times a second (off in snapshots)
+            await _settle(pilot)
+
+        try:
+            assert snap_compare(make_app(server.url), terminal_size=(80, 24), run_before=run)
+        finally:
+            server.stop()
