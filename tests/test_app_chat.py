@@ -302,7 +302,7 @@ async def test_settings_reject_bad_values(fake_ollama: FakeOllama) -> None:
         app.screen.query_one("#temperature").value = "9"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "between 0 and 2" in str(app.screen.query_one("#settings-error").render())
+        assert "0 to 2" in str(app.screen.query_one("#temperature-why").render())
         await pilot.press("escape")
         await pilot.pause()
         assert app.conversation.settings.temperature is None

@@ -136,6 +136,12 @@ class TestStoreFileUntouched:
         assert str(path) in capsys.readouterr().err
         assert not path.parent.exists()
 
+    def test_an_empty_store_says_which_file_was_read(self, tmp_path: Path, capsys) -> None:
+        path = tmp_path / "records.sqlite"
+        RecordStore.open(path).close()
+        code, text = history(path)
+        assert code == 0 and f"no turns recorded yet in {path}" in capsys.readouterr().err
+
     def test_empty_file_stays_empty(self, tmp_path: Path, capsys) -> None:
         path = tmp_path / "records.sqlite"
         path.touch()

@@ -176,8 +176,8 @@ class TestDetail:
             detail = pilot.app.screen
             assert not detail.query(PowerChart)
             note = str(detail.query_one("#no-power", Static).render())
-            assert "No power readings" in note and "no power source on this machine" in note
-        assert power_figures(turn(3)) == [("power", "n/a — no power source on this machine")]
+            assert "No power readings" in note and "no power source on this machine" not in note
+        assert power_figures(turn(3)) == [("power", "n/a")]
 
     async def test_turn_without_content_or_timeline(self, store: RecordStore) -> None:
         record = turn(0, content=False)

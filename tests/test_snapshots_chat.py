@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import StepClock, settled, wait_until
-from devtools.fake_ollama import FakeOllama, default_models
+from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.resource_fakes import NORMAL, scenario_sampler
 from tests.app_factory import build_app
 from tui.app import OllamonApp
@@ -17,6 +17,7 @@ from tui.ui.chat.prompt import PromptInput
 
 # A fixed port: the URL is on screen. Nothing else in the suite uses it.
 SNAPSHOT_PORT = 18434
+MID_ANSWER_PORT = 18436
 UNREACHABLE = "http://127.0.0.1:9"
 
 
@@ -118,3 +119,48 @@ class TestChatScreen:
             await pilot.pause()
 
         assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+
+    def test_startup_too_small(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """40x10: one line saying the size the chat needs, instead of a crash or a squeezed layout."""
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            await wait_until(pilot, lambda: bool(pilot.app.models))
+            await _settle(pilot)
+
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(40, 10), run_before=run)
+
+    def test_settings_dialog_invalid_value(self, snap_compare, snapshot_server: FakeOllama) -> None:
+        """80x24: num_ctx past the model's context, refused with the reason beside the field."""
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            await exchange("qwen3:8b", "")(pilot)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            pilot.app.screen.query_one("#num_ctx").value = "99999999999"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            pilot.app.screen.query_one("#num_ctx").cursor_blink = False
+            await pilot.pause()
+
+        assert snap_compare(make_app(snapshot_server.url), terminal_size=(80, 24), run_before=run)
+
+    def test_mid_answer_80x24(self, snap_compare) -> None:
+        """80x24 while answering: the text so far, Stop in the footer, the timers line with units."""
+        stalls = FakeModel("qwen3:8b", capabilities=["completion", "thinking"], family="qwen3",
+                           thinking="Sky light scatters.", answer="Blue light scatters most because " * 12 + "end.",
+                           stall_after=40)
+        server = FakeOllama([stalls], rate=5000.0, port=MID_ANSWER_PORT, nominal_stats=True).start()
+
+        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            app: OllamonApp = pilot.app
+            await exchange("qwen3:8b", "")(pilot)
+            app.query_one(PromptInput).text = "Why is the sky blue?"
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.session.turn is not None and app.session.turn.timer.chunks >= 40)
+            await app._tick_live()  # what the live timer does a few times a second (off in snapshots)
+            await _settle(pilot)
+
+        try:
+            assert snap_compare(make_app(server.url), terminal_size=(80, 24), run_before=run)
+        finally:
+            server.stop()

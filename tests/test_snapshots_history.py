@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Select, TabbedContent
 
 from tests.conftest import wait_until
-from tests.history_fakes import HostApp, fill
+from tests.history_fakes import HostApp, add_chat, fill
 from tui.core.records.store import RecordStore
 from tui.ui.history.history_screen import HistoryScreen
 from tui.ui.history.turn_detail import TurnDetailScreen
@@ -111,3 +111,24 @@ class TestSummary:
     def test_wide(self, snap_compare, app: HostApp) -> None:
         """160x48: every comparison column with ok/failed counts, bars below."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_summary)
+
+
+class TestChats:
+    def test_narrow(self, snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """80x24: saved chats with the model of their latest turn; every key fits the footer."""
+        created = iter(["2025-03-01T09:00:00.000Z", "2025-03-02T18:30:00.000Z"])
+        monkeypatch.setattr("tui.core.records.store.utc_now", lambda: next(created))
+        with RecordStore.open(tmp_path / "records.sqlite") as store:
+            fill(store, 4)
+            add_chat(store, "Sky colours", 3, 10)
+            add_chat(store, None, 1, 20)
+            app = HostApp(lambda: HistoryScreen(store, tz=timezone.utc, on_reopen=lambda _id: None))
+
+            async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+                screen = await loaded(pilot)
+                screen.query_one(TabbedContent).active = "chats-pane"
+                await pilot.pause()
+                await loaded(pilot)
+                await pilot.wait_for_scheduled_animations()
+
+            assert snap_compare(app, terminal_size=NARROW, run_before=run)

@@ -75,3 +75,9 @@ class TestResourcePanels:
         """80x24: panels fold into one line of memory, swap, split and watts above the prompt."""
         app = make_app(panels_server.url, SWAPPING)
         assert snap_compare(app, terminal_size=(80, 24), run_before=exchange("llama3.2:3b"))
+
+    def test_one_screen_120x40(self, snap_compare, panels_server: FakeOllama) -> None:
+        """120x40: processor, memory and power with the last answer's figures fit without scrolling;
+        the timers are the line above the prompt."""
+        app = make_app(panels_server.url, NORMAL)
+        assert snap_compare(app, terminal_size=(120, 40), run_before=exchange("qwen3:8b"))

@@ -5,16 +5,19 @@ into intents. Loading, turns, records and sampling all live in the core (`tui.co
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
-from textual import work
-from textual.app import App, ComposeResult
+from textual import events, work
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
 from textual.worker import Worker, WorkerState
@@ -24,7 +27,7 @@ from tui.core.chat.conversation import ChatSettings, Conversation
 from tui.core.chat.events import (
     LoadFailed, LoadFinished, LoadStarted, RecordProblem, SessionEvent, TurnEnded, TurnResult, TurnStarted,
 )
-from tui.core.chat.session import ChatSession, NoModel, SessionBusy
+from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
 from tui.core.ollama.client import OllamaError
@@ -36,6 +39,7 @@ from tui.ui.chat.load_anyway import LoadAnywayScreen
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage, outcome_line
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
+from tui.ui.chat.status import StatusLine
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 from tui.ui.settings.settings_screen import SettingsScreen
@@ -43,6 +47,9 @@ from tui.ui.settings.settings_screen import SettingsScreen
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline (f5) is measured over.
 BASELINE_SECONDS = 10.0
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# The smallest terminal the chat screen lays out in (keep in step with the text of #too-small).
+MIN_WIDTH, MIN_HEIGHT = 60, 16
 
 
 def stylesheet_paths() -> list[Path]:
@@ -56,8 +63,14 @@ class OllamonApp(App[None]):
 
     TITLE = "ollamon"
     CSS_PATH = stylesheet_paths()
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-xwide")]
+    # Below MIN_WIDTH x MIN_HEIGHT the chat has no room for a line of answer: the screen then
+    # shows one line saying so (`.-tiny`, `.-short` in app.tcss) instead of a squeezed layout.
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (MIN_WIDTH, "-narrow"), (100, "-wide"), (150, "-xwide")]
+    # Under 48 rows the side column cannot hold the timers and all three resource panels: the
+    # timers fold into their line above the prompt (`.-wide.-tall` in app.tcss).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-tall"), (48, "-roomy")]
     # Footer order: what a person needs most comes first (80 columns cut the rest).
+    # Footer order after Quit (Textual's own ctrl+q binding comes first) and the prompt's PgUp.
     BINDINGS = [
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+l", "pick_model", "Model"),
@@ -65,8 +78,10 @@ class OllamonApp(App[None]):
         Binding("f2", "history", "History"),
         Binding("ctrl+s", "settings", "Settings"),
         Binding("ctrl+o", "copy_answer", "Copy"),
-        Binding("f5", "measure_baseline", "Idle W"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+r", "regenerate", "Again", show=False),
+        # In the command palette (ctrl+p): 80 columns have no room left for it.
+        Binding("f5", "measure_baseline", "Idle W", show=False),
+        Binding("ctrl+q", "quit", "Quit"),
     ]
 
     def __init__(
@@ -131,7 +146,7 @@ class OllamonApp(App[None]):
     def compose(self) -> ComposeResult:
         # Kept as attributes: workers may still finish while the app is tearing its screen down.
         self.picker = ModelPicker(id="model-select")
-        self.status_line = Static(id="status")
+        self.status_line = StatusLine(id="status")
         self.banner = ConnectionBanner(id="banner")
         self.chat_view = ChatView(id="chat")
         self.timers_line = TimersLine(id="timers-line")
@@ -142,6 +157,7 @@ class OllamonApp(App[None]):
         self.resources = ResourceColumn(
             self.monitor, line=self.resource_line, wall_clock=self._wall_clock, id="resources",
         )
+        yield Static(Content(f"Needs at least {MIN_WIDTH}×{MIN_HEIGHT} · ctrl+q quits"), id="too-small")
         with Horizontal(id="topbar"):
             yield self.picker
             yield self.status_line
@@ -155,9 +171,14 @@ class OllamonApp(App[None]):
             with VerticalScroll(id="side"):
                 yield self.timers_panel
                 yield self.resources
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # A `kill` or an SSH drop leaves the terminal as ctrl+q does: the app exits normally,
+        # so Textual restores the screen and the records are completed.
+        loop = asyncio.get_running_loop()
+        for number in EXIT_SIGNALS:
+            loop.add_signal_handler(number, self.exit)
         self.banner.hide()
         self._set_status(f"connecting to {self.session.engine.host}…")
         self._show_timers()
@@ -175,7 +196,15 @@ class OllamonApp(App[None]):
         if self.session.recorder is not None:
             self.recover_records()
 
+    def on_resize(self, _event: events.Resize) -> None:
+        # Started too small (nothing to focus), the terminal made big enough gets its prompt back.
+        if self.screen is self.screen_stack[0] and self.screen.focused is None:
+            self.call_after_refresh(self.prompt_input.focus)
+
     def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number in EXIT_SIGNALS:
+            loop.remove_signal_handler(number)
         self.monitor.stop()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -233,7 +262,7 @@ class OllamonApp(App[None]):
     def _set_disconnected(self, exc: OllamaError) -> None:
         detail = "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message
         self.banner.show_unreachable(self.session.engine.host, detail)
-        self._set_status(f"Ollama unreachable at {self.session.engine.host}")
+        self._set_status(f"Ollama unreachable at {self.session.engine.host}", "Ollama unreachable")
 
     def _set_connected(self, first_contact: bool) -> None:
         models = self.session.models
@@ -241,7 +270,8 @@ class OllamonApp(App[None]):
         self.picker.show_models(models, self.loaded, keep=self.current_model)
         if first_contact:
             version = f"Ollama {self.session.version}" if self.session.version else "Ollama"
-            self._set_status(f"{version} · {self.session.engine.host} · {len(models)} models")
+            self._set_status(f"{version} · {self.session.engine.host} · {len(models)} models",
+                             f"{version} · {len(models)} models")
             if not models:
                 self.call_later(self._note, "No models installed yet: pull one with `ollama pull qwen3:8b`.")
             self._apply_preselect()
@@ -310,6 +340,16 @@ class OllamonApp(App[None]):
         self.refresh_bindings()
 
     @work(group="chat", exit_on_error=False)
+    async def action_regenerate(self) -> None:
+        """Answer the last prompt again (a new turn and record; the old answer stays on screen)."""
+        try:
+            await self.session.regenerate()
+        except (SessionBusy, NothingToRegenerate) as exc:
+            self.notify(str(exc), severity="warning")
+        finally:
+            self.refresh_bindings()
+
+    @work(group="chat", exit_on_error=False)
     async def run_turn(self, prompt: str) -> None:
         """Send one prompt; the session streams it back through `_on_session_event`."""
         try:
@@ -352,19 +392,19 @@ class OllamonApp(App[None]):
         note = NoteMessage(f"Loading {name}…")
         self._load_note = (name, note)
         await self.chat_view.add(note)
-        self._set_status(f"loading {name}…")
+        self._set_status(f"loading {name}…", "loading…")
         self.timer_state = TimersState(phase="loading")
         self._show_timers()
 
     def _load_finished(self, event: LoadFinished) -> None:
-        how = "cold load" if event.cold else "already in memory"
+        how = "cold load" if event.cold else "was in memory"
         took = units.seconds(event.seconds)
         if self._load_note is not None:
             self._load_note[1].update(Content(f"{event.model} loaded in {took} ({how})"))
             self._load_note = None
         self.timer_state = TimersState(phase="ready", load_s=event.seconds)
         self._show_timers()
-        self._set_status(f"{event.model} · loaded in {took}")
+        self._set_status(f"{event.model} · loaded in {took}", f"loaded in {took}")
         self.picker.show_models(self.models, self.loaded, keep=event.model)
         self.resources.show_loaded(self.session.running)
 
@@ -377,7 +417,7 @@ class OllamonApp(App[None]):
             self._load_note = None
         self.timer_state = TimersState(phase="load failed")
         self._show_timers()
-        self._set_status(f"{event.model} failed to load")
+        self._set_status(f"{event.model} failed to load", "load failed")
         if failure.kind in (ErrorKind.CONNECTION, ErrorKind.NOT_OLLAMA):
             self._set_disconnected(OllamaError(failure.kind, failure.message))
 
@@ -413,7 +453,13 @@ class OllamonApp(App[None]):
             await reply.finish(outcome, error=failure is not None)
         self.resources.turn_ended(cost)
         self.resources.show_loaded(result.running or self.session.running)
-        self.timer_state = TimersState(phase=phase, load_s=self.timer_state.load_s, times=times, stats=result.stats)
+        load_s = self.timer_state.load_s
+        if result.load.cold and result.load.load_ms is not None:
+            # The model was (re)loaded for this answer (another num_ctx, or it had been unloaded).
+            load_s = result.load.load_ms / 1000
+            took = units.seconds(load_s)
+            self._set_status(f"{result.model} · loaded in {took}", f"loaded in {took}")
+        self.timer_state = TimersState(phase=phase, load_s=load_s, times=times, stats=result.stats)
         self._show_timers()
         self.refresh_bindings()
         if self.connected:
@@ -431,9 +477,39 @@ class OllamonApp(App[None]):
 
     # Actions
 
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's commands, then every key of the screen by name: ctrl+p finds what the footer has no room for."""
+        yield from super().get_system_commands(screen)
+        seen = {"quit", "command_palette"}  # Textual lists these itself
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            name = binding.action.split("(")[0].rsplit(".", 1)[-1]
+            method = getattr(active.node, f"action_{name}", None)
+            help_text = (method.__doc__ or "").strip().splitlines()[0] if method and method.__doc__ else ""
+            yield SystemCommand(
+                f"{binding.description} ({self.get_key_display(binding) or key})", help_text,
+                partial(self.run_action, binding.action, active.node),
+            )
+
+    def action_scroll_chat(self, where: str) -> None:
+        """Scroll the conversation while typing (PageUp/PageDown, ctrl+home/end in the prompt)."""
+        chat = self.chat_view
+        if where == "home":
+            chat.scroll_home()
+        elif where == "end":
+            chat.scroll_end()
+        elif where == "up":
+            chat.scroll_page_up()
+        else:
+            chat.scroll_page_down()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return True if self.streaming else None
+            # Hidden while idle: at 80 columns the footer has no cell to spare for a dim key.
+            return self.streaming
         return True
 
     def action_stop(self) -> None:
@@ -478,12 +554,19 @@ class OllamonApp(App[None]):
         """Edit this chat's settings."""
 
         def apply(settings: ChatSettings | None) -> None:
-            if settings is not None:
-                self.session.settings = settings
-                self.notify("Settings saved for this chat.")
+            if settings is None:
+                return
+            reload = settings.num_ctx != self.session.settings.num_ctx and self.current_model is not None
+            self.session.settings = settings
+            if reload and not self.streaming:
+                # Ollama reloads the model for another context length: time it now, in view,
+                # rather than inside the next answer.
+                self.load_model(self.current_model)
+            self.notify("Settings saved for this chat.")
 
         self.push_screen(
-            SettingsScreen(self.session.settings, can_think=self.session.can_think, model=self.current_model), apply
+            SettingsScreen(self.session.settings, can_think=self.session.can_think, model=self.current_model,
+                           context_length=self.session.context_length), apply
         )
 
     @work(exclusive=True, group="baseline", exit_on_error=False)
@@ -493,7 +576,8 @@ class OllamonApp(App[None]):
             self.notify("Wait for the answer to end: idle means idle.", severity="warning")
             return
         if self.monitor.power_why:
-            self.notify(f"No power source to measure: {self.monitor.power_why}", severity="warning", timeout=8)
+            self.notify("Idle power cannot be measured: there is no power reading (see the Power panel).",
+                        severity="warning")
             return
         hint = " Unload models for a true idle." if self.loaded else ""
         self.notify(f"Measuring idle power for {self._baseline_seconds:.0f} s: keep the machine quiet.{hint}")
@@ -520,22 +604,27 @@ class OllamonApp(App[None]):
         self.push_screen(HistoryScreen(recorder.store, on_reopen=self.reopen_session))
 
     def action_copy_answer(self) -> None:
-        """Copy the last answer (OSC 52, so it works over SSH)."""
+        """Copy the focused answer, else the last (OSC 52, so it works over SSH)."""
+        focused = self.focused
+        chosen = next((node for node in (focused.ancestors_with_self if focused else ())
+                       if isinstance(node, AssistantMessage)), None)
         replies = self.query(AssistantMessage)
-        if not replies:
+        if chosen is None and not replies:
             self.notify("No answer to copy yet.", severity="warning")
             return
-        text = replies.last().answer_text
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text)} characters of the last answer.")
+        reply = chosen or replies.last()
+        self.copy_to_clipboard(reply.answer_text)
+        which = "this" if chosen is not None else "the last"
+        self.notify(f"Copied {len(reply.answer_text)} characters of {which} answer.")
 
     # Rendering helpers
 
     async def _note(self, text: str, error: bool = False) -> None:
         await self.chat_view.add(NoteMessage(text, error=error))
 
-    def _set_status(self, text: str) -> None:
-        self.status_line.update(Content(text))
+    def _set_status(self, text: str, short: str | None = None) -> None:
+        # The short form leaves out what the model picker beside it already shows.
+        self.status_line.say(text, short)
 
     def _show_timers(self) -> None:
         self.timers_panel.show(self.timer_state)

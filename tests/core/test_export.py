@@ -9,6 +9,7 @@ import json
 import pytest
 
 from tui.core.records.export import (
+    nest_headings,
     FORMATS,
     csv_columns,
     export_records,
@@ -180,7 +181,7 @@ class TestChatMarkdown:
         assert order == sorted(order)
         assert first.count("</details>") == 1  # the one inside the thinking was neutralised
         second = md[md.index("## Turn 2"):]
-        assert "failed · error: model 'x' not found" in second and "power n/a — not root" in second
+        assert "failed · error: model 'x' not found" in second and "power n/a" in second and "not root" not in second
 
     def test_multiline_error_stays_in_the_figures_line(self) -> None:
         """A multi-line error cannot break out of the figures blockquote."""
@@ -217,3 +218,10 @@ def test_table_keeps_markup_literal() -> None:
     record = turn(0, model=ModelInfo(name="evil\x1b]0;title\x07[bold]x"))
     table = export_records([record], "table")
     assert "\x1b" not in table and "[bold]x" in table
+
+
+def test_answer_headings_nest_under_the_turn_heading() -> None:
+    answer = "# Plan\n\ntext\n\n```python\n# a comment, not a heading\n```\n\n## Step\n###### deep"
+    assert nest_headings(answer, 2).split("\n") == [
+        "### Plan", "", "text", "", "```python", "# a comment, not a heading", "```", "", "#### Step", "###### deep",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.conftest import StepClock
 from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.core.chat.events import LoadFailed, LoadFinished, SessionEvent, TurnEnded, TurnStarted
-from tui.core.chat.session import ChatSession, NoModel, SessionBusy
+from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
 from tui.core.ollama.client import OllamaEngine
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, ThinkingDelta
@@ -278,3 +279,41 @@ async def test_without_content_only_the_system_prompt_hash_is_kept(fake: FakeOll
     [record] = final(store)
     assert record.request.system_prompt is None
     assert record.request.system_prompt_sha256 == hashlib.sha256(b"secret instructions").hexdigest()
+
+
+async def test_reload_for_another_num_ctx_is_a_cold_load(fake: FakeOllama, store: RecordStore) -> None:
+    """The same model, loaded again with another context length, is loaded anew: cold, timed."""
+    fake.load_delay = 0.05
+    session, events = await ready(fake, store)
+    session.settings = replace(session.settings, num_ctx=8192)
+    assert await session.choose("qwen3:8b")
+    bigger = session.last_load
+    # Back to the model's default: the chat has no num_ctx, Ollama still reloads (8192 -> 4096).
+    session.settings = replace(session.settings, num_ctx=None)
+    assert await session.choose("qwen3:8b")
+    default = session.last_load
+    assert await session.choose("qwen3:8b")
+    again = session.last_load
+    assert bigger is not None and bigger.cold and default is not None and default.cold
+    assert again is not None and not again.cold
+    loads = [event for event in events.seen if isinstance(event, LoadFinished)]
+    assert [event.cold for event in loads] == [True, True, True, False]
+    await session.send("hello")
+    [record] = final(store)
+    assert record.load.cold is False  # the explicit load before it found the model in memory
+
+
+async def test_regenerate_is_a_new_record_without_the_old_answer_in_context(fake: FakeOllama, store: RecordStore) -> None:
+    session, _ = await ready(fake, store)
+    with pytest.raises(NothingToRegenerate):
+        await session.regenerate()
+    await session.send("first")
+    await session.send("second")
+    again = await session.regenerate()
+    records = final(store)
+    assert [record.prompt for record in records] == ["first", "second", "second"]
+    assert again.record is not None and again.record.record_id == records[-1].record_id
+    # The model saw the first exchange and the prompt, not the answer it replaces.
+    sent = fake.chat_requests[-1]["messages"]
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["first", "second"]
+    assert len(session.conversation.turns) == 4

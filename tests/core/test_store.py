@@ -272,12 +272,15 @@ class TestTurns:
         assert [s.session_id for s in store.sessions()][0] in (first, second)
         assert len(store.sessions(limit=1)) == 1
         for i in (1, 0):
-            r = make(started_at=f"2025-01-01T00:00:0{i}.000Z")
+            r = make(f"model{i}", started_at=f"2025-01-01T00:00:0{i}.000Z")
             r.session_id, r.turn_index, r.prompt, r.answer = first, i, f"q{i}", f"a{i}"
             store.finish_turn(r)
         turns = store.session_turns(first)
         assert [(t.turn_index, t.prompt) for t in turns] == [(0, "q0"), (1, "q1")]
         assert store.session_turns(second) == []
+        # The chat list names the model its latest turn used (the one reopening switches to).
+        last = {s.session_id: s.last_model for s in store.sessions()}
+        assert last == {first: "model1", second: None}
 
 
 class TestQuery:

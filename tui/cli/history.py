@@ -112,12 +112,16 @@ def run_history(args: argparse.Namespace, store_path: Path, out: TextIO | None =
     try:
         with open_read_only(Path(store_path).expanduser()) as store:
             text = render(store, args)
+            empty = not store.query(limit=1)
     except StoreError as e:
         print(f"ollamon history: {e}", file=sys.stderr)
         return 1
     except sqlite3.DatabaseError as e:
         print(f"ollamon history: {store_path}: damaged: cannot read its records ({e})", file=sys.stderr)
         return 1
+    if empty:
+        # On stderr: a script reading the table or CSV gets the same output as before.
+        print(f"ollamon history: no turns recorded yet in {store_path}", file=sys.stderr)
     try:
         out.write(text)
         out.flush()

@@ -41,12 +41,27 @@ LOADED_THRESHOLD_NS = 250_000_000
 PS_TIMEOUT_S = 3.0
 
 
+def _reloaded(before: LoadedModel | None, after: LoadedModel | None) -> bool:
+    """/api/ps shows another context length after a load: Ollama started a new runner.
+
+    A chat without its own num_ctx cannot tell from the settings alone whether the model in
+    memory (loaded earlier with another num_ctx) fits; Ollama's answer to the load says so.
+    """
+    if before is None or after is None or None in (before.context_length, after.context_length):
+        return False
+    return before.context_length != after.context_length
+
+
 class SessionBusy(Exception):
     """A prompt was sent while an answer is still streaming."""
 
 
 class NoModel(Exception):
     """A prompt was sent before a model was chosen."""
+
+
+class NothingToRegenerate(Exception):
+    """Regenerate was asked for before any prompt of this chat was sent."""
 
 
 async def _ignore(event: SessionEvent) -> None:
@@ -139,6 +154,7 @@ class ChatSession:
         self._fit_request: Request | None = None
         self._facts: dict[tuple[str, str], ModelFacts] = {}
         self._predicted_inputs: tuple[object, ...] | None = None
+        self.last_prompt: str | None = None  # of this chat, for regenerate
 
     # State
 
@@ -170,6 +186,11 @@ class ChatSession:
     def can_think(self) -> bool:
         return self.details.can_think if self.details and self.details.name == self.model else False
 
+    @property
+    def context_length(self) -> int | None:
+        """The chosen model's longest context (/api/show), the most num_ctx can ask for."""
+        return self.details.context_length if self.details and self.details.name == self.model else None
+
     def holds(self, name: str) -> bool:
         """Whether /api/ps last showed `name` in memory with the context length this chat asks for."""
         wanted = self.settings.num_ctx
@@ -177,6 +198,9 @@ class ChatSession:
             item.name == name and (wanted is None or item.context_length in (None, wanted))
             for item in self.running
         )
+
+    def _in_memory(self, name: str) -> LoadedModel | None:
+        return next((item for item in self.running if item.name == name), None)
 
     async def _emit(self, event: SessionEvent) -> None:
         await self.listener(event)
@@ -278,7 +302,7 @@ class ChatSession:
         try:
             await self._emit(LoadStarted(name))
             await self._ps_quietly()
-            cold = not self.holds(name)
+            held, before = self.holds(name), self._in_memory(name)
             try:
                 self.details = await self.engine.show(name)
                 seconds = await self.engine.load(name, keep_alive=self.settings.keep_alive, options=self.settings.options())
@@ -288,8 +312,9 @@ class ChatSession:
                 self.load_failure = Failure(exc.kind, exc.message, exc.status)
                 await self._emit(LoadFailed(name, self.load_failure))
                 return False
-            self._explicit_load = self.last_load = LoadTiming(name, seconds, cold)
             await self._ps_quietly()
+            cold = not held or _reloaded(before, self._in_memory(name))
+            self._explicit_load = self.last_load = LoadTiming(name, seconds, cold)
             await self._emit(LoadFinished(name, seconds, cold))
             return True
         finally:
@@ -331,6 +356,7 @@ class ChatSession:
         model = self.model
         if model is None:
             raise NoModel("Choose a model first.")
+        self.last_prompt = prompt
         self.monitor.interrupt_baseline()
         settings = self.settings
         think = settings.think_param(self.can_think)
@@ -364,6 +390,22 @@ class ChatSession:
         if turn.error is not None:
             raise turn.error
         return result
+
+    async def regenerate(self, *, timeout: float | None = None) -> TurnResult:
+        """Answer the chat's last prompt again, as a new turn with its own record.
+
+        The last answer leaves the context first, so the model does not see the answer it is
+        asked to replace.
+        """
+        if self.busy:
+            raise SessionBusy("Still answering: wait, or press Escape to stop it.")
+        prompt = self.last_prompt
+        if prompt is None:
+            raise NothingToRegenerate("No answer to regenerate yet.")
+        turns = self.conversation.turns
+        if turns[-2:] and turns[-2] == {"role": "user", "content": prompt}:
+            del turns[-2:]
+        return await self.send(prompt, timeout=timeout)
 
     def _begin_record(
         self, turn: ActiveTurn, settings: ChatSettings, think: bool | None, history: int, sweep: SweepTag | None,
@@ -477,6 +519,7 @@ class ChatSession:
         """Forget the conversation (settings and model stay); a running answer is stopped first."""
         await self.stop()
         self.conversation.clear()
+        self.last_prompt = None
         if self.recorder is not None:
             self.recorder.new_chat()
 
@@ -492,6 +535,7 @@ class ChatSession:
         turns = await asyncio.to_thread(store.session_turns, session_id)
         self.conversation.settings = ChatSettings.from_saved(session.settings)
         self.conversation.turns = chat_messages(turns)
+        self.last_prompt = turns[-1].prompt if turns else None
         self.recorder.resume(session_id, len(turns))
         last = next((turn.model.name for turn in reversed(turns) if turn.model.name), None)
         return Reopened(session, turns, last or session.model)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -215,12 +216,29 @@ def turn_figures(record: Record) -> str:
     ]
     power = record.power
     if power.source is None:
-        parts.append(f"power n/a — {power.why or 'unavailable'}")
+        parts.append("power n/a")  # the reason is in the record, and `ollamon doctor` explains it
     else:
         parts.append(f"{_one(power.mean_w)} W, {_three(power.gross_j_per_token)} J/token gross")
         if power.net_mean_w is not None:
             parts.append(f"net {_one(power.net_mean_w)} W, {_three(power.j_per_token)} J/token")
     return strip_controls(" · ".join(parts)).replace("\n", " ")
+
+
+_HEADING = re.compile(r"^(#{1,6})(?=\s|$)")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def nest_headings(text: str, under: int) -> str:
+    """Push the headings of a model's Markdown below a heading of level `under` (code blocks kept)."""
+    lines, fenced = [], False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (match := _HEADING.match(line)):
+            level = min(len(match.group(1)) + under, 6)
+            line = "#" * level + line[match.end():]
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def session_to_markdown(session: Session, turns: Sequence[Record]) -> str:
@@ -236,5 +254,6 @@ def session_to_markdown(session: Session, turns: Sequence[Record]) -> str:
             out += ["<details><summary>Thinking</summary>", "", thinking, "", "</details>", ""]
         answer = turn.answer if turn.answer is not None else "*(no answer)*"
         label = strip_controls(turn.model.name or "Answer")
-        out += [f"**{label}**", "", strip_controls(answer), "", f"> {turn_figures(turn)}", ""]
+        # An answer's own "# Title" would otherwise outrank "## Turn n" in the outline.
+        out += [f"**{label}**", "", nest_headings(strip_controls(answer), 2), "", f"> {turn_figures(turn)}", ""]
     return "\n".join(out)

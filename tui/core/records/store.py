@@ -69,6 +69,8 @@ class Session:
     model: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     host: str | None = None
+    # The model of the chat's latest turn (`model` is the one it started with); sessions() fills it.
+    last_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,10 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 
 _ROW_NAMES = tuple(f.name for f in fields(RecordRow))
 # Named, not `*`: a newer ollamon may have added columns.
-_SESSION_COLUMNS = ", ".join(f.name for f in fields(Session))
+# The sessions table's columns (Session.last_model is derived from the records).
+_SESSION_NAMES = ("session_id", "created_at", "title", "model", "settings", "host")
+_SESSION_COLUMNS = ", ".join(_SESSION_NAMES)
+_SESSION_COLUMNS_OF_S = ", ".join(f"s.{name}" for name in _SESSION_NAMES)
 _ROW_COLUMNS = ", ".join(_ROW_NAMES)
 _WRITE_COLUMNS = (
     "record_id", "session_id", "turn_index", "sweep_id", "started_at", "ended_at", "status",
@@ -558,9 +563,10 @@ class RecordStore:
         return _session(rows[0]) if rows else None
 
     def sessions(self, limit: int | None = None) -> list[Session]:
-        """Chats, newest first."""
+        """Chats, newest first, each with the model of its latest turn."""
         rows = self._read(
-            f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC LIMIT ?",
+            f"SELECT {_SESSION_COLUMNS_OF_S}, (SELECT r.model FROM records r WHERE r.session_id = s.session_id"
+            " ORDER BY r.turn_index DESC LIMIT 1) FROM sessions s ORDER BY s.created_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
         return [_session(r) for r in rows]
@@ -733,8 +739,8 @@ def _filters(
 
 
 def _session(row: tuple[Any, ...]) -> Session:
-    session_id, created_at, title, model, settings, host = row
-    return Session(session_id, created_at, title, model, json.loads(settings or "{}"), host)
+    session_id, created_at, title, model, settings, host, *last = row
+    return Session(session_id, created_at, title, model, json.loads(settings or "{}"), host, *last)
 
 
 def _summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:

@@ -34,6 +34,9 @@ class AssistantMessage(Vertical):
     second): re-rendering on every token would take the CPU the measured model needs.
     """
 
+    # Focusable (Tab, or a click) so that the copy key can take this answer, not only the last.
+    can_focus = True
+
     def __init__(self, model: str) -> None:
         super().__init__(classes="message assistant")
         self.border_title = model
@@ -90,7 +93,8 @@ class AssistantMessage(Vertical):
         self._thinking_open = False
         await self.query_one(".thinking-text", StreamedMarkdown).close()
         section = self.query_one(".thinking", Collapsible)
-        section.title = "Thinking"
+        # Folded, it is one line; say how to open it (Tab reaches it, Enter toggles).
+        section.title = "Thinking · Enter opens"
         section.collapsed = True
 
     async def finish(self, outcome: str, *, error: bool = False) -> None:

@@ -7,13 +7,21 @@ from dataclasses import dataclass
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import TextArea
 
 
 class PromptInput(TextArea):
     """A multi-line input; Enter submits, ctrl+j or shift+enter adds a line."""
 
-    BINDINGS = [Binding("ctrl+j,shift+enter", "newline", "New line", show=False)]
+    # The prompt keeps focus while reading: the page keys scroll the conversation, not the input.
+    BINDINGS = [
+        Binding("ctrl+j,shift+enter", "newline", "New line", show=False),
+        Binding("pageup", "app.scroll_chat('up')", "Scroll", key_display="PgUp"),
+        Binding("pagedown", "app.scroll_chat('down')", "Scroll down", show=False),
+        Binding("ctrl+home", "app.scroll_chat('home')", "Scroll to the top", show=False),
+        Binding("ctrl+end", "app.scroll_chat('end')", "Scroll to the end", show=False),
+    ]
 
     @dataclass
     class Submitted(Message):
@@ -33,6 +41,13 @@ class PromptInput(TextArea):
             self._submit()
             return
         await super()._on_key(event)
+
+    def render_line(self, y: int) -> Strip:
+        # TextArea wraps its placeholder to the content width and fails on a width of 0, which a
+        # first layout in a small terminal gives it before the narrow breakpoint hides the side column.
+        if self.content_size.width < 1:
+            return Strip.blank(self.size.width)
+        return super().render_line(y)
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""

@@ -1,4 +1,4 @@
-"""Saved chats, newest first: when, title, model and how many turns."""
+"""Saved chats, newest first: when, title, the model of the latest turn and how many turns."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class ChatsTable(DataTable[Text]):
             self.add_row(
                 cells.short_time(session.created_at, self._tz),
                 title,
-                cells.label(session.model),
+                cells.label(session.last_model or session.model),  # what reopening it will use
                 Text("…", style="dim", justify="right"),
                 key=session.session_id,
             )

@@ -50,15 +50,17 @@ class HistoryScreen(ModalScreen[None]):
     written (None: the current directory at the time of export).
     """
 
+    # Short names so that the Chats tab's keys fit 80 columns; the tab keys (their numbers are
+    # on the tabs' row) are in the command palette.
     BINDINGS = [
-        Binding("escape,f2", "close", "Back to chat"),
-        Binding("1", "tab('turns-pane')", "Turns"),
-        Binding("2", "tab('summary-pane')", "Summary"),
-        Binding("3", "tab('chats-pane')", "Chats"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("slash,f", "focus_filter", "Filter"),
-        Binding("o", "reopen", "Reopen chat"),
+        Binding("escape,f2", "close", "Back"),
+        Binding("o", "reopen", "Reopen"),
         Binding("e", "export", "Export .md"),
+        Binding("1", "tab('turns-pane')", "Turns tab", show=False),
+        Binding("2", "tab('summary-pane')", "Summary tab", show=False),
+        Binding("3", "tab('chats-pane')", "Chats tab", show=False),
+        Binding("slash,f", "focus_filter", "Filter"),
+        Binding("r", "refresh", "Refresh"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
@@ -123,7 +125,7 @@ class HistoryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="history-tabs"):
-            with TabPane("Turns", id="turns-pane"):
+            with TabPane("1 Turns", id="turns-pane"):
                 with Horizontal(id="history-filters"):
                     yield Select[str]([], prompt="All models", compact=True, id="filter-model")
                     yield Select[str](
@@ -131,15 +133,15 @@ class HistoryScreen(ModalScreen[None]):
                     )
                     yield Static("", id="turns-count")
                 yield TurnsTable(tz=self._tz, id="turns-table")
-            with TabPane("Summary", id="summary-pane"):
+            with TabPane("2 Summary", id="summary-pane"):
                 with Vertical(id="summary-body"):
                     yield SummaryTable(id="summary-table")
                     with Horizontal(id="summary-charts"):
                         yield SpeedBars("eval_tok_s", "Median tok/s", "cyan", id="tok-s-bars")
                         yield SpeedBars("chars_s", "Median chars/s", "magenta", id="chars-s-bars")
-            with TabPane("Chats", id="chats-pane"):
+            with TabPane("3 Chats", id="chats-pane"):
                 yield ChatsTable(tz=self._tz, id="chats-table")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(TurnsTable).focus()

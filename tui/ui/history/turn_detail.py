@@ -81,7 +81,7 @@ def count_figures(record: Record) -> list[Figure]:
 
 def load_figures(record: Record) -> list[Figure]:
     load, model = record.load, record.model
-    cold = None if load.cold is None else ("cold" if load.cold else "already loaded")
+    cold = None if load.cold is None else ("cold (loaded)" if load.cold else "in memory")
     return [
         ("model was", cold),
         ("load time", _ms(load.load_ms)),
@@ -109,7 +109,7 @@ def resource_figures(record: Record) -> list[Figure]:
 def power_figures(record: Record) -> list[Figure]:
     p = record.power
     if p.source is None:
-        return [("power", f"n/a — {p.why or 'not measured'}")]
+        return [("power", "n/a")]  # why: the chat's Power panel and `ollamon doctor`
     return [
         ("source", p.source + (f" ({p.scope})" if p.scope else "")),
         ("idle baseline", _num(p.baseline_w, "{:.1f}", " W")),
@@ -195,9 +195,7 @@ class TurnDetailScreen(ModalScreen[None]):
             if has_watts(samples):
                 yield PowerChart(samples, id="power-chart")
             else:
-                why = self.record.power.why
-                note = Text("No power readings in this turn" + (f": {strip_controls(why)}." if why else "."))
-                yield Static(note, id="no-power", classes="turn-note")
+                yield Static(Text("No power readings in this turn."), id="no-power", classes="turn-note")
 
     def _content(self) -> ComposeResult:
         record = self.record

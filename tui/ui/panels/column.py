@@ -72,7 +72,6 @@ class ResourceColumn(Vertical):
         self._line = line
         self._wall_clock = wall_clock
         self.remote_host = remote_host
-        self._power_why = monitor.power_why
         self._turn_swap_start: int | None = None
 
     @property
@@ -153,7 +152,6 @@ class ResourceColumn(Vertical):
             loaded=self.loaded,
             now=datetime.fromtimestamp(self._wall_clock(), timezone.utc),
             power_scope=power.scope if power else None,
-            power_why=self._power_why,
             baseline_w=self.baseline.watts if self.baseline else None,
             cost=self.cost,
             swap_warning=self._swap_warning(),

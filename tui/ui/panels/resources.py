@@ -31,7 +31,6 @@ class ResourceView:
     loaded: Sequence[LoadedModel] = ()
     now: datetime | None = None
     power_scope: str | None = None
-    power_why: str = ""
     baseline_w: float | None = None
     cost: AnswerCost | None = None
     swap_warning: str | None = None
@@ -60,6 +59,9 @@ def _percent(part: float, whole: float) -> str:
 
 
 SPARK_WIDTH = 22
+# Why there is no power reading is said here only, briefly: `ollamon doctor` lists each source
+# it tried and what failed (the record keeps the full reason too).
+NO_POWER_NOTE = "no power sensor here — see `ollamon doctor`"
 
 
 class ResourcePanel(Static):
@@ -175,7 +177,7 @@ class PowerPanel(ResourcePanel):
         watts = sample.watts if sample else None
         if view.power_scope is None:
             grid.add_row("power", "n/a")
-            self._set(grid, [view.power_why])
+            self._set(grid, [NO_POWER_NOTE])
             return
         grid.add_row("now", f"{watts:.1f} W" if watts is not None else "…")
         grid.add_row("", spark(view.watts_history, None, SPARK_WIDTH, "yellow"))

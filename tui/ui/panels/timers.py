@@ -75,25 +75,44 @@ class TimersPanel(Static):
 
 
 class TimersLine(Static):
-    """One-line form for narrow terminals, where the side column is hidden."""
+    """One-line form for narrow terminals, where the side column is hidden.
+
+    What does not fit is left out whole, least needed first (chars/s, load, thinking), so the
+    line never ends in a figure without its unit.
+    """
+
+    _state = TimersState()
 
     def show(self, state: TimersState) -> None:
         """Render `state` compactly."""
-        times = state.times
-        parts = [state.phase]
+        self._state = state
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        state, times = self._state, self._state.times
+        # (rank, text): a lower rank stays longer.
+        parts: list[tuple[int, str]] = [(0, state.phase)]
         if state.load_s is not None:
-            parts.append(f"load {units.seconds(state.load_s)}")
+            parts.append((4, f"load {units.seconds(state.load_s)}"))
         if times is not None:
+            if times.ttft is not None:
+                parts.append((2, f"first token {units.seconds(times.ttft)}"))
             if times.thinking is not None:
-                parts.append(f"think {units.seconds(times.thinking)}")
-            parts.append(f"answer {units.seconds(times.answer)}")
-            parts.append(f"total {units.seconds(times.total)}")
+                parts.append((3, f"think {units.seconds(times.thinking)}"))
+            parts.append((2, f"answer {units.seconds(times.answer)}"))
+            parts.append((1, f"total {units.seconds(times.total)}"))
             if times.chars_per_s is not None:
-                parts.append(f"{times.chars_per_s:.1f} ch/s")
+                parts.append((5, f"{times.chars_per_s:.1f} ch/s"))
         rate = state.stats.eval_rate if state.stats else state.live_tokens_per_s
         if rate is not None:
-            parts.append(f"{rate:.1f} tok/s")
-        self.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"), layout=False)
+            parts.append((1, f"{rate:.1f} tok/s"))
+        width = self.content_size.width
+        while width and len(parts) > 1 and len(" · ".join(text for _, text in parts)) > width:
+            parts.remove(max(parts, key=lambda part: part[0]))
+        self.update(Text(" · ".join(text for _, text in parts), no_wrap=True, overflow="ellipsis"), layout=False)
 
 
 def _number(value: float | None) -> str:

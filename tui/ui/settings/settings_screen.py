@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static, Switch
+from textual.validation import Integer, Number, Validator
+from textual.widgets import Button, Footer, Input, Label, Static, Switch
 
 from tui.core.chat.conversation import ChatSettings
+
+# Sane bounds: Ollama takes more, but past these a value is a typo, not a choice.
+TEMPERATURE_MAX = 2.0
+SEED_MAX = 2**31 - 1
+# num_ctx when /api/show gave no context length: no released model reads further than this.
+NUM_CTX_CAP = 1 << 21
+FieldKind = Literal["integer", "number", "text"]
 
 
 def _text(value: object | None) -> str:
@@ -22,15 +31,20 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
     """Edit a copy of the settings; Save returns it, Escape returns None."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("tab", "app.focus_next", "Next field", show=True),
     ]
 
-    def __init__(self, settings: ChatSettings, *, can_think: bool, model: str | None) -> None:
+    def __init__(
+        self, settings: ChatSettings, *, can_think: bool, model: str | None, context_length: int | None = None,
+    ) -> None:
         super().__init__()
         self._settings = settings
         self._can_think = can_think
         self._model = model
+        self._context_length = context_length
+        self._hints: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         s = self._settings
@@ -40,13 +54,16 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
                 yield Label("System prompt")
                 yield Input(s.system_prompt, id="system", placeholder="(none)", compact=True)
                 yield Label("Temperature")
-                yield Input(_text(s.temperature), id="temperature", placeholder="model default", type="number", compact=True)
+                limit = f"0 to {TEMPERATURE_MAX:g}"
+                yield from self._field("temperature", s.temperature, "model default", "number", limit,
+                                       Number(0, TEMPERATURE_MAX, failure_description=limit))
                 yield Label("num_ctx")
-                yield Input(_text(s.num_ctx), id="num_ctx", placeholder="model default", type="integer", compact=True)
+                yield from self._field("num_ctx", s.num_ctx, "model default", "integer", *self._num_ctx_rule())
                 yield Label("Seed")
-                yield Input(_text(s.seed), id="seed", placeholder="random", type="integer", compact=True)
+                yield from self._field("seed", s.seed, "random", "integer", "same seed, same answer",
+                                       Integer(0, SEED_MAX, failure_description=f"0 to {SEED_MAX}"))
                 yield Label("keep_alive")
-                yield Input(_text(s.keep_alive), id="keep_alive", placeholder="5m (Ollama default)", compact=True)
+                yield from self._field("keep_alive", s.keep_alive, "5m", "text", "5m, 1h; 0 unloads, -1 keeps")
                 yield Label("Think")
                 with Horizontal(id="think-row"):
                     yield Switch(s.think, id="think", disabled=not self._can_think)
@@ -55,6 +72,40 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+        yield Footer()
+
+    def _num_ctx_rule(self) -> tuple[str, Validator]:
+        """Up to the model's context length (from /api/show); a generous cap when it is unknown."""
+        if self._context_length:
+            limit, hint = self._context_length, f"up to {self._context_length} (model)"
+        else:
+            limit, hint = NUM_CTX_CAP, f"up to {NUM_CTX_CAP}"
+        reason = f"1 to {limit} (model's max)" if self._context_length else f"1 to {limit}"
+        return hint, Integer(1, limit, failure_description=reason)
+
+    def _field(
+        self, name: str, value: object | None, placeholder: str, kind: FieldKind, hint: str, *validators: Validator,
+    ) -> ComposeResult:
+        """An input and, beside it, its range (muted) or why its value is refused (red)."""
+        self._hints[name] = hint
+        with Horizontal(classes="field-row"):
+            # Empty means "Ollama's default": never an error, not even after tabbing through.
+            yield Input(_text(value), id=name, placeholder=placeholder, type=kind, validators=list(validators),
+                        valid_empty=True, compact=True)
+            yield Static(Content(hint), id=f"{name}-why", classes="why")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in self._hints:
+            self._show_why(event.input)
+
+    def _show_why(self, field: Input) -> bool:
+        """Update the note beside `field`; returns whether its value is acceptable."""
+        result = field.validate(field.value)
+        ok = result is None or result.is_valid
+        why = self.query_one(f"#{field.id}-why", Static)
+        why.update(Content(self._hints[field.id or ""] if ok else "; ".join(result.failure_descriptions)))  # type: ignore[union-attr]
+        why.set_class(not ok, "error")
+        return ok
 
     def _think_note(self) -> str:
         if self._can_think:
@@ -74,29 +125,23 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
         self.dismiss(None)
 
     def action_save(self) -> None:
-        """Validate and return the new settings."""
-        try:
-            settings = self._read()
-        except ValueError as exc:
-            self.query_one("#settings-error", Static).update(Content(str(exc)))
+        """Validate and return the new settings; a refused value keeps the dialog open on it."""
+        refused = [field for field in self.query(Input) if field.id in self._hints and not self._show_why(field)]
+        if refused:
+            refused[0].focus()
+            self.query_one("#settings-error", Static).update(Content("Fix the value marked in red, or Escape."))
             return
-        self.dismiss(settings)
+        self.dismiss(self._read())
 
     def _read(self) -> ChatSettings:
         def value(field: str) -> str:
             return self.query_one(f"#{field}", Input).value.strip()
 
-        temperature = float(value("temperature")) if value("temperature") else None
-        if temperature is not None and not 0 <= temperature <= 2:
-            raise ValueError("Temperature must be between 0 and 2.")
-        num_ctx = int(value("num_ctx")) if value("num_ctx") else None
-        if num_ctx is not None and num_ctx < 1:
-            raise ValueError("num_ctx must be a positive number of tokens.")
         return replace(
             self._settings,
             system_prompt=self.query_one("#system", Input).value,
-            temperature=temperature,
-            num_ctx=num_ctx,
+            temperature=float(value("temperature")) if value("temperature") else None,
+            num_ctx=int(value("num_ctx")) if value("num_ctx") else None,
             seed=int(value("seed")) if value("seed") else None,
             think=self.query_one("#think", Switch).value,
             keep_alive=value("keep_alive") or None,

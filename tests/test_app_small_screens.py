@@ -1,0 +1,201 @@
+"""Pilot tests of what a keyboard-only person over SSH meets: small terminals, focus, keys."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import replace
+
+import pytest
+from textual.widgets import Input
+
+from tests.conftest import StepClock, wait_until
+from tests.pilot_steps import choose, send
+from devtools.fake_ollama import FakeOllama
+from tests.app_factory import build_app
+from tui.app import MIN_HEIGHT, MIN_WIDTH, OllamonApp
+from tui.core import units
+from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
+from tui.ui.settings.settings_screen import SettingsScreen
+from tui.ui.chat.prompt import PromptInput
+
+
+def make_app(url: str, **kwargs: object) -> OllamonApp:
+    kwargs.setdefault("live", False)
+    kwargs.setdefault("clock", StepClock())
+    return build_app(url, retry_interval=0.1, refresh_interval=0.2, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("size", [(40, 10), (41, 10), (36, 10), (40, 8), (MIN_WIDTH - 1, 24), (80, MIN_HEIGHT - 1)])
+async def test_small_terminal_starts_and_says_the_size_it_needs(fake_ollama: FakeOllama, size: tuple[int, int]) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        await pilot.pause()
+        assert app.query_one("#too-small").display and not app.query_one("#body").display
+        assert f"{MIN_WIDTH}×{MIN_HEIGHT}" in str(app.query_one("#too-small").render())
+        # Made bigger, the chat comes back with the prompt ready to type into.
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not app.query_one("#too-small").display and app.query_one(PromptInput).has_focus
+        await pilot.press("h", "i")
+        assert app.query_one(PromptInput).text == "hi"
+    assert app.return_code in (None, 0)
+
+
+async def test_smallest_usable_terminal_shows_the_chat(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(MIN_WIDTH, MIN_HEIGHT)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        assert not app.query_one("#too-small").display
+        assert app.query_one(PromptInput).region.width > 0
+
+
+async def test_num_ctx_change_reloads_in_view_as_a_cold_load(fake_ollama: FakeOllama) -> None:
+    fake_ollama.load_delay = 0.2
+    app = make_app(fake_ollama.url, clock=time.monotonic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one("#num_ctx", Input).value = "8192"
+        await pilot.press("ctrl+s")
+
+        def loads() -> list[str]:
+            return [text for note in app.query(NoteMessage) if "loaded in" in (text := str(note.render()))]
+
+        await wait_until(pilot, lambda: len(loads()) == 2 and app.timer_state.phase == "ready")
+        assert "cold load" in loads()[1] and "in memory" not in loads()[1]
+        assert app.timer_state.load_s is not None and app.timer_state.load_s >= 0.2
+        assert "loaded in" in str(app.query_one("#status").render())
+
+
+async def test_reload_inside_a_turn_shows_its_load_time(fake_ollama: FakeOllama) -> None:
+    """Settings changed behind the app's back (a reopened chat's): the answer's load is shown."""
+    fake_ollama.load_delay = 0.3
+    app = make_app(fake_ollama.url, clock=time.monotonic)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await send(pilot, app, "hello")
+        first_load = app.timer_state.load_s
+        app.session.settings = replace(app.session.settings, num_ctx=8192)
+        await send(pilot, app, "again")
+        assert first_load is not None and app.timer_state.load_s is not None
+        assert app.timer_state.load_s >= 0.3 and app.timer_state.load_s != first_load
+        assert units.seconds(app.timer_state.load_s) in str(app.query_one("#status").render())
+
+
+async def test_settings_check_num_ctx_against_the_model_and_let_empty_fields_be(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        # Tabbing through empty optional fields marks nothing.
+        for _ in range(6):
+            await pilot.press("tab")
+        assert not screen.query(".why.error") and not screen.query("Input.-invalid")
+        screen.query_one("#num_ctx", Input).value = "99999999999"
+        screen.query_one("#seed", Input).value = "-5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)  # not saved
+        why = str(screen.query_one("#num_ctx-why").render())
+        assert "40960" in why and screen.query_one("#num_ctx-why").has_class("error")
+        assert screen.query_one("#seed-why").has_class("error") and screen.query_one("#num_ctx", Input).has_focus
+        screen.query_one("#num_ctx", Input).value = "40960"
+        screen.query_one("#seed", Input).value = ""
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.session.settings.num_ctx == 40960 and app.session.settings.seed is None
+
+
+async def test_page_keys_in_the_prompt_scroll_the_chat(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        for text in ("one", "two", "three"):
+            await send(pilot, app, text)
+        prompt, chat = app.query_one(PromptInput), app.chat_view
+        assert prompt.has_focus and chat.max_scroll_y > 0
+        await pilot.press("ctrl+home")
+        await pilot.pause()
+        assert chat.scroll_y == 0
+        await pilot.press("pagedown")
+        await wait_until(pilot, lambda: chat.scroll_y > 0)
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: chat.scroll_y == chat.max_scroll_y)
+        assert prompt.has_focus
+        footer = [key.description for key in app.screen.query("FooterKey")]
+        assert "Scroll" in footer and "Settings" in footer and "Copy" in footer
+
+
+async def test_every_key_is_in_the_command_palette(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for name in ("Model", "New", "History", "Settings", "Copy", "Idle W", "Scroll"):
+            assert any(title.startswith(name + " (") for title in titles), (name, titles)
+
+
+async def test_prompt_looks_focused_only_when_it_is(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        prompt, chat = app.query_one(PromptInput), app.chat_view
+        focused_prompt, idle_chat = prompt.styles.border_top, chat.styles.border_left
+        chat.focus()
+        await pilot.pause()
+        # The prompt's accent goes; the conversation marks that it has the keys now.
+        assert prompt.styles.border_top != focused_prompt and chat.styles.border_left != idle_chat
+
+
+async def test_sigterm_and_sighup_exit_as_ctrl_q_does(fake_ollama: FakeOllama) -> None:
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        missed: list[int] = []
+        # Without the app's handler the signal would land here (and not kill the test run).
+        previous = signal.signal(number, lambda signum, _frame: missed.append(signum))
+        try:
+            app = make_app(fake_ollama.url)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await wait_until(pilot, lambda: bool(app.models))
+                os.kill(os.getpid(), number)
+                await wait_until(pilot, lambda: not app.is_running or bool(missed))
+            assert not missed and app.return_code in (None, 0)
+        finally:
+            signal.signal(number, previous)
+
+
+async def test_toasts_leave_the_prompt_uncovered(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        app.notify("A long message that would cover what is being typed " * 3)
+        await wait_until(pilot, lambda: bool(app.screen.query("Toast")))
+        await pilot.pause()
+        toast, prompt = app.screen.query_one("Toast").region, app.query_one(PromptInput).region
+        assert toast.height and not toast.overlaps(prompt)
+
+
+async def test_copy_takes_the_focused_answer_and_ctrl_r_answers_again(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await send(pilot, app, "first")
+        await send(pilot, app, "second")
+        first, last = app.query(AssistantMessage)
+        first.focus()
+        await pilot.press("ctrl+o")
+        last.focus()
+        await pilot.press("ctrl+o")
+        assert copied == [first.answer_text, last.answer_text] and copied[0]
+        before = len(fake_ollama.chat_requests)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 3 and not app.streaming)
+        assert len(fake_ollama.chat_requests) == before + 1
+        assert [str(m.render()) for m in app.query(UserMessage)][-1] == "second"
