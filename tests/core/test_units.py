@@ -14,3 +14,10 @@ def test_a_16_gib_mac_reads_as_activity_monitor_does() -> None:
 
 def test_model_sizes_stay_decimal_as_ollama_ps_prints_them() -> None:
     assert human_bytes(5_225_387_923) == "5.2 GB" and human_bytes(815_319_791) == "815.3 MB"
+
+
+def test_a_pair_names_a_shared_unit_once() -> None:
+    from tui.core.units import memory_pair
+
+    assert memory_pair(127.8 * 2**30, 127.9 * 2**30) == "127.8 / 127.9 GiB"
+    assert memory_pair(1023.9 * 2**20, 63.9 * 2**30) == "1023.9 MiB / 63.9 GiB"

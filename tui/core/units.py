@@ -48,6 +48,15 @@ def memory_bytes(value: int | float | None) -> str:
     return f"{amount:.1f} TiB"
 
 
+def memory_pair(part: int | float | None, whole: int | float | None) -> str:
+    """"127.8 / 127.9 GiB": the unit once when both figures share it."""
+    first, second = memory_bytes(part), memory_bytes(whole)
+    unit = first.rpartition(" ")[2]
+    if unit and unit == second.rpartition(" ")[2]:
+        return f"{first.rpartition(' ')[0]} / {second}"
+    return f"{first} / {second}"
+
+
 def human_bytes(value: int | float | None) -> str:
     """Bytes in the decimal units Ollama's CLI uses (5.2 GB)."""
     if value is None:

@@ -15,7 +15,7 @@ from tui.core.fit import Fit
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.monitor import AnswerCost
 from tui.core.sampling.processor import processor_split
-from tui.core.units import human_bytes, memory_bytes
+from tui.core.units import human_bytes, memory_bytes, memory_pair
 from tui.ui.panels.spark import spark
 from tui.core.sampling.sampler import Sample
 
@@ -90,9 +90,9 @@ class MemoryPanel(ResourcePanel):
             grid.add_row("memory", "n/a")
             notes.append(sample.errors.get("memory", "no reading yet") if sample else "no reading yet")
         else:
-            grid.add_row("used", f"{memory_bytes(memory.used)} / {memory_bytes(memory.total)} {_percent(memory.used, memory.total)}")
+            grid.add_row("used", f"{memory_pair(memory.used, memory.total)} {_percent(memory.used, memory.total)}")
             grid.add_row("", spark(view.mem_history, memory.total, SPARK_WIDTH, "green"))
-            grid.add_row("swap", f"{memory_bytes(memory.swap_used)} / {memory_bytes(memory.swap_total)}")
+            grid.add_row("swap", memory_pair(memory.swap_used, memory.swap_total))
             if memory.swap_total:
                 grid.add_row("", spark(view.swap_history, memory.swap_total, SPARK_WIDTH, "red"))
             if memory.pressure:
@@ -102,7 +102,8 @@ class MemoryPanel(ResourcePanel):
         if ollama is not None and ollama.count:
             grid.add_row(f"Ollama {ollama.memory_measure}", f"{memory_bytes(ollama.rss)} ({ollama.count} proc)")
         elif ollama is not None:
-            grid.add_row(f"Ollama {ollama.memory_measure}", Text(ollama.why or "no Ollama process here"))
+            grid.add_row(f"Ollama {ollama.memory_measure}", "n/a")
+            notes.append(ollama.why or "no Ollama process here")
         if loaded_size:
             grid.add_row("loaded (ps)", _gb(loaded_size))
         cost = view.cost
@@ -127,15 +128,17 @@ class ProcessorPanel(ResourcePanel):
         grid = _grid()
         if not view.loaded:
             grid.add_row("loaded", "none")
+        # Beyond two models the context and unload rows would push the panel off one screen.
+        detailed = len(view.loaded) <= 2
         for model in view.loaded:
             grid.add_row(Text(model.name, style="bold"), Text(processor_split(model.size, model.size_vram)))
             fit = view.predictions.get(model.name)
             if fit is not None:
                 grid.add_row("  predicted", Text(fit.processor))
             grid.add_row("  size/VRAM", f"{_gb(model.size)} / {_gb(model.size_vram)}")
-            if model.context_length:
+            if model.context_length and detailed:
                 grid.add_row("  context", f"{model.context_length} tokens")
-            if model.expires_at and view.now:
+            if model.expires_at and view.now and detailed:
                 grid.add_row("  unloads", _expiry(model.expires_at, view.now))
         sample = view.sample
         ollama = sample.ollama if sample else None
@@ -160,7 +163,7 @@ def _expiry(expires_at: datetime, now: datetime) -> str:
         expires_at = expires_at.replace(tzinfo=timezone.utc)
     seconds = (expires_at - now).total_seconds()
     if seconds > 10 * 365 * 86400:
-        return "never (keep_alive < 0)"
+        return "never"
     if seconds <= 0:
         return "now"
     # Whole minutes, as `ollama ps` says "4 minutes from now".
