@@ -82,11 +82,11 @@ async def test_dropdown_marks_agree_with_fit(reviewer_ollama: FakeOllama, machin
             fits = await fit_models(engine, machine=await read_machine(engine, machine))
         finally:
             await engine.aclose()
-    # What `ollamon fit` predicts is what each option shows, right after the name.
+    # What `ollamon fit` predicts is what each option shows, right before the name.
     assert len(fits) == len(shown)
     for fit in fits:
-        _, _, rest = shown[fit.model].partition(fit.model)
-        assert rest.lstrip().startswith(fit_mark(fit)), shown[fit.model]
+        before, _, _ = shown[fit.model].partition(fit.model)
+        assert before.strip(" ●").rstrip() == fit_mark(fit), shown[fit.model]
     for model, mark in expected.items():
         assert mark in shown[model]
 

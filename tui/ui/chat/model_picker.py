@@ -37,8 +37,8 @@ def fit_mark(fit: Fit | None) -> str:
 def model_labels(models: list[ModelInfo], loaded: set[str], fits: Mapping[str, Fit] | None = None) -> list[Text]:
     """Option lines in aligned columns; Text, so that a model name is never read as markup.
 
-    One line per model, cut at the dropdown's edge: the mark follows the name, before size and
-    quantization, so a narrow dropdown (80 columns, long tags) still shows it.
+    One line per model, cut at the dropdown's edge: the mark comes before the name, so a narrow
+    dropdown (80 columns, the reviewer's 35-character tags) still shows it whole.
     """
     fits = fits or {}
     marks = {model.name: fit_mark(fits.get(model.name)) for model in models}
@@ -48,11 +48,12 @@ def model_labels(models: list[ModelInfo], loaded: set[str], fits: Mapping[str, F
     params_width = max((len(model.parameter_size) for model in models), default=0)
     labels = []
     for model in models:
-        label = Text(f"{'●' if model.name in loaded else ' '} {model.name:<{name_width}}  ")
+        label = Text(f"{'●' if model.name in loaded else ' '} ")
         if mark_width:
             fit = fits.get(model.name)
             label.append(f"{marks[model.name]:<{mark_width}}", style=_MARK_STYLES[fit.verdict] if fit else "")
             label.append("  ")
+        label.append(f"{model.name:<{name_width}}  ")
         label.append(
             f"{human_bytes(model.size):>{size_width}}  {model.parameter_size:>{params_width}}  {model.quantization}"
         )
