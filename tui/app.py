@@ -260,8 +260,11 @@ class OllamonApp(App[None]):
             self.refresh_models()
 
     def _set_disconnected(self, exc: OllamaError) -> None:
-        detail = "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message
-        self.banner.show_unreachable(self.session.engine.host, detail)
+        host = self.session.engine.host
+        if exc.kind is ErrorKind.NOT_OLLAMA:
+            self.banner.show_not_ollama(exc.message, exc.kind.hint)
+        else:
+            self.banner.show_unreachable(host, "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message)
         self._set_status(f"Ollama unreachable at {self.session.engine.host}", "Ollama unreachable")
 
     def _set_connected(self, first_contact: bool) -> None:

@@ -19,6 +19,11 @@ class ConnectionBanner(Static):
         ))
         self.display = True
 
+    def show_not_ollama(self, message: str, hint: str) -> None:
+        """Something answers at the URL, but not as Ollama: starting Ollama would not help."""
+        self.update(Content.assemble((message[:1].upper() + message[1:], "bold"), ".\n", f"{hint} Retrying…"))
+        self.display = True
+
     def hide(self) -> None:
         """Ollama answers again."""
         self.display = False
