@@ -51,7 +51,7 @@ async def _stream_once(url: str, server: ServerProcess, prompt: str) -> dict[str
         while not app.query(AssistantMessage):
             await asyncio.sleep(0.001)
         reply = app.query(AssistantMessage).last()
-        answer_md = reply.query_one(".answer-text").markdown  # type: ignore[attr-defined]
+        answer_md = reply.query_one(".answer-text").markdown
         expected = long_answer(app_tokens[prompt])
         previous_end = server.last_stream_end()
         # Poll only the app while it streams: asking the server would add to the app's CPU.
@@ -167,11 +167,11 @@ def main() -> None:
     try:
         launches = [measure_launch(server.url, server, prompt=False) for _ in range(3)]
         print("(c) launch in a 120x40 pty, 3 runs:")
-        print(f"    first paint {[round(l['first_paint_s'], 2) for l in launches]} s, "
-              f"median {statistics.median(l['first_paint_s'] for l in launches):.2f} s (target <= 0.6 s)")
-        print(f"    models listed {[round(l['models_listed_s'], 2) for l in launches]} s, "
-              f"median {statistics.median(l['models_listed_s'] for l in launches):.2f} s (target <= 1 s)")
-        print(f"    RSS after launch {statistics.median(l['rss_mb'] for l in launches):.1f} MB")
+        print(f"    first paint {[round(run['first_paint_s'], 2) for run in launches]} s, "
+              f"median {statistics.median(run['first_paint_s'] for run in launches):.2f} s (target <= 0.6 s)")
+        print(f"    models listed {[round(run['models_listed_s'], 2) for run in launches]} s, "
+              f"median {statistics.median(run['models_listed_s'] for run in launches):.2f} s (target <= 1 s)")
+        print(f"    RSS after launch {statistics.median(run['rss_mb'] for run in launches):.1f} MB")
         after = measure_launch(server.url, server, prompt=True)
         print(f"    RSS after a 4,000-token answer: {after['rss_mb']:.1f} MB (target <= 80 MB)")
     finally:

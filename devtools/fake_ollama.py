@@ -19,10 +19,11 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from devtools import fake_gguf
@@ -320,7 +321,7 @@ def go_json(obj: Any) -> bytes:
 def rfc3339_nano_utc() -> str:
     """Now as Go's RFC3339Nano in UTC: nanoseconds with trailing zeros trimmed, "Z" zone."""
     seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     digits = f"{nanos:09d}".rstrip("0")
     return f"{stamp}.{digits}Z" if digits else f"{stamp}Z"
 

@@ -6,10 +6,13 @@ import asyncio
 import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_textual_snapshot
 from syrupy.location import PyTestLocation
+from textual.app import App
+from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama, default_models
 
@@ -62,16 +65,16 @@ def step_clock() -> StepClock:
     return StepClock()
 
 
-async def wait_until(pilot: object, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     """Let the app run until `predicate` holds; fail with a clear message after `timeout`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
+        await pilot.pause(0.02)
 
 
-def settled(app: object) -> bool:
+def settled(app: App[Any]) -> bool:
     """No model-list refresh in flight: what /api/ps said is on screen."""
-    return not any(worker.group == "poll" and worker.is_running for worker in app.workers)  # type: ignore[attr-defined]
+    return not any(worker.group == "poll" and worker.is_running for worker in app.workers)

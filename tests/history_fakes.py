@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import tui.styles
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
-import tui.styles
 from tui.core.records.schema import (
     Counts,
     ErrorKind,
@@ -28,7 +28,7 @@ from tui.core.records.schema import (
 from tui.core.records.store import RecordStore
 
 STYLES = Path(tui.styles.__file__).parent
-START = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 GB = 10**9
 # name, quantization, file size, loaded size, processor split, tok/s
 MODELS = [

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
 from textual import events
 
-from tests.pilot_steps import choose, send
-from tests.conftest import StepClock, wait_until
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.app_factory import build_app
+from tests.conftest import StepClock, wait_until
+from tests.pilot_steps import choose, send
 from tui.app import OllamonApp
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
@@ -21,10 +22,10 @@ from tui.ui.panels.timers import TimersPanel
 SIZE = (120, 40)
 
 
-def make_app(url: str, **kwargs: object) -> OllamonApp:
+def make_app(url: str, **kwargs: Any) -> OllamonApp:
     kwargs.setdefault("live", False)
     kwargs.setdefault("clock", StepClock())
-    return build_app(url, retry_interval=0.1, refresh_interval=0.2, **kwargs)  # type: ignore[arg-type]
+    return build_app(url, retry_interval=0.1, refresh_interval=0.2, **kwargs)
 
 
 def _render_text(app: OllamonApp) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Collapsible, Markdown, Select, Static, TabbedContent
 
 from tests.conftest import wait_until
@@ -28,11 +29,11 @@ def store(tmp_path: Path) -> Iterator[RecordStore]:
         yield s
 
 
-def host(store: RecordStore, **options: object) -> HostApp:
-    return HostApp(lambda: HistoryScreen(store, tz=timezone.utc, **options))  # type: ignore[arg-type]
+def host(store: RecordStore, **options: Any) -> HostApp:
+    return HostApp(lambda: HistoryScreen(store, tz=UTC, **options))
 
 
-async def ready(pilot) -> HistoryScreen:  # type: ignore[no-untyped-def]
+async def ready(pilot: Pilot) -> HistoryScreen:
     """Wait until the screen is up and nothing is being read."""
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
     screen: HistoryScreen = pilot.app.screen
@@ -46,7 +47,7 @@ def shown_ids(screen: HistoryScreen) -> list[str]:
     return [str(row.key.value) for row in table.ordered_rows]
 
 
-async def choose(pilot, screen: HistoryScreen, select_id: str, value: str) -> None:  # type: ignore[no-untyped-def]
+async def choose(pilot: Pilot, screen: HistoryScreen, select_id: str, value: str) -> None:
     screen.query_one(select_id, Select).value = value
     await pilot.pause()
     await wait_until(pilot, lambda: not screen.loading)

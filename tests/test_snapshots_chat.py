@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from textual.pilot import Pilot
 
-from tests.conftest import StepClock, settled, wait_until
 from devtools.fake_ollama import FakeOllama, default_models
-from tests.resource_fakes import NORMAL, scenario_sampler
 from tests.app_factory import build_app
+from tests.conftest import StepClock, settled, wait_until
+from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.app import OllamonApp
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker
@@ -34,16 +35,16 @@ def make_app(url: str) -> OllamonApp:
                       sampler=sampler, idle_watts=5.0)
 
 
-async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+async def _settle(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: settled(pilot.app))
     pilot.app.query_one(PromptInput).cursor_blink = False
     await pilot.pause()
 
 
-def exchange(model: str, prompt: str):  # type: ignore[no-untyped-def]
+def exchange(model: str, prompt: str):
     """run_before: pick `model`, send `prompt`, wait for the whole answer."""
 
-    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run(pilot: Pilot) -> None:
         app: OllamonApp = pilot.app
         await wait_until(pilot, lambda: bool(app.models))
         app.query_one(ModelPicker).value = model
@@ -63,7 +64,7 @@ class TestChatScreen:
     def test_empty_app(self, snap_compare, snapshot_server: FakeOllama) -> None:
         """Models listed in the status line, nothing chosen yet, timers idle."""
 
-        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        async def run(pilot: Pilot) -> None:
             await wait_until(pilot, lambda: bool(pilot.app.models))
             await _settle(pilot)
 
@@ -72,7 +73,7 @@ class TestChatScreen:
     def test_model_dropdown_open(self, snap_compare, snapshot_server: FakeOllama) -> None:
         """The dropdown lists every model with size and quantization."""
 
-        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        async def run(pilot: Pilot) -> None:
             await wait_until(pilot, lambda: bool(pilot.app.models))
             await _settle(pilot)
             await pilot.press("ctrl+l")
@@ -103,7 +104,7 @@ class TestChatScreen:
     def test_ollama_unreachable(self, snap_compare) -> None:
         """Ollama down: which URL, what to do, still retrying."""
 
-        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        async def run(pilot: Pilot) -> None:
             await wait_until(pilot, lambda: pilot.app.connected is False)
             await _settle(pilot)
 
@@ -112,7 +113,7 @@ class TestChatScreen:
     def test_settings_dialog(self, snap_compare, snapshot_server: FakeOllama) -> None:
         """Per-chat settings; think is enabled for a thinking model."""
 
-        async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        async def run(pilot: Pilot) -> None:
             await exchange("qwen3:8b", "")(pilot)
             await pilot.press("ctrl+s")
             await pilot.pause()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from textual.widgets import Select, TabbedContent
 
 from tests.conftest import wait_until
@@ -25,10 +26,10 @@ Steps = Callable[..., Awaitable[None]]
 def app(tmp_path: Path) -> Iterator[HostApp]:
     with RecordStore.open(tmp_path / "records.sqlite") as store:
         fill(store, 30)
-        yield HostApp(lambda: HistoryScreen(store, tz=timezone.utc))
+        yield HostApp(lambda: HistoryScreen(store, tz=UTC))
 
 
-async def loaded(pilot) -> HistoryScreen:  # type: ignore[no-untyped-def]
+async def loaded(pilot: Pilot) -> HistoryScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
     screen: HistoryScreen = pilot.app.screen
     await wait_until(pilot, lambda: not screen.loading)
@@ -37,11 +38,11 @@ async def loaded(pilot) -> HistoryScreen:  # type: ignore[no-untyped-def]
     return screen
 
 
-async def show_turns(pilot) -> None:  # type: ignore[no-untyped-def]
+async def show_turns(pilot: Pilot) -> None:
     await loaded(pilot)
 
 
-async def show_failed(pilot) -> None:  # type: ignore[no-untyped-def]
+async def show_failed(pilot: Pilot) -> None:
     screen = await loaded(pilot)
     screen.query_one("#filter-status", Select).value = "failed"
     await pilot.pause()
@@ -49,7 +50,7 @@ async def show_failed(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 def show_detail(row: int, scroll_to: str | None = None) -> Steps:
-    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run(pilot: Pilot) -> None:
         screen = await loaded(pilot)
         screen.query_one(TurnsTable).move_cursor(row=row)
         await pilot.press("enter")
@@ -64,7 +65,7 @@ def show_detail(row: int, scroll_to: str | None = None) -> Steps:
     return run
 
 
-async def show_summary(pilot) -> None:  # type: ignore[no-untyped-def]
+async def show_summary(pilot: Pilot) -> None:
     screen = await loaded(pilot)
     screen.query_one(TabbedContent).active = "summary-pane"
     await pilot.pause()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from textual.pilot import Pilot
 
-from tests.conftest import StepClock, settled, wait_until
 from devtools.fake_ollama import FakeOllama, default_models
-from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
 from tests.app_factory import build_app
+from tests.conftest import StepClock, settled, wait_until
+from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
 from tui.app import OllamonApp
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker
@@ -34,8 +35,8 @@ def make_app(url: str, scenario: Scenario, idle_watts: float | None = 5.0) -> Ol
     )
 
 
-def exchange(model: str):  # type: ignore[no-untyped-def]
-    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+def exchange(model: str):
+    async def run(pilot: Pilot) -> None:
         app: OllamonApp = pilot.app
         await wait_until(pilot, lambda: bool(app.models))
         app.query_one(ModelPicker).value = model

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tui.core.ollama.host import normalize_host
-
 from tui.core.records.hostfacts import (
     clean_dmi,
     engine_facts,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from tui.cli.bench_options import plan_from
 from tui.core.chat.session import ChatSession
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.records.recorder import TurnRecorder
@@ -17,7 +18,6 @@ from tui.core.records.store import RecordStore, StoreError
 from tui.core.sampling.monitor import ResourceMonitor
 from tui.core.sweep.plan import SweepPlan
 from tui.core.sweep.runner import Progress, SweepRunner
-from tui.cli.bench_options import plan_from
 from tui.core.sweep.table import render, sweep_rows
 from tui.core.units import seconds
 
