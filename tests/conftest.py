@@ -40,6 +40,22 @@ def neutral_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
 
 
+# The wall-clock time every snapshot sees, so "unloads in 5 min" is exact on every run.
+FROZEN_WALL = 1_760_000_000.0
+
+
+def frozen_wall_clock() -> float:
+    return FROZEN_WALL
+
+
+@pytest.fixture
+def snapshot_server() -> Iterator[FakeOllama]:
+    """The fake server for UI snapshots: on a free port, stats independent of timing, frozen wall clock."""
+    server = FakeOllama(default_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def fake_ollama() -> Iterator[FakeOllama]:
     """A real HTTP server on 127.0.0.1 speaking Ollama's wire format, fast enough for tests."""

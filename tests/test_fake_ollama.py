@@ -254,6 +254,14 @@ async def test_ps_after_chat_shows_partial_offload(fake: FakeOllama) -> None:
     assert running.expires_at.tzinfo is not None
 
 
+def test_expires_at_counts_from_the_injected_wall_clock(serve: ServeFn) -> None:
+    fake = serve(wall_clock=lambda: 1_760_000_000.0)
+    client = ollama.Client(host=fake.url)
+    client.generate("qwen3:8b", keep_alive="10m")
+    (running,) = client.ps().models
+    assert running.expires_at.timestamp() == 1_760_000_000.0 + 600
+
+
 def test_generate_loads_and_unloads(serve: ServeFn) -> None:
     fake = serve(load_delay=0.1)
     client = ollama.Client(host=fake.url)

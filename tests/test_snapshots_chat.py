@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable
 
-import pytest
 from textual.pilot import Pilot
 
-from devtools.fake_ollama import FakeOllama, default_models
-from tests.app_factory import build_app
-from tests.conftest import StepClock, settled, wait_until
-from tests.resource_fakes import NORMAL, scenario_sampler
+from devtools.fake_ollama import FakeOllama
+from tests.app_factory import snapshot_app
+from tests.conftest import settled, wait_until
 from tui.app import OllamonApp
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 
-# A fixed port: the URL is on screen. Nothing else in the suite uses it.
-SNAPSHOT_PORT = 18434
-UNREACHABLE = "http://127.0.0.1:9"
-
-
-@pytest.fixture
-def snapshot_server() -> Iterator[FakeOllama]:
-    server = FakeOllama(default_models(), rate=5000.0, port=SNAPSHOT_PORT, nominal_stats=True).start()
-    yield server
-    server.stop()
-
-
-def make_app(url: str) -> OllamonApp:
-    sampler = scenario_sampler(NORMAL, ticks=3)
-    clock = StepClock()
-    return build_app(url, engine_clock=clock, clock=clock, live=False, retry_interval=0, refresh_interval=0,
-                      sampler=sampler, idle_watts=5.0)
+UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing answers there
 
 
 async def _settle(pilot: Pilot) -> None:
@@ -41,7 +23,7 @@ async def _settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-def exchange(model: str, prompt: str):
+def exchange(model: str, prompt: str) -> Callable[[Pilot], Awaitable[None]]:
     """run_before: pick `model`, send `prompt`, wait for the whole answer."""
 
     async def run(pilot: Pilot) -> None:
@@ -68,7 +50,7 @@ class TestChatScreen:
             await wait_until(pilot, lambda: bool(pilot.app.models))
             await _settle(pilot)
 
-        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+        assert snap_compare(snapshot_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
 
     def test_model_dropdown_open(self, snap_compare, snapshot_server: FakeOllama) -> None:
         """The dropdown lists every model with size and quantization."""
@@ -79,27 +61,27 @@ class TestChatScreen:
             await pilot.press("ctrl+l")
             await pilot.pause()
 
-        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+        assert snap_compare(snapshot_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
 
     def test_finished_exchange_with_thinking(self, snap_compare, snapshot_server: FakeOllama) -> None:
         """Thinking folded, Markdown answer, timers and Ollama's figures in the side column."""
         run = exchange("qwen3:8b", "Why is the sky blue?")
-        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+        assert snap_compare(snapshot_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
 
     def test_chinese_exchange_wide(self, snap_compare, snapshot_server: FakeOllama) -> None:
         """160x48: a Chinese answer, wide characters aligned."""
         run = exchange("qwen3:8b", "用中文解释大语言模型")
-        assert snap_compare(make_app(snapshot_server.url), terminal_size=(160, 48), run_before=run)
+        assert snap_compare(snapshot_app(snapshot_server.url), terminal_size=(160, 48), run_before=run)
 
     def test_narrow_80x24(self, snap_compare, snapshot_server: FakeOllama) -> None:
         """80x24 over SSH: side column hidden, one-line timers above the prompt."""
         run = exchange("qwen3:8b", "Why is the sky blue?")
-        assert snap_compare(make_app(snapshot_server.url), terminal_size=(80, 24), run_before=run)
+        assert snap_compare(snapshot_app(snapshot_server.url), terminal_size=(80, 24), run_before=run)
 
     def test_load_error(self, snap_compare, snapshot_server: FakeOllama) -> None:
         """A model too large for memory: Ollama's text and what to do."""
         run = exchange("deepseek-r1:14b", "")
-        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+        assert snap_compare(snapshot_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
 
     def test_ollama_unreachable(self, snap_compare) -> None:
         """Ollama down: which URL, what to do, still retrying."""
@@ -108,7 +90,7 @@ class TestChatScreen:
             await wait_until(pilot, lambda: pilot.app.connected is False)
             await _settle(pilot)
 
-        assert snap_compare(make_app(UNREACHABLE), terminal_size=(120, 40), run_before=run)
+        assert snap_compare(snapshot_app(UNREACHABLE), terminal_size=(120, 40), run_before=run)
 
     def test_settings_dialog(self, snap_compare, snapshot_server: FakeOllama) -> None:
         """Per-chat settings; think is enabled for a thinking model."""
@@ -118,4 +100,4 @@ class TestChatScreen:
             await pilot.press("ctrl+s")
             await pilot.pause()
 
-        assert snap_compare(make_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)
+        assert snap_compare(snapshot_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)

@@ -89,8 +89,12 @@ class OllamaEngine:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
+        display_host: str | None = None,
     ) -> None:
-        self.host = host
+        # `host` names the server on screen, in messages and in records. It is the URL connected
+        # to unless `display_host` (the same machine under a stable name) is given: snapshot tests
+        # serve on a free port but show a fixed URL.
+        self.host = display_host or host
         self._clock = clock
         self._client = ollama.AsyncClient(
             host=host, timeout=timeout, transport=transport,
