@@ -38,11 +38,13 @@ def build_app(
 SHOWN_HOST = "http://127.0.0.1:11434"
 
 
-def snapshot_app(url: str, scenario: Scenario = NORMAL, idle_watts: float | None = 5.0) -> OllamonApp:
+def snapshot_app(
+    url: str, scenario: Scenario = NORMAL, idle_watts: float | None = 5.0, recorder: TurnRecorder | None = None
+) -> OllamonApp:
     """The app as a UI snapshot sees it: every clock it can show frozen or stepped, a fixed host name."""
     clock = StepClock()
     return build_app(
         url, engine_clock=clock, clock=clock, live=False, retry_interval=0, refresh_interval=0,
-        sampler=scenario_sampler(scenario, ticks=3), idle_watts=idle_watts, wall_clock=frozen_wall_clock,
-        display_host=SHOWN_HOST,
+        sampler=scenario_sampler(scenario, ticks=3), idle_watts=idle_watts, recorder=recorder,
+        wall_clock=frozen_wall_clock, display_host=SHOWN_HOST,
     )
