@@ -13,6 +13,7 @@ from textual.widgets import Collapsible, Markdown, Select, Static, TabbedContent
 
 from tests.conftest import wait_until
 from tests.history_fakes import HostApp, add_chat, fill, turn
+from tests.pilot_steps import notices
 from tui.core.records.schema import Status
 from tui.core.records.store import RecordStore
 from tui.ui.history.chats_table import ChatsTable
@@ -257,7 +258,7 @@ class TestChats:
                 "chat-" + written[0].name[5:15] + "-why-is-the-sky-blue.md",
                 "chat-" + written[0].name[5:15] + "-why-is-the-sky-blue-2.md",
             ]
-            assert any("Saved the chat as" in n.message for n in app._notifications)
+            assert any("Saved the chat as" in text for text in notices(app))
         text = written[0].read_text(encoding="utf-8")
         assert text.startswith("# Why is the sky blue?")
         assert "<details><summary>Thinking</summary>" in text and "</details>" in text
