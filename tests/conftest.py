@@ -31,13 +31,21 @@ class TopLevelSnapshots(pytest_textual_snapshot.SVGImageExtension):
 pytest_textual_snapshot.SVGImageExtension = TopLevelSnapshots
 
 
+LEAKY_VARIABLES = ("OLLAMA_HOST", "NO_COLOR", "TEXTUAL", "OLLAMON_DB", "OLLAMA_API_KEY")
+
+
+def neutral_directories(root: Path) -> dict[str, str]:
+    """Data and config directories under `root`, never the user's own."""
+    return {"XDG_DATA_HOME": str(root / "xdg-data"), "XDG_CONFIG_HOME": str(root / "xdg-config")}
+
+
 @pytest.fixture(autouse=True)
 def neutral_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No user config, host or colour settings leak into a test."""
-    for name in ("OLLAMA_HOST", "NO_COLOR", "TEXTUAL", "OLLAMON_DB", "OLLAMA_API_KEY"):
+    for name in LEAKY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    for name, value in neutral_directories(tmp_path).items():
+        monkeypatch.setenv(name, value)
 
 
 # The wall-clock time every snapshot sees, so "unloads in 5 min" is exact on every run.
@@ -89,6 +97,12 @@ async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await pilot.pause(0.02)
+
+
+def steady_cursors(app: App[Any]) -> None:
+    """Stop every text cursor on the current screen blinking: a blink timer is a clock a snapshot sees."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type selectors match subclasses (PromptInput is a TextArea)
 
 
 def settled(app: App[Any]) -> bool:

@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama
 from tests.app_factory import snapshot_app
-from tests.conftest import settled, wait_until
+from tests.conftest import settled, steady_cursors, wait_until
 from tui.app import OllamonApp
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker
@@ -19,7 +19,7 @@ UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing answers there
 
 async def _settle(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: settled(pilot.app))
-    pilot.app.query_one(PromptInput).cursor_blink = False
+    steady_cursors(pilot.app)
     await pilot.pause()
 
 
@@ -98,6 +98,8 @@ class TestChatScreen:
         async def run(pilot: Pilot) -> None:
             await exchange("qwen3:8b", "")(pilot)
             await pilot.press("ctrl+s")
+            await pilot.pause()
+            steady_cursors(pilot.app)  # the dialog's own inputs
             await pilot.pause()
 
         assert snap_compare(snapshot_app(snapshot_server.url), terminal_size=(120, 40), run_before=run)

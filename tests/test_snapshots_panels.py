@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama
 from tests.app_factory import snapshot_app
-from tests.conftest import settled, wait_until
+from tests.conftest import settled, steady_cursors, wait_until
 from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING
 from tui.app import OllamonApp
 from tui.ui.chat.messages import AssistantMessage
@@ -26,7 +26,7 @@ def exchange(model: str) -> Callable[[Pilot], Awaitable[None]]:
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.query(AssistantMessage)) and not app.streaming)
         await wait_until(pilot, lambda: app.resources.cost is not None and settled(app))
-        app.query_one(PromptInput).cursor_blink = False
+        steady_cursors(app)
         await pilot.pause()
 
     return run
