@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devtools.fake_ollama import FakeModel, FakeOllama, default_models  # noqa: E402
+from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 
 
 def long_answer(tokens: int) -> str:

@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psutil  # noqa: E402
+import psutil
 
-from tui.core.sampling.memory import memory_source  # noqa: E402
-from tui.core.sampling.power.nvml import NvmlGpu  # noqa: E402
-from tui.core.sampling.power.registry import PowerOptions, build_sources  # noqa: E402
-from tui.core.sampling.processes import OllamaProcessFinder  # noqa: E402
-from tui.core.sampling.sampler import Sampler  # noqa: E402
+from tui.core.sampling.memory import memory_source
+from tui.core.sampling.power.nvml import NvmlGpu
+from tui.core.sampling.power.registry import PowerOptions, build_sources
+from tui.core.sampling.processes import OllamaProcessFinder
+from tui.core.sampling.sampler import Sampler
 
 
 def idle_app_cpu(seconds: float) -> tuple[float, int]:

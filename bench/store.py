@@ -13,11 +13,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui.core.records.schema import (  # noqa: E402
+from tui.core.records.schema import (
     Counts,
     HostInfo,
     LoadInfo,
@@ -30,7 +31,7 @@ from tui.core.records.schema import (  # noqa: E402
     TimingMs,
     compute_rates,
 )
-from tui.core.records.store import RecordStore  # noqa: E402
+from tui.core.records.store import RecordStore
 
 MODELS = [f"model-{i}:8b" for i in range(12)]
 HOSTS = [HostInfo(hostname=name, os="macOS 15.1", chip="Apple M2 Ultra", cpu_cores=24) for name in ("studio", "laptop")]
@@ -146,13 +147,14 @@ def whole_commands(path: Path) -> None:
 async def _history_screen_open(path: Path) -> float:
     from textual.app import App
 
+    from tui.app import stylesheet_paths
     from tui.ui.history.history_screen import HistoryScreen
     from tui.ui.history.turns_table import TurnsTable
 
     store = RecordStore.open(path)
 
     class Host(App[None]):
-        CSS_PATH = [str(p) for p in __import__("tui.app", fromlist=["x"]).stylesheet_paths()]
+        CSS_PATH: ClassVar[list[str | PurePath]] = [*stylesheet_paths()]
 
     app = Host()
     try:

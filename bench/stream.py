@@ -7,11 +7,12 @@ Drives the real app against the fake Ollama (in a child process):
       while streaming, as a share of one core (< 15 %);
   (c) the real `ollamon` in a pseudo-terminal: launch to first paint (<= 0.6 s), launch to models
       listed (<= 1 s), and RSS after a long answer (<= 80 MB).
-Run: .venv/bin/python bench/stream.py
+Run: .venv/bin/python bench/stream.py [--quick]   (--quick: tiny sizes, one run each, a smoke test)
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import fcntl
 import os
@@ -28,50 +29,61 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.fake_server import ServerProcess, long_answer
+from tui.app import OllamonApp
+from tui.cli.main import build_monitor
+from tui.core.chat.session import ChatSession
+from tui.core.ollama.client import OllamaEngine
+from tui.core.sampling.monitor import MonitorOptions
+from tui.ui.chat.messages import AssistantMessage
+from tui.ui.chat.prompt import PromptInput
+
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (int(os.environ.get("BENCH_COLS", "120")), int(os.environ.get("BENCH_ROWS", "40")))
-sys.path.insert(0, str(ROOT))
-
-from bench.fake_server import ServerProcess, long_answer  # noqa: E402
-from tui.app import OllamonApp  # noqa: E402
-from tui.core.chat.session import ChatSession  # noqa: E402
-from tui.core.ollama.client import OllamaEngine  # noqa: E402
-from tui.core.sampling.monitor import ResourceMonitor  # noqa: E402
-from tui.ui.chat.messages import AssistantMessage  # noqa: E402
-from tui.ui.chat.prompt import PromptInput  # noqa: E402
 
 
 async def _stream_once(url: str, server: ServerProcess, prompt: str) -> dict[str, float]:
-    """Send one prompt to `bench:long` in a headless app; time the end and count CPU."""
-    app = OllamonApp(ChatSession(OllamaEngine(url), ResourceMonitor(None)), model="bench:long")
-    async with app.run_test(size=SIZE) as pilot:
-        while app.timer_state.phase != "ready":
-            await pilot.pause(0.05)
-        app.query_one(PromptInput).text = prompt
-        cpu_before, wall_before = time.process_time(), time.monotonic()
-        await pilot.press("enter")
-        while not app.query(AssistantMessage):
-            await asyncio.sleep(0.001)
-        reply = app.query(AssistantMessage).last()
-        answer_md = reply.query_one(".answer-text").markdown  # type: ignore[attr-defined]
-        expected = long_answer(app_tokens[prompt])
-        previous_end = server.last_stream_end()
-        # Poll only the app while it streams: asking the server would add to the app's CPU.
-        while not (answer_md.source.strip() == expected.strip() and not app.streaming):
-            await asyncio.sleep(0.01)
-        shown_at = time.time()
-        cpu_after, wall_after = time.process_time(), time.monotonic()
-        server_end = server.last_stream_end()
-        if server_end == previous_end:
-            server_end = None
-        lost = len(expected.strip()) - len(answer_md.source.strip())
-        return {
-            "lag_ms": (shown_at - server_end) * 1000 if server_end else float("nan"),
-            "cpu_share": (cpu_after - cpu_before) / (wall_after - wall_before),
-            "wall_s": wall_after - wall_before,
-            "lost_chars": lost,
-            "text_equal": float(reply.answer_text == expected),
-        }
+    """Send one prompt to `bench:long` in a headless app built as the CLI builds it; time the end, count CPU.
+
+    It reads only the app's public state: the session (model, loading, conversation), `streaming`,
+    and the reply's `answer_text` (what ctrl+o copies).
+    """
+    monitor = build_monitor(MonitorOptions(), host=url)
+    app = OllamonApp(ChatSession(OllamaEngine(url), monitor), model="bench:long")
+    session = app.session
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            while session.model != "bench:long" or session.loading:
+                await pilot.pause(0.05)
+            if session.load_failure is not None:
+                raise RuntimeError(f"bench:long did not load: {session.load_failure.message}")
+            app.query_one(PromptInput).text = prompt
+            turns_before = len(session.conversation.turns)
+            previous_end = server.last_stream_end()
+            cpu_before, wall_before = time.process_time(), time.monotonic()
+            await pilot.press("enter")
+            # Poll only the app while it streams: asking the server would add to the app's CPU. The
+            # chat worker ends after the reply's finish(), so by then the whole text is on screen.
+            while len(session.conversation.turns) == turns_before or app.streaming:
+                await asyncio.sleep(0.01)
+            shown_at = time.time()
+            cpu_after, wall_after = time.process_time(), time.monotonic()
+            server_end = server.last_stream_end()
+            if server_end == previous_end:
+                server_end = None
+            shown = app.query(AssistantMessage).last().answer_text
+            expected = long_answer(app_tokens[prompt])
+            return {
+                "lag_ms": (shown_at - server_end) * 1000 if server_end else float("nan"),
+                "cpu_share": (cpu_after - cpu_before) / (wall_after - wall_before),
+                "wall_s": wall_after - wall_before,
+                "lost_chars": len(expected.strip()) - len(shown.strip()),
+                "text_equal": float(shown == expected),
+            }
+    finally:
+        monitor.close()
 
 
 app_tokens: dict[str, int] = {}
@@ -148,34 +160,41 @@ def measure_launch(url: str, server: ServerProcess, prompt: bool, extra_args: tu
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and one run each: a smoke test")
+    quick = parser.parse_args().quick
+    runs = 1 if quick else 3
+    long_tokens, slow_tokens = (200, 20) if quick else (4000, 500)
+
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    fast = measure_stream(4000, 1000.0, runs=3)
+    fast = measure_stream(long_tokens, 1000.0, runs=runs)
     lags = [r["lag_ms"] for r in fast]
-    print("(a) 4,000 tokens at 1,000 tok/s: lag from server's last chunk to full text on screen:")
+    print(f"(a) {long_tokens:,} tokens at 1,000 tok/s: lag from server's last chunk to full text on screen:")
     print(f"    runs {[f'{lag:.0f} ms' for lag in lags]}, median {statistics.median(lags):.0f} ms (target < 250 ms)")
     print(f"    lost characters: {[int(r['lost_chars']) for r in fast]}, "
           f"answer text identical: {all(r['text_equal'] for r in fast)}")
     print(f"    CPU while streaming at 1,000 tok/s: {statistics.median(r['cpu_share'] for r in fast):.0%} of a core")
-    slow_server = ServerProcess(500, 50.0)
+    slow_server = ServerProcess(slow_tokens, 50.0)
     try:
-        slow = [measure_launch(slow_server.url, slow_server, prompt=True) for _ in range(3)]
+        slow = [measure_launch(slow_server.url, slow_server, prompt=True) for _ in range(runs)]
     finally:
         slow_server.stop()
     shares = [r["stream_cpu_share"] for r in slow]
-    print("(b) 500 tokens at 50 tok/s, the real ollamon in a 120x40 pty: its CPU while streaming:")
+    print(f"(b) {slow_tokens} tokens at 50 tok/s, the real ollamon in a 120x40 pty: its CPU while streaming:")
     print(f"    runs {[f'{share:.1%}' for share in shares]}, median {statistics.median(shares):.1%} "
           "of one core (target < 15 %)")
-    server = ServerProcess(4000, 1000.0)
+    server = ServerProcess(long_tokens, 1000.0)
     try:
-        launches = [measure_launch(server.url, server, prompt=False) for _ in range(3)]
-        print("(c) launch in a 120x40 pty, 3 runs:")
-        print(f"    first paint {[round(l['first_paint_s'], 2) for l in launches]} s, "
-              f"median {statistics.median(l['first_paint_s'] for l in launches):.2f} s (target <= 0.6 s)")
-        print(f"    models listed {[round(l['models_listed_s'], 2) for l in launches]} s, "
-              f"median {statistics.median(l['models_listed_s'] for l in launches):.2f} s (target <= 1 s)")
-        print(f"    RSS after launch {statistics.median(l['rss_mb'] for l in launches):.1f} MB")
-        after = measure_launch(server.url, server, prompt=True)
-        print(f"    RSS after a 4,000-token answer: {after['rss_mb']:.1f} MB (target <= 80 MB)")
+        launches = [measure_launch(server.url, server, prompt=False) for _ in range(runs)]
+        print(f"(c) launch in a 120x40 pty, {runs} runs:")
+        print(f"    first paint {[round(run['first_paint_s'], 2) for run in launches]} s, "
+              f"median {statistics.median(run['first_paint_s'] for run in launches):.2f} s (target <= 0.6 s)")
+        print(f"    models listed {[round(run['models_listed_s'], 2) for run in launches]} s, "
+              f"median {statistics.median(run['models_listed_s'] for run in launches):.2f} s (target <= 1 s)")
+        print(f"    RSS after launch {statistics.median(run['rss_mb'] for run in launches):.1f} MB")
+        if not quick:  # the same path as (b), only with a longer answer
+            after = measure_launch(server.url, server, prompt=True)
+            print(f"    RSS after a {long_tokens:,}-token answer: {after['rss_mb']:.1f} MB (target <= 80 MB)")
     finally:
         server.stop()
 

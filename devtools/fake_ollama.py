@@ -19,10 +19,11 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from devtools import fake_gguf
@@ -320,15 +321,16 @@ def go_json(obj: Any) -> bytes:
 def rfc3339_nano_utc() -> str:
     """Now as Go's RFC3339Nano in UTC: nanoseconds with trailing zeros trimmed, "Z" zone."""
     seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     digits = f"{nanos:09d}".rstrip("0")
     return f"{stamp}.{digits}Z" if digits else f"{stamp}Z"
 
 
 def _expiry_text(expiry: float) -> str:
-    """A monotonic expiry as a local RFC3339 time with offset, like /api/ps's expires_at."""
-    delta = FOREVER if math.isinf(expiry) else timedelta(seconds=expiry - time.monotonic())
-    return (datetime.now().astimezone() + delta).isoformat()
+    """A wall-clock expiry (inf = forever) as a local RFC3339 time with offset, like /api/ps's expires_at."""
+    if math.isinf(expiry):
+        return (datetime.now().astimezone() + FOREVER).isoformat()
+    return datetime.fromtimestamp(expiry).astimezone().isoformat()
 
 
 def _prompt_eval_count(texts: list[str]) -> int:
@@ -365,6 +367,7 @@ class FakeOllama:
         quiet: bool = True,
         nominal_stats: bool = False,
         impostor: str | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.models = {model.name: model for model in (default_models() if models is None else models)}
         # Models `/api/pull` can fetch (they join `models` once pulled).
@@ -379,6 +382,9 @@ class FakeOllama:
         # Off: answer /api/show without `tensors`, like an old server or a proxy in front of one.
         self.show_tensors = True
         self.impostor = impostor  # a key of IMPOSTOR_REPLIES: answer as that server, not as Ollama
+        # What /api/ps's expires_at counts from: snapshot tests freeze it, so the keep-alive
+        # countdown on screen is exact rather than right by a margin.
+        self.wall_clock = wall_clock
         # Wall-clock time (time.time()) the last line of the latest stream went out, for benches.
         self.last_stream_end: float | None = None
         self.requests: list[dict] = []
@@ -387,6 +393,7 @@ class FakeOllama:
         self.disconnects = 0
         self.finished_streams = 0
         self._loaded_ctx: dict[str, int] = {}
+        self._expires_at: dict[str, float] = {}  # model name -> wall-clock expiry, for /api/ps
         self._active: dict[str, int] = {}
         self._lock = threading.Lock()
         # One load at a time, as Ollama's scheduler does; concurrent requests wait for it.
@@ -466,16 +473,21 @@ class FakeOllama:
 
     def _acquire(self, model: FakeModel, num_ctx: int, keep_alive: float) -> None:
         with self._lock:
-            self.loaded[model.name] = time.monotonic() + keep_alive
+            self._keep(model, keep_alive)
             self._loaded_ctx[model.name] = num_ctx
             self._active[model.name] = self._active.get(model.name, 0) + 1
+
+    def _keep(self, model: FakeModel, keep_alive: float) -> None:
+        """Start the keep-alive timer (caller holds the lock)."""
+        self.loaded[model.name] = time.monotonic() + keep_alive
+        self._expires_at[model.name] = self.wall_clock() + keep_alive
 
     def _release(self, model: FakeModel, keep_alive: float) -> None:
         """The keep-alive timer starts when a request ends; 0 unloads right away."""
         with self._lock:
             self._active[model.name] -= 1
             if model.name in self.loaded:
-                self.loaded[model.name] = time.monotonic() + keep_alive
+                self._keep(model, keep_alive)
             self._prune_expired()
 
     def _unload(self, model: FakeModel) -> None:
@@ -488,6 +500,7 @@ class FakeOllama:
             self._prune_expired()
             loaded = sorted(self.loaded.items(), key=lambda item: item[1], reverse=True)
             contexts = dict(self._loaded_ctx)
+            expires_at = dict(self._expires_at)
         return [
             {
                 "name": name,
@@ -496,10 +509,10 @@ class FakeOllama:
                 "size_vram": self.models[name].size_vram,
                 "digest": self.models[name].digest,
                 "details": self.models[name].details(),
-                "expires_at": _expiry_text(expiry),
+                "expires_at": _expiry_text(expires_at[name]),
                 "context_length": contexts[name],
             }
-            for name, expiry in loaded
+            for name, _ in loaded
         ]
 
 

@@ -6,10 +6,13 @@ import asyncio
 import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_textual_snapshot
 from syrupy.location import PyTestLocation
+from textual.app import App
+from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama, default_models
 
@@ -28,13 +31,37 @@ class TopLevelSnapshots(pytest_textual_snapshot.SVGImageExtension):
 pytest_textual_snapshot.SVGImageExtension = TopLevelSnapshots
 
 
+LEAKY_VARIABLES = ("OLLAMA_HOST", "NO_COLOR", "TEXTUAL", "OLLAMON_DB", "OLLAMA_API_KEY")
+
+
+def neutral_directories(root: Path) -> dict[str, str]:
+    """Data and config directories under `root`, never the user's own."""
+    return {"XDG_DATA_HOME": str(root / "xdg-data"), "XDG_CONFIG_HOME": str(root / "xdg-config")}
+
+
 @pytest.fixture(autouse=True)
 def neutral_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No user config, host or colour settings leak into a test."""
-    for name in ("OLLAMA_HOST", "NO_COLOR", "TEXTUAL", "OLLAMON_DB", "OLLAMA_API_KEY"):
+    for name in LEAKY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    for name, value in neutral_directories(tmp_path).items():
+        monkeypatch.setenv(name, value)
+
+
+# The wall-clock time every snapshot sees, so "unloads in 5 min" is exact on every run.
+FROZEN_WALL = 1_760_000_000.0
+
+
+def frozen_wall_clock() -> float:
+    return FROZEN_WALL
+
+
+@pytest.fixture
+def snapshot_server() -> Iterator[FakeOllama]:
+    """The fake server for UI snapshots: on a free port, stats independent of timing, frozen wall clock."""
+    server = FakeOllama(default_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -62,16 +89,22 @@ def step_clock() -> StepClock:
     return StepClock()
 
 
-async def wait_until(pilot: object, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     """Let the app run until `predicate` holds; fail with a clear message after `timeout`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
+        await pilot.pause(0.02)
 
 
-def settled(app: object) -> bool:
+def steady_cursors(app: App[Any]) -> None:
+    """Stop every text cursor on the current screen blinking: a blink timer is a clock a snapshot sees."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type selectors match subclasses (PromptInput is a TextArea)
+
+
+def settled(app: App[Any]) -> bool:
     """No model-list refresh in flight: what /api/ps said is on screen."""
-    return not any(worker.group == "poll" and worker.is_running for worker in app.workers)  # type: ignore[attr-defined]
+    return not any(worker.group == "poll" and worker.is_running for worker in app.workers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from devtools import fake_gguf
 from devtools.fake_gguf import FakeArch
 from tui.core.fit import Fact, GpuKind, Machine, ModelFacts
@@ -23,6 +25,6 @@ def facts(arch: FakeArch, file_type: str, name: str = "m:test", *, with_tensors:
     return ModelFacts.from_tensors(shown, fake_gguf.file_size(arch, file_type))
 
 
-def mac(version: str = "0.12.6", gpu_memory: int = M4_GPU, ram: int = 16 * GIB, **kwargs: object) -> Machine:
+def mac(version: str = "0.12.6", gpu_memory: int = M4_GPU, ram: int = 16 * GIB, **kwargs: Any) -> Machine:
     return Machine(Fact(OllamaVersion.parse(version), "test"), Fact(GpuKind.METAL, "test"),
-                   Fact(gpu_memory, "test"), Fact(ram, "test"), "darwin", **kwargs)  # type: ignore[arg-type]
+                   Fact(gpu_memory, "test"), Fact(ram, "test"), "darwin", **kwargs)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
+from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
-import tui.styles
+from tui.app import stylesheet_paths
 from tui.core.records.schema import (
     Counts,
     ErrorKind,
@@ -27,8 +28,7 @@ from tui.core.records.schema import (
 )
 from tui.core.records.store import RecordStore
 
-STYLES = Path(tui.styles.__file__).parent
-START = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 GB = 10**9
 # name, quantization, file size, loaded size, processor split, tok/s
 MODELS = [
@@ -141,9 +141,9 @@ def add_chat(store: RecordStore, title: str | None, turns: int, first: int) -> s
 
 
 class HostApp(App[None]):
-    """A bare app that shows one screen over an empty base screen, with the history styles."""
+    """A bare app that shows one screen over an empty base screen, with the app's stylesheets."""
 
-    CSS_PATH = [STYLES / "history.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = [*stylesheet_paths()]
 
     def __init__(self, make_screen: Callable[[], Screen[None]]) -> None:
         super().__init__()

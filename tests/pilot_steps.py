@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from tests.conftest import wait_until
@@ -27,3 +28,11 @@ async def send(pilot: Pilot, app: OllamonApp, text: str) -> None:
     await pilot.press("enter")
     await wait_until(pilot, lambda: len(app.query(AssistantMessage)) > before and not app.streaming)
     await pilot.pause(0.05)
+
+
+def notices(app: App[None]) -> list[str]:
+    """The text of the notifications the app has shown, oldest first.
+
+    Textual keeps them only on a private attribute; this is the one place the tests read it.
+    """
+    return [notification.message for notification in app._notifications]

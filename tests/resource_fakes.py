@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tui.core.sampling.memory import MemoryReading
 from tui.core.sampling.power.base import Availability, PowerReading, PowerSource
@@ -27,11 +28,11 @@ class TickClock:
 class Script:
     """Values in order; the last one repeats."""
 
-    def __init__(self, values: Sequence) -> None:  # type: ignore[type-arg]
+    def __init__(self, values: Sequence[Any]) -> None:
         self._values = list(values)
         self._index = 0
 
-    def next(self):  # type: ignore[no-untyped-def]
+    def next(self) -> Any:
         value = self._values[min(self._index, len(self._values) - 1)]
         self._index += 1
         return value

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
 from textual import events
 
-from tests.pilot_steps import choose, send
-from tests.conftest import StepClock, wait_until
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.app_factory import build_app
+from tests.conftest import StepClock, wait_until
+from tests.pilot_steps import choose, notices, send
 from tui.app import OllamonApp
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
@@ -21,10 +22,10 @@ from tui.ui.panels.timers import TimersPanel
 SIZE = (120, 40)
 
 
-def make_app(url: str, **kwargs: object) -> OllamonApp:
+def make_app(url: str, **kwargs: Any) -> OllamonApp:
     kwargs.setdefault("live", False)
     kwargs.setdefault("clock", StepClock())
-    return build_app(url, retry_interval=0.1, refresh_interval=0.2, **kwargs)  # type: ignore[arg-type]
+    return build_app(url, retry_interval=0.1, refresh_interval=0.2, **kwargs)
 
 
 def _render_text(app: OllamonApp) -> str:
@@ -174,10 +175,17 @@ async def test_empty_prompt_is_ignored(fake_ollama: FakeOllama) -> None:
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
-        app.query_one(PromptInput).text = "   \n  "
+        prompt = app.query_one(PromptInput)
+        prompt.focus()
+        prompt.text = "   \n  "
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert not app.streaming and not fake_ollama.chat_requests
+        await pilot.pause()
+        # Nothing to see: no message, no warning, the blank text left where it was.
+        assert not app.query(UserMessage) and not notices(app) and prompt.text == "   \n  "
+        # Positive control: in the same state a real prompt goes through, and it is the only request.
+        await send(pilot, app, "hello")
+        assert [m.content for m in app.query(UserMessage)] == ["hello"] and prompt.text == ""
+        assert [r["messages"][-1]["content"] for r in fake_ollama.chat_requests] == ["hello"]
 
 
 async def test_multi_line_paste_is_sent_whole(fake_ollama: FakeOllama) -> None:
@@ -321,10 +329,21 @@ async def test_prompt_needs_a_model_first(fake_ollama: FakeOllama) -> None:
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
-        app.query_one(PromptInput).text = "hello"
+        prompt = app.query_one(PromptInput)
+        prompt.focus()
+        prompt.text = "hello"
         await pilot.press("enter")
-        await pilot.pause()
-        assert not fake_ollama.chat_requests and app.query_one(PromptInput).text == "hello"
+        await wait_until(pilot, lambda: bool(notices(app)))
+        assert notices(app) == ["Choose a model first (ctrl+l)."]
+        assert not app.query(UserMessage) and prompt.text == "hello"  # kept, to send once a model is chosen
+        # Positive control: with a model chosen, the same Enter sends the kept text.
+        await choose(pilot, app, "llama3.2:3b")
+        before = len(app.query(AssistantMessage))
+        prompt.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) > before and not app.streaming)
+        assert [m.content for m in app.query(UserMessage)] == ["hello"]
+        assert [r["messages"][-1]["content"] for r in fake_ollama.chat_requests] == ["hello"]
 
 
 @pytest.mark.parametrize("width", [80, 160])

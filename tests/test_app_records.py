@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.pilot_steps import choose, send
-from tests.conftest import StepClock, wait_until
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
-from tests.resource_fakes import NORMAL, scenario_sampler
 from tests.app_factory import build_app
+from tests.conftest import StepClock, wait_until
+from tests.pilot_steps import choose, send
+from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.app import OllamonApp
 from tui.core.records.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo, Record, Status
@@ -22,11 +23,11 @@ from tui.ui.chat.prompt import PromptInput
 SIZE = (120, 40)
 
 
-def make_app(url: str, db: Path, **kwargs: object) -> tuple[OllamonApp, RecordStore]:
+def make_app(url: str, db: Path, **kwargs: Any) -> tuple[OllamonApp, RecordStore]:
     store = RecordStore.open(db)
-    journal = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"), keep_content=kwargs.pop("keep", True))  # type: ignore[arg-type]
+    journal = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"), keep_content=kwargs.pop("keep", True))
     app = build_app(url, clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2,
-                     sampler=scenario_sampler(NORMAL, ticks=2), idle_watts=5.0, recorder=journal, **kwargs)  # type: ignore[arg-type]
+                     sampler=scenario_sampler(NORMAL, ticks=2), idle_watts=5.0, recorder=journal, **kwargs)
     return app, store
 
 
@@ -43,7 +44,7 @@ async def test_record_matches_what_the_server_sent(fake_ollama: FakeOllama, tmp_
     [record] = records(store)
     model = next(m for m in default_models() if m.name == "qwen3:8b")
     assert record.status is Status.OK and record.turn_index == 0 and record.session_id
-    assert record.counts.eval_tokens == app.timer_state.stats.eval_count  # type: ignore[union-attr]
+    assert record.counts.eval_tokens == app.timer_state.stats.eval_count
     assert record.counts.thinking_chars == len(model.thinking_zh) == len(reply.thinking_text)
     assert record.counts.answer_chars == len(model.answer_zh)
     assert record.answer == model.answer_zh and record.prompt == "用中文解释大语言模型"
@@ -51,7 +52,7 @@ async def test_record_matches_what_the_server_sent(fake_ollama: FakeOllama, tmp_
     assert timing.thinking is not None and timing.answer is not None and timing.total_wall is not None
     assert timing.thinking + timing.answer <= timing.total_wall
     assert record.rates.eval_tok_s == pytest.approx(
-        record.counts.eval_tokens / (timing.eval / 1000))  # type: ignore[operator]
+        record.counts.eval_tokens / (timing.eval / 1000))
     assert record.load.processor == "100% GPU" and record.load.cold is True and record.load.load_ms
     assert record.model.quantization == "Q4_K_M" and "thinking" in record.model.capabilities
     assert record.engine.version == "0.12.6" and record.engine.remote is False
@@ -95,7 +96,7 @@ async def test_failed_and_cancelled_turns_are_recorded(tmp_path: Path) -> None:
             await wait_until(pilot, lambda: not app.streaming)
             await pilot.pause(0.1)
     failed, cancelled = records(store)
-    assert failed.status is Status.FAILED and failed.error_kind.value == "runner_crashed"  # type: ignore[union-attr]
+    assert failed.status is Status.FAILED and failed.error_kind.value == "runner_crashed"
     assert "unexpectedly stopped" in (failed.error or "") and failed.answer == "one two "
     assert failed.counts.estimated and failed.counts.eval_tokens == 2
     assert cancelled.status is Status.CANCELLED and cancelled.counts.estimated

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
-from tests.pilot_steps import choose, send
-from tests.conftest import StepClock, wait_until
 from devtools.fake_ollama import FakeOllama
-from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
 from tests.app_factory import build_app
-from tui.core.sampling.monitor import ResourceMonitor
+from tests.conftest import StepClock, wait_until
+from tests.pilot_steps import choose, send
+from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
 from tui.app import OllamonApp
 from tui.core.sampling.energy import BaselineStore
+from tui.core.sampling.monitor import ResourceMonitor
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote
@@ -26,20 +28,20 @@ SIZE = (160, 48)
 
 def text_of(widget: object) -> str:
     console = Console(width=40, record=True, color_system=None)
-    console.print(widget.content)  # type: ignore[attr-defined]
+    console.print(widget.content)
     return console.export_text()
 
 
-def make_app(url: str, scenario: Scenario, ticks: int = 3, **kwargs: object) -> OllamonApp:
+def make_app(url: str, scenario: Scenario, ticks: int = 3, **kwargs: Any) -> OllamonApp:
     sampler = scenario_sampler(scenario, ticks=ticks)
     sampler.interval = 0.05
     kwargs.setdefault("live", False)
     kwargs.setdefault("idle_watts", 5.0)
     return build_app(url, clock=StepClock(), retry_interval=0.1, refresh_interval=0.2,
-                      sampler=sampler, **kwargs)  # type: ignore[arg-type]
+                      sampler=sampler, **kwargs)
 
 
-async def chat_once(pilot, app: OllamonApp, model: str) -> None:  # type: ignore[no-untyped-def]
+async def chat_once(pilot: Pilot, app: OllamonApp, model: str) -> None:
     await choose(pilot, app, model)
     await send(pilot, app, "hello")
 

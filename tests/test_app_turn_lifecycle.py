@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeModel, FakeOllama
 from tests.app_factory import build_app
@@ -37,7 +38,7 @@ def make_app(url: str, db: Path) -> tuple[OllamonApp, RecordStore]:
     return app, store
 
 
-async def start_answer(pilot, app: OllamonApp, text: str) -> None:  # type: ignore[no-untyped-def]
+async def start_answer(pilot: Pilot, app: OllamonApp, text: str) -> None:
     """Send `text` to the stalling model and wait until part of the answer is on its way."""
     app.query_one(PromptInput).text = text
     await pilot.press("enter")

@@ -16,8 +16,8 @@ import pytest
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.resource_fakes import NORMAL, scenario_sampler
-from tui.cli.main import build_parser
 from tui.cli.bench import run_bench
+from tui.cli.main import build_parser
 from tui.cli.pull import run_pull
 from tui.core.records.schema import Status
 from tui.core.records.store import RecordStore
@@ -76,7 +76,7 @@ def test_table_figures_are_what_the_server_sent(fake: FakeOllama, tmp_path: Path
     code, out, err = bench(fake, db, "--models", "small:1b", "--prompt", "why", "--repeat", "2", "--format", "csv")
     assert code == 0, err
     header, row = out.splitlines()[:2]
-    values = dict(zip(header.split(","), row.split(",")))
+    values = dict(zip(header.split(","), row.split(","), strict=True))
     with RecordStore.open(db) as store:
         [first, second] = store.sweep_records(values["sweep_id"])
     words = len(SMALL.answer.split())

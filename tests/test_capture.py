@@ -18,16 +18,16 @@ import pytest
 
 from devtools.fake_ollama import FakeOllama
 from tests.core.test_processes import FakeProcess
+from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.cli.doctor import run_doctor
 from tui.core.capture import command_file, write_capture
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.records.hostfacts import gather_host, parse_meminfo_total
+from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.memory import LinuxMemory, MacMemory
 from tui.core.sampling.monitor import MonitorOptions
 from tui.core.sampling.power.nvml import NvmlGpu, NvmlLibrary
 from tui.core.sampling.processes import OllamaProcessFinder
-from tests.resource_fakes import NORMAL, scenario_sampler
-from tui.core.sampling.energy import BaselineStore
 
 LINUX = Path(__file__).resolve().parent / "data" / "capture-linux"
 VM_STAT = """Mach Virtual Memory Statistics: (page size of 16384 bytes)
@@ -86,7 +86,8 @@ class TestLinuxReplay:
 
     def test_host_facts(self) -> None:
         host = gather_host(system="Linux", root=LINUX / "files")
-        assert host.os and host.chip and host.ram_bytes == parse_meminfo_total((LINUX / "files/proc/meminfo").read_text())
+        meminfo = (LINUX / "files/proc/meminfo").read_text()
+        assert host.os and host.chip and host.ram_bytes == parse_meminfo_total(meminfo)
 
     async def test_ollama_replies_through_the_engine(self) -> None:
         engine = OllamaEngine("http://127.0.0.1:18556", transport=captured_transport(LINUX))
@@ -120,12 +121,14 @@ class FakeNvml:
     def nvmlDeviceGetHandleByIndex(self, i: int) -> int: return i
     def nvmlDeviceGetName(self, h: int) -> str: return self.device["name"]
     def nvmlDeviceGetMemoryInfo(self, h: int) -> SimpleNamespace: return SimpleNamespace(**self.device["memory"])
-    def nvmlDeviceGetUtilizationRates(self, h: int) -> SimpleNamespace: return SimpleNamespace(gpu=self.device["utilization_gpu"])
+    def nvmlDeviceGetUtilizationRates(self, h: int) -> SimpleNamespace:
+        return SimpleNamespace(gpu=self.device["utilization_gpu"])
     def nvmlDeviceGetPowerUsage(self, h: int) -> int: return self.device["power_usage_mw"]
     def nvmlDeviceGetTotalEnergyConsumption(self, h: int) -> int: return self.device["total_energy_mj"]
 
     def nvmlDeviceGetComputeRunningProcesses(self, h: int) -> list[SimpleNamespace]:
-        return [SimpleNamespace(pid=p["pid"], usedGpuMemory=p["used_gpu_memory"]) for p in self.device["compute_processes"]]
+        processes = self.device["compute_processes"]
+        return [SimpleNamespace(pid=p["pid"], usedGpuMemory=p["used_gpu_memory"]) for p in processes]
 
 
 GPU = {"name": "NVIDIA H200", "memory": {"used": 7 * 2**30, "total": 141 * 2**30}, "utilization_gpu": 63,
@@ -138,7 +141,7 @@ def test_capture_round_trips_through_the_readers(fake_ollama: FakeOllama, tmp_pa
     runner = FakeProcess(201, "ollama", ["/usr/bin/ollama", "runner"], rss=900 * 2**20, ppid=100)
     other = FakeProcess(300, "bash", ["bash"], rss=1)
     items = write_capture(tmp_path / "cap", fake_ollama.url, platform="linux",
-                          process_iter=lambda: [server, runner, other], connections=lambda: [],
+                          process_iter=lambda: [server, runner, other], connections=list,
                           nvml=NvmlLibrary(FakeNvml(GPU)))
     capture = tmp_path / "cap"
     assert items["ollama"] == items["processes"] == items["nvml"] == "ok"
@@ -153,7 +156,7 @@ def test_capture_round_trips_through_the_readers(fake_ollama: FakeOllama, tmp_pa
 
 async def test_capture_of_a_wrong_host_keeps_what_answered(tmp_path: Path) -> None:
     with FakeOllama(impostor="html") as server:
-        write_capture(tmp_path / "cap", server.url, platform="linux", process_iter=lambda: [], connections=lambda: [])
+        write_capture(tmp_path / "cap", server.url, platform="linux", process_iter=list, connections=list)
     engine = OllamaEngine(server.url, transport=captured_transport(tmp_path / "cap"))
     try:
         with pytest.raises(OllamaError, match="does not answer like Ollama: HTTP 200 with text/html"):
@@ -166,7 +169,7 @@ def test_mac_commands_are_kept_for_the_vm_stat_parser(fake_ollama: FakeOllama, t
     outputs = {"vm_stat": VM_STAT, "sysctl -n kern.memorystatus_vm_pressure_level": "1\n"}
     items = write_capture(tmp_path / "cap", fake_ollama.url, platform="darwin",
                           run=lambda argv: outputs.get(" ".join(argv), "x\n"),
-                          process_iter=lambda: [], connections=lambda: [])
+                          process_iter=list, connections=list)
     assert items["vm_stat"] == "ok" and "smc" in items and "ioreport" in items and "powermetrics" in items
     commands = tmp_path / "cap" / "commands"
     stub = SimpleNamespace(virtual_memory=lambda: SimpleNamespace(total=16 * 2**30),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from devtools.fake_ollama import FakeOllama
-from types import SimpleNamespace
-
-from tests.resource_fakes import NO_POWER, NORMAL, FakeProcesses, scenario_sampler
+from tests.resource_fakes import NO_POWER, NORMAL, FakeProcesses, Scenario, scenario_sampler
+from tui.cli.doctor import run_doctor
 from tui.cli.main import main
 from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.memory import MacMemory
@@ -18,17 +19,16 @@ from tui.core.sampling.monitor import MonitorOptions
 from tui.core.sampling.power.base import Availability, PowerReading, PowerSource
 from tui.core.sampling.power.smc import SmcSource
 from tui.core.sampling.sampler import Sampler
-from tui.cli.doctor import run_doctor
 
 VM_STAT_32GIB = (Path(__file__).resolve().parent / "data" / "vm_stat_32gib.txt").read_text()
 
 
-def doctor(url: str, tmp_path: Path, scenario=NORMAL, **kwargs: object) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def doctor(url: str, tmp_path: Path, scenario: Scenario = NORMAL, **kwargs: Any) -> tuple[int, str]:
     lines: list[str] = []
     sampler = scenario_sampler(scenario, ticks=1)
     sampler.interval = 0.01
     code = run_doctor(url, MonitorOptions(), say=lines.append, sampler=sampler,
-                      store=BaselineStore(tmp_path), **kwargs)  # type: ignore[arg-type]
+                      store=BaselineStore(tmp_path), **kwargs)
     return code, "\n".join(lines)
 
 
@@ -94,7 +94,7 @@ def test_doctor_names_the_rails_and_the_memory_formula(fake_ollama: FakeOllama, 
     psutil = SimpleNamespace(virtual_memory=lambda: SimpleNamespace(total=32 * 2**30),
                              swap_memory=lambda: SimpleNamespace(used=0, total=0))
     memory = MacMemory(psutil, lambda argv: VM_STAT_32GIB if argv[0] == "vm_stat" else "1")
-    smc = SmcSource("darwin", floor=FakeSoc(), connect=FakePstr)  # type: ignore[arg-type]
+    smc = SmcSource("darwin", floor=FakeSoc(), connect=FakePstr)
     sampler = Sampler(memory, FakeProcesses([0.1], [None]), [smc], interval=0.01)
     lines: list[str] = []
     assert run_doctor(fake_ollama.url, MonitorOptions(), say=lines.append, sampler=sampler,

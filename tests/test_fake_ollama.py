@@ -255,14 +255,15 @@ async def test_ps_after_chat_shows_partial_offload(fake: FakeOllama) -> None:
 
 
 def test_generate_loads_and_unloads(serve: ServeFn) -> None:
-    fake = serve(load_delay=0.1)
+    fake = serve(load_delay=0.1, wall_clock=lambda: 1_760_000_000.0)
     client = ollama.Client(host=fake.url)
     started = time.monotonic()
     loaded = client.generate("qwen3:8b", keep_alive="10m")
     assert (loaded.done, loaded.done_reason, loaded.response) == (True, "load", "")
     assert time.monotonic() - started >= 0.1
-    assert [model.model for model in client.ps().models] == ["qwen3:8b"]
-    assert 590 < fake.loaded["qwen3:8b"] - time.monotonic() <= 600
+    (running,) = client.ps().models
+    # The keep-alive countdown follows the injected wall clock exactly.
+    assert running.model == "qwen3:8b" and running.expires_at.timestamp() == 1_760_000_000.0 + 600
     unloaded = client.generate("qwen3:8b", keep_alive=0)
     assert unloaded.done_reason == "unload" and client.ps().models == []
 

@@ -55,7 +55,9 @@ def test_the_table_shows_the_reviewers_splits(reviewer: FakeOllama, capsys: pyte
     assert "\x1b[" not in out  # plain text when not a terminal
 
 
-def test_json_has_every_field_with_sources_sorted_by_size(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_has_every_field_with_sources_sorted_by_size(
+    reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json", "--num-ctx", "8192")
     assert code == 0
     fits = json.loads(out)
@@ -73,7 +75,8 @@ def test_named_models_only(reviewer: FakeOllama, capsys: pytest.CaptureFixture[s
     code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json",
                        "deepseek-r1:14b-qwen-distill-q8_0", "deepseek-r1:1.5b-qwen-distill-fp16")
     assert code == 0
-    assert [f["model"] for f in json.loads(out)] == ["deepseek-r1:1.5b-qwen-distill-fp16", "deepseek-r1:14b-qwen-distill-q8_0"]
+    models = [f["model"] for f in json.loads(out)]
+    assert models == ["deepseek-r1:1.5b-qwen-distill-fp16", "deepseek-r1:14b-qwen-distill-q8_0"]
 
 
 def test_a_model_not_installed_is_a_clear_error(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,9 +110,12 @@ def test_sizes_ram_counts_in_binary_units() -> None:
     assert parse_size("512 MiB") == 512 << 20
 
 
-def test_a_server_without_tensors_is_sized_from_the_file(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_server_without_tensors_is_sized_from_the_file(
+    reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]
+) -> None:
     reviewer.show_tensors = False
-    code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json", "deepseek-r1:7b-qwen-distill-q4_K_M")
+    code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json",
+                       "deepseek-r1:7b-qwen-distill-q4_K_M")
     (only,) = json.loads(out)
     assert code == 0 and only["accuracy"] == "rough" and any("no tensor list" in n for n in only["notes"])
 
@@ -147,7 +153,8 @@ async def test_the_client_reads_verbose_show(reviewer: FakeOllama) -> None:
 
 async def test_the_modelfile_num_ctx_is_read(reviewer: FakeOllama) -> None:
     reviewer.models["deepseek-r1:custom"] = FakeModel(
-        "deepseek-r1:custom", arch=reviewer_models()[0].arch, parameters="num_ctx                        16384\nstop \"<|end|>\"")
+        "deepseek-r1:custom", arch=reviewer_models()[0].arch,
+        parameters="num_ctx                        16384\nstop \"<|end|>\"")
     engine = OllamaEngine(reviewer.url)
     try:
         assert (await engine.show_tensors("deepseek-r1:custom")).num_ctx == 16384

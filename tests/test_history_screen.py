@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Collapsible, Markdown, Select, Static, TabbedContent
 
 from tests.conftest import wait_until
 from tests.history_fakes import HostApp, add_chat, fill, turn
+from tests.pilot_steps import notices
 from tui.core.records.schema import Status
 from tui.core.records.store import RecordStore
 from tui.ui.history.chats_table import ChatsTable
@@ -28,11 +30,11 @@ def store(tmp_path: Path) -> Iterator[RecordStore]:
         yield s
 
 
-def host(store: RecordStore, **options: object) -> HostApp:
-    return HostApp(lambda: HistoryScreen(store, tz=timezone.utc, **options))  # type: ignore[arg-type]
+def host(store: RecordStore, **options: Any) -> HostApp:
+    return HostApp(lambda: HistoryScreen(store, tz=UTC, **options))
 
 
-async def ready(pilot) -> HistoryScreen:  # type: ignore[no-untyped-def]
+async def ready(pilot: Pilot) -> HistoryScreen:
     """Wait until the screen is up and nothing is being read."""
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
     screen: HistoryScreen = pilot.app.screen
@@ -46,7 +48,7 @@ def shown_ids(screen: HistoryScreen) -> list[str]:
     return [str(row.key.value) for row in table.ordered_rows]
 
 
-async def choose(pilot, screen: HistoryScreen, select_id: str, value: str) -> None:  # type: ignore[no-untyped-def]
+async def choose(pilot: Pilot, screen: HistoryScreen, select_id: str, value: str) -> None:
     screen.query_one(select_id, Select).value = value
     await pilot.pause()
     await wait_until(pilot, lambda: not screen.loading)
@@ -256,7 +258,7 @@ class TestChats:
                 "chat-" + written[0].name[5:15] + "-why-is-the-sky-blue.md",
                 "chat-" + written[0].name[5:15] + "-why-is-the-sky-blue-2.md",
             ]
-            assert any("Saved the chat as" in n.message for n in app._notifications)
+            assert any("Saved the chat as" in text for text in notices(app))
         text = written[0].read_text(encoding="utf-8")
         assert text.startswith("# Why is the sky blue?")
         assert "<details><summary>Thinking</summary>" in text and "</details>" in text

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from devtools.fake_ollama import FakeOllama
+from tests.app_factory import build_app
 from tests.conftest import wait_until
 from tests.pilot_steps import choose, send
-from tests.app_factory import build_app
 from tui.cli.main import main, open_recorder
 from tui.core.records.store import RecordStore, StoreError
 from tui.ui.chat.messages import AssistantMessage, NoteMessage

@@ -6,7 +6,7 @@ import io
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -77,10 +77,10 @@ def test_history_shows_unknown_values(newer_db: Path, fmt: str) -> None:
 
 
 async def test_f2_lists_and_opens_the_newer_turn(store: RecordStore) -> None:
-    app = HostApp(lambda: HistoryScreen(store, tz=timezone.utc))
+    app = HostApp(lambda: HistoryScreen(store, tz=UTC))
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
-        screen: HistoryScreen = pilot.app.screen  # type: ignore[assignment]
+        screen: HistoryScreen = pilot.app.screen
         await wait_until(pilot, lambda: not screen.loading)
         table = screen.query_one(TurnsTable)
         assert table.get_row(NEWER_ID)[3].plain == "paused"

@@ -9,9 +9,9 @@ import pytest
 
 from devtools.fake_ollama import IMPOSTOR_REPLIES, FakeModel, FakeOllama, default_models
 from tests.conftest import wait_until
+from tests.pilot_steps import choose, send
 from tests.resource_fakes import NORMAL, scenario_sampler
 from tests.test_app_chat import SIZE, make_app
-from tests.pilot_steps import choose, send
 from tui.cli.doctor import run_doctor
 from tui.cli.main import main
 from tui.core.ollama.client import OllamaEngine, OllamaError
@@ -63,7 +63,7 @@ async def test_engine_methods_raise_a_classified_error(impostor: FakeOllama) -> 
     prefix = f"the server at {impostor.url} does not answer like Ollama: "
     for error in errors:
         assert error.kind is ErrorKind.NOT_OLLAMA
-        assert error.message.startswith(prefix) and DETAILS[impostor.impostor] in error.message  # type: ignore[index]
+        assert error.message.startswith(prefix) and DETAILS[impostor.impostor] in error.message
 
 
 async def test_chat_yields_a_failure(impostor: FakeOllama) -> None:
@@ -73,7 +73,7 @@ async def test_chat_yields_a_failure(impostor: FakeOllama) -> None:
     finally:
         await engine.aclose()
     assert isinstance(events[-1], Failure) and events[-1].kind is ErrorKind.NOT_OLLAMA
-    assert DETAILS[impostor.impostor] in events[-1].message  # type: ignore[index]
+    assert DETAILS[impostor.impostor] in events[-1].message
     assert "--host" in events[-1].hint
 
 
@@ -88,7 +88,7 @@ async def test_a_malformed_line_mid_answer_keeps_the_text_before_it() -> None:
     failure = events[-1]
     assert isinstance(failure, Failure) and failure.kind is ErrorKind.NOT_OLLAMA
     assert "not JSON ('<html>502 Bad Gateway</html>')" in failure.message
-    assert "".join(e.text for e in events[:-1]) == "one two three "  # type: ignore[union-attr]
+    assert "".join(e.text for e in events[:-1]) == "one two three "
     assert not any(isinstance(e, Done) for e in events)
 
 
@@ -99,7 +99,7 @@ def test_doctor_prints_the_classified_message_and_exits_1(impostor: FakeOllama, 
     code = run_doctor(impostor.url, MonitorOptions(), say=lines.append, sampler=sampler, store=BaselineStore(tmp_path))
     out = "\n".join(lines)
     assert code == 1
-    assert f"does not answer like Ollama: {DETAILS[impostor.impostor]}" in out  # type: ignore[index]
+    assert f"does not answer like Ollama: {DETAILS[impostor.impostor]}" in out
     assert "--host" in out and "Traceback" not in out
 
 

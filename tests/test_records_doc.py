@@ -6,8 +6,8 @@ import re
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 
-from tui.core.records.schema import GpuInfo, Record, Sample, Status
 from tui.core.ollama.errors import ErrorKind
+from tui.core.records.schema import GpuInfo, Record, Sample, Status
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "records.md").read_text()

@@ -1,17 +1,26 @@
-"""How the history screens look with fixed synthetic turns, times shown in UTC."""
+"""How the history screens look with fixed synthetic turns, times shown in UTC.
+
+The real app opens them (F2), so they are drawn with its stylesheets, over its chat screen.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timezone
 from pathlib import Path
 
 import pytest
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from textual.widgets import Select, TabbedContent
 
-from tests.conftest import wait_until
-from tests.history_fakes import HostApp, add_chat, fill
+from devtools.fake_ollama import FakeOllama
+from tests.app_factory import snapshot_app
+from tests.conftest import settled, wait_until
+from tests.history_fakes import add_chat, fill
+from tui.app import OllamonApp
+from tui.core.records.recorder import TurnRecorder
+from tui.core.records.schema import HostInfo
 from tui.core.records.store import RecordStore
 from tui.ui.history.history_screen import HistoryScreen
 from tui.ui.history.turn_detail import TurnDetailScreen
@@ -22,13 +31,27 @@ Steps = Callable[..., Awaitable[None]]
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[HostApp]:
+def utc() -> Iterator[None]:
+    """The app shows times in local time: make that UTC while the test runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "UTC")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+@pytest.fixture
+def app(tmp_path: Path, snapshot_server: FakeOllama, utc: None) -> Iterator[OllamonApp]:
     with RecordStore.open(tmp_path / "records.sqlite") as store:
         fill(store, 30)
-        yield HostApp(lambda: HistoryScreen(store, tz=timezone.utc))
+        recorder = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"))
+        yield snapshot_app(snapshot_server.url, recorder=recorder)
 
 
-async def loaded(pilot) -> HistoryScreen:  # type: ignore[no-untyped-def]
+async def loaded(pilot: Pilot) -> HistoryScreen:
+    if not isinstance(pilot.app.screen, HistoryScreen):  # still on the chat screen: open the history
+        await wait_until(pilot, lambda: settled(pilot.app) and bool(pilot.app.models))
+        await pilot.press("f2")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
     screen: HistoryScreen = pilot.app.screen
     await wait_until(pilot, lambda: not screen.loading)
@@ -37,11 +60,11 @@ async def loaded(pilot) -> HistoryScreen:  # type: ignore[no-untyped-def]
     return screen
 
 
-async def show_turns(pilot) -> None:  # type: ignore[no-untyped-def]
+async def show_turns(pilot: Pilot) -> None:
     await loaded(pilot)
 
 
-async def show_failed(pilot) -> None:  # type: ignore[no-untyped-def]
+async def show_failed(pilot: Pilot) -> None:
     screen = await loaded(pilot)
     screen.query_one("#filter-status", Select).value = "failed"
     await pilot.pause()
@@ -49,7 +72,7 @@ async def show_failed(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 def show_detail(row: int, scroll_to: str | None = None) -> Steps:
-    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run(pilot: Pilot) -> None:
         screen = await loaded(pilot)
         screen.query_one(TurnsTable).move_cursor(row=row)
         await pilot.press("enter")
@@ -64,7 +87,7 @@ def show_detail(row: int, scroll_to: str | None = None) -> Steps:
     return run
 
 
-async def show_summary(pilot) -> None:  # type: ignore[no-untyped-def]
+async def show_summary(pilot: Pilot) -> None:
     screen = await loaded(pilot)
     screen.query_one(TabbedContent).active = "summary-pane"
     await pilot.pause()
@@ -72,49 +95,50 @@ async def show_summary(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 class TestTurnsTable:
-    def test_narrow(self, snap_compare, app: HostApp) -> None:
+    def test_narrow(self, snap_compare, app: OllamonApp) -> None:
         """80x24: filters on one line; time, model, quant, status, total, tok/s, chars/s, load; the rest scrolls."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_turns)
 
-    def test_wide(self, snap_compare, app: HostApp) -> None:
+    def test_wide(self, snap_compare, app: OllamonApp) -> None:
         """160x48: every column, "—" where a turn measured no power, the loaded-turns count at the right."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_turns)
 
-    def test_failed_only(self, snap_compare, app: HostApp) -> None:
+    def test_failed_only(self, snap_compare, app: OllamonApp) -> None:
         """Status filter set to failed: only the four failed turns, in red."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_failed)
 
 
 class TestTurnDetail:
-    def test_wide_with_charts(self, snap_compare, app: HostApp) -> None:
+    def test_wide_with_charts(self, snap_compare, app: OllamonApp) -> None:
         """160x48: five figure boxes, then memory/swap and power charts side by side, then the prompt."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_detail(0))
 
-    def test_narrow_figures(self, snap_compare, app: HostApp) -> None:
+    def test_narrow_figures(self, snap_compare, app: OllamonApp) -> None:
         """80x24: status and heading, figure boxes two to a row."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0))
 
-    def test_narrow_charts(self, snap_compare, app: HostApp) -> None:
+    def test_narrow_charts(self, snap_compare, app: OllamonApp) -> None:
         """80x24 scrolled down: the memory/swap chart above the power chart."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0, "#turn-charts"))
 
-    def test_no_power_readings(self, snap_compare, app: HostApp) -> None:
+    def test_no_power_readings(self, snap_compare, app: OllamonApp) -> None:
         """A turn without a power source: "n/a — why" in the Power box and a note instead of a chart."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_detail(2))
 
 
 class TestSummary:
-    def test_narrow(self, snap_compare, app: HostApp) -> None:
+    def test_narrow(self, snap_compare, app: OllamonApp) -> None:
         """80x24: the comparison table (scrolls sideways) over tok/s and chars/s bars per model."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_summary)
 
-    def test_wide(self, snap_compare, app: HostApp) -> None:
+    def test_wide(self, snap_compare, app: OllamonApp) -> None:
         """160x48: every comparison column with ok/failed counts, bars below."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_summary)
 
 
 class TestChats:
-    def test_narrow(self, snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_narrow(self, snap_compare, tmp_path: Path, snapshot_server: FakeOllama, utc: None,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
         """80x24: saved chats with the model of their latest turn; every key fits the footer."""
         created = iter(["2025-03-01T09:00:00.000Z", "2025-03-02T18:30:00.000Z"])
         monkeypatch.setattr("tui.core.records.store.utc_now", lambda: next(created))
@@ -122,9 +146,9 @@ class TestChats:
             fill(store, 4)
             add_chat(store, "Sky colours", 3, 10)
             add_chat(store, None, 1, 20)
-            app = HostApp(lambda: HistoryScreen(store, tz=timezone.utc, on_reopen=lambda _id: None))
+            app = snapshot_app(snapshot_server.url, recorder=TurnRecorder(store, HostInfo(hostname="testhost")))
 
-            async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+            async def run(pilot: Pilot) -> None:
                 screen = await loaded(pilot)
                 screen.query_one(TabbedContent).active = "chats-pane"
                 await pilot.pause()

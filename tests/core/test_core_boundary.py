@@ -16,7 +16,8 @@ def test_core_and_headless_commands_do_not_need_textual() -> None:
         "sys.modules['textual'] = None  # any `import textual...` now raises ImportError\n"
         "import tui.core\n"
         "names = [m.name for m in pkgutil.walk_packages(tui.core.__path__, 'tui.core.')]\n"
-        "names += ['tui.cli.doctor', 'tui.cli.history', 'tui.cli.fit', 'tui.cli.main', 'tui.cli.bench', 'tui.cli.bench_options', 'tui.cli.pull']\n"
+        "names += ['tui.cli.doctor', 'tui.cli.history', 'tui.cli.fit', 'tui.cli.main', 'tui.cli.bench',\n"
+        "          'tui.cli.bench_options', 'tui.cli.pull']\n"
         "for name in names: importlib.import_module(name)\n"
         "print(len(names))\n"
     )

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.core.test_sanitize import UNSAFE_CASES
 from tui.core.records.export import (
     nest_headings,
     FORMATS,
@@ -34,7 +35,6 @@ from tui.core.records.schema import (
     TimingMs,
 )
 from tui.core.records.store import RecordStore, Session, SummaryRow
-from tests.core.test_sanitize import UNSAFE_CASES
 
 
 def turn(n: int = 0, **kw) -> Record:

@@ -10,7 +10,11 @@ from tui.core.fit import Fact, GpuKind
 from tui.core.fit.gather import MachineUnknown, WhatIf, hypothetical_machine, read_machine
 from tui.core.fit.inputs import GIB, MIB, OllamaVersion
 from tui.core.fit.machine import (
-    apple_gpu_memory, logged_gpu_memory, nvidia_free_memory, read_local_machine, rule_of_thumb,
+    apple_gpu_memory,
+    logged_gpu_memory,
+    nvidia_free_memory,
+    read_local_machine,
+    rule_of_thumb,
 )
 from tui.core.ollama.client import OllamaEngine
 from tui.core.ollama.models import LoadedModel
@@ -49,7 +53,8 @@ def test_the_log_reader_takes_the_latest_line_of_the_library() -> None:
 
 
 def test_the_rule_of_thumb_matches_the_macs_seen() -> None:
-    assert [rule_of_thumb(n * GIB) / GIB for n in (16, 24, 32, 36, 64)] == pytest.approx([10.667, 16, 21.333, 27, 48], abs=1e-3)
+    expected = [10.667, 16, 21.333, 27, 48]
+    assert [rule_of_thumb(n * GIB) / GIB for n in (16, 24, 32, 36, 64)] == pytest.approx(expected, abs=1e-3)
 
 
 class _Nvml:

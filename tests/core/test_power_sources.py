@@ -13,11 +13,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from tui.core.sampling.power import nvml as nvml_module
 from tui.core.sampling.power.base import Availability, PowerReadError, PowerReading, PowerSource, first_available
 from tui.core.sampling.power.battery import NOT_DISCHARGING, BatterySource
 from tui.core.sampling.power.command import CommandSource, parse_watts
 from tui.core.sampling.power.hwmon import HwmonSource
-from tui.core.sampling.power import nvml as nvml_module
 from tui.core.sampling.power.ioreport import (
     FULL_SCOPE,
     INT64_MIN,
@@ -31,7 +31,6 @@ from tui.core.sampling.power.nvml import NOT_INSTALLED, NvmlGpu, NvmlLibrary, Nv
 from tui.core.sampling.power.powermetrics import NEEDS_ROOT, PowermetricsSource, parse_sample, split_documents
 from tui.core.sampling.power.rapl import ROOT_ONLY, RaplSource
 from tui.core.sampling.power.registry import PowerOptions, SummedSource, build_sources, select_power
-from tui.core.sampling.sampler import Sampler
 from tui.core.sampling.power.smc import (
     CMD_READ_BYTES,
     CMD_READ_KEYINFO,
@@ -45,6 +44,7 @@ from tui.core.sampling.power.smc import (
     key_info_request,
     read_request,
 )
+from tui.core.sampling.sampler import Sampler
 
 _ROOT = Path(__file__).resolve().parents[2]
 # The shared folder sits in the checkout or beside it, depending on how the work tree is laid out.
@@ -328,7 +328,7 @@ class TestPowermetricsSource:
 def channel_list(name: str) -> list[tuple[str, str]]:
     assert FIXTURES is not None
     lines = (FIXTURES / "ioreport" / name).read_text(encoding="utf-8").splitlines()
-    return [tuple(line.split("\t")) for line in lines if line and not line.startswith("#")]  # type: ignore[misc]
+    return [tuple(line.split("\t")) for line in lines if line and not line.startswith("#")]
 
 
 @needs_fixtures
@@ -430,7 +430,7 @@ class Counters:
 
     def __init__(self, rails: dict[str, tuple[str, float, int]]) -> None:
         self.rails = rails
-        self.accrued = {name: 0.0 for name in rails}  # energy so far, published or not
+        self.accrued = dict.fromkeys(rails, 0.0)  # energy so far, published or not
         self.published = dict(self.accrued)
         self.seconds = 0
         self.snapshots: dict[int, dict[str, float]] = {}
@@ -678,7 +678,7 @@ class TestSmcFloor:
     def test_pstr_below_the_soc_shows_the_soc(self) -> None:
         smc = FakeSmc(3.0)
         floor = self.soc(CPU=2.0, GPU=4.0, ANE=0.5, DRAM=1.0)
-        source = SmcSource("darwin", floor=floor, connect=lambda: smc)  # type: ignore[arg-type, return-value]
+        source = SmcSource("darwin", floor=floor, connect=lambda: smc)
         reading = source.read()
         assert reading.watts == pytest.approx(6.5)  # CPU + GPU + ANE; DRAM is not in macmon's floor
         assert reading.components == {"PSTR": 3.0, "CPU + GPU + ANE": 6.5}
@@ -690,7 +690,7 @@ class TestSmcFloor:
 
     def test_without_a_floor_reading_pstr_stands_and_says_why(self) -> None:
         floor = FakeSource("ioreport", FULL_SCOPE, {"cpu"}, available=False)
-        source = SmcSource("darwin", floor=floor, connect=lambda: FakeSmc(9.0))  # type: ignore[arg-type, return-value]
+        source = SmcSource("darwin", floor=floor, connect=lambda: FakeSmc(9.0))
         reading = source.read()
         assert reading.watts == 9.0 and "ioreport missing" in reading.note
         assert any("max(PSTR" in line for line in source.explain())
@@ -866,7 +866,7 @@ class TestCommand:
             assert kwargs["timeout"] == 0.5
             raise subprocess.TimeoutExpired(argv, 0.5)
 
-        with pytest.raises(PowerReadError, match="timed out after 0.5 s"):
+        with pytest.raises(PowerReadError, match=r"timed out after 0\.5 s"):
             CommandSource("plug --watts", timeout=0.5, run=run).read()
 
     def test_missing_program(self, tmp_path: Path) -> None:

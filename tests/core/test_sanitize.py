@@ -4,7 +4,6 @@ import pytest
 
 from tui.core.ollama.sanitize import ControlStripper, strip_controls
 
-
 # Shared with the export tests: every place that shows untrusted text cleans it the same way.
 UNSAFE_CASES = [
     ("plain [bold]text[/]", "plain [bold]text[/]"),

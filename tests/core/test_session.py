@@ -60,7 +60,8 @@ class Events:
 def make_session(fake: FakeOllama, store: RecordStore, events: Events) -> ChatSession:
     monitor = ResourceMonitor(scenario_sampler(NORMAL, ticks=3))
     recorder = TurnRecorder(store, HostInfo(hostname="testhost"))
-    return ChatSession(OllamaEngine(fake.url, clock=StepClock()), monitor, recorder=recorder, listener=events, clock=StepClock())
+    engine = OllamaEngine(fake.url, clock=StepClock())
+    return ChatSession(engine, monitor, recorder=recorder, listener=events, clock=StepClock())
 
 
 def final(store: RecordStore) -> list[Record]:
@@ -86,7 +87,7 @@ async def test_ok_turn_has_its_figures_and_explicit_load(fake: FakeOllama, store
     assert first.status is Status.OK and first.load.cold is True and first.load.load_ms == pytest.approx(50)
     # The next turn does not inherit the explicit load: it has Ollama's warm load_duration.
     assert again.load.cold is False and again.load.load_ms is not None and again.load.load_ms < 50
-    assert second.record is again or second.record.record_id == again.record_id  # type: ignore[union-attr]
+    assert second.record is again or second.record.record_id == again.record_id
     assert again.request.history_messages == 2 and first.session_id == again.session_id
     assert "TurnStarted" in events.kinds() and events.kinds()[-1] == "TurnEnded"
 
@@ -217,14 +218,14 @@ async def test_refusals_before_anything_starts(fake: FakeOllama, store: RecordSt
 async def test_reopen_mid_answer_finishes_the_turn_first(fake: FakeOllama, store: RecordStore) -> None:
     session, events = await ready(fake, store, "llama3.2:3b")
     await session.send("first chat")
-    past = session.recorder.session_id  # type: ignore[union-attr]
+    past = session.recorder.session_id
     await session.new_chat()
     await session.choose("stall:1b")
     task = asyncio.ensure_future(session.send("second chat"))
     started = asyncio.Event()
     events.on[AnswerDelta] = started.set
     await asyncio.wait_for(started.wait(), 5)
-    reopened = await session.reopen(past)  # type: ignore[arg-type]
+    reopened = await session.reopen(past)
     assert task.done() and reopened is not None and reopened.model == "llama3.2:3b"
     assert [m["role"] for m in session.conversation.turns] == ["user", "assistant"]
     statuses = [record.status for record in final(store)]

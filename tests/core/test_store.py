@@ -269,7 +269,7 @@ class TestTurns:
         second = store.create_session(title="b")
         session = store.get_session(first)
         assert (session.title, session.model, session.settings, session.host) == ("a", "m", {"think": True}, "box")
-        assert [s.session_id for s in store.sessions()][0] in (first, second)
+        assert store.sessions()[0].session_id in (first, second)
         assert len(store.sessions(limit=1)) == 1
         for i in (1, 0):
             r = make(f"model{i}", started_at=f"2025-01-01T00:00:0{i}.000Z")
@@ -374,7 +374,8 @@ class TestSummary:
     def test_even_count_median_and_empty_store(self, store: RecordStore) -> None:
         """An even count takes the mean of the middle two; no records, no rows."""
         assert store.summary() == []
-        store.import_records([make(started_at=f"2025-01-01T00:00:0{i}.000Z", tok_s=v) for i, v in enumerate((1.0, 2.0, 4.0, 8.0))])
+        rates = (1.0, 2.0, 4.0, 8.0)
+        store.import_records([make(started_at=f"2025-01-01T00:00:0{i}.000Z", tok_s=v) for i, v in enumerate(rates)])
         assert store.summary()[0].eval_tok_s == 3.0
 
 
@@ -445,7 +446,7 @@ class TestConcurrency:
         """Two connections to one file, writing in turn, see each other's records."""
         path = tmp_path / "shared.sqlite"
         with RecordStore.open(path) as a, RecordStore.open(path) as b:
-            for i in range(20):
+            for _ in range(20):
                 ra, rb = make("a"), make("b")
                 a.start_turn(ra)
                 b.start_turn(rb)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tui.core.records.schema import (  # noqa: E402
+from tui.core.records.schema import (
     Counts,
     ErrorKind,
     HostInfo,
@@ -27,7 +27,7 @@ from tui.core.records.schema import (  # noqa: E402
     Status,
     TimingMs,
 )
-from tui.core.records.store import APPLICATION_ID, MIGRATIONS  # noqa: E402
+from tui.core.records.store import APPLICATION_ID, MIGRATIONS
 
 TARGET = Path(__file__).with_name("store_v1.sqlite")
 HOST = HostInfo(hostname="studio", os="macOS 15.1", arch="arm64", chip="Apple M2 Ultra", cpu_cores=24)
@@ -47,13 +47,15 @@ def v1_records() -> list[Record]:
             status=Status.OK,
             host=HOST,
             model=QWEN,
-            load=LoadInfo(cold=True, load_ms=2100.0, ps_size_bytes=6_000_000_000, ps_vram_bytes=6_000_000_000, processor="100% GPU"),
+            load=LoadInfo(cold=True, load_ms=2100.0, ps_size_bytes=6_000_000_000, ps_vram_bytes=6_000_000_000,
+                          processor="100% GPU"),
             timing_ms=TimingMs(ttft=2300.0, thinking=1600.0, answer=4300.0, total_wall=7400.0, eval=4535.599),
             counts=Counts(prompt_tokens=26, eval_tokens=282, thinking_chars=14, answer_chars=6, done_reason="stop"),
             rates=Rates(eval_tok_s=62.17, chars_s=20 / 5.9, answer_chars_s=6 / 4.3),
             resources=Resources(mem_used_peak_bytes=40_000_000_000, swap_used_peak_bytes=0),
             power=Power(source="smc", net_mean_w=25.0, j_per_token=0.4),
-            samples=[Sample(0.0, 30_000_000_000, 0, 1_000_000, 6.0), Sample(250.0, 40_000_000_000, 0, 6_000_000_000, 31.5)],
+            samples=[Sample(0.0, 30_000_000_000, 0, 1_000_000, 6.0),
+                     Sample(250.0, 40_000_000_000, 0, 6_000_000_000, 31.5)],
             prompt="用中文打个招呼",
             thinking="Okay, the user",
             answer="你好，世界！",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from tui.cli.bench_options import plan_from
 from tui.core.chat.session import ChatSession
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.records.recorder import TurnRecorder

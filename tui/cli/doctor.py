@@ -11,10 +11,10 @@ from pathlib import Path
 import platformdirs
 
 from tui.core.capture import write_capture
-from tui.core.sampling.energy import BaselineStore
-from tui.core.sampling.memory import FORMULAS
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.host import is_local
+from tui.core.sampling.energy import BaselineStore
+from tui.core.sampling.memory import FORMULAS
 from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor, build_sampler, no_power_reason
 from tui.core.sampling.processor import processor_split
 from tui.core.sampling.sampler import Sampler

@@ -50,7 +50,9 @@ def what_if_from(args: argparse.Namespace) -> WhatIf:
         ram=size("--ram", args.ram, ram=True),
         gpu_memory=size("--gpu-memory", args.gpu_memory),
         gpu_free=size("--gpu-free", args.gpu_free),
-        gpu={"metal": GpuKind.METAL, "cuda": GpuKind.CUDA, "rocm": GpuKind.ROCM, "none": GpuKind.NONE}.get(args.gpu or ""),
+        gpu={"metal": GpuKind.METAL, "cuda": GpuKind.CUDA, "rocm": GpuKind.ROCM, "none": GpuKind.NONE}.get(
+            args.gpu or ""
+        ),
         version=args.ollama_version,
     )
 

@@ -72,7 +72,9 @@ def _check(conn: sqlite3.Connection, path: Path) -> None:
     if app_id != APPLICATION_ID:
         raise StoreError(path, f"an SQLite database of another application (application_id {app_id:#010x})")
     if version > SCHEMA_VERSION:
-        raise StoreError(path, f"written by a newer ollamon (schema v{version}; this one reads up to v{SCHEMA_VERSION})")
+        raise StoreError(
+            path, f"written by a newer ollamon (schema v{version}; this one reads up to v{SCHEMA_VERSION})"
+        )
     if version < SCHEMA_VERSION:
         raise StoreError(path, f"an older store (schema v{version}); start `ollamon` once to upgrade it, then retry")
     try:

@@ -7,13 +7,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui import __version__
-from tui.core.ollama.host import resolve_host
-from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 from tui.cli.bench_options import add_bench_arguments
 from tui.cli.history import add_history_arguments
+from tui.core.ollama.host import resolve_host
+from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 
 if TYPE_CHECKING:
     from tui.core.records.recorder import TurnRecorder
@@ -28,7 +28,7 @@ def _positive_float(text: str) -> float:
 
 def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
     """Options allowed before and after a subcommand; after it, they only override."""
-    keep = {"default": argparse.SUPPRESS} if sub else {}
+    keep: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     parser.add_argument(
         "--host", **keep,
         help="Ollama URL or host[:port] (default: $OLLAMA_HOST, else http://127.0.0.1:11434)",

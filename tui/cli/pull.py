@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.units import human_bytes
+
+if TYPE_CHECKING:  # rich is imported only when a progress bar is drawn
+    from rich.progress import TaskID
 
 
 async def _pull(host: str, name: str, err: TextIO) -> int:
@@ -23,7 +26,7 @@ async def _pull(host: str, name: str, err: TextIO) -> int:
             bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                            console=Console(file=err), transient=False)
             bar.start()
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
         async for part in engine.pull(name):
             if bar is not None:
                 if part.digest and part.total:

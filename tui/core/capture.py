@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -111,13 +112,13 @@ def write_capture(
     footprint = footprint if footprint is not None else footprint_reader(platform)
     if platform.startswith("linux"):
         for path in LINUX_FILES:
-            capture.attempt(path, lambda path=path: _copy(capture, path))
+            capture.attempt(path, partial(_copy, capture, path))
         for source in (RaplSource(read_text=capture.read_text), HwmonSource(read_text=capture.read_text),
                        BatterySource(read_text=capture.read_text)):
-            capture.attempt(f"power {source.name}", lambda source=source: _read_twice(source))
+            capture.attempt(f"power {source.name}", partial(_read_twice, source))
     if platform == "darwin":
         for argv in MAC_COMMANDS:
-            capture.attempt(" ".join(argv), lambda argv=argv: capture.write(f"commands/{command_file(argv)}", run(argv)))
+            capture.attempt(" ".join(argv), partial(_command, capture, run, argv))
         capture.attempt("smc", lambda: _smc(capture))
         capture.attempt("ioreport", lambda: _ioreport(capture))
         capture.attempt("powermetrics", lambda: _powermetrics(capture, platform))
@@ -130,6 +131,10 @@ def write_capture(
         "items": capture.items,
     })
     return capture.items
+
+
+def _command(capture: _Capture, run: Run, argv: Sequence[str]) -> None:
+    capture.write(f"commands/{command_file(argv)}", run(argv))
 
 
 def _copy(capture: _Capture, path: str) -> str | None:
@@ -202,10 +207,9 @@ def _nvml(capture: _Capture, library: NvmlLibrary) -> str | None:
         except nvml.NVMLError as exc:
             return {"error": str(exc)}
 
-    devices = []
-    for handle in library.handles:
+    def device(handle: Any) -> dict[str, Any]:
         memory = value(lambda: nvml.nvmlDeviceGetMemoryInfo(handle))
-        devices.append({
+        return {
             "name": value(lambda: _text(nvml.nvmlDeviceGetName(handle))),
             "memory": memory if isinstance(memory, dict) else {"used": memory.used, "total": memory.total},
             "utilization_gpu": value(lambda: nvml.nvmlDeviceGetUtilizationRates(handle).gpu),
@@ -215,8 +219,9 @@ def _nvml(capture: _Capture, library: NvmlLibrary) -> str | None:
                 {"pid": p.pid, "used_gpu_memory": p.usedGpuMemory}
                 for p in nvml.nvmlDeviceGetComputeRunningProcesses(handle)
             ]),
-        })
-    capture.json("nvml.json", {"devices": devices})
+        }
+
+    capture.json("nvml.json", {"devices": [device(handle) for handle in library.handles]})
     return None
 
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import enum
+from typing import Self
 
 
-def unknown_member(cls: type[enum.Enum], value: object) -> enum.Enum | None:
-    """A pseudo-member of a str enum for a value this version does not know (for `_missing_`).
+class OpenStrEnum(str, enum.Enum):
+    """A str enum that keeps a value this version does not know as a pseudo-member.
 
-    It compares equal to its string and keeps it as `.value`, so it is shown and stored as it is.
+    The pseudo-member compares equal to its string and keeps it as `.value`, so it is shown and
+    stored as it is.
     """
-    if not isinstance(value, str):
-        return None
-    member = str.__new__(cls, value)
-    member._name_ = value.upper()
-    member._value_ = value
-    return member
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member

@@ -14,7 +14,15 @@ from typing import Any
 from tui.core.fit.ggml import LayerWeights
 from tui.core.fit.graph import KNOWN_GRAPHS, graph_size
 from tui.core.fit.inputs import (
-    GIB, OLLAMA_ENGINE_ARCHITECTURES, Fact, GpuKind, KvCacheType, Machine, ModelFacts, OllamaVersion, Request,
+    GIB,
+    OLLAMA_ENGINE_ARCHITECTURES,
+    Fact,
+    GpuKind,
+    KvCacheType,
+    Machine,
+    ModelFacts,
+    OllamaVersion,
+    Request,
 )
 from tui.core.fit.placement import Placement, estimate_layers, greedy_layout
 from tui.core.sampling.processor import processor_split
@@ -104,7 +112,9 @@ class Fit:
             "era": self.era.value,
             "notes": list(self.notes),
             "evicts": list(self.evicts),
-            "inputs": {name: {"value": _plain(fact.value), "source": fact.source} for name, fact in self.inputs.items()},
+            "inputs": {
+                name: {"value": _plain(fact.value), "source": fact.source} for name, fact in self.inputs.items()
+            },
         }
 
 
@@ -201,12 +211,13 @@ def _shape(model: ModelFacts, weights: LayerWeights, request: Request, num_ctx: 
     graph = graph_size(model, num_ctx * parallel, min(num_ctx, request.num_batch), kv_type.bytes_per_element)
     kv = graph.kv if len(graph.kv) == len(weights.blocks) else (0,) * len(weights.blocks)
     if graph.generic and not any("graph" in note for note in work.notes):
-        why = "vocabulary size unknown" if model.architecture in KNOWN_GRAPHS else f"no graph formula for {model.architecture or 'this architecture'}"
+        why = ("vocabulary size unknown" if model.architecture in KNOWN_GRAPHS
+               else f"no graph formula for {model.architecture or 'this architecture'}")
         work.lower(Accuracy.ROUGH, f"{why}: generic compute-graph formula, rough")
     partial, full = graph.partial, graph.full
     if gpu is GpuKind.METAL:
         partial = full  # no partial-offload overhead on Metal
-    layers = tuple(w + k for w, k in zip(weights.blocks, kv))
+    layers = tuple(w + k for w, k in zip(weights.blocks, kv, strict=True))
     return _Shape(layers, weights.output, weights.token_embd, partial, full)
 
 
@@ -245,7 +256,8 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
         work.lower(Accuracy.ESTIMATE, f"Ollama {version.text} lets llama.cpp fit the model while loading: ±1 layer")
     own_engine = model.architecture in OLLAMA_ENGINE_ARCHITECTURES and era is not Era.C
     if own_engine:
-        work.lower(Accuracy.ESTIMATE, f"Ollama's own engine runs {model.architecture} and measures its layout while loading: ±1 layer")
+        work.lower(Accuracy.ESTIMATE,
+                   f"Ollama's own engine runs {model.architecture} and measures its layout while loading: ±1 layer")
 
     num_ctx = _num_ctx(model, request, machine)
     kv_type = request.kv_cache_type
@@ -293,7 +305,9 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
 
     if gpu is GpuKind.METAL and placement.size_vram > machine.ram.value:
         # Ollama refuses a partial offload bigger than RAM on a Mac and runs on the CPU instead.
-        work.notes.append(f"the GPU share would exceed this Mac's {gib(machine.ram.value)} of RAM: Ollama runs it on the CPU")
+        work.notes.append(
+            f"the GPU share would exceed this Mac's {gib(machine.ram.value)} of RAM: Ollama runs it on the CPU"
+        )
         placement = Placement(0, sum(shape.layers) + shape.output + (shape.input_weights if own_engine else 0), 0)
 
     verdict, reason = _judge(placement, total_layers, machine, free)

@@ -25,7 +25,7 @@ def graph_size(model: ModelFacts, ctx: int, batch: int, kv_bytes: float) -> Grap
     """`ctx` is num_ctx × num_parallel; `batch` is min(num_ctx, num_batch)."""
     kv = tuple(
         int(ctx * (model.key_length + model.value_length) * kv_heads * kv_bytes) if heads and kv_heads else 0
-        for heads, kv_heads in zip(model.head_count, model.head_count_kv)
+        for heads, kv_heads in zip(model.head_count, model.head_count_kv, strict=True)
     )
     E, H, KV, hd = model.embedding_length, model.heads_max, model.heads_kv_max, model.head_dim
     V = model.vocab_size

@@ -199,10 +199,10 @@ class OllamaVersion:
     @classmethod
     def parse(cls, text: str) -> OllamaVersion:
         match = re.match(r"v?(\d+)\.(\d+)\.(\d+)", text.strip())
-        parts = tuple(int(n) for n in match.groups()) if match else (0, 0, 0)
+        parts = (int(match[1]), int(match[2]), int(match[3])) if match else (0, 0, 0)
         if parts == (0, 0, 0):  # "0.0.0" is a source build: assume it is current
             parts = (999, 0, 0)
-        return cls(parts, text.strip() or "unknown")  # type: ignore[arg-type]
+        return cls(parts, text.strip() or "unknown")
 
     def at_least(self, major: int, minor: int, patch: int = 0) -> bool:
         return self.parts >= (major, minor, patch)

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 import ollama
 
 from tui.core.ollama.errors import (
-    ErrorKind, NotOllamaReply, classify_exception, classify_text, html_page, not_ollama_detail,
+    ErrorKind,
+    NotOllamaReply,
+    classify_exception,
+    classify_text,
+    html_page,
+    not_ollama_detail,
     not_ollama_message,
 )
 from tui.core.ollama.events import Done, Failure, StreamEvent, ThinkingDelta
 from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo, ModelTensors, PullProgress, TensorInfo
 from tui.core.ollama.sanitize import ControlStripper
 from tui.core.ollama.stats import DoneStats
-from tui.core.ollama.thinktags import ThinkTagSplitter
+from tui.core.ollama.thinktags import TagEvent, ThinkTagSplitter
 
 # A cold load of a large model can take minutes before the first byte; connecting cannot.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=5.0)
@@ -84,8 +89,12 @@ class OllamaEngine:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
+        display_host: str | None = None,
     ) -> None:
-        self.host = host
+        # `host` names the server on screen, in messages and in records. It is the URL connected
+        # to unless `display_host` (the same machine under a stable name) is given: snapshot tests
+        # serve on a free port but show a fixed URL.
+        self.host = display_host or host
         self._clock = clock
         self._client = ollama.AsyncClient(
             host=host, timeout=timeout, transport=transport,
@@ -227,7 +236,7 @@ class OllamaEngine:
         think: bool | None = None,
         options: Mapping[str, Any] | None = None,
         keep_alive: str | float | None = None,
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Stream one answer. Close the generator (or cancel its task) to stop generation."""
         stream = await self._client.chat(
             model=model,
@@ -237,6 +246,9 @@ class OllamaEngine:
             options=dict(options) if options else None,
             keep_alive=keep_alive,
         )
+        # ollama annotates the stream as an AsyncIterator; it is an async generator, whose aclose()
+        # the finally below needs.
+        assert isinstance(stream, AsyncGenerator)
         splitter = ThinkTagSplitter()
         thinking_clean, content_clean = ControlStripper(), ControlStripper()
         stats: DoneStats | None = None
@@ -303,9 +315,9 @@ def _modelfile_num_ctx(parameters: str) -> int | None:
 
 def _tail(
     splitter: ThinkTagSplitter, thinking: ControlStripper, content: ControlStripper
-) -> list[StreamEvent]:
+) -> list[TagEvent]:
     """Text still held back by the sanitisers and the tag splitter at the end of a stream."""
-    events: list[StreamEvent] = []
+    events: list[TagEvent] = []
     if text := thinking.flush():
         events.append(ThinkingDelta(text))
     events.extend(splitter.feed(content.flush()))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 import json
 
 import httpx
 import pydantic
 
-from tui.core.open_enum import unknown_member
+from tui.core.open_enum import OpenStrEnum
 
 
-class ErrorKind(str, enum.Enum):
-    """The error kinds of a benchmark record."""
+class ErrorKind(OpenStrEnum):
+    """The error kinds of a benchmark record; a kind written by a newer ollamon is kept as it is."""
 
     NOT_FOUND = "not_found"
     OUT_OF_MEMORY = "out_of_memory"
@@ -21,11 +20,6 @@ class ErrorKind(str, enum.Enum):
     TIMEOUT = "timeout"
     NOT_OLLAMA = "not_ollama"
     OTHER = "other"
-
-    @classmethod
-    def _missing_(cls, value: object) -> ErrorKind | None:
-        """A kind written by a newer ollamon: kept as it is, so its records still show."""
-        return unknown_member(cls, value)  # type: ignore[return-value]
 
     @property
     def hint(self) -> str:

@@ -36,7 +36,7 @@ class DoneStats:
         return rate(self.prompt_eval_count, self.prompt_eval_duration)
 
 
-def rate(count: int | None, duration_ns: int | None) -> float | None:
+def rate(count: int | None, duration_ns: float | None) -> float | None:
     """count / seconds with the duration as a float; None when either is missing or zero."""
     if not count or not duration_ns:
         return None

@@ -54,7 +54,7 @@ class ThinkTagSplitter:
     def flush(self) -> list[TagEvent]:
         """Whatever is still held back once the stream has ended."""
         text, self._held = self._held, ""
-        if not text or self._mode is _Mode.AFTER_CLOSE and not text.strip():
+        if not text or (self._mode is _Mode.AFTER_CLOSE and not text.strip()):
             return []
         if self._mode is _Mode.THINKING:
             return [ThinkingDelta(text)]

@@ -23,6 +23,7 @@ from tui.core.ollama.sanitize import strip_controls
 from tui.core.units import human_bytes, memory_bytes, milliseconds
 from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
 from tui.core.records.store import RecordRow, Session, SummaryRow, record_row
+from tui.core.units import human_bytes, milliseconds
 
 FORMATS = ("table", "json", "jsonl", "csv", "md")
 _CONTENT_KEYS = ("prompt", "thinking", "answer")

@@ -6,8 +6,8 @@ import os
 import platform
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import psutil
 

@@ -20,8 +20,20 @@ from tui.core.ollama.models import LoadedModel, ModelDetails
 from tui.core.ollama.models import ModelInfo as CatalogModel
 from tui.core.ollama.stats import DoneStats
 from tui.core.records.schema import (
-    Counts, EngineInfo, HostInfo, LoadInfo, ModelInfo, Power, Record, RequestInfo, Resources,
-    Sample, Status, TimingMs, compute_rates, utc_now,
+    Counts,
+    EngineInfo,
+    HostInfo,
+    LoadInfo,
+    ModelInfo,
+    Power,
+    Record,
+    RequestInfo,
+    Resources,
+    Sample,
+    Status,
+    TimingMs,
+    compute_rates,
+    utc_now,
 )
 from tui.core.records.store import RecordStore, StoreError
 from tui.core.sampling.monitor import AnswerCost, PowerContext
@@ -65,7 +77,7 @@ def _ns_ms(nanoseconds: int | None) -> float | None:
 def start_record(
     *,
     session_id: str | None,
-    turn_index: int,
+    turn_index: int | None,
     host: HostInfo,
     engine: EngineInfo,
     model: ModelInfo,

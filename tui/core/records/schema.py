@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import platform
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
-from enum import Enum
-from typing import Any, Iterable, NamedTuple
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from tui import __version__
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.stats import rate as tokens_per_s
-from tui.core.open_enum import unknown_member
+from tui.core.open_enum import OpenStrEnum
 
 # Bump on any incompatible change to the JSON form (it is a public interface).
 SCHEMA_VERSION = 1
 
 
-class Status(str, Enum):
-    """Outcome of a turn; `running` only while it is in flight."""
+class Status(OpenStrEnum):
+    """Outcome of a turn; `running` only while it is in flight.
+
+    A status written by a newer ollamon is kept as it is, so its records still show.
+    """
 
     RUNNING = "running"
     OK = "ok"
@@ -28,15 +31,10 @@ class Status(str, Enum):
     INTERRUPTED = "interrupted"
     TIMEOUT = "timeout"
 
-    @classmethod
-    def _missing_(cls, value: object) -> Status | None:
-        """A status written by a newer ollamon: kept as it is, so its records still show."""
-        return unknown_member(cls, value)  # type: ignore[return-value]
-
 
 def utc_now() -> str:
     """The current time as ISO 8601 UTC with milliseconds; fixed width, so strings sort by time."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def new_id() -> str:

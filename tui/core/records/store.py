@@ -418,7 +418,8 @@ def _backup_path(path: Path, version: int) -> Path:
 
 
 def _user_version(conn: sqlite3.Connection) -> int:
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version
 
 
 def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
@@ -746,7 +747,7 @@ def _session(row: tuple[Any, ...]) -> Session:
 def _summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:
     """One group's SummaryRow from its rows, oldest first (columns as selected in summary())."""
     (_, _, status, warmup, cold, load_ms, total, chars_s, eval_tok_s, net_w, j_per_token,
-     mem_peak, swap_peak, quant, file_size, ps_size, processor) = zip(*rows)
+     mem_peak, swap_peak, quant, file_size, ps_size, processor) = zip(*rows, strict=True)
     counted = [i for i, w in enumerate(warmup) if not w]
     ok = [i for i in counted if status[i] == Status.OK.value]
 

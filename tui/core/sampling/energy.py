@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +18,7 @@ def integrate_watts(points: Sequence[tuple[float, float]]) -> float | None:
     """Joules under (t seconds, watts) points by the trapezoid rule; None with fewer than two."""
     if len(points) < 2:
         return None
-    return sum((t1 - t0) * (w0 + w1) / 2 for (t0, w0), (t1, w1) in zip(points, points[1:]))
+    return sum((t1 - t0) * (w0 + w1) / 2 for (t0, w0), (t1, w1) in pairwise(points))
 
 
 def counter_delta(previous: float, current: float, wrap: float | None) -> float | None:

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tui.core.ollama.host import is_local
-
+from tui.core.records.schema import GpuInfo
 from tui.core.sampling.energy import Baseline, BaselineStore, joules_per_token, net_energy, tokens_per_joule
 from tui.core.sampling.footprint import footprint_reader
 from tui.core.sampling.memory import memory_source
 from tui.core.sampling.power.nvml import NvmlGpu
 from tui.core.sampling.power.registry import PowerOptions, build_sources
 from tui.core.sampling.processes import OllamaProcessFinder
-from tui.core.records.schema import GpuInfo
 from tui.core.sampling.sampler import Peaks, Sample, Sampler
 
 # Swap growth during an answer below this is noise (page-outs of idle apps), not the model.

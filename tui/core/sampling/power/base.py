@@ -64,7 +64,7 @@ class PowerSource(ABC):
     def read(self) -> PowerReading:
         """Read now; raise PowerReadError with the reason on failure."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- a no-op default, not abstract: most sources hold nothing
         """Release processes or handles the source holds."""
 
     def explain(self) -> list[str]:

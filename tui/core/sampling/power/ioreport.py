@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from ctypes import c_int32, c_int64, c_long, c_uint32, c_uint64, c_void_p
+from typing import Any
 
 from .base import Availability, PowerReadError, PowerReading, PowerSource
 
@@ -160,7 +161,7 @@ class IOReportSubscription:
         cf = ctypes.CDLL("/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation")
         ior = ctypes.CDLL("/usr/lib/libIOReport.dylib")
         # Every pointer-returning function gets restype c_void_p: the int default truncates pointers.
-        for function, restype, argtypes in [
+        prototypes: list[tuple[Any, type | None, list[type]]] = [
             (cf.CFStringCreateWithCString, c_void_p, [c_void_p, ctypes.c_char_p, c_uint32]),
             (cf.CFStringGetCString, ctypes.c_bool, [c_void_p, ctypes.c_char_p, c_long, c_uint32]),
             (cf.CFDictionaryGetCount, c_long, [c_void_p]),
@@ -177,7 +178,8 @@ class IOReportSubscription:
             (ior.IOReportChannelGetChannelName, c_void_p, [c_void_p]),
             (ior.IOReportChannelGetUnitLabel, c_void_p, [c_void_p]),
             (ior.IOReportSimpleGetIntegerValue, c_int64, [c_void_p, c_int32]),
-        ]:
+        ]
+        for function, restype, argtypes in prototypes:
             function.restype, function.argtypes = restype, argtypes
         self._cf, self._ior = cf, ior
         self._owned: list[int] = []
@@ -203,7 +205,7 @@ class IOReportSubscription:
 
     def sample(self) -> int:
         """A new samples dictionary; the caller releases it with release()."""
-        ref = self._ior.IOReportCreateSamples(self._subscription, self._subscribed, None)
+        ref: int = self._ior.IOReportCreateSamples(self._subscription, self._subscribed, None)
         if not ref:
             raise OSError("IOReportCreateSamples failed")
         return ref

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import plistlib
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 from xml.parsers.expat import ExpatError
 
 from .base import Availability, PowerReadError, PowerReading, PowerSource
@@ -47,7 +48,7 @@ def parse_sample(document: bytes) -> PowermetricsSample:
     def watts(part: str) -> float:
         # Each figure is already a rate over the interval: divide by it once, never twice.
         if f"{part}_power" in processor:
-            return processor[f"{part}_power"] / 1e3
+            return float(processor[f"{part}_power"]) / 1e3
         energy_mj = processor.get(f"{part}_energy", 0)
         return energy_mj / 1e3 / elapsed_s if elapsed_s > 0 else 0.0
 
@@ -115,7 +116,7 @@ class PowermetricsSource(PowerSource):
         self._thread.start()
 
     def _consume(self) -> None:
-        stdout: IO[bytes] = self._process.stdout
+        stdout: io.BufferedReader = self._process.stdout  # Popen(stdout=PIPE) buffers: read1 exists
         buffer = b""
         while chunk := stdout.read1(65536):
             documents, buffer = split_documents(buffer + chunk)

@@ -70,7 +70,7 @@ class SummedSource(PowerSource):
             _complete_sum([r.watts for r in readings]),
             _complete_sum([r.energy_j for r in readings]),
             self.scope,
-            {p.name: r.watts for p, r in zip(self.parts, readings) if r.watts is not None},
+            {p.name: r.watts for p, r in zip(self.parts, readings, strict=True) if r.watts is not None},
         )
 
     def close(self) -> None:
@@ -102,7 +102,7 @@ def select_power(sources: Sequence[PowerSource]) -> tuple[PowerSource | None, li
     parts: list[PowerSource] = [chosen] if chosen is not None else []
     if chosen is not None and "system" not in chosen.covers:
         covered = set(chosen.covers)
-        for source, (_, availability) in zip(sources, results):
+        for source, (_, availability) in zip(sources, results, strict=True):
             if (availability.available and source is not chosen and "system" not in source.covers
                     and covered.isdisjoint(source.covers)):
                 parts.append(source)

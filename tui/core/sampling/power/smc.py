@@ -66,7 +66,8 @@ def decode_value(data_type: int, data: bytes) -> float:
     """A value read from the SMC; only `flt ` (little-endian float32) is used by PSTR."""
     if data_type != encode_key("flt ") or len(data) < 4:
         raise ValueError(f"unsupported SMC type {decode_key(data_type)!r} ({len(data)} bytes)")
-    return struct.unpack("<f", bytes(data[:4]))[0]
+    (value,) = struct.unpack("<f", bytes(data[:4]))
+    return float(value)
 
 
 def key_info_request(key: str) -> SmcKeyData:
