@@ -39,7 +39,10 @@ def idle_app_cpu(seconds: float) -> tuple[float, int]:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     child = subprocess.Popen(
         [sys.executable, "-m", "tui", "--host", server.url, "--model", "qwen3:8b", "--interval", "1"],
-        stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "TERM": "xterm-256color"},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "TERM": "xterm-256color"},
         cwd=Path(__file__).resolve().parents[1],
     )
     os.close(slave)
@@ -95,13 +98,17 @@ def main() -> None:
         chosen = " (chosen)" if status.kind == "power" and status.chosen else ""
         print(f"  {status.kind:<9} {status.name:<14} {state}{chosen}{' — ' + status.why if status.why else ''}")
     print(f"first tick {first_ms:.2f} ms")
-    print(f"{args.ticks} ticks: mean {statistics.fmean(costs):.3f} ms, "
-          f"p95 {statistics.quantiles(costs, n=20)[18]:.3f} ms, max {max(costs):.3f} ms, "
-          f"CPU {cpu_ms:.3f} ms per tick (target < 5 ms)")
+    print(
+        f"{args.ticks} ticks: mean {statistics.fmean(costs):.3f} ms, "
+        f"p95 {statistics.quantiles(costs, n=20)[18]:.3f} ms, max {max(costs):.3f} ms, "
+        f"CPU {cpu_ms:.3f} ms per tick (target < 5 ms)"
+    )
     if args.idle_seconds > 0:
         share, rss = idle_app_cpu(args.idle_seconds)
-        print(f"idle app over {args.idle_seconds:.0f} s at 1 s interval: {share:.2%} of one core "
-              f"(target < 2 %), RSS {rss / 1e6:.1f} MB")
+        print(
+            f"idle app over {args.idle_seconds:.0f} s at 1 s interval: {share:.2%} of one core "
+            f"(target < 2 %), RSS {rss / 1e6:.1f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -42,11 +42,21 @@ def synthetic(i: int, rng: random.Random, content: bool) -> Record:
     """A plausible finished turn with a 40-reading timeline."""
     start = 1_700_000_000 + i * 30
     thinking_ms, answer_ms = rng.uniform(0, 20_000), rng.uniform(500, 60_000)
-    counts = Counts(prompt_tokens=rng.randint(10, 2000), eval_tokens=rng.randint(50, 4000),
-                    thinking_chars=rng.randint(0, 5000), answer_chars=rng.randint(50, 8000), done_reason="stop")
-    timing = TimingMs(ttft=rng.uniform(50, 5000), thinking=thinking_ms, answer=answer_ms,
-                      total_wall=thinking_ms + answer_ms, prompt_eval=rng.uniform(10, 2000),
-                      eval=thinking_ms + answer_ms)
+    counts = Counts(
+        prompt_tokens=rng.randint(10, 2000),
+        eval_tokens=rng.randint(50, 4000),
+        thinking_chars=rng.randint(0, 5000),
+        answer_chars=rng.randint(50, 8000),
+        done_reason="stop",
+    )
+    timing = TimingMs(
+        ttft=rng.uniform(50, 5000),
+        thinking=thinking_ms,
+        answer=answer_ms,
+        total_wall=thinking_ms + answer_ms,
+        prompt_eval=rng.uniform(10, 2000),
+        eval=thinking_ms + answer_ms,
+    )
     mem = rng.randint(20, 60) * 2**30
     return Record(
         session_id=f"s{i // 8}",
@@ -56,8 +66,9 @@ def synthetic(i: int, rng: random.Random, content: bool) -> Record:
         status=rng.choice(STATUSES),
         host=rng.choice(HOSTS),
         model=ModelInfo(name=rng.choice(MODELS), quantization="Q4_K_M", file_size_bytes=5 * 2**30),
-        load=LoadInfo(cold=rng.random() < 0.1, load_ms=rng.uniform(10, 9000), ps_size_bytes=6 * 2**30,
-                      processor="100% GPU"),
+        load=LoadInfo(
+            cold=rng.random() < 0.1, load_ms=rng.uniform(10, 9000), ps_size_bytes=6 * 2**30, processor="100% GPU"
+        ),
         timing_ms=timing,
         counts=counts,
         rates=compute_rates(counts, timing),
@@ -105,8 +116,10 @@ def main() -> None:
             record.status = final
             store.finish_turn(record)
             costs.append((time.perf_counter() - began) * 1e3)
-        print(f"start_turn + finish_turn: mean {statistics.mean(costs):.2f} ms, "
-              f"p95 {sorted(costs)[int(len(costs) * 0.95)]:.2f} ms over {args.turns} turns (target < 5 ms)")
+        print(
+            f"start_turn + finish_turn: mean {statistics.mean(costs):.2f} ms, "
+            f"p95 {sorted(costs)[int(len(costs) * 0.95)]:.2f} ms over {args.turns} turns (target < 5 ms)"
+        )
         store.close()
 
         ms, _ = timed(lambda: RecordStore.open(path).close())
@@ -137,10 +150,16 @@ def whole_commands(path: Path) -> None:
     import sys
 
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "tui", "history", "--db", str(path), "--summary"],
-                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
-    print(f"`ollamon history --summary` (whole process): {time.perf_counter() - started:.2f} s, "
-          f"exit {done.returncode} (target < 1 s)")
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "history", "--db", str(path), "--summary"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    print(
+        f"`ollamon history --summary` (whole process): {time.perf_counter() - started:.2f} s, "
+        f"exit {done.returncode} (target < 1 s)"
+    )
     print(f"history screen: first page shown {asyncio.run(_history_screen_open(path)):.2f} s after f2 (target < 1 s)")
 
 
@@ -161,8 +180,9 @@ async def _history_screen_open(path: Path) -> float:
         async with app.run_test(size=(120, 40)) as pilot:
             started = time.perf_counter()
             app.push_screen(HistoryScreen(store))
-            while not (isinstance(app.screen, HistoryScreen)
-                       and any(table.row_count for table in app.screen.query(TurnsTable))):
+            while not (
+                isinstance(app.screen, HistoryScreen) and any(table.row_count for table in app.screen.query(TurnsTable))
+            ):
                 await pilot.pause(0.01)
             return time.perf_counter() - started
     finally:

@@ -123,9 +123,23 @@ def measure_launch(url: str, server: ServerProcess, prompt: bool, extra_args: tu
     env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
     started = time.monotonic()
     child = subprocess.Popen(
-        [sys.executable, "-m", "tui", "--host", url, "--db", str(db), *extra_args,
-         *(["--model", "bench:long"] if prompt else [])],
-        stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, close_fds=True,
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "--host",
+            url,
+            "--db",
+            str(db),
+            *extra_args,
+            *(["--model", "bench:long"] if prompt else []),
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=ROOT,
+        close_fds=True,
     )
     os.close(slave)
     out = bytearray()
@@ -145,8 +159,7 @@ def measure_launch(url: str, server: ServerProcess, prompt: bool, extra_args: tu
             before = server.last_stream_end()
             while time.monotonic() < deadline and server.last_stream_end() == before:
                 _read_until(master, b"\x00never", out, time.monotonic() + 0.1)
-            result["stream_cpu_share"] = (sum(process.cpu_times()[:2]) - cpu_before) / (
-                time.monotonic() - wall_before)
+            result["stream_cpu_share"] = (sum(process.cpu_times()[:2]) - cpu_before) / (time.monotonic() - wall_before)
             _read_until(master, b"\x00never", out, time.monotonic() + 1.5)
         result["rss_mb"] = psutil.Process(child.pid).memory_info().rss / 1e6
     finally:
@@ -171,8 +184,10 @@ def main() -> None:
     lags = [r["lag_ms"] for r in fast]
     print(f"(a) {long_tokens:,} tokens at 1,000 tok/s: lag from server's last chunk to full text on screen:")
     print(f"    runs {[f'{lag:.0f} ms' for lag in lags]}, median {statistics.median(lags):.0f} ms (target < 250 ms)")
-    print(f"    lost characters: {[int(r['lost_chars']) for r in fast]}, "
-          f"answer text identical: {all(r['text_equal'] for r in fast)}")
+    print(
+        f"    lost characters: {[int(r['lost_chars']) for r in fast]}, "
+        f"answer text identical: {all(r['text_equal'] for r in fast)}"
+    )
     print(f"    CPU while streaming at 1,000 tok/s: {statistics.median(r['cpu_share'] for r in fast):.0%} of a core")
     slow_server = ServerProcess(slow_tokens, 50.0)
     try:
@@ -181,16 +196,22 @@ def main() -> None:
         slow_server.stop()
     shares = [r["stream_cpu_share"] for r in slow]
     print(f"(b) {slow_tokens} tokens at 50 tok/s, the real ollamon in a 120x40 pty: its CPU while streaming:")
-    print(f"    runs {[f'{share:.1%}' for share in shares]}, median {statistics.median(shares):.1%} "
-          "of one core (target < 15 %)")
+    print(
+        f"    runs {[f'{share:.1%}' for share in shares]}, median {statistics.median(shares):.1%} "
+        "of one core (target < 15 %)"
+    )
     server = ServerProcess(long_tokens, 1000.0)
     try:
         launches = [measure_launch(server.url, server, prompt=False) for _ in range(runs)]
         print(f"(c) launch in a 120x40 pty, {runs} runs:")
-        print(f"    first paint {[round(run['first_paint_s'], 2) for run in launches]} s, "
-              f"median {statistics.median(run['first_paint_s'] for run in launches):.2f} s (target <= 0.6 s)")
-        print(f"    models listed {[round(run['models_listed_s'], 2) for run in launches]} s, "
-              f"median {statistics.median(run['models_listed_s'] for run in launches):.2f} s (target <= 1 s)")
+        print(
+            f"    first paint {[round(run['first_paint_s'], 2) for run in launches]} s, "
+            f"median {statistics.median(run['first_paint_s'] for run in launches):.2f} s (target <= 0.6 s)"
+        )
+        print(
+            f"    models listed {[round(run['models_listed_s'], 2) for run in launches]} s, "
+            f"median {statistics.median(run['models_listed_s'] for run in launches):.2f} s (target <= 1 s)"
+        )
         print(f"    RSS after launch {statistics.median(run['rss_mb'] for run in launches):.1f} MB")
         if not quick:  # the same path as (b), only with a longer answer
             after = measure_launch(server.url, server, prompt=True)

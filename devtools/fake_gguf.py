@@ -77,7 +77,9 @@ def tensors(arch: FakeArch, file_type: str) -> list[dict[str, Any]]:
         ]
         if arch.architecture == "qwen2":
             items += [
-                vector(p + "attn_q.bias", E), vector(p + "attn_k.bias", kv_dim), vector(p + "attn_v.bias", kv_dim),
+                vector(p + "attn_q.bias", E),
+                vector(p + "attn_k.bias", kv_dim),
+                vector(p + "attn_v.bias", kv_dim),
             ]
         if arch.architecture == "qwen3":
             items += [vector(p + "attn_q_norm.weight", arch.head_dim), vector(p + "attn_k_norm.weight", arch.head_dim)]

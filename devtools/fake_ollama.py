@@ -146,10 +146,7 @@ def greet(name: str) -> str:
 What would you like to do?"""
 R1_THINKING = "Alright, the user said hello. I'll respond in a friendly way and offer my help."
 R1_ANSWER = "Hello! How can I assist you today? 😊"
-ZH_THINKING = (
-    "用户用中文提问，想了解大语言模型。"
-    "我应该用简短的中文回答，先说明它是什么，再说明它怎样工作。"
-)
+ZH_THINKING = "用户用中文提问，想了解大语言模型。我应该用简短的中文回答，先说明它是什么，再说明它怎样工作。"
 ZH_ANSWER = (
     "大语言模型是一种用海量文本训练出来的神经网络。"
     "它通过预测下一个词来生成文字。"
@@ -409,9 +406,7 @@ class FakeOllama:
     def start(self) -> FakeOllama:
         self._server = _Server(("127.0.0.1", self.port), _Handler, self)
         self.port = self._server.server_address[1]
-        serve = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        serve = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         serve.start()
         return self
 
@@ -519,9 +514,7 @@ class FakeOllama:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: FakeOllama
-    ) -> None:
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: FakeOllama) -> None:
         self.fake = fake
         super().__init__(address, handler)
 
@@ -685,8 +678,12 @@ class _Handler(BaseHTTPRequestHandler):
                 digest = "sha256:" + model.digest
                 for part in range(5):
                     self._wait_until(time.monotonic() + 0.01)
-                    line = {"status": f"pulling {model.digest[:12]}", "digest": digest,
-                            "total": model.size, "completed": model.size * part // 4}
+                    line = {
+                        "status": f"pulling {model.digest[:12]}",
+                        "digest": digest,
+                        "total": model.size,
+                        "completed": model.size * part // 4,
+                    }
                     self._write_chunk(go_json(line) + b"\n")
                 for status in ("verifying sha256 digest", "writing manifest", "success"):
                     self._write_chunk(go_json({"status": status}) + b"\n")
@@ -1039,19 +1036,30 @@ _ROUTES: dict[tuple[str, str], Callable[[_Handler, Any], None]] = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve a fake Ollama with the default model set.")
-    parser.add_argument("mode", nargs="?", choices=["serve"],
-                        help="ignored: run as `ollama serve` (via a symlink named ollama) to be found as Ollama")
+    parser.add_argument(
+        "mode",
+        nargs="?",
+        choices=["serve"],
+        help="ignored: run as `ollama serve` (via a symlink named ollama) to be found as Ollama",
+    )
     parser.add_argument("--port", type=int, default=11434)
     parser.add_argument("--rate", type=float, default=30.0, help="tokens per second")
     parser.add_argument("--load-delay", type=float, default=1.5, help="seconds a cold load takes")
-    parser.add_argument("--reviewer-models", action="store_true",
-                        help="serve the eleven deepseek-r1 tags of fit-estimate.md instead of the default set")
-    parser.add_argument("--impostor", choices=sorted(IMPOSTOR_REPLIES),
-                        help="answer as a server that is not Ollama (for --host mistakes)")
+    parser.add_argument(
+        "--reviewer-models",
+        action="store_true",
+        help="serve the eleven deepseek-r1 tags of fit-estimate.md instead of the default set",
+    )
+    parser.add_argument(
+        "--impostor",
+        choices=sorted(IMPOSTOR_REPLIES),
+        help="answer as a server that is not Ollama (for --host mistakes)",
+    )
     args = parser.parse_args()
     models = reviewer_models() if args.reviewer_models else None
-    with FakeOllama(models, rate=args.rate, load_delay=args.load_delay, port=args.port, quiet=False,
-                    impostor=args.impostor) as fake:
+    with FakeOllama(
+        models, rate=args.rate, load_delay=args.load_delay, port=args.port, quiet=False, impostor=args.impostor
+    ) as fake:
         print(f"Fake Ollama {fake.version} on {fake.url}: {', '.join(fake.models)}", flush=True)
         print("Ctrl-C stops it.", flush=True)
         try:

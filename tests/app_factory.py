@@ -49,7 +49,15 @@ def snapshot_app(
     """The app as a UI snapshot sees it: every clock it can show frozen or stepped, a fixed host name."""
     clock = StepClock()
     return build_app(
-        url, engine_clock=clock, clock=clock, live=False, retry_interval=0, refresh_interval=0,
-        sampler=scenario_sampler(scenario, ticks=3), idle_watts=idle_watts, recorder=recorder,
-        wall_clock=frozen_wall_clock, display_host=SHOWN_HOST,
+        url,
+        engine_clock=clock,
+        clock=clock,
+        live=False,
+        retry_interval=0,
+        refresh_interval=0,
+        sampler=scenario_sampler(scenario, ticks=3),
+        idle_watts=idle_watts,
+        recorder=recorder,
+        wall_clock=frozen_wall_clock,
+        display_host=SHOWN_HOST,
     )

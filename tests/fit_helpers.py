@@ -18,13 +18,21 @@ def facts(arch: FakeArch, file_type: str, name: str = "m:test", *, with_tensors:
     """What the client makes of the fake's /api/show verbose answer for this shape."""
     info = fake_gguf.model_info(arch, 1, verbose=True)
     keys = {k: v for k, v in info.items() if not isinstance(v, list)}
-    tensors = tuple(
-        TensorInfo(t["name"], t["type"], tuple(t["shape"])) for t in fake_gguf.tensors(arch, file_type)
-    ) if with_tensors else ()
+    tensors = (
+        tuple(TensorInfo(t["name"], t["type"], tuple(t["shape"])) for t in fake_gguf.tensors(arch, file_type))
+        if with_tensors
+        else ()
+    )
     shown = ModelTensors(name, arch.architecture, keys, len(info["tokenizer.ggml.tokens"]), tensors)
     return ModelFacts.from_tensors(shown, fake_gguf.file_size(arch, file_type))
 
 
 def mac(version: str = "0.12.6", gpu_memory: int = M4_GPU, ram: int = 16 * GIB, **kwargs: Any) -> Machine:
-    return Machine(Fact(OllamaVersion.parse(version), "test"), Fact(GpuKind.METAL, "test"),
-                   Fact(gpu_memory, "test"), Fact(ram, "test"), "darwin", **kwargs)
+    return Machine(
+        Fact(OllamaVersion.parse(version), "test"),
+        Fact(GpuKind.METAL, "test"),
+        Fact(gpu_memory, "test"),
+        Fact(ram, "test"),
+        "darwin",
+        **kwargs,
+    )

@@ -78,8 +78,14 @@ def turn(
     ok = status is Status.OK
     thinking_ms, answer_ms = 800.0 + 10 * i, 4000.0 + 25 * i
     answer_chars = 900 + i
-    counts = Counts(prompt_tokens=24, eval_tokens=int(tok_s * 4), thinking_chars=300, answer_chars=answer_chars,
-                    done_reason="stop" if ok else None, estimated=not ok)
+    counts = Counts(
+        prompt_tokens=24,
+        eval_tokens=int(tok_s * 4),
+        thinking_chars=300,
+        answer_chars=answer_chars,
+        done_reason="stop" if ok else None,
+        estimated=not ok,
+    )
     started = START + timedelta(minutes=i)
     watts = power and i % 4 != 3
     record = Record(
@@ -92,26 +98,64 @@ def turn(
         error=None if status is not Status.FAILED else "model runner has unexpectedly stopped",
         error_kind=None if status is not Status.FAILED else ErrorKind.RUNNER_CRASHED,
         host=HostInfo(hostname="studio", os="macOS 15.1", chip="Apple M2 Max", cpu_cores=12, ram_bytes=64 * GB),
-        model=ModelInfo(name=name, quantization=quant, file_size_bytes=file_size, parameter_size="8.2B",
-                        context_length=8192, family="qwen3"),
-        load=LoadInfo(cold=i % 5 == 0, load_ms=1500.0 + i if i % 5 == 0 else 12.0, ps_size_bytes=ps_size,
-                      ps_vram_bytes=ps_size, processor=processor),
-        timing_ms=TimingMs(ttft=120.0 + i, thinking=thinking_ms, answer=answer_ms,
-                           total_wall=thinking_ms + answer_ms + 120.0, load=12.0, prompt_eval=40.0,
-                           eval=thinking_ms + answer_ms),
+        model=ModelInfo(
+            name=name,
+            quantization=quant,
+            file_size_bytes=file_size,
+            parameter_size="8.2B",
+            context_length=8192,
+            family="qwen3",
+        ),
+        load=LoadInfo(
+            cold=i % 5 == 0,
+            load_ms=1500.0 + i if i % 5 == 0 else 12.0,
+            ps_size_bytes=ps_size,
+            ps_vram_bytes=ps_size,
+            processor=processor,
+        ),
+        timing_ms=TimingMs(
+            ttft=120.0 + i,
+            thinking=thinking_ms,
+            answer=answer_ms,
+            total_wall=thinking_ms + answer_ms + 120.0,
+            load=12.0,
+            prompt_eval=40.0,
+            eval=thinking_ms + answer_ms,
+        ),
         counts=counts,
-        rates=Rates(eval_tok_s=tok_s + (i % 3), prompt_tok_s=600.0,
-                    chars_s=(300 + answer_chars) / ((thinking_ms + answer_ms) / 1000),
-                    answer_chars_s=answer_chars / (answer_ms / 1000)),
-        resources=Resources(interval_ms=250.0, ollama_rss_peak_bytes=6 * GB, mem_used_start_bytes=20 * GB,
-                            mem_used_peak_bytes=20 * GB + 12 * 400_000_000 + (i % 3) * 100_000_000,
-                            swap_used_start_bytes=0,
-                            swap_used_peak_bytes=(23 * 150_000_000) if i % 4 == 1 else 0,
-                            cpu_pct_mean=35.0, gpu_util_pct_mean=88.0),
-        power=(Power(source="smc", scope="whole machine", baseline_w=9.5, mean_w=33.0, peak_w=41.0,
-                     net_mean_w=23.5, energy_j=160.0, net_energy_j=114.0, j_per_token=0.68,
-                     tokens_per_j=1.47, why=None)
-               if watts else Power.unavailable("no power source on this machine")),
+        rates=Rates(
+            eval_tok_s=tok_s + (i % 3),
+            prompt_tok_s=600.0,
+            chars_s=(300 + answer_chars) / ((thinking_ms + answer_ms) / 1000),
+            answer_chars_s=answer_chars / (answer_ms / 1000),
+        ),
+        resources=Resources(
+            interval_ms=250.0,
+            ollama_rss_peak_bytes=6 * GB,
+            mem_used_start_bytes=20 * GB,
+            mem_used_peak_bytes=20 * GB + 12 * 400_000_000 + (i % 3) * 100_000_000,
+            swap_used_start_bytes=0,
+            swap_used_peak_bytes=(23 * 150_000_000) if i % 4 == 1 else 0,
+            cpu_pct_mean=35.0,
+            gpu_util_pct_mean=88.0,
+        ),
+        power=(
+            Power(
+                source="smc",
+                scope="whole machine",
+                baseline_w=9.5,
+                mean_w=33.0,
+                peak_w=41.0,
+                net_mean_w=23.5,
+                energy_j=160.0,
+                net_energy_j=114.0,
+                j_per_token=0.68,
+                tokens_per_j=1.47,
+                why=None,
+            )
+            if watts
+            else Power.unavailable("no power source on this machine")
+        ),
         samples=timeline(i, watts=watts, swapping=i % 4 == 1),
     )
     if content:

@@ -41,14 +41,26 @@ class Script:
 class FakeMemory:
     name = "fake-memory"
 
-    def __init__(self, used_gb: Sequence[float], swap_gb: Sequence[float], total_gb: float = 16.0,
-                 swap_total_gb: float = 4.0, pressure: str | None = None) -> None:
+    def __init__(
+        self,
+        used_gb: Sequence[float],
+        swap_gb: Sequence[float],
+        total_gb: float = 16.0,
+        swap_total_gb: float = 4.0,
+        pressure: str | None = None,
+    ) -> None:
         self._used, self._swap = Script(used_gb), Script(swap_gb)
         self._total, self._swap_total, self._pressure = total_gb, swap_total_gb, pressure
 
     def read(self) -> MemoryReading:
-        return MemoryReading(int(self._used.next() * GB), int(self._total * GB), int(self._swap.next() * GB),
-                             int(self._swap_total * GB), self._pressure, "fake")
+        return MemoryReading(
+            int(self._used.next() * GB),
+            int(self._total * GB),
+            int(self._swap.next() * GB),
+            int(self._swap_total * GB),
+            self._pressure,
+            "fake",
+        )
 
 
 class FakeProcesses:
@@ -90,11 +102,18 @@ class Scenario:
     cpu: Sequence[float | None] = (None, 12.0, 85.0)
 
 
-NORMAL = Scenario(used_gb=[9.1, 9.2, 9.4, 11.8, 12.6, 12.7, 12.6, 12.7], swap_gb=[0.2] * 8,
-                  rss_gb=[0.1, 0.1, 0.1, 5.2, 5.9, 6.0, 6.0, 6.0], watts=[5, 5, 6, 18, 31, 33, 32, 30])
-SWAPPING = Scenario(used_gb=[13.0, 14.2, 15.1, 15.6, 15.9, 15.9, 15.8, 15.9],
-                    swap_gb=[0.4, 0.9, 1.8, 2.7, 3.5, 4.0, 4.1, 4.1],
-                    rss_gb=[0.1, 4.0, 8.1, 9.0, 9.3, 9.3, 9.3, 9.3], watts=[5, 9, 22, 30, 34, 33, 34, 32])
+NORMAL = Scenario(
+    used_gb=[9.1, 9.2, 9.4, 11.8, 12.6, 12.7, 12.6, 12.7],
+    swap_gb=[0.2] * 8,
+    rss_gb=[0.1, 0.1, 0.1, 5.2, 5.9, 6.0, 6.0, 6.0],
+    watts=[5, 5, 6, 18, 31, 33, 32, 30],
+)
+SWAPPING = Scenario(
+    used_gb=[13.0, 14.2, 15.1, 15.6, 15.9, 15.9, 15.8, 15.9],
+    swap_gb=[0.4, 0.9, 1.8, 2.7, 3.5, 4.0, 4.1, 4.1],
+    rss_gb=[0.1, 4.0, 8.1, 9.0, 9.3, 9.3, 9.3, 9.3],
+    watts=[5, 9, 22, 30, 34, 33, 34, 32],
+)
 NO_POWER = Scenario(used_gb=NORMAL.used_gb, swap_gb=NORMAL.swap_gb, rss_gb=NORMAL.rss_gb, watts=None)
 
 
@@ -104,7 +123,9 @@ def scenario_sampler(scenario: Scenario, ticks: int = 8) -> Sampler:
         FakeMemory(scenario.used_gb, scenario.swap_gb),
         FakeProcesses(scenario.rss_gb, scenario.cpu),
         [FakePower(scenario.watts, why="fake meter unplugged (USB)")],
-        clock=TickClock(), wall_clock=lambda: 1_700_000_000.0, timer=lambda: 0.0,
+        clock=TickClock(),
+        wall_clock=lambda: 1_700_000_000.0,
+        timer=lambda: 0.0,
     )
     for _ in range(ticks):
         sampler.tick()

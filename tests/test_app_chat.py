@@ -95,8 +95,16 @@ async def test_thinking_then_answer_stream_and_timers(fake_ollama: FakeOllama) -
         assert times.thinking + times.answer <= times.total
         assert app.timer_state.stats is not None and app.timer_state.stats.eval_count
         text = _render_text(app)
-        for label in ("first token", "thinking", "answer", "total", "chars/s", "eval rate",
-                      "prompt eval rate", "load duration"):
+        for label in (
+            "first token",
+            "thinking",
+            "answer",
+            "total",
+            "chars/s",
+            "eval rate",
+            "prompt eval rate",
+            "load duration",
+        ):
             assert label in text
         assert "tokens/s" in text
 
@@ -217,9 +225,13 @@ async def test_load_failure_is_shown_and_app_stays_usable(fake_ollama: FakeOllam
 
 
 async def test_mid_stream_error_keeps_partial_answer() -> None:
-    model = FakeModel(name="flaky:1b", answer="one two three four five six",
-                      midstream_error="model runner has unexpectedly stopped, this may be due to "
-                      "resource limitations or an internal error", midstream_after=3)
+    model = FakeModel(
+        name="flaky:1b",
+        answer="one two three four five six",
+        midstream_error="model runner has unexpectedly stopped, this may be due to "
+        "resource limitations or an internal error",
+        midstream_after=3,
+    )
     with FakeOllama([model], rate=2000.0) as server:
         app = make_app(server.url)
         async with app.run_test(size=SIZE) as pilot:

@@ -42,8 +42,9 @@ def reviewer_ollama() -> Iterator[FakeOllama]:
 
 
 def make_app(url: str, machine: WhatIf = M4, **kwargs: object) -> OllamonApp:
-    return build_app(url, clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2,
-                     fit_machine=machine, **kwargs)  # type: ignore[arg-type]
+    return build_app(
+        url, clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2, fit_machine=machine, **kwargs
+    )  # type: ignore[arg-type]
 
 
 def labels(app: OllamonApp) -> dict[str, str]:
@@ -66,14 +67,29 @@ def panel_text(app: OllamonApp) -> str:
 @pytest.mark.parametrize(
     ("machine", "expected"),
     [
-        (M4, {Q4: "✓", "deepseek-r1:7b-qwen-distill-q8_0": "✓", FP16: "⚠ swap",
-              "deepseek-r1:14b-qwen-distill-q8_0": "⚠ swap"}),
-        (MAC_24GB, {Q4: "✓", FP16: "◐ 17% CPU", "deepseek-r1:8b-llama-distill-fp16": "◐ 23% CPU",
-                    "deepseek-r1:14b-qwen-distill-fp16": "⚠ swap"}),
+        (
+            M4,
+            {
+                Q4: "✓",
+                "deepseek-r1:7b-qwen-distill-q8_0": "✓",
+                FP16: "⚠ swap",
+                "deepseek-r1:14b-qwen-distill-q8_0": "⚠ swap",
+            },
+        ),
+        (
+            MAC_24GB,
+            {
+                Q4: "✓",
+                FP16: "◐ 17% CPU",
+                "deepseek-r1:8b-llama-distill-fp16": "◐ 23% CPU",
+                "deepseek-r1:14b-qwen-distill-fp16": "⚠ swap",
+            },
+        ),
     ],
 )
-async def test_dropdown_marks_agree_with_fit(reviewer_ollama: FakeOllama, machine: WhatIf,
-                                             expected: dict[str, str]) -> None:
+async def test_dropdown_marks_agree_with_fit(
+    reviewer_ollama: FakeOllama, machine: WhatIf, expected: dict[str, str]
+) -> None:
     app = make_app(reviewer_ollama.url, machine)
     async with app.run_test(size=SIZE) as pilot:
         shown = await marked(pilot, app)
@@ -133,8 +149,10 @@ async def test_cancel_keeps_the_previous_model(reviewer_ollama: FakeOllama, key:
         await pilot.pause(0.1)
         assert app.current_model == Q4 and app.query_one(ModelPicker).value == Q4
         assert FP16 not in reviewer_ollama.loaded
-        assert not any(r["body"] and r["body"].get("model") == FP16 and r["path"] in ("/api/generate", "/api/chat")
-                       for r in reviewer_ollama.requests[loads:])
+        assert not any(
+            r["body"] and r["body"].get("model") == FP16 and r["path"] in ("/api/generate", "/api/chat")
+            for r in reviewer_ollama.requests[loads:]
+        )
 
 
 async def test_cancel_with_no_model_chosen_clears_the_choice(reviewer_ollama: FakeOllama) -> None:

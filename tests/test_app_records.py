@@ -26,8 +26,17 @@ SIZE = (120, 40)
 def make_app(url: str, db: Path, **kwargs: Any) -> tuple[OllamonApp, RecordStore]:
     store = RecordStore.open(db)
     journal = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"), keep_content=kwargs.pop("keep", True))
-    app = build_app(url, clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2,
-                     sampler=scenario_sampler(NORMAL, ticks=2), idle_watts=5.0, recorder=journal, **kwargs)
+    app = build_app(
+        url,
+        clock=StepClock(),
+        live=False,
+        retry_interval=0.1,
+        refresh_interval=0.2,
+        sampler=scenario_sampler(NORMAL, ticks=2),
+        idle_watts=5.0,
+        recorder=journal,
+        **kwargs,
+    )
     return app, store
 
 
@@ -51,8 +60,7 @@ async def test_record_matches_what_the_server_sent(fake_ollama: FakeOllama, tmp_
     timing = record.timing_ms
     assert timing.thinking is not None and timing.answer is not None and timing.total_wall is not None
     assert timing.thinking + timing.answer <= timing.total_wall
-    assert record.rates.eval_tok_s == pytest.approx(
-        record.counts.eval_tokens / (timing.eval / 1000))
+    assert record.rates.eval_tok_s == pytest.approx(record.counts.eval_tokens / (timing.eval / 1000))
     assert record.load.processor == "100% GPU" and record.load.cold is True and record.load.load_ms
     assert record.model.quantization == "Q4_K_M" and "thinking" in record.model.capabilities
     assert record.engine.version == "0.12.6" and record.engine.remote is False
@@ -79,8 +87,12 @@ async def test_spilled_model_split_and_multi_turn_session(fake_ollama: FakeOllam
 
 
 async def test_failed_and_cancelled_turns_are_recorded(tmp_path: Path) -> None:
-    flaky = FakeModel(name="flaky:1b", answer="one two three four five",
-                      midstream_error="model runner has unexpectedly stopped", midstream_after=2)
+    flaky = FakeModel(
+        name="flaky:1b",
+        answer="one two three four five",
+        midstream_error="model runner has unexpectedly stopped",
+        midstream_after=2,
+    )
     slow = FakeModel(name="slow:1b", answer=" ".join(["word"] * 200))
     with FakeOllama([flaky, slow], rate=2000.0) as server:
         app, store = make_app(server.url, tmp_path / "r.sqlite")
@@ -126,8 +138,12 @@ async def test_crashed_turns_become_interrupted_at_start(fake_ollama: FakeOllama
 
 
 async def test_unusable_database_is_reported_and_chat_still_works(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    app = build_app(fake_ollama.url, live=False, retry_interval=0.1,
-                     store_problem="/x/records.sqlite: not an ollamon database (left untouched)")
+    app = build_app(
+        fake_ollama.url,
+        live=False,
+        retry_interval=0.1,
+        store_problem="/x/records.sqlite: not an ollamon database (left untouched)",
+    )
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: any("not being saved" in str(n.render()) for n in app.query(NoteMessage)))
         await choose(pilot, app, "llama3.2:3b")

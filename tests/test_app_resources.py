@@ -37,8 +37,7 @@ def make_app(url: str, scenario: Scenario, ticks: int = 3, **kwargs: Any) -> Oll
     sampler.interval = 0.05
     kwargs.setdefault("live", False)
     kwargs.setdefault("idle_watts", 5.0)
-    return build_app(url, clock=StepClock(), retry_interval=0.1, refresh_interval=0.2,
-                      sampler=sampler, **kwargs)
+    return build_app(url, clock=StepClock(), retry_interval=0.1, refresh_interval=0.2, sampler=sampler, **kwargs)
 
 
 async def chat_once(pilot: Pilot, app: OllamonApp, model: str) -> None:
@@ -55,7 +54,7 @@ async def test_panels_move_with_live_sampling(fake_ollama: FakeOllama) -> None:
         await wait_until(pilot, lambda: sampler.ticks >= 8)
         await pilot.pause(0.1)
         later = text_of(app.query_one(MemoryPanel))
-        assert first != later and "11.8 GiB / 14.9 GiB" in later  # 12.7 GB of 16 GB, in binary units
+        assert first != later and "11.8 / 14.9 GiB" in later  # 12.7 GB of 16 GB, in binary units
         assert "30.0 W" in text_of(app.query_one(PowerPanel))
 
 
@@ -102,8 +101,7 @@ async def test_f5_measures_and_remembers_idle_power(
 ) -> None:
     store = BaselineStore(tmp_path)
     # Past the scripted ramp: every reading in the window is the meter's steady 30 W.
-    app = make_app(fake_ollama.url, NORMAL, ticks=8, live=True, idle_watts=None, baselines=store,
-                   baseline_seconds=0.3)
+    app = make_app(fake_ollama.url, NORMAL, ticks=8, live=True, idle_watts=None, baselines=store, baseline_seconds=0.3)
     async with app.run_test(size=SIZE) as pilot:
         assert app.resources.baseline is None
         await pilot.press("f5")

@@ -10,15 +10,15 @@ from dataclasses import replace
 import pytest
 from textual.widgets import Input
 
-from tests.conftest import StepClock, wait_until
-from tests.pilot_steps import choose, send
 from devtools.fake_ollama import FakeOllama
 from tests.app_factory import build_app
+from tests.conftest import StepClock, wait_until
+from tests.pilot_steps import choose, send
 from tui.app import MIN_HEIGHT, MIN_WIDTH, OllamonApp
 from tui.core import units
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
-from tui.ui.settings.settings_screen import SettingsScreen
 from tui.ui.chat.prompt import PromptInput
+from tui.ui.settings.settings_screen import SettingsScreen
 
 
 def make_app(url: str, **kwargs: object) -> OllamonApp:
@@ -157,13 +157,13 @@ async def test_sigterm_and_sighup_exit_as_ctrl_q_does(fake_ollama: FakeOllama) -
     for number in (signal.SIGTERM, signal.SIGHUP):
         missed: list[int] = []
         # Without the app's handler the signal would land here (and not kill the test run).
-        previous = signal.signal(number, lambda signum, _frame: missed.append(signum))
+        previous = signal.signal(number, lambda signum, _frame, missed=missed: missed.append(signum))
         try:
             app = make_app(fake_ollama.url)
             async with app.run_test(size=(80, 24)) as pilot:
-                await wait_until(pilot, lambda: bool(app.models))
+                await wait_until(pilot, lambda app=app: bool(app.models))
                 os.kill(os.getpid(), number)
-                await wait_until(pilot, lambda: not app.is_running or bool(missed))
+                await wait_until(pilot, lambda app=app, missed=missed: not app.is_running or bool(missed))
             assert not missed and app.return_code in (None, 0)
         finally:
             signal.signal(number, previous)

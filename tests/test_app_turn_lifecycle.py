@@ -134,9 +134,16 @@ async def test_a_prompt_during_the_idle_measurement_stops_it(server: FakeOllama,
     from tests.resource_fakes import NORMAL, scenario_sampler
 
     store = RecordStore.open(tmp_path / "r.sqlite")
-    app = build_app(server.url, clock=StepClock(), live=True, retry_interval=0.1, refresh_interval=0.2,
-                    recorder=TurnRecorder(store, HostInfo(hostname="testhost")),
-                    sampler=scenario_sampler(NORMAL, ticks=8), baseline_seconds=30)
+    app = build_app(
+        server.url,
+        clock=StepClock(),
+        live=True,
+        retry_interval=0.1,
+        refresh_interval=0.2,
+        recorder=TurnRecorder(store, HostInfo(hostname="testhost")),
+        sampler=scenario_sampler(NORMAL, ticks=8),
+        baseline_seconds=30,
+    )
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "quick:1b")
         await pilot.press("f5")

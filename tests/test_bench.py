@@ -45,8 +45,22 @@ def bench(fake: FakeOllama, db: Path, *argv: str) -> tuple[int, str, str]:
 
 def test_every_outcome_is_a_row_and_the_sweep_goes_on(fake: FakeOllama, tmp_path: Path) -> None:
     db = tmp_path / "b.sqlite"
-    code, out, err = bench(fake, db, "--models", "all,missing:7b", "--prompt", "为什么天空是蓝色的？",
-                           "--repeat", "2", "--cold", "--warmup", "--timeout", "1", "--format", "json")
+    code, out, err = bench(
+        fake,
+        db,
+        "--models",
+        "all,missing:7b",
+        "--prompt",
+        "为什么天空是蓝色的？",
+        "--repeat",
+        "2",
+        "--cold",
+        "--warmup",
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     table = json.loads(out)
     rows = {row["model"]: row for row in table["models"]}
@@ -117,10 +131,30 @@ def test_ctrl_c_stops_cleanly_and_resume_runs_only_what_is_missing(tmp_path: Pat
     other = FakeModel("other:1b", family="llama", size=200, answer="done")
     db = tmp_path / "b.sqlite"
     with FakeOllama([slow, other], rate=20.0) as server:
-        command = [sys.executable, "-m", "tui", "--host", server.url, "bench", "--db", str(db),
-                   "--models", "all", "--prompt", "go", "--repeat", "2"]
-        child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        command = [
+            sys.executable,
+            "-m",
+            "tui",
+            "--host",
+            server.url,
+            "bench",
+            "--db",
+            str(db),
+            "--models",
+            "all",
+            "--prompt",
+            "go",
+            "--repeat",
+            "2",
+        ]
+        child = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         deadline = time.monotonic() + 30
         while not server.chat_requests and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -135,8 +169,13 @@ def test_ctrl_c_stops_cleanly_and_resume_runs_only_what_is_missing(tmp_path: Pat
             before = store.sweep_records(sweep)
         assert [r.status for r in before] == [Status.CANCELLED]
         server.rate = 2000.0
-        resumed = subprocess.run([sys.executable, "-m", "tui", "--host", server.url, "bench", "--db", str(db),
-                                  "--resume", sweep], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        resumed = subprocess.run(
+            [sys.executable, "-m", "tui", "--host", server.url, "bench", "--db", str(db), "--resume", sweep],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert resumed.returncode == 0, resumed.stderr
     with RecordStore.open(db) as store:
         after = store.sweep_records(sweep)

@@ -32,7 +32,8 @@ def fake() -> Iterator[FakeOllama]:
 
 def bench(fake: FakeOllama, db: Path, *flags: str) -> tuple[int, str, dict[str, Record], dict[str, object]]:
     args = build_parser().parse_args(
-        ["bench", "--models", f"{Q4},{FP16}", "--prompt", "hello", "--no-think", *M4_FLAGS, *flags])
+        ["bench", "--models", f"{Q4},{FP16}", "--prompt", "hello", "--no-think", *M4_FLAGS, *flags]
+    )
     err = io.StringIO()
     code = run_bench(args, fake.url, db, ResourceMonitor(None), out=io.StringIO(), err=err)
     with RecordStore.open(db) as store:
@@ -51,8 +52,11 @@ def test_skip_unfit_records_the_skipped_model_as_failed(fake: FakeOllama, tmp_pa
     assert skipped.status is Status.FAILED and skipped.error_kind is ErrorKind.OTHER
     assert skipped.error is not None and skipped.error.startswith("skipped: predicted to swap: needs 14.1 GiB")
     assert skipped.load.predicted is not None and skipped.load.predicted["verdict"] == "swaps"
-    assert not any(r["body"] and r["body"].get("model") == FP16 for r in fake.requests if r["method"] == "POST"
-                   and r["path"] != "/api/show")
+    assert not any(
+        r["body"] and r["body"].get("model") == FP16
+        for r in fake.requests
+        if r["method"] == "POST" and r["path"] != "/api/show"
+    )
     ran = records[Q4]
     assert ran.status is Status.OK and ran.load.processor == "100% GPU"
     assert ran.load.predicted is not None and ran.load.predicted["processor"] == "100% GPU"

@@ -22,15 +22,28 @@ pytestmark = pytest.mark.xdist_group("bench-scripts")
 
 # script: (tiny-mode arguments, lines its output must contain)
 SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
-    "stream.py": (["--quick"], [
-        "(a) 200 tokens at 1,000 tok/s", "lost characters: [0], answer text identical: True",
-        "(b) 20 tokens at 50 tok/s", "(c) launch in a 120x40 pty, 1 runs", "RSS after launch",
-    ]),
+    "stream.py": (
+        ["--quick"],
+        [
+            "(a) 200 tokens at 1,000 tok/s",
+            "lost characters: [0], answer text identical: True",
+            "(b) 20 tokens at 50 tok/s",
+            "(c) launch in a 120x40 pty, 1 runs",
+            "RSS after launch",
+        ],
+    ),
     "sampler.py": (["--ticks", "3", "--idle-seconds", "0.5"], ["first tick", "3 ticks: mean", "idle app over"]),
-    "store.py": (["--records", "200", "--turns", "5"], [
-        "bulk setup: 200 records", "start_turn + finish_turn", "summary()",
-        "`ollamon history --summary` (whole process)", ", exit 0 ", "history screen: first page shown",
-    ]),
+    "store.py": (
+        ["--records", "200", "--turns", "5"],
+        [
+            "bulk setup: 200 records",
+            "start_turn + finish_turn",
+            "summary()",
+            "`ollamon history --summary` (whole process)",
+            ", exit 0 ",
+            "history screen: first page shown",
+        ],
+    ),
 }
 
 
@@ -40,8 +53,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, subproc
     env = {name: value for name, value in os.environ.items() if name not in LEAKY_VARIABLES}
     env.update(neutral_directories(tmp_path_factory.mktemp("bench")))
     started = {
-        script: subprocess.Popen([sys.executable, str(BENCH / script), *arguments], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, cwd=BENCH.parent, env=env)
+        script: subprocess.Popen(
+            [sys.executable, str(BENCH / script), *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=BENCH.parent,
+            env=env,
+        )
         for script, (arguments, _) in SCRIPTS.items()
     }
     yield started

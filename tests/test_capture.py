@@ -65,8 +65,10 @@ class CapturedProcess(FakeProcess):
 def replay_finder(capture: Path) -> OllamaProcessFinder:
     listing = json.loads((capture / "processes.json").read_text())
     processes = [CapturedProcess(row) for row in listing["processes"]]
-    sockets = [SimpleNamespace(pid=s["pid"], status=psutil.CONN_LISTEN, laddr=SimpleNamespace(port=s["port"]))
-               for s in listing["listeners"]]
+    sockets = [
+        SimpleNamespace(pid=s["pid"], status=psutil.CONN_LISTEN, laddr=SimpleNamespace(port=s["port"]))
+        for s in listing["listeners"]
+    ]
     return OllamaProcessFinder(lambda: processes, port=listing["port"], connections=lambda: sockets)
 
 
@@ -117,32 +119,54 @@ class FakeNvml:
         self.device = device
 
     def nvmlInit(self) -> None: ...
-    def nvmlDeviceGetCount(self) -> int: return 1
-    def nvmlDeviceGetHandleByIndex(self, i: int) -> int: return i
-    def nvmlDeviceGetName(self, h: int) -> str: return self.device["name"]
-    def nvmlDeviceGetMemoryInfo(self, h: int) -> SimpleNamespace: return SimpleNamespace(**self.device["memory"])
+    def nvmlDeviceGetCount(self) -> int:
+        return 1
+
+    def nvmlDeviceGetHandleByIndex(self, i: int) -> int:
+        return i
+
+    def nvmlDeviceGetName(self, h: int) -> str:
+        return self.device["name"]
+
+    def nvmlDeviceGetMemoryInfo(self, h: int) -> SimpleNamespace:
+        return SimpleNamespace(**self.device["memory"])
+
     def nvmlDeviceGetUtilizationRates(self, h: int) -> SimpleNamespace:
         return SimpleNamespace(gpu=self.device["utilization_gpu"])
-    def nvmlDeviceGetPowerUsage(self, h: int) -> int: return self.device["power_usage_mw"]
-    def nvmlDeviceGetTotalEnergyConsumption(self, h: int) -> int: return self.device["total_energy_mj"]
+
+    def nvmlDeviceGetPowerUsage(self, h: int) -> int:
+        return self.device["power_usage_mw"]
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, h: int) -> int:
+        return self.device["total_energy_mj"]
 
     def nvmlDeviceGetComputeRunningProcesses(self, h: int) -> list[SimpleNamespace]:
         processes = self.device["compute_processes"]
         return [SimpleNamespace(pid=p["pid"], usedGpuMemory=p["used_gpu_memory"]) for p in processes]
 
 
-GPU = {"name": "NVIDIA H200", "memory": {"used": 7 * 2**30, "total": 141 * 2**30}, "utilization_gpu": 63,
-       "power_usage_mw": 412_000, "total_energy_mj": 9_000_000,
-       "compute_processes": [{"pid": 201, "used_gpu_memory": 6 * 2**30}]}
+GPU = {
+    "name": "NVIDIA H200",
+    "memory": {"used": 7 * 2**30, "total": 141 * 2**30},
+    "utilization_gpu": 63,
+    "power_usage_mw": 412_000,
+    "total_energy_mj": 9_000_000,
+    "compute_processes": [{"pid": 201, "used_gpu_memory": 6 * 2**30}],
+}
 
 
 def test_capture_round_trips_through_the_readers(fake_ollama: FakeOllama, tmp_path: Path) -> None:
     server = FakeProcess(100, "ollama", ["/usr/bin/ollama", "serve"], rss=60 * 2**20)
     runner = FakeProcess(201, "ollama", ["/usr/bin/ollama", "runner"], rss=900 * 2**20, ppid=100)
     other = FakeProcess(300, "bash", ["bash"], rss=1)
-    items = write_capture(tmp_path / "cap", fake_ollama.url, platform="linux",
-                          process_iter=lambda: [server, runner, other], connections=list,
-                          nvml=NvmlLibrary(FakeNvml(GPU)))
+    items = write_capture(
+        tmp_path / "cap",
+        fake_ollama.url,
+        platform="linux",
+        process_iter=lambda: [server, runner, other],
+        connections=list,
+        nvml=NvmlLibrary(FakeNvml(GPU)),
+    )
     capture = tmp_path / "cap"
     assert items["ollama"] == items["processes"] == items["nvml"] == "ok"
     manifest = json.loads((capture / "manifest.json").read_text())
@@ -167,13 +191,19 @@ async def test_capture_of_a_wrong_host_keeps_what_answered(tmp_path: Path) -> No
 
 def test_mac_commands_are_kept_for_the_vm_stat_parser(fake_ollama: FakeOllama, tmp_path: Path) -> None:
     outputs = {"vm_stat": VM_STAT, "sysctl -n kern.memorystatus_vm_pressure_level": "1\n"}
-    items = write_capture(tmp_path / "cap", fake_ollama.url, platform="darwin",
-                          run=lambda argv: outputs.get(" ".join(argv), "x\n"),
-                          process_iter=list, connections=list)
+    items = write_capture(
+        tmp_path / "cap",
+        fake_ollama.url,
+        platform="darwin",
+        run=lambda argv: outputs.get(" ".join(argv), "x\n"),
+        process_iter=list,
+        connections=list,
+    )
     assert items["vm_stat"] == "ok" and "smc" in items and "ioreport" in items and "powermetrics" in items
     commands = tmp_path / "cap" / "commands"
-    stub = SimpleNamespace(virtual_memory=lambda: SimpleNamespace(total=16 * 2**30),
-                           swap_memory=lambda: SimpleNamespace(used=0, total=0))
+    stub = SimpleNamespace(
+        virtual_memory=lambda: SimpleNamespace(total=16 * 2**30), swap_memory=lambda: SimpleNamespace(used=0, total=0)
+    )
     reading = MacMemory(stub, run=lambda argv: (commands / command_file(argv)).read_text()).read()
     assert reading.used == 16 * 2**30 - (12345 + 80000 + 10000) * 16384 and reading.pressure == "normal"
 
@@ -182,7 +212,13 @@ def test_doctor_writes_the_capture(fake_ollama: FakeOllama, tmp_path: Path) -> N
     lines: list[str] = []
     sampler = scenario_sampler(NORMAL, ticks=1)
     sampler.interval = 0.01
-    code = run_doctor(fake_ollama.url, MonitorOptions(), say=lines.append, sampler=sampler,
-                      store=BaselineStore(tmp_path), capture=tmp_path / "cap")
+    code = run_doctor(
+        fake_ollama.url,
+        MonitorOptions(),
+        say=lines.append,
+        sampler=sampler,
+        store=BaselineStore(tmp_path),
+        capture=tmp_path / "cap",
+    )
     assert code == 0 and (tmp_path / "cap" / "manifest.json").is_file()
     assert any(line.startswith(f"capture    {tmp_path / 'cap'}: ") for line in lines)

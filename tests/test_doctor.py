@@ -27,8 +27,7 @@ def doctor(url: str, tmp_path: Path, scenario: Scenario = NORMAL, **kwargs: Any)
     lines: list[str] = []
     sampler = scenario_sampler(scenario, ticks=1)
     sampler.interval = 0.01
-    code = run_doctor(url, MonitorOptions(), say=lines.append, sampler=sampler,
-                      store=BaselineStore(tmp_path), **kwargs)
+    code = run_doctor(url, MonitorOptions(), say=lines.append, sampler=sampler, store=BaselineStore(tmp_path), **kwargs)
     return code, "\n".join(lines)
 
 
@@ -91,14 +90,17 @@ class FakePstr:
 
 
 def test_doctor_names_the_rails_and_the_memory_formula(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    psutil = SimpleNamespace(virtual_memory=lambda: SimpleNamespace(total=32 * 2**30),
-                             swap_memory=lambda: SimpleNamespace(used=0, total=0))
+    psutil = SimpleNamespace(
+        virtual_memory=lambda: SimpleNamespace(total=32 * 2**30), swap_memory=lambda: SimpleNamespace(used=0, total=0)
+    )
     memory = MacMemory(psutil, lambda argv: VM_STAT_32GIB if argv[0] == "vm_stat" else "1")
     smc = SmcSource("darwin", floor=FakeSoc(), connect=FakePstr)
     sampler = Sampler(memory, FakeProcesses([0.1], [None]), [smc], interval=0.01)
     lines: list[str] = []
-    assert run_doctor(fake_ollama.url, MonitorOptions(), say=lines.append, sampler=sampler,
-                      store=BaselineStore(tmp_path)) == 0
+    assert (
+        run_doctor(fake_ollama.url, MonitorOptions(), say=lines.append, sampler=sampler, store=BaselineStore(tmp_path))
+        == 0
+    )
     out = "\n".join(lines)
     assert "27.3 GiB used of 32.0 GiB" in out  # as Activity Monitor shows it
     assert "used = total − (free + file-backed + purgeable pages) from vm_stat" in out

@@ -149,9 +149,7 @@ async def test_think_false_suppresses_thinking(fake: FakeOllama) -> None:
 async def test_inline_styles_put_tags_in_content(
     serve: ServeFn, style: str, split: bool, starts: str, closing_chunks: list[str]
 ) -> None:
-    model = FakeModel(
-        "r1:test", thinking_style=style, split_tags=split, thinking="Alright, hello.", answer="Hi there!"
-    )
+    model = FakeModel("r1:test", thinking_style=style, split_tags=split, thinking="Alright, hello.", answer="Hi there!")
     chunks = await chat_chunks(serve([model]), model.name)
     contents = [chunk.message.content for chunk in chunks]
     assert "".join(contents).startswith(starts) and "".join(contents).endswith("</think>\n\nHi there!")

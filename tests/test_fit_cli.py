@@ -47,8 +47,11 @@ def fit(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_the_table_shows_the_reviewers_splits(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = fit(capsys, "--host", reviewer.url, *WHAT_IF)
     assert code == 0, err
-    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:]]
-            for line in out.splitlines() if line.startswith("│ deepseek")}
+    rows = {
+        line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:]]
+        for line in out.splitlines()
+        if line.startswith("│ deepseek")
+    }
     assert {name: (row[0], row[1], row[3].split(",")[0]) for name, row in rows.items()} == OBSERVED
     assert "Ollama 0.12.6 (--ollama-version), placement era A" in out
     assert "may use 10.7 GiB (--gpu-memory)" in out and "RAM    16 GiB (--ram)" in out
@@ -63,8 +66,17 @@ def test_json_has_every_field_with_sources_sorted_by_size(
     fits = json.loads(out)
     assert [f["size_bytes"] for f in fits] == sorted(f["size_bytes"] for f in fits)
     first = fits[0]
-    assert {"model", "verdict", "processor", "size_bytes", "size_vram_bytes", "gpu_layers", "total_layers",
-            "reason", "inputs"} <= set(first)
+    assert {
+        "model",
+        "verdict",
+        "processor",
+        "size_bytes",
+        "size_vram_bytes",
+        "gpu_layers",
+        "total_layers",
+        "reason",
+        "inputs",
+    } <= set(first)
     assert first["inputs"]["num_ctx"] == {"value": 8192, "source": "--num-ctx"}
     assert first["inputs"]["ram"] == {"value": 16 << 30, "source": "--ram"}
     swaps = {f["model"] for f in fits if f["verdict"] == "swaps"}
@@ -72,8 +84,16 @@ def test_json_has_every_field_with_sources_sorted_by_size(
 
 
 def test_named_models_only(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json",
-                       "deepseek-r1:14b-qwen-distill-q8_0", "deepseek-r1:1.5b-qwen-distill-fp16")
+    code, out, _ = fit(
+        capsys,
+        "--host",
+        reviewer.url,
+        *WHAT_IF,
+        "--format",
+        "json",
+        "deepseek-r1:14b-qwen-distill-q8_0",
+        "deepseek-r1:1.5b-qwen-distill-fp16",
+    )
     assert code == 0
     models = [f["model"] for f in json.loads(out)]
     assert models == ["deepseek-r1:1.5b-qwen-distill-fp16", "deepseek-r1:14b-qwen-distill-q8_0"]
@@ -114,8 +134,9 @@ def test_a_server_without_tensors_is_sized_from_the_file(
     reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]
 ) -> None:
     reviewer.show_tensors = False
-    code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json",
-                       "deepseek-r1:7b-qwen-distill-q4_K_M")
+    code, out, _ = fit(
+        capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json", "deepseek-r1:7b-qwen-distill-q4_K_M"
+    )
     (only,) = json.loads(out)
     assert code == 0 and only["accuracy"] == "rough" and any("no tensor list" in n for n in only["notes"])
 
@@ -153,8 +174,10 @@ async def test_the_client_reads_verbose_show(reviewer: FakeOllama) -> None:
 
 async def test_the_modelfile_num_ctx_is_read(reviewer: FakeOllama) -> None:
     reviewer.models["deepseek-r1:custom"] = FakeModel(
-        "deepseek-r1:custom", arch=reviewer_models()[0].arch,
-        parameters="num_ctx                        16384\nstop \"<|end|>\"")
+        "deepseek-r1:custom",
+        arch=reviewer_models()[0].arch,
+        parameters='num_ctx                        16384\nstop "<|end|>"',
+    )
     engine = OllamaEngine(reviewer.url)
     try:
         assert (await engine.show_tensors("deepseek-r1:custom")).num_ctx == 16384

@@ -107,8 +107,12 @@ class TestSummary:
 class TestUsage:
     @pytest.mark.parametrize(
         "argv",
-        [("--summary", "--status", "ok"), ("--summary", "--limit", "3"), ("--with-content",),
-         ("--format", "md", "--with-content")],
+        [
+            ("--summary", "--status", "ok"),
+            ("--summary", "--limit", "3"),
+            ("--with-content",),
+            ("--format", "md", "--with-content"),
+        ],
     )
     def test_options_that_do_not_fit_together(self, db: Path, argv: tuple[str, ...], capsys) -> None:
         code, text = history(db, *argv)
@@ -139,7 +143,7 @@ class TestStoreFileUntouched:
     def test_an_empty_store_says_which_file_was_read(self, tmp_path: Path, capsys) -> None:
         path = tmp_path / "records.sqlite"
         RecordStore.open(path).close()
-        code, text = history(path)
+        code, _ = history(path)
         assert code == 0 and f"no turns recorded yet in {path}" in capsys.readouterr().err
 
     def test_empty_file_stays_empty(self, tmp_path: Path, capsys) -> None:

@@ -38,7 +38,7 @@ async def ready(pilot: Pilot) -> HistoryScreen:
     """Wait until the screen is up and nothing is being read."""
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
     screen: HistoryScreen = pilot.app.screen
-    await wait_until(pilot, lambda: not screen.loading)
+    await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
     return screen
 
@@ -51,7 +51,7 @@ def shown_ids(screen: HistoryScreen) -> list[str]:
 async def choose(pilot: Pilot, screen: HistoryScreen, select_id: str, value: str) -> None:
     screen.query_one(select_id, Select).value = value
     await pilot.pause()
-    await wait_until(pilot, lambda: not screen.loading)
+    await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
 
 
@@ -79,7 +79,7 @@ class TestTurns:
             assert expected and shown_ids(screen) == expected
             screen.query_one("#filter-model", Select).clear()
             await pilot.pause()
-            await wait_until(pilot, lambda: not screen.loading)
+            await wait_until(pilot, lambda: not screen.reading)
             assert shown_ids(screen) == [r.record_id for r in store.query(status=Status.FAILED)]
 
     async def test_model_filter_lists_the_stored_models(self, store: RecordStore) -> None:
@@ -97,9 +97,9 @@ class TestTurns:
             table = screen.query_one(TurnsTable)
             assert table.row_count == PAGE_SIZE and not table.exhausted
             table.move_cursor(row=table.row_count - 1)
-            await wait_until(pilot, lambda: table.row_count == 2 * PAGE_SIZE and not screen.loading)
+            await wait_until(pilot, lambda: table.row_count == 2 * PAGE_SIZE and not screen.reading)
             table.move_cursor(row=table.row_count - 1)
-            await wait_until(pilot, lambda: table.exhausted and not screen.loading)
+            await wait_until(pilot, lambda: table.exhausted and not screen.reading)
             assert shown_ids(screen) == [r.record_id for r in store.query()]
 
     async def test_first_page_of_a_large_store(self, store: RecordStore) -> None:
@@ -128,7 +128,7 @@ class TestTurns:
             fill(store, 2, start=3)
             await pilot.press("r")
             await pilot.pause()
-            await wait_until(pilot, lambda: not screen.loading)
+            await wait_until(pilot, lambda: not screen.reading)
             assert len(shown_ids(screen)) == 5
 
     async def test_slash_focuses_the_model_filter(self, store: RecordStore) -> None:
@@ -252,7 +252,7 @@ class TestChats:
             for _ in range(2):
                 await pilot.press("e")
                 await pilot.pause()
-                await wait_until(pilot, lambda: not screen.loading)
+                await wait_until(pilot, lambda: not screen.reading)
             await pilot.pause()
             assert [p.name for p in written] == [
                 "chat-" + written[0].name[5:15] + "-why-is-the-sky-blue.md",
@@ -276,7 +276,7 @@ class TestChats:
             await pilot.pause()
             await pilot.press("e")
             await pilot.pause()
-            await wait_until(pilot, lambda: not screen.loading)
+            await wait_until(pilot, lambda: not screen.reading)
         [path] = tmp_path.glob("chat-*.md")
         assert path.name.startswith("chat-20") and "<details>" in path.read_text(encoding="utf-8")
 

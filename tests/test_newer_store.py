@@ -81,7 +81,7 @@ async def test_f2_lists_and_opens_the_newer_turn(store: RecordStore) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
         screen: HistoryScreen = pilot.app.screen
-        await wait_until(pilot, lambda: not screen.loading)
+        await wait_until(pilot, lambda: not screen.reading)
         table = screen.query_one(TurnsTable)
         assert table.get_row(NEWER_ID)[3].plain == "paused"
         screen.query_one(TabbedContent).active = "chats-pane"

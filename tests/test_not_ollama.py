@@ -44,8 +44,14 @@ def test_every_mode_has_an_expected_detail() -> None:
 
 
 async def _each_call(engine: OllamaEngine) -> list[OllamaError]:
-    calls = [engine.version, engine.list_models, engine.ps, lambda: engine.show("qwen3:8b"),
-             lambda: engine.load("qwen3:8b"), lambda: engine.unload("qwen3:8b")]
+    calls = [
+        engine.version,
+        engine.list_models,
+        engine.ps,
+        lambda: engine.show("qwen3:8b"),
+        lambda: engine.load("qwen3:8b"),
+        lambda: engine.unload("qwen3:8b"),
+    ]
     raised = []
     for call in calls:
         with pytest.raises(OllamaError) as info:

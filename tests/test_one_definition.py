@@ -30,8 +30,9 @@ def test_record_and_live_chars_per_second_agree(
     live = TurnTimes(None, thinking_s, answer_s, 5.0, thinking_chars, answer_chars, 3)
     ms = [None if s is None else s * 1000 for s in (thinking_s, answer_s)]
     assert chars_per_s(thinking_chars, answer_chars, *ms) == live.chars_per_s
-    rates = compute_rates(Counts(thinking_chars=thinking_chars, answer_chars=answer_chars),
-                          TimingMs(thinking=ms[0], answer=ms[1]))
+    rates = compute_rates(
+        Counts(thinking_chars=thinking_chars, answer_chars=answer_chars), TimingMs(thinking=ms[0], answer=ms[1])
+    )
     assert rates.chars_s == live.chars_per_s
     assert rates.answer_chars_s == live.answer_chars_per_s
 

@@ -11,10 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_tui_package_is_listed() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     listed = set(config["tool"]["setuptools"]["packages"])
-    on_disk = {
-        ".".join(path.parent.relative_to(ROOT).parts)
-        for path in (ROOT / "tui").rglob("__init__.py")
-    }
+    on_disk = {".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "tui").rglob("__init__.py")}
     assert on_disk | {"tui.styles"} == listed
 
 

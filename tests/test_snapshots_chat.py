@@ -130,9 +130,14 @@ class TestChatScreen:
 
     def test_mid_answer_80x24(self, snap_compare) -> None:
         """80x24 while answering: the text so far, Stop in the footer, the timers line with units."""
-        stalls = FakeModel("qwen3:8b", capabilities=["completion", "thinking"], family="qwen3",
-                           thinking="Sky light scatters.", answer="Blue light scatters most because " * 12 + "end.",
-                           stall_after=40)
+        stalls = FakeModel(
+            "qwen3:8b",
+            capabilities=["completion", "thinking"],
+            family="qwen3",
+            thinking="Sky light scatters.",
+            answer="Blue light scatters most because " * 12 + "end.",
+            stall_after=40,
+        )
         server = FakeOllama([stalls], rate=5000.0, nominal_stats=True).start()
 
         async def run(pilot: Pilot) -> None:

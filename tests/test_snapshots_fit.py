@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from devtools.fake_ollama import FakeOllama, reviewer_models
-from tests.app_factory import build_app
-from tests.conftest import StepClock, settled, wait_until
+from tests.app_factory import SHOWN_HOST, build_app
+from tests.conftest import StepClock, frozen_wall_clock, settled, steady_cursors, wait_until
 from tests.fit_helpers import M4_GPU
 from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.app import OllamonApp
@@ -17,10 +17,7 @@ from tui.core.fit.gather import WhatIf
 from tui.core.fit.inputs import GIB
 from tui.ui.chat.load_anyway import LoadAnywayScreen
 from tui.ui.chat.model_picker import ModelPicker
-from tui.ui.chat.prompt import PromptInput
 
-# A fixed port: the URL is on screen. Nothing else in the suite uses it.
-SNAPSHOT_PORT = 18437
 # A 24 GB Mac whose GPU may use 12 GiB: the reviewer's models fit, spill or swap there.
 MAC_24GB = WhatIf(ram=24 * GIB, gpu_memory=12 * GIB)
 M4 = WhatIf(ram=16 * GIB, gpu_memory=M4_GPU)
@@ -29,22 +26,33 @@ FP16 = "deepseek-r1:7b-qwen-distill-fp16"
 
 @pytest.fixture
 def reviewer_server() -> Iterator[FakeOllama]:
-    server = FakeOllama(reviewer_models(), rate=5000.0, port=SNAPSHOT_PORT, nominal_stats=True).start()
+    server = FakeOllama(reviewer_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock).start()
     yield server
     server.stop()
 
 
 def make_app(url: str, machine: WhatIf) -> OllamonApp:
     clock = StepClock()
-    return build_app(url, engine_clock=clock, clock=clock, live=False, retry_interval=0, refresh_interval=0,
-                     sampler=scenario_sampler(NORMAL, ticks=3), idle_watts=5.0, fit_machine=machine)
+    return build_app(
+        url,
+        engine_clock=clock,
+        clock=clock,
+        live=False,
+        retry_interval=0,
+        refresh_interval=0,
+        sampler=scenario_sampler(NORMAL, ticks=3),
+        idle_watts=5.0,
+        fit_machine=machine,
+        wall_clock=frozen_wall_clock,
+        display_host=SHOWN_HOST,
+    )
 
 
 async def _marked(pilot) -> None:  # type: ignore[no-untyped-def]
     app: OllamonApp = pilot.app
     await wait_until(pilot, lambda: len(app.session.predictions) == len(reviewer_models()))
     await wait_until(pilot, lambda: settled(app) and all(w.is_finished for w in app.workers if w.group == "fit"))
-    app.query_one(PromptInput).cursor_blink = False
+    steady_cursors(app)
     await pilot.pause()
 
 

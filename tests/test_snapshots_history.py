@@ -54,7 +54,7 @@ async def loaded(pilot: Pilot) -> HistoryScreen:
         await pilot.press("f2")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
     screen: HistoryScreen = pilot.app.screen
-    await wait_until(pilot, lambda: not screen.loading)
+    await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     return screen
@@ -137,8 +137,9 @@ class TestSummary:
 
 
 class TestChats:
-    def test_narrow(self, snap_compare, tmp_path: Path, snapshot_server: FakeOllama, utc: None,
-                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_narrow(
+        self, snap_compare, tmp_path: Path, snapshot_server: FakeOllama, utc: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """80x24: saved chats with the model of their latest turn; every key fits the footer."""
         created = iter(["2025-03-01T09:00:00.000Z", "2025-03-02T18:30:00.000Z"])
         monkeypatch.setattr("tui.core.records.store.utc_now", lambda: next(created))

@@ -16,8 +16,10 @@ from tui.core.sampling.sampler import Sampler
 
 GIB, MIB = 2**30, 2**20
 LOADED = ["qwen3:8b", "deepseek-r1:1.5b", "deepseek-r1:7b", "llama3.2:3b", "gemma3:1b"]
-LONG_WHY = ("no power sensor: NVML not found, powercap unreadable without root, no amdgpu hwmon, "
-            "no battery, and no --power-cmd given")
+LONG_WHY = (
+    "no power sensor: NVML not found, powercap unreadable without root, no amdgpu hwmon, "
+    "no battery, and no --power-cmd given"
+)
 
 
 @pytest.fixture
@@ -31,11 +33,21 @@ def crowded() -> Iterator[FakeOllama]:
 
 
 def worst_sampler() -> Sampler:
-    memory = FakeMemory([127.8 * GIB / GB] * 3, [1023.9 * MIB / GB] * 3, total_gb=127.9 * GIB / GB,
-                        swap_total_gb=63.9 * GIB / GB, pressure="critical")
-    sampler = Sampler(memory, FakeProcesses([127.5 * GIB / GB] * 3, [None, 399.0, 799.5]),
-                      [FakePower(None, why=LONG_WHY)], clock=TickClock(), wall_clock=lambda: 1_700_000_000.0,
-                      timer=lambda: 0.0)
+    memory = FakeMemory(
+        [127.8 * GIB / GB] * 3,
+        [1023.9 * MIB / GB] * 3,
+        total_gb=127.9 * GIB / GB,
+        swap_total_gb=63.9 * GIB / GB,
+        pressure="critical",
+    )
+    sampler = Sampler(
+        memory,
+        FakeProcesses([127.5 * GIB / GB] * 3, [None, 399.0, 799.5]),
+        [FakePower(None, why=LONG_WHY)],
+        clock=TickClock(),
+        wall_clock=lambda: 1_700_000_000.0,
+        timer=lambda: 0.0,
+    )
     for _ in range(3):
         sampler.tick()
     return sampler
@@ -43,8 +55,17 @@ def worst_sampler() -> Sampler:
 
 def make_app(url: str) -> OllamonApp:
     clock = StepClock()
-    return build_app(url, engine_clock=clock, clock=clock, live=False, retry_interval=0, refresh_interval=0,
-                     sampler=worst_sampler(), wall_clock=frozen_wall_clock, display_host=SHOWN_HOST)
+    return build_app(
+        url,
+        engine_clock=clock,
+        clock=clock,
+        live=False,
+        retry_interval=0,
+        refresh_interval=0,
+        sampler=worst_sampler(),
+        wall_clock=frozen_wall_clock,
+        display_host=SHOWN_HOST,
+    )
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from importlib.resources import files
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import ClassVar
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
@@ -25,12 +26,19 @@ from textual.worker import Worker, WorkerState
 from tui.core import units
 from tui.core.chat.conversation import ChatSettings, Conversation
 from tui.core.chat.events import (
-    LoadFailed, LoadFinished, LoadStarted, RecordProblem, SessionEvent, TurnEnded, TurnResult, TurnStarted,
+    LoadFailed,
+    LoadFinished,
+    LoadStarted,
+    RecordProblem,
+    SessionEvent,
+    TurnEnded,
+    TurnResult,
+    TurnStarted,
 )
 from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
+from tui.core.ollama.client import OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
-from tui.core.ollama.client import OllamaError
 from tui.core.ollama.models import ModelInfo
 from tui.core.sampling.monitor import BaselineInterrupted
 from tui.ui.chat.banner import ConnectionBanner
@@ -52,7 +60,7 @@ EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 
 
-def stylesheet_paths() -> list[Path]:
+def stylesheet_paths() -> list[str | PurePath]:
     """The .tcss files shipped in the package (`styles/` in a checkout)."""
     root = files("tui.styles")
     return [Path(str(root / name)) for name in STYLESHEETS]
@@ -65,13 +73,18 @@ class OllamonApp(App[None]):
     CSS_PATH = stylesheet_paths()
     # Below MIN_WIDTH x MIN_HEIGHT the chat has no room for a line of answer: the screen then
     # shows one line saying so (`.-tiny`, `.-short` in app.tcss) instead of a squeezed layout.
-    HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (MIN_WIDTH, "-narrow"), (100, "-wide"), (150, "-xwide")]
+    # Textual declares the breakpoints as instance attributes, so no ClassVar here.
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-tiny"),
+        (MIN_WIDTH, "-narrow"),
+        (100, "-wide"),
+        (150, "-xwide"),
+    ]
     # Under 48 rows the side column cannot hold the timers and all three resource panels: the
     # timers fold into their line above the prompt (`.-wide.-tall` in app.tcss).
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-tall"), (48, "-roomy")]
-    # Footer order: what a person needs most comes first (80 columns cut the rest).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-tall"), (48, "-roomy")]  # noqa: RUF012
     # Footer order after Quit (Textual's own ctrl+q binding comes first) and the prompt's PgUp.
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+l", "pick_model", "Model"),
         Binding("ctrl+n", "new_chat", "New"),
@@ -155,7 +168,10 @@ class OllamonApp(App[None]):
         self.timers_panel.border_title = "Timers"
         self.resource_line = ResourceLine(id="resources-line")
         self.resources = ResourceColumn(
-            self.monitor, line=self.resource_line, wall_clock=self._wall_clock, id="resources",
+            self.monitor,
+            line=self.resource_line,
+            wall_clock=self._wall_clock,
+            id="resources",
         )
         yield Static(Content(f"Needs at least {MIN_WIDTH}×{MIN_HEIGHT} · ctrl+q quits"), id="too-small")
         with Horizontal(id="topbar"):
@@ -185,12 +201,18 @@ class OllamonApp(App[None]):
         self.prompt_input.focus()
         if self._live:
             resources = self.resources
-            self.monitor.start(lambda _sample: resources.post_message(ResourceColumn.Sampled()))
+
+            def sampled(_sample: object) -> None:  # from the monitor's thread: post_message is thread-safe
+                resources.post_message(ResourceColumn.Sampled())
+
+            self.monitor.start(sampled)
         self.refresh_models()
         if self._retry_interval > 0:
             self.set_interval(self._retry_interval, self._poll)
-        self.call_later(self._note, "Choose a model (ctrl+l), type a prompt and press Enter. "
-                        "Escape stops an answer; ctrl+n starts a new chat.")
+        self.call_later(
+            self._note,
+            "Choose a model (ctrl+l), type a prompt and press Enter. Escape stops an answer; ctrl+n starts a new chat.",
+        )
         if self._store_problem:
             self.call_later(self._note, f"Records are not being saved: {self._store_problem}", True)
         if self.session.recorder is not None:
@@ -211,8 +233,11 @@ class OllamonApp(App[None]):
         """No worker error exits the app: the person sees what went wrong, the app stays."""
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            self.notify(f"Something went wrong ({event.worker.group}): {type(error).__name__}: {error}",
-                        severity="error", timeout=10)
+            self.notify(
+                f"Something went wrong ({event.worker.group}): {type(error).__name__}: {error}",
+                severity="error",
+                timeout=10,
+            )
 
     @work(group="store", exit_on_error=False)
     async def recover_records(self) -> None:
@@ -264,7 +289,9 @@ class OllamonApp(App[None]):
         if exc.kind is ErrorKind.NOT_OLLAMA:
             self.banner.show_not_ollama(exc.message, exc.kind.hint)
         else:
-            self.banner.show_unreachable(host, "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message)
+            self.banner.show_unreachable(
+                host, "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message
+            )
         self._set_status(f"Ollama unreachable at {self.session.engine.host}", "Ollama unreachable")
 
     def _set_connected(self, first_contact: bool) -> None:
@@ -273,8 +300,9 @@ class OllamonApp(App[None]):
         self.picker.show_models(models, self.loaded, keep=self.current_model)
         if first_contact:
             version = f"Ollama {self.session.version}" if self.session.version else "Ollama"
-            self._set_status(f"{version} · {self.session.engine.host} · {len(models)} models",
-                             f"{version} · {len(models)} models")
+            self._set_status(
+                f"{version} · {self.session.engine.host} · {len(models)} models", f"{version} · {len(models)} models"
+            )
             if not models:
                 self.call_later(self._note, "No models installed yet: pull one with `ollama pull qwen3:8b`.")
             self._apply_preselect()
@@ -287,9 +315,7 @@ class OllamonApp(App[None]):
             self._show_choice(name)
             self.load_model(name)
         else:
-            self.call_later(
-                self._note, f"Model {name} is not installed here. Pull it with `ollama pull {name}`.", True
-            )
+            self.call_later(self._note, f"Model {name} is not installed here. Pull it with `ollama pull {name}`.", True)
 
     def _show_choice(self, name: str) -> None:
         with self.picker.prevent(Select.Changed):
@@ -493,7 +519,8 @@ class OllamonApp(App[None]):
             method = getattr(active.node, f"action_{name}", None)
             help_text = (method.__doc__ or "").strip().splitlines()[0] if method and method.__doc__ else ""
             yield SystemCommand(
-                f"{binding.description} ({self.get_key_display(binding) or key})", help_text,
+                f"{binding.description} ({self.get_key_display(binding) or key})",
+                help_text,
                 partial(self.run_action, binding.action, active.node),
             )
 
@@ -568,8 +595,13 @@ class OllamonApp(App[None]):
             self.notify("Settings saved for this chat.")
 
         self.push_screen(
-            SettingsScreen(self.session.settings, can_think=self.session.can_think, model=self.current_model,
-                           context_length=self.session.context_length), apply
+            SettingsScreen(
+                self.session.settings,
+                can_think=self.session.can_think,
+                model=self.current_model,
+                context_length=self.session.context_length,
+            ),
+            apply,
         )
 
     @work(exclusive=True, group="baseline", exit_on_error=False)
@@ -579,8 +611,9 @@ class OllamonApp(App[None]):
             self.notify("Wait for the answer to end: idle means idle.", severity="warning")
             return
         if self.monitor.power_why:
-            self.notify("Idle power cannot be measured: there is no power reading (see the Power panel).",
-                        severity="warning")
+            self.notify(
+                "Idle power cannot be measured: there is no power reading (see the Power panel).", severity="warning"
+            )
             return
         hint = " Unload models for a true idle." if self.loaded else ""
         self.notify(f"Measuring idle power for {self._baseline_seconds:.0f} s: keep the machine quiet.{hint}")
@@ -609,8 +642,10 @@ class OllamonApp(App[None]):
     def action_copy_answer(self) -> None:
         """Copy the focused answer, else the last (OSC 52, so it works over SSH)."""
         focused = self.focused
-        chosen = next((node for node in (focused.ancestors_with_self if focused else ())
-                       if isinstance(node, AssistantMessage)), None)
+        chosen = next(
+            (node for node in (focused.ancestors_with_self if focused else ()) if isinstance(node, AssistantMessage)),
+            None,
+        )
         replies = self.query(AssistantMessage)
         if chosen is None and not replies:
             self.notify("No answer to copy yet.", severity="warning")

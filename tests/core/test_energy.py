@@ -59,8 +59,11 @@ class TestSpanEnergy:
         assert span_energy(readings) == (30.0, 2.0)
 
     def test_a_dropped_interval_integrates_the_watts_instead(self) -> None:
-        readings = [(0.0, PowerReading(10.0, 0.0, "x")), (1.0, PowerReading(None, None, "x")),
-                    (2.0, PowerReading(10.0, 10.0, "x"))]
+        readings = [
+            (0.0, PowerReading(10.0, 0.0, "x")),
+            (1.0, PowerReading(None, None, "x")),
+            (2.0, PowerReading(10.0, 10.0, "x")),
+        ]
         # The counter lost the dropped second (10 J for 2 s); the watts say 20 J.
         assert span_energy(readings) == (20.0, 2.0)
 

@@ -10,12 +10,12 @@ import pytest
 
 from tests.core.test_sanitize import UNSAFE_CASES
 from tui.core.records.export import (
-    nest_headings,
     FORMATS,
     csv_columns,
     export_records,
     export_rows,
     export_summary,
+    nest_headings,
     session_to_markdown,
     turn_figures,
 )
@@ -56,7 +56,7 @@ def turn(n: int = 0, **kw) -> Record:
         resources=Resources(mem_used_peak_bytes=40 * 2**30, swap_used_peak_bytes=2**30),
         power=Power(source="smc", net_mean_w=25.0, j_per_token=0.4, why=None),
         samples=[Sample(0.0, 1, 2, 3, None)],
-        prompt="用中文打个招呼, \"quoted\", with a | pipe",
+        prompt='用中文打个招呼, "quoted", with a | pipe',
         thinking="Okay, the user\nwants </details> Chinese",
         answer="你好，世界！\n\nSecond paragraph.",
     )
@@ -140,8 +140,26 @@ class TestRecordFormats:
 
 
 SUMMARY = [
-    SummaryRow("qwen3:8b", "box", "Q4_K_M", 5 * 2**30, 6 * 2**30, "100% GPU", 2100.0, 7400.0, 20.5, 62.17,
-               40 * 2**30, 0, 25.0, 0.4, 3, 1, 0, 0),
+    SummaryRow(
+        "qwen3:8b",
+        "box",
+        "Q4_K_M",
+        5 * 2**30,
+        6 * 2**30,
+        "100% GPU",
+        2100.0,
+        7400.0,
+        20.5,
+        62.17,
+        40 * 2**30,
+        0,
+        25.0,
+        0.4,
+        3,
+        1,
+        0,
+        0,
+    ),
     SummaryRow("llama|3", None, None, None, None, None, None, None, None, None, None, None, None, None, 0, 2, 0, 0),
 ]
 
@@ -175,12 +193,21 @@ class TestChatMarkdown:
         session = Session("s", "2025-10-08T14:00:00.000Z", title="Greetings", model="qwen3:8b", host="box")
         md = session_to_markdown(session, RECORDS)
         assert md.startswith("# Greetings\n")
-        first = md[md.index("## Turn 1"):md.index("## Turn 2")]
-        order = [first.index(s) for s in ("用中文打个招呼", "<details><summary>Thinking</summary>", "Okay, the user",
-                                           "</details>", "你好，世界！", "> ok · total 7.40 s")]
+        first = md[md.index("## Turn 1") : md.index("## Turn 2")]
+        order = [
+            first.index(s)
+            for s in (
+                "用中文打个招呼",
+                "<details><summary>Thinking</summary>",
+                "Okay, the user",
+                "</details>",
+                "你好，世界！",
+                "> ok · total 7.40 s",
+            )
+        ]
         assert order == sorted(order)
         assert first.count("</details>") == 1  # the one inside the thinking was neutralised
-        second = md[md.index("## Turn 2"):]
+        second = md[md.index("## Turn 2") :]
         assert "failed · error: model 'x' not found" in second and "power n/a" in second and "not root" not in second
 
     def test_multiline_error_stays_in_the_figures_line(self) -> None:
@@ -223,5 +250,14 @@ def test_table_keeps_markup_literal() -> None:
 def test_answer_headings_nest_under_the_turn_heading() -> None:
     answer = "# Plan\n\ntext\n\n```python\n# a comment, not a heading\n```\n\n## Step\n###### deep"
     assert nest_headings(answer, 2).split("\n") == [
-        "### Plan", "", "text", "", "```python", "# a comment, not a heading", "```", "", "#### Step", "###### deep",
+        "### Plan",
+        "",
+        "text",
+        "",
+        "```python",
+        "# a comment, not a heading",
+        "```",
+        "",
+        "#### Step",
+        "###### deep",
     ]

@@ -25,14 +25,32 @@ CASES = [
     ("1.5b FP16", R1_5, F16, (29, "3.6 GB", ALL_GPU), (29, "4.2 GB", ALL_GPU), (29, "3.5 GB", ALL_GPU)),
     ("7b Q4_K_M", R7, Q4, (29, "5.1 GB", ALL_GPU), (29, "5.6 GB", ALL_GPU), (29, "4.9 GB", ALL_GPU)),
     ("7b Q8_0", R7, Q8, (29, "8.3 GB", ALL_GPU), (29, "8.9 GB", ALL_GPU), (29, "8.1 GB", ALL_GPU)),
-    ("7b FP16", R7, F16,
-     (22, "15 GB", "26%/74% CPU/GPU"), (21, None, "28%/72% CPU/GPU"), (21, "14 GB", "30%/70% CPU/GPU")),
+    (
+        "7b FP16",
+        R7,
+        F16,
+        (22, "15 GB", "26%/74% CPU/GPU"),
+        (21, None, "28%/72% CPU/GPU"),
+        (21, "14 GB", "30%/70% CPU/GPU"),
+    ),
     ("8b Q8_0", R8, Q8, (33, "9.1 GB", ALL_GPU), (33, "9.6 GB", ALL_GPU), (33, "8.8 GB", ALL_GPU)),
-    ("8b FP16", R8, F16,
-     (23, "16 GB", "31%/69% CPU/GPU"), (22, None, "33%/67% CPU/GPU"), (22, "15 GB", "35%/65% CPU/GPU")),
+    (
+        "8b FP16",
+        R8,
+        F16,
+        (23, "16 GB", "31%/69% CPU/GPU"),
+        (22, None, "33%/67% CPU/GPU"),
+        (22, "15 GB", "35%/65% CPU/GPU"),
+    ),
     ("14b Q4_K_M", R14, Q4, (49, "9.9 GB", ALL_GPU), (49, "10 GB", ALL_GPU), (49, "9.7 GB", ALL_GPU)),
-    ("14b Q8_0", R14, Q8,
-     (34, "16 GB", "32%/68% CPU/GPU"), (33, None, "32%/68% CPU/GPU"), (33, "16 GB", "34%/66% CPU/GPU")),
+    (
+        "14b Q8_0",
+        R14,
+        Q8,
+        (34, "16 GB", "32%/68% CPU/GPU"),
+        (33, None, "32%/68% CPU/GPU"),
+        (33, "16 GB", "34%/66% CPU/GPU"),
+    ),
     ("14b FP16", R14, F16, (18, "29 GB", "63%/37% CPU/GPU"), None, None),
 ]
 # What the reviewer saw happen: the three partial offloads swapped and never answered.
@@ -42,7 +60,9 @@ ERAS = {"A, M = 0": ("0.12.6", 3), "A, M = 512 MiB": ("0.12.10", 4), "B": ("0.13
 
 TABLE = [
     pytest.param(case, version, case[column], id=f"{case[0]}, era {era}")
-    for case in CASES for era, (version, column) in ERAS.items() if case[column] is not None
+    for case in CASES
+    for era, (version, column) in ERAS.items()
+    if case[column] is not None
 ]
 
 
@@ -98,8 +118,14 @@ def test_a_gpu_share_larger_than_ram_on_a_mac_runs_on_the_cpu() -> None:
 
 
 def _linux_cpu(available: int, version: str = "0.13.0") -> Machine:
-    return Machine(Fact(OllamaVersion.parse(version), "test"), Fact(GpuKind.NONE, "test"), Fact(0, "test"),
-                   Fact(64 * GIB, "test"), "linux", ram_available=Fact(available, "test"))
+    return Machine(
+        Fact(OllamaVersion.parse(version), "test"),
+        Fact(GpuKind.NONE, "test"),
+        Fact(0, "test"),
+        Fact(64 * GIB, "test"),
+        "linux",
+        ram_available=Fact(available, "test"),
+    )
 
 
 def test_no_gpu_runs_everything_on_the_cpu() -> None:

@@ -77,8 +77,9 @@ class _Nvml:
 def test_nvidia_free_vram_and_loaded_models_added_back() -> None:
     assert nvidia_free_memory(NvmlLibrary(_Nvml())) == Fact(20 * GIB, "NVML free VRAM")
     loaded = [LoadedModel("qwen3:8b", 6 * GIB, 5 * GIB)]
-    machine = read_local_machine(VERSION, loaded, system="linux", arch="x86_64",
-                                 nvidia=lambda: nvidia_free_memory(NvmlLibrary(_Nvml())))
+    machine = read_local_machine(
+        VERSION, loaded, system="linux", arch="x86_64", nvidia=lambda: nvidia_free_memory(NvmlLibrary(_Nvml()))
+    )
     assert machine.gpu.value is GpuKind.CUDA and machine.os == "linux"
     assert machine.gpu_memory.value == 25 * GIB  # the predictor takes the 5 GiB off again
     assert machine.ram_available is not None and machine.loaded == tuple(loaded)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tui.core.ollama.host import is_local, normalize_host
-
 from tui.core.records.hostfacts import (
     clean_dmi,
     gather_host,
@@ -61,13 +60,17 @@ class TestParsers:
     def test_os_release(self) -> None:
         """PRETTY_NAME, else NAME and VERSION_ID."""
         assert parse_os_release(OS_RELEASE) == "Ubuntu 24.04.1 LTS"
-        assert parse_os_release('NAME=Arch\nVERSION_ID=rolling\n') == "Arch rolling"
+        assert parse_os_release("NAME=Arch\nVERSION_ID=rolling\n") == "Arch rolling"
         assert parse_os_release("") is None
 
     @pytest.mark.parametrize(
         "raw,expected",
-        [("ThinkStation P620\n", "ThinkStation P620"), ("To Be Filled By O.E.M.\n", None),
-         ("Raspberry Pi 5\x00", "Raspberry Pi 5"), (None, None)],
+        [
+            ("ThinkStation P620\n", "ThinkStation P620"),
+            ("To Be Filled By O.E.M.\n", None),
+            ("Raspberry Pi 5\x00", "Raspberry Pi 5"),
+            (None, None),
+        ],
     )
     def test_dmi_placeholders(self, raw: str | None, expected: str | None) -> None:
         """Firmware placeholders and device-tree NULs are dropped."""
@@ -85,12 +88,15 @@ def fake_root(tmp_path: Path, files: dict[str, str]) -> Path:
 class TestGather:
     def test_linux_from_a_fake_root(self, tmp_path: Path) -> None:
         """Linux facts come from files under the injected root; GPU from the probe."""
-        root = fake_root(tmp_path, {
-            "proc/cpuinfo": X86_CPUINFO,
-            "proc/meminfo": MEMINFO,
-            "etc/os-release": OS_RELEASE,
-            "sys/class/dmi/id/product_name": "ThinkStation P620\n",
-        })
+        root = fake_root(
+            tmp_path,
+            {
+                "proc/cpuinfo": X86_CPUINFO,
+                "proc/meminfo": MEMINFO,
+                "etc/os-release": OS_RELEASE,
+                "sys/class/dmi/id/product_name": "ThinkStation P620\n",
+            },
+        )
         host = gather_host(system="Linux", root=root, gpu=lambda: GpuInfo("NVIDIA H100", 80 * 2**30))
         assert host.chip == "Intel(R) Xeon(R) Platinum 8480+"
         assert host.machine_model == "ThinkStation P620"
@@ -101,10 +107,13 @@ class TestGather:
 
     def test_linux_device_tree_model_and_no_gpu(self, tmp_path: Path) -> None:
         """Without DMI the device-tree model names the board; no probe means gpu None."""
-        root = fake_root(tmp_path, {
-            "proc/cpuinfo": ARM_CPUINFO,
-            "sys/firmware/devicetree/base/model": "Raspberry Pi 5 Model B Rev 1.0\x00",
-        })
+        root = fake_root(
+            tmp_path,
+            {
+                "proc/cpuinfo": ARM_CPUINFO,
+                "sys/firmware/devicetree/base/model": "Raspberry Pi 5 Model B Rev 1.0\x00",
+            },
+        )
         host = gather_host(system="Linux", root=root)
         assert host.machine_model == "Raspberry Pi 5 Model B Rev 1.0"
         assert host.gpu is None and host.os == "Linux"
@@ -120,7 +129,11 @@ class TestGather:
         }
         host = gather_host(system="Darwin", run=lambda argv: answers.get(" ".join(argv)))
         assert (host.os, host.machine_model, host.chip, host.ram_bytes) == (
-            "macOS 15.1", "Mac14,14", "Apple M2 Ultra", 206158430208)
+            "macOS 15.1",
+            "Mac14,14",
+            "Apple M2 Ultra",
+            206158430208,
+        )
 
     def test_macos_commands_failing(self) -> None:
         """No sysctl answers: facts are None, RAM from psutil, nothing raises."""
@@ -131,9 +144,15 @@ class TestGather:
 class TestEngine:
     @pytest.mark.parametrize(
         "url,remote",
-        [("http://127.0.0.1:11434", False), ("localhost:11434", False), ("http://[::1]:11434", False),
-         ("http://0.0.0.0:11434", False), ("http://192.168.1.20:11434", True),
-         ("https://gpu-box.example:443", True), (f"http://{socket.gethostname()}:11434", False)],
+        [
+            ("http://127.0.0.1:11434", False),
+            ("localhost:11434", False),
+            ("http://[::1]:11434", False),
+            ("http://0.0.0.0:11434", False),
+            ("http://192.168.1.20:11434", True),
+            ("https://gpu-box.example:443", True),
+            (f"http://{socket.gethostname()}:11434", False),
+        ],
     )
     def test_remote_detection(self, url: str, remote: bool) -> None:
         """Loopback and this machine's name are local; anything else is remote."""

@@ -94,12 +94,25 @@ class TestActivityMonitorCapture:
 
     def test_the_sum_of_parts_reads_low_by_the_uncategorised_pages(self) -> None:
         vm = parse_vm_stat(CAPTURE_32GIB)
-        parts = (vm.bytes("Anonymous pages") - vm.bytes("Pages purgeable") + vm.bytes("Pages wired down")
-                 + vm.bytes("Pages occupied by compressor"))
+        parts = (
+            vm.bytes("Anonymous pages")
+            - vm.bytes("Pages purgeable")
+            + vm.bytes("Pages wired down")
+            + vm.bytes("Pages occupied by compressor")
+        )
         assert parts / GiB == pytest.approx(26.50, abs=0.005)
-        categorised = sum(vm.bytes(label) for label in ("Pages free", "Pages active", "Pages inactive",
-                                                        "Pages speculative", "Pages throttled", "Pages wired down",
-                                                        "Pages occupied by compressor"))
+        categorised = sum(
+            vm.bytes(label)
+            for label in (
+                "Pages free",
+                "Pages active",
+                "Pages inactive",
+                "Pages speculative",
+                "Pages throttled",
+                "Pages wired down",
+                "Pages occupied by compressor",
+            )
+        )
         assert activity_monitor_used(vm, 32 * GiB) - parts == 32 * GiB - categorised
 
     def test_mac_reader_on_the_capture(self) -> None:
@@ -113,8 +126,9 @@ class TestActivityMonitorCapture:
             parse_vm_stat("command not found")
 
 
-@pytest.mark.parametrize(("text", "level"), [("1\n", "normal"), ("2", "warn"), ("4", "critical"), ("8", "level 8"),
-                                             ("", None)])
+@pytest.mark.parametrize(
+    ("text", "level"), [("1\n", "normal"), ("2", "warn"), ("4", "critical"), ("8", "level 8"), ("", None)]
+)
 def test_pressure_levels(text: str, level: str | None) -> None:
     assert parse_pressure(text) == level
 

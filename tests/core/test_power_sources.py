@@ -231,8 +231,9 @@ class TestPowermetricsParsing:
         assert 89e-3 / sample.elapsed_s == pytest.approx(sample.cpu_w, rel=1e-3)  # 89 mJ / 2.019 s
         assert sample.energy_j == pytest.approx((89 + 31 + 0) / 1e3)
 
-    @pytest.mark.parametrize("name", ["powermetrics-output-m1.xml", "powermetrics-output-m1-2.xml",
-                                      "powermetrics-output-m2ultra.xml"])
+    @pytest.mark.parametrize(
+        "name", ["powermetrics-output-m1.xml", "powermetrics-output-m1-2.xml", "powermetrics-output-m2ultra.xml"]
+    )
     def test_combined_is_cpu_plus_gpu_plus_ane(self, name: str) -> None:
         import plistlib
 
@@ -291,7 +292,7 @@ class TestPowermetricsSource:
     def test_background_reader_takes_every_document_across_chunk_boundaries(self) -> None:
         names = ["powermetrics-output-m1.xml", "powermetrics-output-m1-2.xml", "powermetrics-output-m2ultra.xml"]
         stream = b"".join(fixture_bytes(n) + b"\0" for n in names)
-        chunks = [stream[i:i + 1000] for i in range(0, len(stream), 1000)]
+        chunks = [stream[i : i + 1000] for i in range(0, len(stream), 1000)]
         process = FakeProcess(chunks)
         argv: list[list[str]] = []
         source = PowermetricsSource(platform="darwin", popen=lambda a, **kw: argv.append(a) or process)
@@ -336,10 +337,19 @@ class TestIOReportChannels:
     @pytest.mark.parametrize(
         ("name", "expected"),
         [
-            ("m5_max_energy_model.tsv", {"CPU": ["CPU Energy"], "GPU": ["GPU Energy"], "ANE": ["ANE0"],
-                                         "DRAM": ["DRAM0"]}),
-            ("m1_ultra_energy_model.tsv", {"CPU": ["DIE_0_CPU Energy", "DIE_1_CPU Energy"], "GPU": ["GPU Energy"],
-                                           "ANE": ["ANE0_0", "ANE0_1"], "DRAM": ["DRAM0_0", "DRAM0_1"]}),
+            (
+                "m5_max_energy_model.tsv",
+                {"CPU": ["CPU Energy"], "GPU": ["GPU Energy"], "ANE": ["ANE0"], "DRAM": ["DRAM0"]},
+            ),
+            (
+                "m1_ultra_energy_model.tsv",
+                {
+                    "CPU": ["DIE_0_CPU Energy", "DIE_1_CPU Energy"],
+                    "GPU": ["GPU Energy"],
+                    "ANE": ["ANE0_0", "ANE0_1"],
+                    "DRAM": ["DRAM0_0", "DRAM0_1"],
+                },
+            ),
         ],
     )
     def test_exact_matching_picks_one_rail_per_class(self, name: str, expected: dict[str, list[str]]) -> None:
@@ -400,9 +410,12 @@ class FakeSubscription:
 class TestIOReportSource:
     def test_the_first_delta_only_starts_each_rails_span(self) -> None:
         clock = FakeClock()
-        subscription = FakeSubscription([[("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9),
-                                          ("MCPU0_0", "mJ", 99999)],
-                                         [("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9)]])
+        subscription = FakeSubscription(
+            [
+                [("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9), ("MCPU0_0", "mJ", 99999)],
+                [("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9)],
+            ]
+        )
         source = IOReportSource(platform="darwin", clock=clock, subscribe=lambda: subscription)
         assert source.probe().available
         assert source.read().watts is None
@@ -457,8 +470,10 @@ class Counters:
             self.fail_delta -= 1
             raise OSError("IOReportCreateSamplesDelta failed")
         corrupt, self.corrupt = self.corrupt, {}
-        return [(name, unit, corrupt.get(name, self.snapshots[after][name] - self.snapshots[before][name]))
-                for name, (unit, _, _) in self.rails.items()]
+        return [
+            (name, unit, corrupt.get(name, self.snapshots[after][name] - self.snapshots[before][name]))
+            for name, (unit, _, _) in self.rails.items()
+        ]
 
     def release(self, ref: int) -> None:
         self.released.append(ref)
@@ -472,8 +487,12 @@ class Counters:
 
 
 # A 10 W CPU whose mJ counter publishes every 2 s, beside a continuous 5 W GPU in nJ (all-smi #410).
-BATCHED = {"CPU Energy": ("mJ", 10_000.0, 2), "GPU Energy": ("nJ", 5e9, 1), "ANE0": ("mJ", 0.0, 2),
-           "DRAM0": ("mJ", 1_000.0, 2)}
+BATCHED = {
+    "CPU Energy": ("mJ", 10_000.0, 2),
+    "GPU Energy": ("nJ", 5e9, 1),
+    "ANE0": ("mJ", 0.0, 2),
+    "DRAM0": ("mJ", 1_000.0, 2),
+}
 
 
 def ioreport_over(counters: Counters) -> tuple[IOReportSource, FakeClock]:
@@ -538,8 +557,14 @@ class Unreadable:
 
 class TestIOReportFrozenCpu:
     def test_cpu_and_dram_stuck_at_zero_label_the_figure_by_what_counts(self) -> None:
-        counters = Counters({"CPU Energy": ("mJ", 0.0, 2), "GPU Energy": ("nJ", 5e9, 1), "ANE0": ("mJ", 0.0, 2),
-                             "DRAM0": ("mJ", 0.0, 2)})
+        counters = Counters(
+            {
+                "CPU Energy": ("mJ", 0.0, 2),
+                "GPU Energy": ("nJ", 5e9, 1),
+                "ANE0": ("mJ", 0.0, 2),
+                "DRAM0": ("mJ", 0.0, 2),
+            }
+        )
         source, clock = ioreport_over(counters)
         source.read()
         early = advance(source, clock, counters, 3)[-1]
@@ -565,11 +590,14 @@ class TestIOReportFrozenCpu:
 
 
 class TestIOReportBadValues:
-    @pytest.mark.parametrize(("value", "why"), [
-        (float(INT64_MIN), "INT64_MIN"),
-        (-4_000.0, "stepped back"),
-        (float(2**63 - 1), "more than any Apple Silicon rail"),  # a delta against INT64_MIN, overflowed
-    ])
+    @pytest.mark.parametrize(
+        ("value", "why"),
+        [
+            (float(INT64_MIN), "INT64_MIN"),
+            (-4_000.0, "stepped back"),
+            (float(2**63 - 1), "more than any Apple Silicon rail"),  # a delta against INT64_MIN, overflowed
+        ],
+    )
     def test_the_interval_is_dropped_and_energy_stays_sound(self, value: float, why: str) -> None:
         counters = Counters(BATCHED)
         source, clock = ioreport_over(counters)
@@ -713,8 +741,13 @@ class FakeNvml:
     NVMLError = FakeNVMLError
     NVMLLibraryMismatchError = FakeLibraryMismatch
 
-    def __init__(self, energy_mj: list[int] | None = None, power_mw: list[int] | None = None,
-                 init_error: str | None = None, mismatch: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        energy_mj: list[int] | None = None,
+        power_mw: list[int] | None = None,
+        init_error: str | None = None,
+        mismatch: set[str] | None = None,
+    ) -> None:
         self.energy_mj = energy_mj
         self.power_mw = power_mw or [0] * len(energy_mj or [])
         self.init_error = init_error
@@ -759,8 +792,11 @@ class FakeNvml:
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> list[SimpleNamespace]:
         self._check("nvmlDeviceGetComputeRunningProcesses")
-        return [SimpleNamespace(pid=4242, usedGpuMemory=8 * 2**30), SimpleNamespace(pid=7, usedGpuMemory=2**30),
-                SimpleNamespace(pid=4243, usedGpuMemory=None)]
+        return [
+            SimpleNamespace(pid=4242, usedGpuMemory=8 * 2**30),
+            SimpleNamespace(pid=7, usedGpuMemory=2**30),
+            SimpleNamespace(pid=4243, usedGpuMemory=None),
+        ]
 
 
 class TestNvml:
@@ -806,12 +842,15 @@ class TestNvml:
         reading = gpu.read({4242})
         assert reading.memory_used == 10 * 2**30 and reading.util_pct == pytest.approx(40.0)
         assert reading.process_memory == {}
-        assert reading.notes == ("gpu0 per-process VRAM n/a: FakeLibraryMismatch: Unversioned function called: "
-                                 "nvmlDeviceGetComputeRunningProcesses",)
+        assert reading.notes == (
+            "gpu0 per-process VRAM n/a: FakeLibraryMismatch: Unversioned function called: "
+            "nvmlDeviceGetComputeRunningProcesses",
+        )
 
     def test_a_library_mismatch_in_the_energy_counter_falls_back_to_power(self) -> None:
-        source = NvmlPowerSource(NvmlLibrary(FakeNvml(energy_mj=[5], power_mw=[70_000],
-                                                      mismatch={"nvmlDeviceGetTotalEnergyConsumption"})))
+        source = NvmlPowerSource(
+            NvmlLibrary(FakeNvml(energy_mj=[5], power_mw=[70_000], mismatch={"nvmlDeviceGetTotalEnergyConsumption"}))
+        )
         assert source.probe() == Availability.ok("power usage")
         assert source.read().watts == pytest.approx(70.0)
 
@@ -878,8 +917,15 @@ class TestCommand:
 
 
 class FakeSource(PowerSource):
-    def __init__(self, name: str, scope: str, covers: set[str], available: bool = True,
-                 watts: float | None = 10.0, energy_j: float | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        scope: str,
+        covers: set[str],
+        available: bool = True,
+        watts: float | None = 10.0,
+        energy_j: float | None = None,
+    ) -> None:
         self.name, self.scope, self.covers = name, scope, frozenset(covers)
         self.available, self.watts, self.energy_j = available, watts, energy_j
         self.components: dict[str, float] = {}
@@ -902,7 +948,11 @@ class TestRegistry:
         names = lambda sources: [s.name for s in sources]  # noqa: E731
         assert names(build_sources(PowerOptions(), "darwin")) == ["smc", "ioreport"]
         assert names(build_sources(PowerOptions(command="plug", powermetrics=True), "darwin")) == [
-            "command", "smc", "ioreport", "powermetrics"]
+            "command",
+            "smc",
+            "ioreport",
+            "powermetrics",
+        ]
         assert names(build_sources(PowerOptions(), "linux")) == ["nvml", "rapl", "hwmon", "battery"]
         assert build_sources(PowerOptions(), "win32") == []
 
@@ -922,8 +972,9 @@ class TestRegistry:
         assert reading.watts == pytest.approx(240.0) and reading.energy_j == pytest.approx(58.0)
 
     def test_sum_has_no_energy_unless_every_part_counts(self) -> None:
-        chosen, _ = select_power([FakeSource("rapl", "package", {"cpu"}, energy_j=3.0),
-                                  FakeSource("hwmon", "GPU (amdgpu)", {"amdgpu"})])
+        chosen, _ = select_power(
+            [FakeSource("rapl", "package", {"cpu"}, energy_j=3.0), FakeSource("hwmon", "GPU (amdgpu)", {"amdgpu"})]
+        )
         assert chosen is not None and chosen.read().energy_j is None
 
     def test_whole_system_source_is_never_summed(self) -> None:

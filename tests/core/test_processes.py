@@ -23,8 +23,17 @@ MiB = 2**20
 class FakeProcess:
     """The psutil.Process methods the finder calls; equal by pid, like psutil's (pid, create time)."""
 
-    def __init__(self, pid: int, name: str, cmdline: list[str], rss: int = 0, cpu: float = 0.0, ppid: int = 1,
-                 denied: Iterable[str] = (), gone: bool = False) -> None:
+    def __init__(
+        self,
+        pid: int,
+        name: str,
+        cmdline: list[str],
+        rss: int = 0,
+        cpu: float = 0.0,
+        ppid: int = 1,
+        denied: Iterable[str] = (),
+        gone: bool = False,
+    ) -> None:
         self.pid, self._name, self._cmdline, self.rss, self.cpu, self._ppid = pid, name, cmdline, rss, cpu, ppid
         self.denied = set(denied)
         self.gone = gone
@@ -76,10 +85,12 @@ def finder_over(*processes: FakeProcess) -> OllamaProcessFinder:
 
 def test_server_and_runner_descendants_across_names() -> None:
     server = FakeProcess(100, "ollama", ["/usr/bin/ollama", "serve"], rss=60 * MiB, cpu=1.5)
-    runner = FakeProcess(201, "ollama", ["/usr/bin/ollama", "runner", "--model", "/m/blob"], rss=4000 * MiB, cpu=350.0,
-                         ppid=100)
-    new_runner = FakeProcess(202, "llama-server", ["/usr/lib/ollama/llama-server", "--port", "1"], rss=900 * MiB,
-                             cpu=20.0, ppid=100)
+    runner = FakeProcess(
+        201, "ollama", ["/usr/bin/ollama", "runner", "--model", "/m/blob"], rss=4000 * MiB, cpu=350.0, ppid=100
+    )
+    new_runner = FakeProcess(
+        202, "llama-server", ["/usr/lib/ollama/llama-server", "--port", "1"], rss=900 * MiB, cpu=20.0, ppid=100
+    )
     helper = FakeProcess(203, "sh", ["sh", "-c", "true"], rss=1 * MiB, ppid=202)  # any descendant counts
     unrelated = FakeProcess(300, "python3", ["python3", "x.py"], rss=500 * MiB)
     finder = finder_over(unrelated, server, runner, new_runner, helper)
@@ -91,8 +102,12 @@ def test_server_and_runner_descendants_across_names() -> None:
 
 
 def test_cpu_uses_last_ticks_objects_even_when_the_iterator_returns_new_ones() -> None:
-    ticks = iter([[FakeProcess(100, "ollama", ["ollama", "serve"], cpu=12.0)],
-                  [FakeProcess(100, "ollama", ["ollama", "serve"], cpu=99.0)]])
+    ticks = iter(
+        [
+            [FakeProcess(100, "ollama", ["ollama", "serve"], cpu=12.0)],
+            [FakeProcess(100, "ollama", ["ollama", "serve"], cpu=99.0)],
+        ]
+    )
     finder = OllamaProcessFinder(lambda: next(ticks))
     finder.read()
     assert finder.read().cpu_percent == 12.0  # the cached, primed object was asked
@@ -132,8 +147,9 @@ def test_runners_without_a_server() -> None:
 
 def test_macos_app_and_its_server() -> None:
     app = FakeProcess(10, "Ollama", ["/Applications/Ollama.app/Contents/MacOS/Ollama"], rss=MiB)
-    serve = FakeProcess(20, "ollama", ["/Applications/Ollama.app/Contents/Resources/ollama", "serve"], rss=2 * MiB,
-                        ppid=10)
+    serve = FakeProcess(
+        20, "ollama", ["/Applications/Ollama.app/Contents/Resources/ollama", "serve"], rss=2 * MiB, ppid=10
+    )
     runner = FakeProcess(30, "ollama", ["ollama", "runner", "--model", "x"], rss=3 * MiB, ppid=20)
     found = finder_over(app, serve, runner).read()
     assert found.pids == (10, 20, 30) and found.server_pid == 20 and found.rss == 6 * MiB
@@ -163,8 +179,7 @@ def test_another_users_process_does_not_spoil_the_ollama_figures() -> None:
 
 def test_a_process_denied_halfway_adds_nothing() -> None:
     server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB)
-    other_users_runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4 * MiB, ppid=100,
-                                     denied={"cpu_percent"})
+    other_users_runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4 * MiB, ppid=100, denied={"cpu_percent"})
     found = finder_over(server, other_users_runner).read()
     assert (found.count, found.rss, found.pids) == (1, MiB, (100,))
     assert found.why is not None and "pid 201" in found.why
@@ -192,10 +207,13 @@ def test_real_processes_through_psutil(tmp_path: Path) -> None:
     """A real `ollama serve` stand-in and its `ollama runner` child, found through psutil itself."""
     ollama = tmp_path / "ollama"
     ollama.symlink_to(os.path.realpath(sys.executable))  # the process is then named "ollama"
-    child = f"import subprocess, time; subprocess.Popen([{str(ollama)!r}, '-c', 'import time; time.sleep(30)', " \
-            f"'runner']); time.sleep(30)"
+    child = (
+        f"import subprocess, time; subprocess.Popen([{str(ollama)!r}, '-c', 'import time; time.sleep(30)', "
+        f"'runner']); time.sleep(30)"
+    )
     server = subprocess.Popen([str(ollama), "-c", child, "serve"])
     try:
+
         def ours() -> list[psutil.Process]:
             # Only this test's tree: a real Ollama on the machine must not be found instead.
             root = psutil.Process(server.pid)
@@ -259,8 +277,9 @@ class TestFoundByPort:
         wrapper = FakeProcess(300, "python3", ["python3", "my-ollama.py"], rss=30 * MiB)
         child = FakeProcess(301, "llama-worker", ["llama-worker"], rss=900 * MiB, ppid=300)
         other = FakeProcess(400, "nginx", ["nginx"], rss=5 * MiB)
-        finder = OllamaProcessFinder(lambda: [wrapper, child, other], port=11434,
-                                     connections=lambda: [listening(400, 80), listening(300, 11434)])
+        finder = OllamaProcessFinder(
+            lambda: [wrapper, child, other], port=11434, connections=lambda: [listening(400, 80), listening(300, 11434)]
+        )
         found = finder.read()
         assert found.pids == (300, 301) and found.server_pid == 300
         assert found.rss == 930 * MiB and found.found_by == "port 11434"
@@ -283,6 +302,7 @@ class TestFoundByPort:
 
     def test_only_a_listening_socket_counts(self) -> None:
         client = FakeProcess(300, "curl", ["curl"])
-        finder = OllamaProcessFinder(lambda: [client], port=11434,
-                                     connections=lambda: [listening(300, 11434, psutil.CONN_ESTABLISHED)])
+        finder = OllamaProcessFinder(
+            lambda: [client], port=11434, connections=lambda: [listening(300, 11434, psutil.CONN_ESTABLISHED)]
+        )
         assert finder.read().count == 0

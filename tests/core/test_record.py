@@ -47,15 +47,27 @@ def full_record() -> Record:
         error="model runner has unexpectedly stopped",
         error_kind=ErrorKind.RUNNER_CRASHED,
         app=AppInfo(version="0.1.0", python="3.11.7"),
-        host=HostInfo("box", "Ubuntu 24.04", "6.8.0", "x86_64", "ThinkStation", "Intel Xeon", 16, 64 * 2**30,
-                      GpuInfo("NVIDIA H100", 80 * 2**30)),
+        host=HostInfo(
+            "box",
+            "Ubuntu 24.04",
+            "6.8.0",
+            "x86_64",
+            "ThinkStation",
+            "Intel Xeon",
+            16,
+            64 * 2**30,
+            GpuInfo("NVIDIA H100", 80 * 2**30),
+        ),
         engine=EngineInfo(version="0.12.6", host_url="http://127.0.0.1:11434", remote=False),
-        model=ModelInfo("qwen3:8b", "sha256:abc", "qwen3", "8.2B", "Q4_K_M", 5_225_387_923, 40960,
-                        ["completion", "thinking"]),
-        request=RequestInfo(prompt_chars=7, history_messages=4, think="high", options={"num_ctx": 8192, "seed": 1},
-                            keep_alive="10m"),
-        load=LoadInfo(cold=True, load_ms=2100.5, ps_size_bytes=6 * 10**9, ps_vram_bytes=4 * 10**9,
-                      processor="33%/67% CPU/GPU"),
+        model=ModelInfo(
+            "qwen3:8b", "sha256:abc", "qwen3", "8.2B", "Q4_K_M", 5_225_387_923, 40960, ["completion", "thinking"]
+        ),
+        request=RequestInfo(
+            prompt_chars=7, history_messages=4, think="high", options={"num_ctx": 8192, "seed": 1}, keep_alive="10m"
+        ),
+        load=LoadInfo(
+            cold=True, load_ms=2100.5, ps_size_bytes=6 * 10**9, ps_vram_bytes=4 * 10**9, processor="33%/67% CPU/GPU"
+        ),
         timing_ms=TimingMs(2300.0, 1600.0, 4300.0, 7400.0, 13.458291, 130.079, 4535.599, 4883.583458),
         counts=Counts(26, 282, 14, 6, "stop", estimated=True),
         rates=Rates(62.17, 199.88, 3.39, 1.39),
@@ -79,8 +91,18 @@ class TestJsonForm:
         """Top-level keys, enums as strings, samples as arrays, power's `why`."""
         doc = full_record().to_json_dict()
         assert list(doc)[:12] == [
-            "schema_version", "record_id", "session_id", "turn_index", "sweep_id", "repetition",
-            "warmup", "started_at", "ended_at", "status", "error", "error_kind",
+            "schema_version",
+            "record_id",
+            "session_id",
+            "turn_index",
+            "sweep_id",
+            "repetition",
+            "warmup",
+            "started_at",
+            "ended_at",
+            "status",
+            "error",
+            "error_kind",
         ]
         assert doc["schema_version"] == SCHEMA_VERSION
         assert doc["status"] == "failed" and doc["error_kind"] == "runner_crashed"
@@ -106,7 +128,14 @@ class TestJsonForm:
         """The five outcomes plus running; the seven error kinds."""
         assert {s.value for s in Status} == {"running", "ok", "failed", "cancelled", "interrupted", "timeout"}
         assert {k.value for k in ErrorKind} == {
-            "not_found", "out_of_memory", "runner_crashed", "connection", "timeout", "not_ollama", "other"}
+            "not_found",
+            "out_of_memory",
+            "runner_crashed",
+            "connection",
+            "timeout",
+            "not_ollama",
+            "other",
+        }
 
     def test_timestamps_are_fixed_width_utc(self) -> None:
         """utc_now is ISO 8601 UTC with milliseconds, so strings sort in time order."""

@@ -105,8 +105,16 @@ class Gpu:
 
 
 def make(clock: Clock, counter: bool = False, history_seconds: float = 600) -> Sampler:
-    return Sampler(Memory(clock), Processes(clock), [Missing(), Watts(clock, counter)], Gpu(), clock=clock,
-                   wall_clock=lambda: 1.7e9 + clock.now, timer=clock.timer, history_seconds=history_seconds)
+    return Sampler(
+        Memory(clock),
+        Processes(clock),
+        [Missing(), Watts(clock, counter)],
+        Gpu(),
+        clock=clock,
+        wall_clock=lambda: 1.7e9 + clock.now,
+        timer=clock.timer,
+        history_seconds=history_seconds,
+    )
 
 
 def run(sampler: Sampler, clock: Clock, times: list[float]) -> None:

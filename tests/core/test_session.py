@@ -111,9 +111,7 @@ async def test_midstream_error_is_a_failed_record(fake: FakeOllama, store: Recor
 
 
 @pytest.mark.parametrize("at", [TurnStarted, ThinkingDelta, AnswerDelta])
-async def test_cancel_at_each_point_leaves_a_cancelled_record(
-    fake: FakeOllama, store: RecordStore, at: type
-) -> None:
+async def test_cancel_at_each_point_leaves_a_cancelled_record(fake: FakeOllama, store: RecordStore, at: type) -> None:
     session, events = await ready(fake, store)
     task = asyncio.ensure_future(session.send("hello"))
     events.on[at] = lambda: task.cancel()
@@ -304,7 +302,9 @@ async def test_reload_for_another_num_ctx_is_a_cold_load(fake: FakeOllama, store
     assert record.load.cold is False  # the explicit load before it found the model in memory
 
 
-async def test_regenerate_is_a_new_record_without_the_old_answer_in_context(fake: FakeOllama, store: RecordStore) -> None:
+async def test_regenerate_is_a_new_record_without_the_old_answer_in_context(
+    fake: FakeOllama, store: RecordStore
+) -> None:
     session, _ = await ready(fake, store)
     with pytest.raises(NothingToRegenerate):
         await session.regenerate()

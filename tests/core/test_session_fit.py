@@ -10,8 +10,7 @@ from devtools.fake_ollama import FakeOllama, reviewer_models
 from tests.fit_helpers import M4_GPU
 from tui.core.chat.conversation import ChatSettings
 from tui.core.chat.session import ChatSession
-from tui.core.fit import Fact, Verdict
-from tui.core.fit import gather
+from tui.core.fit import Fact, Verdict, gather
 from tui.core.fit.gather import WhatIf
 from tui.core.fit.inputs import GIB
 from tui.core.ollama.client import OllamaEngine
@@ -51,8 +50,9 @@ async def test_every_model_predicted_and_asked_once(fake: FakeOllama) -> None:
     await session.engine.aclose()
 
 
-async def test_a_machine_nothing_describes_gives_no_predictions(fake: FakeOllama,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_machine_nothing_describes_gives_no_predictions(
+    fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(gather, "is_local", lambda _host: False)  # as if Ollama ran on another machine
     session = ChatSession(OllamaEngine(fake.url), ResourceMonitor(None))
     await session.refresh()

@@ -55,8 +55,12 @@ def make(
         warmup=bool(figures.get("warmup", False)),
         host=HostInfo(hostname=host),
         model=ModelInfo(name=model, quantization="Q4_K_M", file_size_bytes=figures.get("file_size")),
-        load=LoadInfo(cold=figures.get("cold"), load_ms=figures.get("load_ms"),
-                      ps_size_bytes=figures.get("ps_size"), processor=figures.get("processor")),
+        load=LoadInfo(
+            cold=figures.get("cold"),
+            load_ms=figures.get("load_ms"),
+            ps_size_bytes=figures.get("ps_size"),
+            processor=figures.get("processor"),
+        ),
         timing_ms=TimingMs(total_wall=figures.get("total")),
         rates=Rates(eval_tok_s=figures.get("tok_s"), chars_s=figures.get("chars_s")),
         resources=Resources(mem_used_peak_bytes=figures.get("mem"), swap_used_peak_bytes=figures.get("swap")),
@@ -104,9 +108,11 @@ class TestFile:
 
     @pytest.mark.parametrize(
         "content,problem",
-        [(b"not a database at all\n" * 20, "not an SQLite database"),
-         (os.urandom(8192), "not an SQLite database"),
-         (b"SQLite format 3\x00" + b"\x00" * 20, "truncated")],
+        [
+            (b"not a database at all\n" * 20, "not an SQLite database"),
+            (os.urandom(8192), "not an SQLite database"),
+            (b"SQLite format 3\x00" + b"\x00" * 20, "truncated"),
+        ],
         ids=["text", "random", "short-header"],
     )
     def test_garbage_is_refused_and_untouched(self, tmp_path: Path, content: bytes, problem: str) -> None:
@@ -343,21 +349,58 @@ class TestSummary:
     def test_medians_peaks_and_counts(self, store: RecordStore) -> None:
         """Medians over ok non-warm-up turns, cold-load median, max peaks, outcome counts."""
         t = iter(f"2025-01-01T00:00:{i:02}.000Z" for i in range(60))
-        store.import_records([
-            make(started_at=next(t), warmup=True, total=99999.0, tok_s=1.0, mem=10**12, cold=True, load_ms=9999.0),
-            make(started_at=next(t), total=1000.0, tok_s=10.0, chars_s=40.0, mem=5, swap=0, cold=True,
-                 load_ms=2000.0, net_w=20.0, jpt=0.5, file_size=100, ps_size=200, processor="100% GPU"),
-            make(started_at=next(t), total=3000.0, tok_s=30.0, chars_s=60.0, mem=7, swap=1, cold=False,
-                 load_ms=15.0, net_w=30.0, jpt=0.7),
-            make(started_at=next(t), total=2000.0, tok_s=20.0, chars_s=50.0, mem=6, swap=2, cold=True,
-                 load_ms=4000.0, net_w=25.0, jpt=0.6, ps_size=300, processor="26%/74% CPU/GPU"),
-            make(started_at=next(t), status=Status.FAILED, mem=9, swap=8),
-            make(started_at=next(t), status=Status.TIMEOUT, total=50000.0),
-            make(started_at=next(t), status=Status.CANCELLED),
-            make(started_at=next(t), status=Status.INTERRUPTED),
-            make("other", started_at=next(t), total=1.0),
-            make(started_at=next(t), host="laptop", total=7.0),
-        ])
+        store.import_records(
+            [
+                make(started_at=next(t), warmup=True, total=99999.0, tok_s=1.0, mem=10**12, cold=True, load_ms=9999.0),
+                make(
+                    started_at=next(t),
+                    total=1000.0,
+                    tok_s=10.0,
+                    chars_s=40.0,
+                    mem=5,
+                    swap=0,
+                    cold=True,
+                    load_ms=2000.0,
+                    net_w=20.0,
+                    jpt=0.5,
+                    file_size=100,
+                    ps_size=200,
+                    processor="100% GPU",
+                ),
+                make(
+                    started_at=next(t),
+                    total=3000.0,
+                    tok_s=30.0,
+                    chars_s=60.0,
+                    mem=7,
+                    swap=1,
+                    cold=False,
+                    load_ms=15.0,
+                    net_w=30.0,
+                    jpt=0.7,
+                ),
+                make(
+                    started_at=next(t),
+                    total=2000.0,
+                    tok_s=20.0,
+                    chars_s=50.0,
+                    mem=6,
+                    swap=2,
+                    cold=True,
+                    load_ms=4000.0,
+                    net_w=25.0,
+                    jpt=0.6,
+                    ps_size=300,
+                    processor="26%/74% CPU/GPU",
+                ),
+                make(started_at=next(t), status=Status.FAILED, mem=9, swap=8),
+                make(started_at=next(t), status=Status.TIMEOUT, total=50000.0),
+                make(started_at=next(t), status=Status.CANCELLED),
+                make(started_at=next(t), status=Status.INTERRUPTED),
+                make("other", started_at=next(t), total=1.0),
+                make(started_at=next(t), host="laptop", total=7.0),
+            ]
+        )
         store.start_turn(make(started_at=next(t)))  # running: not counted
         rows = store.summary()
         assert [(r.model, r.host) for r in rows] == [("other", "box"), ("qwen3:8b", "box"), ("qwen3:8b", "laptop")]
@@ -394,7 +437,10 @@ class TestCrashRecovery:
         """A turn left running by a process that died becomes interrupted; ours stays running."""
         done = subprocess.run(
             [sys.executable, "-c", CRASHING_WRITER, str(store.path)],
-            cwd=REPO, capture_output=True, text=True, check=False,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert done.returncode == 9, done.stderr
         crashed = done.stdout.strip()
@@ -463,7 +509,10 @@ class TestConcurrency:
         with RecordStore.open(path) as mine:
             child = subprocess.Popen(
                 [sys.executable, "-c", SUBPROCESS_WRITER, str(path), str(n)],
-                cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                cwd=REPO,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
             )
             assert child.stdout.readline().strip() == "ready"
             child.stdin.write("go\n")
@@ -480,6 +529,7 @@ class TestConcurrency:
 
     def test_threads_share_one_store(self, store: RecordStore) -> None:
         """Worker threads may use one RecordStore at once."""
+
         def work() -> None:
             for _ in range(25):
                 store.finish_turn(make("thread"))

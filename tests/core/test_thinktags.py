@@ -14,8 +14,7 @@ def _run(chunks: list[str]) -> tuple[str, str, list[str]]:
 
 
 def test_inline_tags() -> None:
-    assert _run(["<think>", "Let me ", "think.", "</think>", "\n\n", "Answer."]) == (
-        "Let me think.", "Answer.", [])
+    assert _run(["<think>", "Let me ", "think.", "</think>", "\n\n", "Answer."]) == ("Let me think.", "Answer.", [])
 
 
 def test_tags_split_across_chunks() -> None:

@@ -73,8 +73,9 @@ def test_lone_close_reclassifies() -> None:
 
 
 def test_rates_use_float_durations() -> None:
-    stats = DoneStats(eval_count=1000, eval_duration=1_500_000_000,
-                      prompt_eval_count=26, prompt_eval_duration=130_079_000)
+    stats = DoneStats(
+        eval_count=1000, eval_duration=1_500_000_000, prompt_eval_count=26, prompt_eval_duration=130_079_000
+    )
     assert stats.eval_rate == pytest.approx(666.6667, rel=1e-6)
     assert stats.prompt_eval_rate == pytest.approx(199.878, rel=1e-4)
     assert DoneStats(eval_count=5, eval_duration=0).eval_rate is None

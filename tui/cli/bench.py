@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.cli.bench_options import plan_from
+from tui.cli.fit import what_if_from
 from tui.core.chat.session import ChatSession
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.records.recorder import TurnRecorder
@@ -19,8 +20,6 @@ from tui.core.records.store import RecordStore, StoreError
 from tui.core.sampling.monitor import ResourceMonitor
 from tui.core.sweep.plan import SweepPlan
 from tui.core.sweep.runner import Progress, SweepRunner
-from tui.cli.bench_options import plan_from
-from tui.cli.fit import what_if_from
 from tui.core.sweep.table import render, sweep_notes, sweep_rows
 from tui.core.units import seconds
 
@@ -75,8 +74,9 @@ def describe(progress: Progress) -> str:
     return " · ".join(parts)
 
 
-async def _sweep(session: ChatSession, store: RecordStore, plan: SweepPlan, resume: str | None,
-                 report: Callable[[Progress], None]) -> tuple[SweepRunner, bool]:
+async def _sweep(
+    session: ChatSession, store: RecordStore, plan: SweepPlan, resume: str | None, report: Callable[[Progress], None]
+) -> tuple[SweepRunner, bool]:
     if resume:
         runner = SweepRunner(session, plan, resume, report=report)
     else:
@@ -98,8 +98,13 @@ async def _sweep(session: ChatSession, store: RecordStore, plan: SweepPlan, resu
 
 
 def run_bench(
-    args: argparse.Namespace, host: str, db: Path, monitor: ResourceMonitor, *,
-    out: TextIO | None = None, err: TextIO | None = None,
+    args: argparse.Namespace,
+    host: str,
+    db: Path,
+    monitor: ResourceMonitor,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Run the sweep and print its table; 1 on bad input or no Ollama, 130 after Ctrl+C."""
     out, err = out or sys.stdout, err or sys.stderr

@@ -17,19 +17,24 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     prompt.add_argument("--prompt-file", type=Path, metavar="FILE", help="read the prompt from FILE")
     parser.add_argument("--repeat", type=int, default=1, metavar="N", help="timed runs per model (default 1)")
     parser.add_argument("--warmup", action="store_true", help="one untimed run per model first")
-    parser.add_argument("--cold", action="store_true",
-                        help="unload every model before each run and time an explicit load")
+    parser.add_argument(
+        "--cold", action="store_true", help="unload every model before each run and time an explicit load"
+    )
     think = parser.add_mutually_exclusive_group()
     think.add_argument("--think", dest="think", action="store_true", default=None, help="ask capable models to think")
     think.add_argument("--no-think", dest="think", action="store_false", help="ask capable models not to think")
     parser.add_argument("--options", metavar="JSON", help='Ollama options, e.g. \'{"num_ctx": 8192, "seed": 1}\'')
     parser.add_argument("--num-predict", type=int, metavar="N", help="cap generated tokens (thinking included)")
     parser.add_argument("--timeout", type=float, metavar="S", help="give up on a run after S seconds")
-    parser.add_argument("--cooldown", type=float, metavar="S",
-                        help="between models, wait up to S seconds for power to return near idle")
+    parser.add_argument(
+        "--cooldown", type=float, metavar="S", help="between models, wait up to S seconds for power to return near idle"
+    )
     parser.add_argument("--idle-baseline", type=float, metavar="S", help="measure idle power for S seconds first")
-    parser.add_argument("--skip-unfit", action="store_true",
-                        help="skip models predicted to swap or not to load (each run a failed row with the reason)")
+    parser.add_argument(
+        "--skip-unfit",
+        action="store_true",
+        help="skip models predicted to swap or not to load (each run a failed row with the reason)",
+    )
     parser.add_argument("--resume", metavar="SWEEP_ID", help="run only what that sweep is missing")
     parser.add_argument("--format", choices=FORMATS, default="table", help="the closing table (default table)")
 
@@ -64,7 +69,15 @@ def plan_from(args: argparse.Namespace) -> SweepPlan:
         if value is not None and value <= 0:
             raise ValueError(f"--{name.replace('_', '-')} must be positive")
     return SweepPlan(
-        models=[args.models or "all"], prompt=prompt, repeat=args.repeat, warmup=args.warmup, cold=args.cold,
-        think=args.think, options=options, timeout=args.timeout, cooldown=args.cooldown,
-        idle_baseline=args.idle_baseline, skip_unfit=args.skip_unfit,
+        models=[args.models or "all"],
+        prompt=prompt,
+        repeat=args.repeat,
+        warmup=args.warmup,
+        cold=args.cold,
+        think=args.think,
+        options=options,
+        timeout=args.timeout,
+        cooldown=args.cooldown,
+        idle_baseline=args.idle_baseline,
+        skip_unfit=args.skip_unfit,
     )

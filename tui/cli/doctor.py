@@ -65,8 +65,10 @@ def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
     sample = last[1] if last else None
     memory = sample.memory if sample else None
     if memory is not None:
-        say(f"memory     {memory_bytes(memory.used)} used of {memory_bytes(memory.total)}, "
-            f"swap {memory_bytes(memory.swap_used)} ({memory.source})")
+        say(
+            f"memory     {memory_bytes(memory.used)} used of {memory_bytes(memory.total)}, "
+            f"swap {memory_bytes(memory.swap_used)} ({memory.source})"
+        )
         if memory.source in FORMULAS:
             say(f"           used = {FORMULAS[memory.source]}")
     ollama = sample.ollama if sample else None

@@ -38,6 +38,7 @@ def parse_size(text: str, *, ram: bool = False) -> int:
 
 def what_if_from(args: argparse.Namespace) -> WhatIf:
     """The machine --ram, --gpu-memory, --gpu-free, --gpu and --ollama-version describe; ValueError for bad sizes."""
+
     def size(flag: str, value: str | None, ram: bool = False) -> int | None:
         if value is None:
             return None
@@ -82,12 +83,19 @@ def _header(fit: Fit) -> list[str]:
     gpu = inputs["gpu"].value
     lines = [
         "Ollama " + shown("version", inputs["version"].value.text) + f", placement era {fit.era.value}",
-        "GPU    " + (shown("gpu", gpu.value) + ", may use " + shown("gpu_memory", gib(inputs["gpu_memory"].value))
-                     if gpu is not GpuKind.NONE else shown("gpu", "none: CPU only")),
+        "GPU    "
+        + (
+            shown("gpu", gpu.value) + ", may use " + shown("gpu_memory", gib(inputs["gpu_memory"].value))
+            if gpu is not GpuKind.NONE
+            else shown("gpu", "none: CPU only")
+        ),
         "RAM    " + shown("ram", gib(inputs["ram"].value)),
-        "run    num_ctx " + shown("num_ctx", str(inputs["num_ctx"].value))
-        + ", num_parallel " + shown("num_parallel", str(inputs["num_parallel"].value))
-        + ", KV cache " + shown("kv_cache_type", inputs["kv_cache_type"].value.value),
+        "run    num_ctx "
+        + shown("num_ctx", str(inputs["num_ctx"].value))
+        + ", num_parallel "
+        + shown("num_parallel", str(inputs["num_parallel"].value))
+        + ", KV cache "
+        + shown("kv_cache_type", inputs["kv_cache_type"].value.value),
     ]
     if "loaded" in inputs:
         lines.append("loaded " + shown("loaded", gib(inputs["loaded"].value)))
@@ -95,8 +103,11 @@ def _header(fit: Fit) -> list[str]:
 
 
 def render_table(fits: list[Fit], out: TextIO) -> None:
-    console = Console(file=out, highlight=False) if out.isatty() else Console(
-        file=out, width=200, color_system=None, force_terminal=False, highlight=False)
+    console = (
+        Console(file=out, highlight=False)
+        if out.isatty()
+        else Console(file=out, width=200, color_system=None, force_terminal=False, highlight=False)
+    )
     if not fits:
         console.print("No models installed.")
         return
@@ -105,8 +116,12 @@ def render_table(fits: list[Fit], out: TextIO) -> None:
     table = Table("MODEL", "SIZE", "PROCESSOR", "GPU LAYERS", "VERDICT", "REASON")
     for fit in fits:
         table.add_row(
-            Text(fit.model), ps_size(fit.size), fit.processor, f"{fit.gpu_layers}/{fit.total_layers}",
-            _verdict_cell(fit), Text(fit.reason),
+            Text(fit.model),
+            ps_size(fit.size),
+            fit.processor,
+            f"{fit.gpu_layers}/{fit.total_layers}",
+            _verdict_cell(fit),
+            Text(fit.reason),
         )
     console.print(table)
     for fit in fits:

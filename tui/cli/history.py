@@ -30,15 +30,18 @@ def _positive_int(text: str) -> int:
 
 def add_history_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `ollamon history`."""
-    parser.add_argument("--format", choices=FORMATS, default="table",
-                        help="table (default), json, jsonl, csv or md (a Markdown table)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="table", help="table (default), json, jsonl, csv or md (a Markdown table)"
+    )
     parser.add_argument("--model", metavar="NAME", help="only this model, e.g. qwen3:8b")
     parser.add_argument("--status", choices=[s.value for s in Status], help="only turns with this outcome")
     parser.add_argument("--sweep", metavar="SWEEP_ID", help="only the runs of this `ollamon bench` sweep")
-    parser.add_argument("--summary", action="store_true",
-                        help="one row per model and host: medians, peaks and outcome counts")
-    parser.add_argument("--with-content", action="store_true",
-                        help="include prompt, thinking and answer (json, jsonl and csv only)")
+    parser.add_argument(
+        "--summary", action="store_true", help="one row per model and host: medians, peaks and outcome counts"
+    )
+    parser.add_argument(
+        "--with-content", action="store_true", help="include prompt, thinking and answer (json, jsonl and csv only)"
+    )
     parser.add_argument("--limit", type=_positive_int, metavar="N", help="at most N turns, newest first")
 
 
@@ -51,8 +54,9 @@ def open_read_only(path: Path) -> RecordStore:
     if path.stat().st_size == 0:
         raise StoreError(path, "empty file: no turns have been recorded there yet")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                               isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
     except sqlite3.Error as e:
         raise StoreError(path, f"cannot open it ({e})") from e
     try:
@@ -88,8 +92,9 @@ def render(store: RecordStore, args: argparse.Namespace) -> str:
     if args.summary:
         return export_summary(store.summary(model=args.model, sweep_id=args.sweep), args.format)
     if args.format in CONTENT_FORMATS:
-        records = store.records(model=args.model, status=args.status, limit=args.limit,
-                                with_content=args.with_content, sweep_id=args.sweep)
+        records = store.records(
+            model=args.model, status=args.status, limit=args.limit, with_content=args.with_content, sweep_id=args.sweep
+        )
         return export_records(records, args.format, with_content=args.with_content)
     # The table and Markdown forms need only the indexed columns: no JSON is parsed.
     rows = store.query(model=args.model, status=args.status, limit=args.limit, sweep_id=args.sweep)

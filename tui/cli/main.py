@@ -30,17 +30,31 @@ def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
     """Options allowed before and after a subcommand; after it, they only override."""
     keep: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     parser.add_argument(
-        "--host", **keep,
+        "--host",
+        **keep,
         help="Ollama URL or host[:port] (default: $OLLAMA_HOST, else http://127.0.0.1:11434)",
     )
-    parser.add_argument("--interval", type=_positive_float, **(keep or {"default": 1.0}),
-                        help="seconds between resource readings (default 1)")
-    parser.add_argument("--power-cmd", metavar="COMMAND", **keep,
-                        help="a command that prints watts (wall meter, smart plug); tried first")
-    parser.add_argument("--powermetrics", action="store_true", **keep,
-                        help="macOS: also try `sudo -n powermetrics` (needs a NOPASSWD rule)")
-    parser.add_argument("--idle-watts", type=float, metavar="W", **keep,
-                        help="idle power to subtract, instead of a measured baseline")
+    parser.add_argument(
+        "--interval",
+        type=_positive_float,
+        **(keep or {"default": 1.0}),
+        help="seconds between resource readings (default 1)",
+    )
+    parser.add_argument(
+        "--power-cmd",
+        metavar="COMMAND",
+        **keep,
+        help="a command that prints watts (wall meter, smart plug); tried first",
+    )
+    parser.add_argument(
+        "--powermetrics",
+        action="store_true",
+        **keep,
+        help="macOS: also try `sudo -n powermetrics` (needs a NOPASSWD rule)",
+    )
+    parser.add_argument(
+        "--idle-watts", type=float, metavar="W", **keep, help="idle power to subtract, instead of a measured baseline"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,38 +65,59 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(parser)
     parser.add_argument("--model", help="model to preselect and load, e.g. qwen3:8b")
-    parser.add_argument("--db", metavar="PATH",
-                        help="record database (default: $OLLAMON_DB, else the user data directory)")
-    parser.add_argument("--no-content", action="store_true",
-                        help="record figures only, not prompts, thinking and answers")
+    parser.add_argument(
+        "--db", metavar="PATH", help="record database (default: $OLLAMON_DB, else the user data directory)"
+    )
+    parser.add_argument(
+        "--no-content", action="store_true", help="record figures only, not prompts, thinking and answers"
+    )
     parser.add_argument("--version", action="version", version=f"ollamon {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = commands.add_parser("doctor", help="check Ollama, the power sources and memory readings")
     _common(doctor, sub=True)
     history = commands.add_parser("history", help="print stored turns or the comparison table (read-only)")
-    history.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                         help="record database (default: $OLLAMON_DB, else the user data directory)")
+    history.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="record database (default: $OLLAMON_DB, else the user data directory)",
+    )
     add_history_arguments(history)
     bench = commands.add_parser("bench", help="run a prompt through several models and print the comparison table")
     _common(bench, sub=True)
-    bench.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                       help="record database (default: $OLLAMON_DB, else the user data directory)")
+    bench.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="record database (default: $OLLAMON_DB, else the user data directory)",
+    )
     add_bench_arguments(bench)
     add_machine_arguments(bench)
     pull = commands.add_parser("pull", help="fetch a model from the Ollama library, with progress")
     _common(pull, sub=True)
     pull.add_argument("name", metavar="MODEL", help="e.g. deepseek-r1:7b")
     _add_fit_arguments(commands)
-    doctor.add_argument("--baseline", nargs="?", type=_positive_float, const=10.0, metavar="SECONDS",
-                        help="measure and remember idle power over SECONDS (default 10)")
-    doctor.add_argument("--capture", type=Path, metavar="DIR",
-                        help="also write every raw input the readers use into DIR, for a bug report")
+    doctor.add_argument(
+        "--baseline",
+        nargs="?",
+        type=_positive_float,
+        const=10.0,
+        metavar="SECONDS",
+        help="measure and remember idle power over SECONDS (default 10)",
+    )
+    doctor.add_argument(
+        "--capture",
+        type=Path,
+        metavar="DIR",
+        help="also write every raw input the readers use into DIR, for a bug report",
+    )
     return parser
 
 
 def _add_fit_arguments(commands: argparse._SubParsersAction) -> None:
     fit = commands.add_parser(
-        "fit", help="predict for each model whether it fits on the GPU, spills to the CPU or will swap",
+        "fit",
+        help="predict for each model whether it fits on the GPU, spills to the CPU or will swap",
         description="Predict where Ollama will place each model, as `ollama ps` will show it. "
         "Describe another machine with --ram / --gpu-memory / --gpu-free / --gpu and --ollama-version.",
     )
@@ -95,13 +130,20 @@ def _add_fit_arguments(commands: argparse._SubParsersAction) -> None:
 
 def add_machine_arguments(parser: argparse.ArgumentParser) -> None:
     """The fit advisor's description of another machine (`fit`, and `bench` for its predictions)."""
-    parser.add_argument("--ram", metavar="SIZE",
-                        help="RAM of the machine, e.g. 16GB (RAM counts in binary units: 16GB = 16 GiB)")
-    parser.add_argument("--gpu-memory", metavar="SIZE",
-                        help="what the GPU may use with nothing loaded, e.g. 10.67GiB (a Mac's Metal limit)")
+    parser.add_argument(
+        "--ram", metavar="SIZE", help="RAM of the machine, e.g. 16GB (RAM counts in binary units: 16GB = 16 GiB)"
+    )
+    parser.add_argument(
+        "--gpu-memory",
+        metavar="SIZE",
+        help="what the GPU may use with nothing loaded, e.g. 10.67GiB (a Mac's Metal limit)",
+    )
     parser.add_argument("--gpu-free", metavar="SIZE", help="what the GPU has free now, e.g. 7.5GiB")
-    parser.add_argument("--gpu", choices=["metal", "cuda", "rocm", "none"],
-                        help="the GPU of the described machine (default with --ram: Apple Silicon)")
+    parser.add_argument(
+        "--gpu",
+        choices=["metal", "cuda", "rocm", "none"],
+        help="the GPU of the described machine (default with --ram: Apple Silicon)",
+    )
     parser.add_argument("--ollama-version", metavar="VERSION", help="predict for this Ollama version, e.g. 0.12.6")
 
 
@@ -118,8 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ollamon: {exc}", file=sys.stderr)
         return 2
     options = MonitorOptions(
-        interval=args.interval, power_command=args.power_cmd,
-        powermetrics=args.powermetrics, idle_watts=args.idle_watts,
+        interval=args.interval,
+        power_command=args.power_cmd,
+        powermetrics=args.powermetrics,
+        idle_watts=args.idle_watts,
     )
     if args.command == "fit":
         from tui.cli.fit import run_fit
@@ -128,8 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "doctor":
         from tui.cli.doctor import run_doctor
 
-        return _quiet_pipe(lambda: run_doctor(host, options, baseline_seconds=args.baseline,
-                                                      capture=args.capture))
+        return _quiet_pipe(lambda: run_doctor(host, options, baseline_seconds=args.baseline, capture=args.capture))
     if args.command == "pull":
         from tui.cli.pull import run_pull
 
@@ -177,6 +220,7 @@ def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *,
     from tui.app import OllamonApp
     from tui.core.chat.session import ChatSession
     from tui.core.ollama.client import OllamaEngine
+
     recorder, problem = open_recorder(db, keep_content=keep_content)
     monitor = build_monitor(options, host=host)
     session = ChatSession(OllamaEngine(host), monitor, recorder=recorder)
@@ -198,6 +242,7 @@ def build_monitor(options: MonitorOptions, *, host: str | None = None) -> Resour
     from tui.core.sampling.monitor import build_sampler
 
     return ResourceMonitor.with_saved_baseline(
-        build_sampler(options, host=host), idle_watts=options.idle_watts,
+        build_sampler(options, host=host),
+        idle_watts=options.idle_watts,
         baselines=BaselineStore(platformdirs.user_data_path("ollamon")),
     )

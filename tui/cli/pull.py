@@ -23,8 +23,14 @@ async def _pull(host: str, name: str, err: TextIO) -> int:
             from rich.console import Console
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-            bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                           console=Console(file=err), transient=False)
+            bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                console=Console(file=err),
+                transient=False,
+            )
             bar.start()
         tasks: dict[str, TaskID] = {}
         async for part in engine.pull(name):

@@ -48,13 +48,21 @@ Run = Callable[[Sequence[str]], str]
 
 # What LinuxMemory (through psutil) and gather_host read on Linux.
 LINUX_FILES = (
-    "/proc/meminfo", "/proc/vmstat", "/proc/cpuinfo", "/etc/os-release",
-    "/sys/class/dmi/id/product_name", "/sys/firmware/devicetree/base/model",
+    "/proc/meminfo",
+    "/proc/vmstat",
+    "/proc/cpuinfo",
+    "/etc/os-release",
+    "/sys/class/dmi/id/product_name",
+    "/sys/firmware/devicetree/base/model",
 )
 # What MacMemory and gather_host run on macOS.
 MAC_COMMANDS = (
-    ("vm_stat",), ("sysctl", "-n", "kern.memorystatus_vm_pressure_level"), ("sysctl", "-n", "hw.memsize"),
-    ("sysctl", "-n", "hw.model"), ("sysctl", "-n", "machdep.cpu.brand_string"), ("sw_vers", "-productVersion"),
+    ("vm_stat",),
+    ("sysctl", "-n", "kern.memorystatus_vm_pressure_level"),
+    ("sysctl", "-n", "hw.memsize"),
+    ("sysctl", "-n", "hw.model"),
+    ("sysctl", "-n", "machdep.cpu.brand_string"),
+    ("sw_vers", "-productVersion"),
 )
 API_PATHS = ("/api/version", "/api/tags", "/api/ps")
 
@@ -113,8 +121,11 @@ def write_capture(
     if platform.startswith("linux"):
         for path in LINUX_FILES:
             capture.attempt(path, partial(_copy, capture, path))
-        for source in (RaplSource(read_text=capture.read_text), HwmonSource(read_text=capture.read_text),
-                       BatterySource(read_text=capture.read_text)):
+        for source in (
+            RaplSource(read_text=capture.read_text),
+            HwmonSource(read_text=capture.read_text),
+            BatterySource(read_text=capture.read_text),
+        ):
             capture.attempt(f"power {source.name}", partial(_read_twice, source))
     if platform == "darwin":
         for argv in MAC_COMMANDS:
@@ -125,11 +136,19 @@ def write_capture(
     capture.attempt("nvml", lambda: _nvml(capture, nvml or NvmlLibrary()))
     capture.attempt("ollama", lambda: _ollama(capture, host, transport))
     capture.attempt("processes", lambda: _processes(capture, process_iter, connections, port, footprint))
-    capture.json("manifest.json", {
-        "ollamon": __version__, "python": platform_info.python_version(), "platform": platform,
-        "machine": platform_info.machine(), "created_at": utc_now(), "host": host, "port": port,
-        "items": capture.items,
-    })
+    capture.json(
+        "manifest.json",
+        {
+            "ollamon": __version__,
+            "python": platform_info.python_version(),
+            "platform": platform,
+            "machine": platform_info.machine(),
+            "created_at": utc_now(),
+            "host": host,
+            "port": port,
+            "items": capture.items,
+        },
+    )
     return capture.items
 
 
@@ -215,10 +234,12 @@ def _nvml(capture: _Capture, library: NvmlLibrary) -> str | None:
             "utilization_gpu": value(lambda: nvml.nvmlDeviceGetUtilizationRates(handle).gpu),
             "power_usage_mw": value(lambda: nvml.nvmlDeviceGetPowerUsage(handle)),
             "total_energy_mj": value(lambda: nvml.nvmlDeviceGetTotalEnergyConsumption(handle)),
-            "compute_processes": value(lambda: [
-                {"pid": p.pid, "used_gpu_memory": p.usedGpuMemory}
-                for p in nvml.nvmlDeviceGetComputeRunningProcesses(handle)
-            ]),
+            "compute_processes": value(
+                lambda: [
+                    {"pid": p.pid, "used_gpu_memory": p.usedGpuMemory}
+                    for p in nvml.nvmlDeviceGetComputeRunningProcesses(handle)
+                ]
+            ),
         }
 
     capture.json("nvml.json", {"devices": [device(handle) for handle in library.handles]})
@@ -241,8 +262,11 @@ def _ollama(capture: _Capture, host: str, transport: httpx.BaseTransport | None)
                 continue
             name = path.rsplit("/", 1)[-1]
             capture.write(f"ollama/{name}.body", response.content)
-            replies[path] = {"status": response.status_code,
-                             "content_type": response.headers.get("content-type"), "body": f"{name}.body"}
+            replies[path] = {
+                "status": response.status_code,
+                "content_type": response.headers.get("content-type"),
+                "body": f"{name}.body",
+            }
     capture.json("ollama/replies.json", replies)
     failed = [path for path, reply in replies.items() if "error" in reply]
     return f"no reply from {', '.join(failed)}" if failed else None
@@ -259,8 +283,11 @@ def _processes(
     listeners, why = [], None
     if port is not None:
         try:
-            listeners = [{"pid": c.pid, "port": c.laddr.port} for c in connections()
-                         if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port]
+            listeners = [
+                {"pid": c.pid, "port": c.laddr.port}
+                for c in connections()
+                if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+            ]
         except (psutil.AccessDenied, OSError) as exc:
             why = f"cannot list sockets: {type(exc).__name__}"
     wanted = {entry["pid"] for entry in listeners}

@@ -49,7 +49,7 @@ def memory_bytes(value: int | float | None) -> str:
 
 
 def memory_pair(part: int | float | None, whole: int | float | None) -> str:
-    """"127.8 / 127.9 GiB": the unit once when both figures share it."""
+    """ "127.8 / 127.9 GiB": the unit once when both figures share it."""
     first, second = memory_bytes(part), memory_bytes(whole)
     unit = first.rpartition(" ")[2]
     if unit and unit == second.rpartition(" ")[2]:

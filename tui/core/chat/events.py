@@ -86,6 +86,14 @@ class TurnEnded:
 
 
 SessionEvent = (
-    LoadStarted | LoadFinished | LoadFailed | Unloaded | TurnStarted | RecordProblem
-    | ThinkingDelta | AnswerDelta | AnswerWasThinking | TurnEnded
+    LoadStarted
+    | LoadFinished
+    | LoadFailed
+    | Unloaded
+    | TurnStarted
+    | RecordProblem
+    | ThinkingDelta
+    | AnswerDelta
+    | AnswerWasThinking
+    | TurnEnded
 )

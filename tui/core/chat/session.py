@@ -17,8 +17,15 @@ from typing import Any
 
 from tui.core.chat.conversation import ChatSettings, Conversation
 from tui.core.chat.events import (
-    LoadFailed, LoadFinished, LoadStarted, RecordProblem, SessionEvent, TurnEnded, TurnResult,
-    TurnStarted, Unloaded,
+    LoadFailed,
+    LoadFinished,
+    LoadStarted,
+    RecordProblem,
+    SessionEvent,
+    TurnEnded,
+    TurnResult,
+    TurnStarted,
+    Unloaded,
 )
 from tui.core.chat.timers import TurnTimer
 from tui.core.fit import Fit, Machine, ModelFacts, Request, predict
@@ -35,6 +42,8 @@ from tui.core.records.store import Session
 from tui.core.sampling.monitor import ResourceMonitor
 
 Listener = Callable[[SessionEvent], Awaitable[None]]
+# The fit advisor's default: measure the machine Ollama runs on (when that is this one).
+MEASURE_HERE = WhatIf()
 # Ollama's load_duration is milliseconds when the model was in memory, seconds when it loaded.
 LOADED_THRESHOLD_NS = 250_000_000
 # /api/ps for the record must not hold up the end of a turn when Ollama has gone away.
@@ -120,7 +129,7 @@ class ChatSession:
         recorder: TurnRecorder | None = None,
         listener: Listener = _ignore,
         clock: Callable[[], float] = time.monotonic,
-        fit_machine: WhatIf | None = WhatIf(),
+        fit_machine: WhatIf | None = MEASURE_HERE,
     ) -> None:
         """`fit_machine` describes the server's machine for the fit advisor (empty: measure it
         when Ollama runs here); None turns the advisor off."""
@@ -195,8 +204,7 @@ class ChatSession:
         """Whether /api/ps last showed `name` in memory with the context length this chat asks for."""
         wanted = self.settings.num_ctx
         return any(
-            item.name == name and (wanted is None or item.context_length in (None, wanted))
-            for item in self.running
+            item.name == name and (wanted is None or item.context_length in (None, wanted)) for item in self.running
         )
 
     def _in_memory(self, name: str) -> LoadedModel | None:
@@ -249,8 +257,11 @@ class ChatSession:
         if self._fit_machine is None:
             return self.predictions
         num_ctx = self.settings.num_ctx
-        inputs = (tuple((m.name, m.digest, m.size) for m in self.models),
-                  tuple((m.name, m.size, m.size_vram) for m in self.running), num_ctx)
+        inputs = (
+            tuple((m.name, m.digest, m.size) for m in self.models),
+            tuple((m.name, m.size, m.size_vram) for m in self.running),
+            num_ctx,
+        )
         if inputs == self._predicted_inputs:
             return self.predictions
         try:
@@ -286,8 +297,9 @@ class ChatSession:
         return fit.to_json() if fit is not None else None
 
     def engine_facts(self) -> EngineInfo:
-        return EngineInfo(name="ollama", version=self.version or None, host_url=self.engine.host,
-                          remote=bool(self._remote))
+        return EngineInfo(
+            name="ollama", version=self.version or None, host_url=self.engine.host, remote=bool(self._remote)
+        )
 
     # Models
 
@@ -305,7 +317,9 @@ class ChatSession:
             held, before = self.holds(name), self._in_memory(name)
             try:
                 self.details = await self.engine.show(name)
-                seconds = await self.engine.load(name, keep_alive=self.settings.keep_alive, options=self.settings.options())
+                seconds = await self.engine.load(
+                    name, keep_alive=self.settings.keep_alive, options=self.settings.options()
+                )
             except OllamaError as exc:
                 if exc.kind in (ErrorKind.CONNECTION, ErrorKind.NOT_OLLAMA):
                     self.connected = False
@@ -378,7 +392,9 @@ class ChatSession:
                     async with asyncio.timeout(timeout):
                         await self._stream(turn, messages, think)
                 except TimeoutError:
-                    turn.failure = Failure(ErrorKind.TIMEOUT, f"no complete answer within {timeout:g} s; the stream was closed")
+                    turn.failure = Failure(
+                        ErrorKind.TIMEOUT, f"no complete answer within {timeout:g} s; the stream was closed"
+                    )
         except asyncio.CancelledError:
             turn.cancelled = True
             raise
@@ -408,7 +424,12 @@ class ChatSession:
         return await self.send(prompt, timeout=timeout)
 
     def _begin_record(
-        self, turn: ActiveTurn, settings: ChatSettings, think: bool | None, history: int, sweep: SweepTag | None,
+        self,
+        turn: ActiveTurn,
+        settings: ChatSettings,
+        think: bool | None,
+        history: int,
+        sweep: SweepTag | None,
     ) -> str | None:
         """Insert the running record before the turn's first await: no cancellation can skip it."""
         if self.recorder is None:
@@ -416,15 +437,24 @@ class ChatSession:
         info = next((item for item in self.models if item.name == turn.model), None)
         details = self.details if self.details and self.details.name == turn.model else None
         turn.record, problem = self.recorder.begin(
-            turn.prompt, record_model(info, details, turn.model), self.engine_facts(), settings, think,
-            history, sweep,
+            turn.prompt,
+            record_model(info, details, turn.model),
+            self.engine_facts(),
+            settings,
+            think,
+            history,
+            sweep,
         )
         return problem
 
     async def _stream(self, turn: ActiveTurn, messages: list[dict[str, str]], think: bool | None) -> None:
         settings, timer = self.settings, turn.timer
         events = self.engine.chat(
-            turn.model, messages, think=think, options=settings.options(), keep_alive=settings.keep_alive,
+            turn.model,
+            messages,
+            think=think,
+            options=settings.options(),
+            keep_alive=settings.keep_alive,
         )
         async with aclosing(events):
             async for event in events:
@@ -466,14 +496,27 @@ class ChatSession:
             running = await self._ps_quietly()
             load = self._load_for(turn, running)
             result = TurnResult(
-                prompt=turn.prompt, model=turn.model, times=turn.timer.times(), stats=stats,
-                failure=turn.failure, cancelled=turn.cancelled, cost=cost, load=load,
-                thinking=turn.thinking, answer=turn.answer, record=turn.record, running=tuple(running),
+                prompt=turn.prompt,
+                model=turn.model,
+                times=turn.timer.times(),
+                stats=stats,
+                failure=turn.failure,
+                cancelled=turn.cancelled,
+                cost=cost,
+                load=load,
+                thinking=turn.thinking,
+                answer=turn.answer,
+                record=turn.record,
+                running=tuple(running),
             )
             if self.recorder is not None and turn.record is not None:
                 problem = await asyncio.to_thread(
-                    self.recorder.complete, turn.record, self._turn_end(result, turn.mark, end),
-                    load=load, power=self.monitor.power_context(), interval_s=self.monitor.interval,
+                    self.recorder.complete,
+                    turn.record,
+                    self._turn_end(result, turn.mark, end),
+                    load=load,
+                    power=self.monitor.power_context(),
+                    interval_s=self.monitor.interval,
                 )
                 if problem:
                     await self._emit_quietly(RecordProblem(problem))
@@ -499,8 +542,14 @@ class ChatSession:
     def _turn_end(self, result: TurnResult, start: float | None, end: float | None) -> TurnEnd:
         readings = self.monitor.window(start, end)
         return TurnEnd(
-            result.times, result.stats, result.failure, result.cancelled, result.cost,
-            timeline(readings, start) if start is not None else [], result.thinking, result.answer,
+            result.times,
+            result.stats,
+            result.failure,
+            result.cancelled,
+            result.cost,
+            timeline(readings, start) if start is not None else [],
+            result.thinking,
+            result.answer,
         )
 
     async def stop(self) -> None:
@@ -508,10 +557,9 @@ class ChatSession:
         task = self._task
         if self.turn is None or task is None:
             return
-        if task is asyncio.current_task():
-            task.cancel()
-            return
         task.cancel()
+        if task is asyncio.current_task():  # stopped from inside the turn: nothing to wait for
+            return
         await self._turn_over.wait()
         await asyncio.wait({task})  # the caller's task has finished too (it may be a UI worker)
 

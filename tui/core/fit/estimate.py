@@ -42,8 +42,10 @@ class Verdict(str, enum.Enum):
     @property
     def label(self) -> str:
         return {
-            "fits": "fits on GPU", "spills": "spills to CPU",
-            "swaps": "will swap, likely to fail", "will_not_load": "will not load",
+            "fits": "fits on GPU",
+            "spills": "spills to CPU",
+            "swaps": "will swap, likely to fail",
+            "will_not_load": "will not load",
         }[self.value]
 
     @property
@@ -206,13 +208,24 @@ class _Shape:
     full: int
 
 
-def _shape(model: ModelFacts, weights: LayerWeights, request: Request, num_ctx: int, parallel: int,
-           kv_type: KvCacheType, work: _Work, gpu: GpuKind) -> _Shape:
+def _shape(
+    model: ModelFacts,
+    weights: LayerWeights,
+    request: Request,
+    num_ctx: int,
+    parallel: int,
+    kv_type: KvCacheType,
+    work: _Work,
+    gpu: GpuKind,
+) -> _Shape:
     graph = graph_size(model, num_ctx * parallel, min(num_ctx, request.num_batch), kv_type.bytes_per_element)
     kv = graph.kv if len(graph.kv) == len(weights.blocks) else (0,) * len(weights.blocks)
     if graph.generic and not any("graph" in note for note in work.notes):
-        why = ("vocabulary size unknown" if model.architecture in KNOWN_GRAPHS
-               else f"no graph formula for {model.architecture or 'this architecture'}")
+        why = (
+            "vocabulary size unknown"
+            if model.architecture in KNOWN_GRAPHS
+            else f"no graph formula for {model.architecture or 'this architecture'}"
+        )
         work.lower(Accuracy.ROUGH, f"{why}: generic compute-graph formula, rough")
     partial, full = graph.partial, graph.full
     if gpu is GpuKind.METAL:
@@ -237,8 +250,17 @@ def _place(shape: _Shape, machine: Machine, free: int, era: Era, request: Reques
         return estimate_layers(shape.layers, shape.output, shape.partial, shape.full, free, reserve, overhead)
     if era is Era.C or own_engine:
         margin = FIT_MARGIN if era is Era.C else reserve
-        return greedy_layout(shape.layers, shape.output, shape.partial, shape.full, free, margin, overhead,
-                             buffer=False, input_weights=shape.input_weights)
+        return greedy_layout(
+            shape.layers,
+            shape.output,
+            shape.partial,
+            shape.full,
+            free,
+            margin,
+            overhead,
+            buffer=False,
+            input_weights=shape.input_weights,
+        )
     return greedy_layout(shape.layers, shape.output, shape.partial, shape.full, free, reserve, overhead)
 
 
@@ -256,15 +278,21 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
         work.lower(Accuracy.ESTIMATE, f"Ollama {version.text} lets llama.cpp fit the model while loading: ±1 layer")
     own_engine = model.architecture in OLLAMA_ENGINE_ARCHITECTURES and era is not Era.C
     if own_engine:
-        work.lower(Accuracy.ESTIMATE,
-                   f"Ollama's own engine runs {model.architecture} and measures its layout while loading: ±1 layer")
+        work.lower(
+            Accuracy.ESTIMATE,
+            f"Ollama's own engine runs {model.architecture} and measures its layout while loading: ±1 layer",
+        )
 
     num_ctx = _num_ctx(model, request, machine)
     kv_type = request.kv_cache_type
     if kv_type.value is not KvCacheType.F16 and not request.flash_attention.value:
         kv_type = Fact(KvCacheType.F16, f"f16: {kv_type.source} needs flash attention")
-    work.inputs.update(num_ctx=num_ctx, kv_cache_type=kv_type, flash_attention=request.flash_attention,
-                       gpu_overhead=request.gpu_overhead)
+    work.inputs.update(
+        num_ctx=num_ctx,
+        kv_cache_type=kv_type,
+        flash_attention=request.flash_attention,
+        gpu_overhead=request.gpu_overhead,
+    )
     weights = _weights(model, work)
     if model.block_count == 0:
         work.lower(Accuracy.ROUGH, "no architecture keys: the model is treated as one block")
@@ -316,9 +344,18 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
     elif loaded and gpu is not GpuKind.NONE:
         reason += f" (beside {', '.join(m.name for m in loaded)})"
     return Fit(
-        model=model.name, verdict=verdict, gpu_layers=placement.gpu_layers, total_layers=total_layers,
-        size=placement.size, size_vram=placement.size_vram, reason=reason, accuracy=work.accuracy, era=era,
-        inputs=work.inputs, notes=tuple(work.notes), evicts=tuple(evicts),
+        model=model.name,
+        verdict=verdict,
+        gpu_layers=placement.gpu_layers,
+        total_layers=total_layers,
+        size=placement.size,
+        size_vram=placement.size_vram,
+        reason=reason,
+        accuracy=work.accuracy,
+        era=era,
+        inputs=work.inputs,
+        notes=tuple(work.notes),
+        evicts=tuple(evicts),
     )
 
 
@@ -344,12 +381,13 @@ def _judge(placement: Placement, total_layers: int, machine: Machine, free: int)
     elif vram == size:
         where = f"needs {gib(size)} of the {gib(free)} the GPU may use"
     else:
-        where = (f"needs {gib(size)}, the GPU may use {gib(free)}{on_this}: "
-                 f"{total_layers - placement.gpu_layers} of {total_layers} layers stay on the CPU")
+        where = (
+            f"needs {gib(size)}, the GPU may use {gib(free)}{on_this}: "
+            f"{total_layers - placement.gpu_layers} of {total_layers} layers stay on the CPU"
+        )
     if resident > room:
         what = "" if resident == size else f"its {gib(resident)} in RAM is "
         return Verdict.SWAPS, f"{where}; {what}over the ~{gib(room)} left beside {system}, so it will swap"
     if vram == size and gpu is not GpuKind.NONE:
         return Verdict.FITS, where
     return Verdict.SPILLS, where
-

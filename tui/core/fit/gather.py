@@ -82,7 +82,9 @@ async def read_machine(
 
 
 async def model_facts(
-    engine: OllamaEngine, model: ModelInfo, cache: dict[tuple[str, str], ModelFacts] | None = None,
+    engine: OllamaEngine,
+    model: ModelInfo,
+    cache: dict[tuple[str, str], ModelFacts] | None = None,
 ) -> ModelFacts:
     """One installed model's tensors and keys (/api/show verbose) with its file size (/api/tags).
 

@@ -11,11 +11,23 @@ from tui.core.ollama.models import TensorInfo
 # GGML type name as /api/show spells it -> (bytes per block, elements per block). Ollama names
 # the IQ types "unknown", so their sizes cannot be known from the wire.
 TYPE_SIZES: dict[str, tuple[int, int]] = {
-    "F64": (8, 1), "F32": (4, 1), "F16": (2, 1), "BF16": (2, 1),
-    "Q4_0": (18, 32), "Q4_1": (20, 32), "Q5_0": (22, 32), "Q5_1": (24, 32),
-    "Q8_0": (34, 32), "Q8_1": (36, 32), "MXFP4": (17, 32),
-    "Q2_K": (84, 256), "Q3_K": (110, 256), "Q4_K": (144, 256),
-    "Q5_K": (176, 256), "Q6_K": (210, 256), "Q8_K": (292, 256),
+    "F64": (8, 1),
+    "F32": (4, 1),
+    "F16": (2, 1),
+    "BF16": (2, 1),
+    "Q4_0": (18, 32),
+    "Q4_1": (20, 32),
+    "Q5_0": (22, 32),
+    "Q5_1": (24, 32),
+    "Q8_0": (34, 32),
+    "Q8_1": (36, 32),
+    "MXFP4": (17, 32),
+    "Q2_K": (84, 256),
+    "Q3_K": (110, 256),
+    "Q4_K": (144, 256),
+    "Q5_K": (176, 256),
+    "Q6_K": (210, 256),
+    "Q8_K": (292, 256),
 }
 
 

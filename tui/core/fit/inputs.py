@@ -30,10 +30,22 @@ class Fact(Generic[T]):
 
 # Architectures Ollama runs on its own engine, which measures its layout while loading instead
 # of estimating it (fs/ggml OllamaEngineRequired, 0.12.x).
-OLLAMA_ENGINE_ARCHITECTURES = frozenset({
-    "gemma3", "gemma3n", "gptoss", "gpt-oss", "llama4", "mistral3", "mllama",
-    "qwen25vl", "qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe",
-})
+OLLAMA_ENGINE_ARCHITECTURES = frozenset(
+    {
+        "gemma3",
+        "gemma3n",
+        "gptoss",
+        "gpt-oss",
+        "llama4",
+        "mistral3",
+        "mllama",
+        "qwen25vl",
+        "qwen3",
+        "qwen3moe",
+        "qwen3vl",
+        "qwen3vlmoe",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -142,7 +154,7 @@ class Request:
     def from_environment(cls, env: Mapping[str, str], *, source: str = "environment") -> Request:
         """Ollama's own settings, read where the server runs (its environment, if it is this shell's)."""
         request = cls()
-        if (ctx := _env_uint(env, "OLLAMA_CONTEXT_LENGTH")):
+        if ctx := _env_uint(env, "OLLAMA_CONTEXT_LENGTH"):
             request = replace(request, default_num_ctx=Fact(ctx, f"OLLAMA_CONTEXT_LENGTH ({source})"))
         if (parallel := _env_uint(env, "OLLAMA_NUM_PARALLEL")) is not None and parallel > 0:
             request = replace(request, num_parallel=Fact(parallel, f"OLLAMA_NUM_PARALLEL ({source})"))

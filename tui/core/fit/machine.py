@@ -128,10 +128,18 @@ def read_local_machine(
     os_name = "windows" if system.startswith("win") else "linux"
     free = nvidia()
     if free is None:
-        return Machine(version, Fact(GpuKind.NONE, "no NVIDIA GPU found"), Fact(0, "no GPU"), ram, os_name,
-                       ram_available=available, loaded=loaded)
+        return Machine(
+            version,
+            Fact(GpuKind.NONE, "no NVIDIA GPU found"),
+            Fact(0, "no GPU"),
+            ram,
+            os_name,
+            ram_available=available,
+            loaded=loaded,
+        )
     # NVML's free VRAM already lacks what loaded models hold; add it back to get the empty GPU.
     held = sum(m.size_vram for m in loaded)
     gpu_memory = Fact(free.value + held, free.source + (" + what loaded models hold" if held else ""))
-    return Machine(version, Fact(GpuKind.CUDA, "NVML"), gpu_memory, ram, os_name,
-                   ram_available=available, loaded=loaded)
+    return Machine(
+        version, Fact(GpuKind.CUDA, "NVML"), gpu_memory, ram, os_name, ram_available=available, loaded=loaded
+    )

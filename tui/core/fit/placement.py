@@ -21,8 +21,15 @@ class Placement:
 
 
 def estimate_layers(
-    layers: tuple[int, ...], output: int, partial: int, full: int,
-    free: int, reserve: int, overhead: int, *, cpu: bool = False,
+    layers: tuple[int, ...],
+    output: int,
+    partial: int,
+    full: int,
+    free: int,
+    reserve: int,
+    overhead: int,
+    *,
+    cpu: bool = False,
 ) -> Placement:
     """Era A. `layers` are weights + KV per block; `cpu` estimates for Ollama's CPU "device"."""
     graph_max = max(partial, full)
@@ -70,8 +77,16 @@ def _fit_from_top(layers: list[int], space: int) -> int:
 
 
 def greedy_layout(
-    layers: tuple[int, ...], output: int, partial: int, full: int,
-    free: int, reserve: int, overhead: int, *, buffer: bool = True, input_weights: int = 0,
+    layers: tuple[int, ...],
+    output: int,
+    partial: int,
+    full: int,
+    free: int,
+    reserve: int,
+    overhead: int,
+    *,
+    buffer: bool = True,
+    input_weights: int = 0,
 ) -> Placement:
     """Era B. `input_weights` (token_embd) counts only for engines that report it (Ollama's own)."""
     all_layers = [*layers, output]

@@ -97,7 +97,9 @@ class OllamaEngine:
         self.host = display_host or host
         self._clock = clock
         self._client = ollama.AsyncClient(
-            host=host, timeout=timeout, transport=transport,
+            host=host,
+            timeout=timeout,
+            transport=transport,
             event_hooks={"response": [_refuse_non_json]},
         )
 
@@ -122,9 +124,9 @@ class OllamaEngine:
                 raise NotOllamaReply("JSON of another shape (no version in /api/version)")
             return version
         except httpx.HTTPStatusError as exc:
-            raise OllamaError(*_failure_from(
-                ollama.ResponseError(exc.response.text, exc.response.status_code), self.host
-            )) from exc
+            raise OllamaError(
+                *_failure_from(ollama.ResponseError(exc.response.text, exc.response.status_code), self.host)
+            ) from exc
         except _CLASSIFIED as exc:
             raise OllamaError(*_failure_from(exc, self.host)) from exc
 
@@ -134,14 +136,16 @@ class OllamaEngine:
         models = []
         for item in listing.models:
             details = item.details
-            models.append(ModelInfo(
-                name=item.model or "",
-                size=int(item.size or 0),
-                digest=item.digest or "",
-                family=(details.family if details else "") or "",
-                parameter_size=(details.parameter_size if details else "") or "",
-                quantization=(details.quantization_level if details else "") or "",
-            ))
+            models.append(
+                ModelInfo(
+                    name=item.model or "",
+                    size=int(item.size or 0),
+                    digest=item.digest or "",
+                    family=(details.family if details else "") or "",
+                    parameter_size=(details.parameter_size if details else "") or "",
+                    quantization=(details.quantization_level if details else "") or "",
+                )
+            )
         return sorted(models, key=lambda model: model.name)
 
     async def show(self, name: str) -> ModelDetails:
@@ -221,8 +225,9 @@ class OllamaEngine:
     async def _empty_generate(
         self, name: str, keep_alive: str | float | None, options: Mapping[str, Any] | None = None
     ) -> None:
-        reply = await self._call(lambda: self._client.generate(
-            model=name, keep_alive=keep_alive, options=dict(options) if options else None))
+        reply = await self._call(
+            lambda: self._client.generate(model=name, keep_alive=keep_alive, options=dict(options) if options else None)
+        )
         # Every field of the client's GenerateResponse is optional, so any JSON object passes.
         if reply.done is not True:
             error = NotOllamaReply("JSON of another shape (no done in /api/generate)")
@@ -313,9 +318,7 @@ def _modelfile_num_ctx(parameters: str) -> int | None:
     return None
 
 
-def _tail(
-    splitter: ThinkTagSplitter, thinking: ControlStripper, content: ControlStripper
-) -> list[TagEvent]:
+def _tail(splitter: ThinkTagSplitter, thinking: ControlStripper, content: ControlStripper) -> list[TagEvent]:
     """Text still held back by the sanitisers and the tag splitter at the end of a stream."""
     events: list[TagEvent] = []
     if text := thinking.flush():

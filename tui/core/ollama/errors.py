@@ -31,8 +31,7 @@ _HINTS = {
     ErrorKind.NOT_FOUND: "Pull it first with `ollama pull <model>`, or pick another model.",
     ErrorKind.OUT_OF_MEMORY: "The model does not fit: pick a smaller model or quantization, "
     "lower num_ctx, or close other programs.",
-    ErrorKind.RUNNER_CRASHED: "The model runner stopped, often for lack of memory; "
-    "see the Ollama server log.",
+    ErrorKind.RUNNER_CRASHED: "The model runner stopped, often for lack of memory; see the Ollama server log.",
     ErrorKind.CONNECTION: "Is Ollama running? Start it (`ollama serve` or the Ollama app), "
     "or point ollamon at it with --host.",
     ErrorKind.TIMEOUT: "Ollama did not answer in time; it may be loading a large model or overloaded.",
@@ -42,13 +41,25 @@ _HINTS = {
 }
 
 _PATTERNS: list[tuple[ErrorKind, tuple[str, ...]]] = [
-    (ErrorKind.OUT_OF_MEMORY, (
-        "requires more system memory", "out of memory", "out-of-memory",
-        "insufficient memory", "cudamalloc failed", "unable to allocate",
-    )),
-    (ErrorKind.RUNNER_CRASHED, (
-        "process has terminated", "unexpectedly stopped", "runner process no longer running",
-    )),
+    (
+        ErrorKind.OUT_OF_MEMORY,
+        (
+            "requires more system memory",
+            "out of memory",
+            "out-of-memory",
+            "insufficient memory",
+            "cudamalloc failed",
+            "unable to allocate",
+        ),
+    ),
+    (
+        ErrorKind.RUNNER_CRASHED,
+        (
+            "process has terminated",
+            "unexpectedly stopped",
+            "runner process no longer running",
+        ),
+    ),
     (ErrorKind.NOT_FOUND, ("not found", "try pulling it first", "file does not exist")),
 ]
 

@@ -40,7 +40,7 @@ class ControlStripper:
         self._pending = ""
         match = _UNFINISHED.search(text)
         if match and len(text) - match.start() <= _MAX_PENDING:
-            self._pending = text[match.start():]
+            self._pending = text[match.start() :]
             text = text[: match.start()]
         if text.endswith("\r"):
             self._pending = "\r" + self._pending

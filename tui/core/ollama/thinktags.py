@@ -67,7 +67,7 @@ class ThinkTagSplitter:
             if not stripped or OPEN.startswith(stripped):
                 return
             if stripped.startswith(OPEN):
-                self._mode, self._held = _Mode.THINKING, stripped[len(OPEN):]
+                self._mode, self._held = _Mode.THINKING, stripped[len(OPEN) :]
             else:
                 self._mode = _Mode.UNTAGGED
         elif self._mode is _Mode.THINKING:
@@ -75,7 +75,7 @@ class ThinkTagSplitter:
             if end >= 0:
                 if end:
                     events.append(ThinkingDelta(held[:end]))
-                self._mode, self._held = _Mode.AFTER_CLOSE, held[end + len(CLOSE):]
+                self._mode, self._held = _Mode.AFTER_CLOSE, held[end + len(CLOSE) :]
             else:
                 self._emit_safe(events, ThinkingDelta, CLOSE)
         elif self._mode is _Mode.UNTAGGED:
@@ -84,7 +84,7 @@ class ThinkTagSplitter:
                 reasoning = "".join(self._untagged_so_far) + held[:end]
                 self._untagged_so_far = []
                 events.append(AnswerWasThinking(reasoning))
-                self._mode, self._held = _Mode.AFTER_CLOSE, held[end + len(CLOSE):]
+                self._mode, self._held = _Mode.AFTER_CLOSE, held[end + len(CLOSE) :]
             else:
                 self._untagged_so_far.append(self._emit_safe(events, AnswerDelta, CLOSE))
         elif self._mode is _Mode.AFTER_CLOSE:
@@ -100,7 +100,7 @@ class ThinkTagSplitter:
         """Emit all held text except an end that could be the start of `tag`."""
         keep = _partial_tag_suffix(self._held, tag)
         text = self._held[: len(self._held) - keep]
-        self._held = self._held[len(self._held) - keep:]
+        self._held = self._held[len(self._held) - keep :]
         if text:
             events.append(kind(text))
         return text

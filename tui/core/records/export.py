@@ -20,10 +20,9 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.core.ollama.sanitize import strip_controls
-from tui.core.units import human_bytes, memory_bytes, milliseconds
 from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
 from tui.core.records.store import RecordRow, Session, SummaryRow, record_row
-from tui.core.units import human_bytes, milliseconds
+from tui.core.units import human_bytes, memory_bytes, milliseconds
 
 FORMATS = ("table", "json", "jsonl", "csv", "md")
 _CONTENT_KEYS = ("prompt", "thinking", "answer")
@@ -93,8 +92,9 @@ def text_table(headers: Sequence[str], cells: Sequence[Sequence[str]], fmt: str,
     # As wide as the widest cells need: a table written to a file or pipe is never cut.
     widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
     out = io.StringIO()
-    Console(file=out, width=width or max(80, sum(widths) + 3 * len(widths) + 1), color_system=None,
-            force_terminal=False).print(table)
+    Console(
+        file=out, width=width or max(80, sum(widths) + 3 * len(widths) + 1), color_system=None, force_terminal=False
+    ).print(table)
     return out.getvalue()
 
 
@@ -237,7 +237,7 @@ def nest_headings(text: str, under: int) -> str:
             fenced = not fenced
         elif not fenced and (match := _HEADING.match(line)):
             level = min(len(match.group(1)) + under, 6)
-            line = "#" * level + line[match.end():]
+            line = "#" * level + line[match.end() :]
         lines.append(line)
     return "\n".join(lines)
 

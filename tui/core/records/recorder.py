@@ -87,8 +87,13 @@ def start_record(
 ) -> Record:
     """The record inserted (status running) when the prompt is sent."""
     return Record(
-        session_id=session_id, turn_index=turn_index, host=host, engine=engine, model=model,
-        request=request, prompt=prompt if keep_content else None,
+        session_id=session_id,
+        turn_index=turn_index,
+        host=host,
+        engine=engine,
+        model=model,
+        request=request,
+        prompt=prompt if keep_content else None,
     )
 
 
@@ -127,8 +132,11 @@ def finish_record(
         record.status = Status.OK
     record.load = load
     record.timing_ms = TimingMs(
-        ttft=_ms(times.ttft), thinking=_ms(times.thinking), answer=_ms(times.answer),
-        total_wall=_ms(times.total), load=load.load_ms,
+        ttft=_ms(times.ttft),
+        thinking=_ms(times.thinking),
+        answer=_ms(times.answer),
+        total_wall=_ms(times.total),
+        load=load.load_ms,
         prompt_eval=_ns_ms(stats.prompt_eval_duration) if stats else None,
         eval=_ns_ms(stats.eval_duration) if stats else None,
         total_server=_ns_ms(stats.total_duration) if stats else None,
@@ -137,8 +145,10 @@ def finish_record(
     record.counts = Counts(
         prompt_tokens=stats.prompt_eval_count if stats else None,
         eval_tokens=stats.eval_count if stats else (times.chunks or None),
-        thinking_chars=times.thinking_chars, answer_chars=times.answer_chars,
-        done_reason=stats.done_reason if stats else None, estimated=stats is None,
+        thinking_chars=times.thinking_chars,
+        answer_chars=times.answer_chars,
+        done_reason=stats.done_reason if stats else None,
+        estimated=stats is None,
     )
     record.rates = compute_rates(record.counts, record.timing_ms)
     record.samples = ended.samples
@@ -155,9 +165,12 @@ def _resources(cost: AnswerCost | None, interval_s: float | None) -> Resources:
     return Resources(
         interval_ms=_ms(interval_s),
         ollama_rss_peak_bytes=peaks.ollama_rss_peak,
-        mem_used_start_bytes=peaks.mem_used_start, mem_used_peak_bytes=peaks.mem_used_peak,
-        swap_used_start_bytes=peaks.swap_used_start, swap_used_peak_bytes=peaks.swap_used_peak,
-        cpu_pct_mean=peaks.cpu_pct_mean, gpu_util_pct_mean=peaks.gpu_util_pct_mean,
+        mem_used_start_bytes=peaks.mem_used_start,
+        mem_used_peak_bytes=peaks.mem_used_peak,
+        swap_used_start_bytes=peaks.swap_used_start,
+        swap_used_peak_bytes=peaks.swap_used_peak,
+        cpu_pct_mean=peaks.cpu_pct_mean,
+        gpu_util_pct_mean=peaks.gpu_util_pct_mean,
     )
 
 
@@ -168,10 +181,17 @@ def _power(cost: AnswerCost | None, power: PowerContext) -> Power:
         return Power.unavailable(f"{power.source}: no reading during the turn")
     peaks = cost.peaks
     return Power(
-        source=power.source, scope=power.scope, baseline_w=cost.baseline_w,
-        mean_w=peaks.watts_mean, peak_w=peaks.watts_peak, net_mean_w=cost.net_mean_w,
-        energy_j=peaks.energy_j, net_energy_j=cost.net_energy_j,
-        j_per_token=cost.j_per_token, tokens_per_j=cost.tokens_per_j, gross_j_per_token=cost.gross_j_per_token,
+        source=power.source,
+        scope=power.scope,
+        baseline_w=cost.baseline_w,
+        mean_w=peaks.watts_mean,
+        peak_w=peaks.watts_peak,
+        net_mean_w=cost.net_mean_w,
+        energy_j=peaks.energy_j,
+        net_energy_j=cost.net_energy_j,
+        j_per_token=cost.j_per_token,
+        tokens_per_j=cost.tokens_per_j,
+        gross_j_per_token=cost.gross_j_per_token,
         why=None if cost.baseline_w is not None else "no idle baseline: net figures blank (f5 measures one)",
     )
 
@@ -199,13 +219,19 @@ def record_model(model: CatalogModel | None, details: ModelDetails | None, name:
 
 
 def load_info(
-    name: str, cold: bool | None, load_ms: float | None, running: list[LoadedModel],
-    ollama_load_ms: float | None = None, predicted: dict[str, Any] | None = None,
+    name: str,
+    cold: bool | None,
+    load_ms: float | None,
+    running: list[LoadedModel],
+    ollama_load_ms: float | None = None,
+    predicted: dict[str, Any] | None = None,
 ) -> LoadInfo:
     """Where the model sits after the turn (/api/ps), with how it was loaded and where it was predicted to."""
     loaded = next((item for item in running if item.name == name), None)
     return LoadInfo(
-        cold=cold, load_ms=load_ms, ollama_load_ms=ollama_load_ms,
+        cold=cold,
+        load_ms=load_ms,
+        ollama_load_ms=ollama_load_ms,
         ps_size_bytes=loaded.size if loaded else None,
         ps_vram_bytes=loaded.size_vram if loaded else None,
         processor=processor_split(loaded.size, loaded.size_vram) if loaded else None,
@@ -231,23 +257,39 @@ class TurnRecorder:
             return 0, f"could not check for interrupted turns: {exc}"
 
     def begin(
-        self, prompt: str, model: ModelInfo, engine: EngineInfo, settings: ChatSettings,
-        think: bool | None, history_messages: int, sweep: SweepTag | None = None,
+        self,
+        prompt: str,
+        model: ModelInfo,
+        engine: EngineInfo,
+        settings: ChatSettings,
+        think: bool | None,
+        history_messages: int,
+        sweep: SweepTag | None = None,
     ) -> tuple[Record | None, str | None]:
         """Insert the running record (and the chat's session on its first turn; a sweep run has none)."""
         try:
             if sweep is None and self.session_id is None:
                 self.session_id = self.store.create_session(
                     title=prompt.strip().splitlines()[0][:80] if prompt.strip() else None,
-                    model=model.name, settings=asdict(settings), host=self.host.hostname,
+                    model=model.name,
+                    settings=asdict(settings),
+                    host=self.host.hostname,
                 )
                 self.turn_index = 0
             record = start_record(
-                session_id=None if sweep else self.session_id, turn_index=None if sweep else self.turn_index,
-                host=self.host, engine=engine, model=model, prompt=prompt, keep_content=self.keep_content,
+                session_id=None if sweep else self.session_id,
+                turn_index=None if sweep else self.turn_index,
+                host=self.host,
+                engine=engine,
+                model=model,
+                prompt=prompt,
+                keep_content=self.keep_content,
                 request=RequestInfo(
-                    prompt_chars=len(prompt), history_messages=history_messages, think=think,
-                    options=settings.options(), keep_alive=settings.keep_alive,
+                    prompt_chars=len(prompt),
+                    history_messages=history_messages,
+                    think=think,
+                    options=settings.options(),
+                    keep_alive=settings.keep_alive,
                     **_system_prompt(settings.system_prompt, self.keep_content),
                 ),
             )
@@ -261,7 +303,13 @@ class TurnRecorder:
         return record, None
 
     def complete(
-        self, record: Record, ended: TurnEnd, *, load: LoadInfo, power: PowerContext, interval_s: float | None,
+        self,
+        record: Record,
+        ended: TurnEnd,
+        *,
+        load: LoadInfo,
+        power: PowerContext,
+        interval_s: float | None,
     ) -> str | None:
         """Fill in the finished turn and store it; a problem to show, or None."""
         finish_record(record, ended, load=load, power=power, interval_s=interval_s, keep_content=self.keep_content)
@@ -272,12 +320,24 @@ class TurnRecorder:
         return None
 
     def failed_run(
-        self, model: ModelInfo, engine: EngineInfo, sweep: SweepTag, failure: Failure,
+        self,
+        model: ModelInfo,
+        engine: EngineInfo,
+        sweep: SweepTag,
+        failure: Failure,
         predicted: dict[str, Any] | None = None,
     ) -> str | None:
         """A sweep run that never reached a prompt (not installed, did not load, skipped): a failed row."""
-        record = start_record(session_id=None, turn_index=None, host=self.host, engine=engine, model=model,
-                              request=RequestInfo(), prompt="", keep_content=False)
+        record = start_record(
+            session_id=None,
+            turn_index=None,
+            host=self.host,
+            engine=engine,
+            model=model,
+            request=RequestInfo(),
+            prompt="",
+            keep_content=False,
+        )
         record.load = LoadInfo(predicted=predicted)
         record.sweep_id, record.repetition, record.warmup = sweep.sweep_id, sweep.repetition, sweep.warmup
         record.status = Status.TIMEOUT if failure.kind is ErrorKind.TIMEOUT else Status.FAILED

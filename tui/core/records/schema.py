@@ -245,8 +245,7 @@ class Record:
         kwargs["error_kind"] = ErrorKind(doc["error_kind"]) if doc.get("error_kind") else None
         # A newer ollamon may append columns to a sample: read the ones this version knows.
         width = len(Sample._fields)
-        kwargs["samples"] = [Sample(*s[:width], *[None] * (width - len(s[:width])))
-                             for s in doc.get("samples") or []]
+        kwargs["samples"] = [Sample(*s[:width], *[None] * (width - len(s[:width]))) for s in doc.get("samples") or []]
         return cls(**kwargs)
 
 

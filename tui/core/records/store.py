@@ -172,7 +172,7 @@ def _create_v1(conn: sqlite3.Connection) -> None:
         CREATE INDEX records_model_started ON records (model, started_at);
         CREATE INDEX records_status_started ON records (status, started_at);
         CREATE INDEX records_session ON records (session_id, turn_index);
-        """
+        """,
     )
 
 
@@ -285,16 +285,37 @@ _SESSION_COLUMNS = ", ".join(_SESSION_NAMES)
 _SESSION_COLUMNS_OF_S = ", ".join(f"s.{name}" for name in _SESSION_NAMES)
 _ROW_COLUMNS = ", ".join(_ROW_NAMES)
 _WRITE_COLUMNS = (
-    "record_id", "session_id", "turn_index", "sweep_id", "started_at", "ended_at", "status",
-    "model", "quant", "host", "warmup", "cold", "load_ms", "total_wall_ms", "chars_s",
-    "eval_tok_s", "mem_peak", "swap_peak", "net_w", "j_per_token", "file_size", "ps_size",
-    "processor", "writer_pid", "writer_host", "writer_started",
+    "record_id",
+    "session_id",
+    "turn_index",
+    "sweep_id",
+    "started_at",
+    "ended_at",
+    "status",
+    "model",
+    "quant",
+    "host",
+    "warmup",
+    "cold",
+    "load_ms",
+    "total_wall_ms",
+    "chars_s",
+    "eval_tok_s",
+    "mem_peak",
+    "swap_peak",
+    "net_w",
+    "j_per_token",
+    "file_size",
+    "ps_size",
+    "processor",
+    "writer_pid",
+    "writer_host",
+    "writer_started",
 )
 _UPSERT = (
     f"INSERT INTO records ({', '.join(_WRITE_COLUMNS)})"
     f" VALUES ({', '.join('?' for _ in _WRITE_COLUMNS)})"
-    " ON CONFLICT (record_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _WRITE_COLUMNS[1:])
+    " ON CONFLICT (record_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _WRITE_COLUMNS[1:])
 )
 
 
@@ -494,9 +515,7 @@ class RecordStore:
             raise StoreError(path, f"cannot create it: {path_problem(path) or e.strerror or e}") from e
         _check_header(path)
         try:
-            conn = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as e:
             raise StoreError(path, f"cannot open it ({e})") from e
         try:
@@ -592,9 +611,7 @@ class RecordStore:
 
     def session_turns(self, session_id: str) -> list[Record]:
         """A chat's turns in order, with content, to show it again and resend its messages."""
-        return self._records(
-            "WHERE r.session_id = ? ORDER BY r.turn_index, r.started_at", (session_id,), True
-        )
+        return self._records("WHERE r.session_id = ? ORDER BY r.turn_index, r.started_at", (session_id,), True)
 
     # records
 
@@ -628,13 +645,10 @@ class RecordStore:
         """Mark running turns whose writing process is gone as interrupted; returns how many."""
         with self._transaction() as conn:
             running = conn.execute(
-                "SELECT record_id, writer_pid, writer_host, writer_started FROM records"
-                " WHERE status = 'running'"
+                "SELECT record_id, writer_pid, writer_host, writer_started FROM records WHERE status = 'running'"
             ).fetchall()
             dead = [(rid,) for rid, *writer in running if not self._writer_alive(*writer)]
-            conn.executemany(
-                "UPDATE records SET status = 'interrupted' WHERE record_id = ?", dead
-            )
+            conn.executemany("UPDATE records SET status = 'interrupted' WHERE record_id = ?", dead)
         return len(dead)
 
     def _writer_alive(self, pid: int | None, host: str | None, started: float | None) -> bool:
@@ -701,8 +715,7 @@ class RecordStore:
         where, params = _filters(model, status, sweep_id)
         order = "DESC" if newest_first else "ASC"
         rows = self._read(
-            f"SELECT {_ROW_COLUMNS} FROM records r {where}"
-            f" ORDER BY started_at {order}, rowid {order} LIMIT ? OFFSET ?",
+            f"SELECT {_ROW_COLUMNS} FROM records r {where} ORDER BY started_at {order}, rowid {order} LIMIT ? OFFSET ?",
             [*params, -1 if limit is None else limit, offset],
         )
         return [_row(r) for r in rows]
@@ -723,9 +736,7 @@ class RecordStore:
         return [_summarise(*key, groups[key]) for key in sorted(groups, key=lambda k: (k[0] or "", k[1] or ""))]
 
 
-def _filters(
-    model: str | None, status: Status | str | None, sweep_id: str | None = None
-) -> tuple[str, list[Any]]:
+def _filters(model: str | None, status: Status | str | None, sweep_id: str | None = None) -> tuple[str, list[Any]]:
     clauses, params = [], []
     if sweep_id is not None:
         clauses.append("r.sweep_id = ?")
@@ -746,8 +757,25 @@ def _session(row: tuple[Any, ...]) -> Session:
 
 def _summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:
     """One group's SummaryRow from its rows, oldest first (columns as selected in summary())."""
-    (_, _, status, warmup, cold, load_ms, total, chars_s, eval_tok_s, net_w, j_per_token,
-     mem_peak, swap_peak, quant, file_size, ps_size, processor) = zip(*rows, strict=True)
+    (
+        _,
+        _,
+        status,
+        warmup,
+        cold,
+        load_ms,
+        total,
+        chars_s,
+        eval_tok_s,
+        net_w,
+        j_per_token,
+        mem_peak,
+        swap_peak,
+        quant,
+        file_size,
+        ps_size,
+        processor,
+    ) = zip(*rows, strict=True)
     counted = [i for i, w in enumerate(warmup) if not w]
     ok = [i for i in counted if status[i] == Status.OK.value]
 

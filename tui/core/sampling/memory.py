@@ -90,8 +90,9 @@ def parse_pressure(text: str) -> str | None:
 
 def run_command(argv: Sequence[str]) -> str:
     """Stdout of a short command; raises on failure or after 2 s."""
-    return subprocess.run(list(argv), capture_output=True, text=True, check=True, timeout=2,
-                          stdin=subprocess.DEVNULL).stdout
+    return subprocess.run(
+        list(argv), capture_output=True, text=True, check=True, timeout=2, stdin=subprocess.DEVNULL
+    ).stdout
 
 
 class LinuxMemory:

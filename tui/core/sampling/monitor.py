@@ -57,8 +57,9 @@ def build_sampler(
 
 def no_power_reason(sampler: Sampler) -> str:
     """Why no power source is in use, from the probes, in one line."""
-    reasons = [f"{status.name}: {status.why}" for status in sampler.status()
-               if status.kind == "power" and not status.available]
+    reasons = [
+        f"{status.name}: {status.why}" for status in sampler.status() if status.kind == "power" and not status.available
+    ]
     return "; ".join(reasons) if reasons else "no power source on this platform"
 
 
@@ -97,8 +98,14 @@ def answer_cost(peaks: Peaks, baseline: Baseline | None, eval_count: int | None)
     """Net energy and J/token; blank (None), never zero, when a figure is missing."""
     baseline_w = baseline.watts if baseline else None
     net = net_energy(peaks.energy_j, baseline_w, peaks.energy_duration_s)
-    return AnswerCost(peaks, baseline_w, net, joules_per_token(net, eval_count), tokens_per_joule(net, eval_count),
-                      joules_per_token(peaks.energy_j, eval_count))
+    return AnswerCost(
+        peaks,
+        baseline_w,
+        net,
+        joules_per_token(net, eval_count),
+        tokens_per_joule(net, eval_count),
+        joules_per_token(peaks.energy_j, eval_count),
+    )
 
 
 def nvml_gpu_facts() -> GpuInfo | None:

@@ -88,10 +88,15 @@ class OllamaProcessFinder:
 
     name = "psutil"
 
-    def __init__(self, process_iter: Callable[[], Iterable[Any]] = psutil.process_iter,
-                 recheck_every: int = 10, *, footprint: FootprintReader | None = None,
-                 port: int | None = None,
-                 connections: Callable[[], Iterable[Any]] = lambda: psutil.net_connections("tcp")) -> None:
+    def __init__(
+        self,
+        process_iter: Callable[[], Iterable[Any]] = psutil.process_iter,
+        recheck_every: int = 10,
+        *,
+        footprint: FootprintReader | None = None,
+        port: int | None = None,
+        connections: Callable[[], Iterable[Any]] = lambda: psutil.net_connections("tcp"),
+    ) -> None:
         self._process_iter = process_iter
         self._recheck_every = recheck_every
         self._footprint = footprint
@@ -141,8 +146,16 @@ class OllamaProcessFinder:
             why = "no Ollama process running on this machine"
         cpu_percent = cpu if measured and primed else None
         memory, measure = (rss, "RSS") if footprint is None else (footprint, "footprint")
-        return OllamaProcesses(memory, cpu_percent, len(measured), tuple(measured), server_pid, why,
-                               measure, found_by if measured else None)
+        return OllamaProcesses(
+            memory,
+            cpu_percent,
+            len(measured),
+            tuple(measured),
+            server_pid,
+            why,
+            measure,
+            found_by if measured else None,
+        )
 
     def _add_footprint(self, total: int | None, pid: int) -> int | None:
         """The footprint sum with this pid's added; None (use RSS for all) once one read fails."""

@@ -206,8 +206,12 @@ class Sampler:
         ollama = last[1].ollama if last else None
         statuses = [
             SourceStatus("memory", self._memory.name, "memory" not in errors, errors.get("memory", "")),
-            SourceStatus("processes", self._processes.name, "processes" not in errors,
-                         errors.get("processes") or (ollama.why if ollama and ollama.why else "")),
+            SourceStatus(
+                "processes",
+                self._processes.name,
+                "processes" not in errors,
+                errors.get("processes") or (ollama.why if ollama and ollama.why else ""),
+            ),
         ]
         chosen = set(self.power.name.split("+")) if self.power else set()
         for name, availability in self._power_probes:
@@ -217,8 +221,14 @@ class Sampler:
         if not self._power_probes:
             statuses.append(SourceStatus("power", "none", False, "no power source for this platform", False))
         if self._gpu is not None and self._gpu_probe is not None:
-            statuses.append(SourceStatus("gpu", self._gpu.name, self._gpu_probe.available and "gpu" not in errors,
-                                         errors.get("gpu", self._gpu_probe.why)))
+            statuses.append(
+                SourceStatus(
+                    "gpu",
+                    self._gpu.name,
+                    self._gpu_probe.available and "gpu" not in errors,
+                    errors.get("gpu", self._gpu_probe.why),
+                )
+            )
         return statuses
 
     def close(self) -> None:

@@ -49,8 +49,10 @@ class SweepPlan:
         """The request settings every run sends."""
         options = dict(self.options)
         return ChatSettings(
-            temperature=options.pop("temperature", None), num_ctx=options.pop("num_ctx", None),
-            seed=options.pop("seed", None), think=self.think if self.think is not None else True,
+            temperature=options.pop("temperature", None),
+            num_ctx=options.pop("num_ctx", None),
+            seed=options.pop("seed", None),
+            think=self.think if self.think is not None else True,
             extra_options=options,
         )
 

@@ -57,8 +57,15 @@ def _quiet(_progress: Progress) -> None:
 class SweepRunner:
     """One sweep: its id, its plan, and the session and recorder it runs on."""
 
-    def __init__(self, session: ChatSession, plan: SweepPlan, sweep_id: str, *, report: Report = _quiet,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        session: ChatSession,
+        plan: SweepPlan,
+        sweep_id: str,
+        *,
+        report: Report = _quiet,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if session.recorder is None:
             raise ValueError("a sweep needs a record store")
         self.session = session
@@ -113,8 +120,12 @@ class SweepRunner:
         self._remaining = len(todo)
         for name in missing:
             if not any(key[0] == name for key in done):
-                self._failed(ModelInfo(name=name, size=0), 0, False, Failure(
-                    ErrorKind.NOT_FOUND, f"{name} is not installed: fetch it with `ollamon pull {name}`"))
+                self._failed(
+                    ModelInfo(name=name, size=0),
+                    0,
+                    False,
+                    Failure(ErrorKind.NOT_FOUND, f"{name} is not installed: fetch it with `ollamon pull {name}`"),
+                )
         if self.plan.idle_baseline and not self.stopped:
             await self._idle_baseline(self.plan.idle_baseline)
         count = len(found)
@@ -161,8 +172,11 @@ class SweepRunner:
         self._remaining = max(0, self._remaining - len(runs))
 
     def _done(self) -> set[tuple[str, int, bool]]:
-        return {(r.model.name or "", r.repetition or 0, r.warmup)
-                for r in self.recorder.store.sweep_records(self.sweep_id) if r.status in _DONE}
+        return {
+            (r.model.name or "", r.repetition or 0, r.warmup)
+            for r in self.recorder.store.sweep_records(self.sweep_id)
+            if r.status in _DONE
+        }
 
     async def _one_run(self, model: ModelInfo, rep: int, warm: bool, where: Progress) -> None:
         session, plan = self.session, self.plan
@@ -211,20 +225,32 @@ class SweepRunner:
             budget = record.counts.done_reason == "length"
             record.status = Status.FAILED
             record.error_kind = ErrorKind.OTHER
-            record.error = ("thinking used the whole budget (num_predict) before any answer" if budget
-                            else "empty answer")
+            record.error = (
+                "thinking used the whole budget (num_predict) before any answer" if budget else "empty answer"
+            )
             self.recorder.amend(record)
-        first = next((r for r in self.recorder.store.sweep_records(self.sweep_id)
-                      if r.model.name == record.model.name and r.counts.prompt_tokens), None)
+        first = next(
+            (
+                r
+                for r in self.recorder.store.sweep_records(self.sweep_id)
+                if r.model.name == record.model.name and r.counts.prompt_tokens
+            ),
+            None,
+        )
         evaluated, full = record.counts.prompt_tokens, first.counts.prompt_tokens if first else None
         if evaluated is not None and full and evaluated < full * _CACHE_SHARE:
-            self.notes.append(f"{record.model.name} run {record.repetition}: only {evaluated} of {full} prompt"
-                              " tokens evaluated (prompt cache); its prompt tok/s is not comparable")
+            self.notes.append(
+                f"{record.model.name} run {record.repetition}: only {evaluated} of {full} prompt"
+                " tokens evaluated (prompt cache); its prompt tok/s is not comparable"
+            )
 
     def _failed(self, model: ModelInfo, rep: int, warm: bool, failure: Failure) -> None:
         problem = self.recorder.failed_run(
-            record_model(model if model.size else None, None, model.name), self.session.engine_facts(),
-            SweepTag(self.sweep_id, rep, warm), failure, self.session.predicted(model.name),
+            record_model(model if model.size else None, None, model.name),
+            self.session.engine_facts(),
+            SweepTag(self.sweep_id, rep, warm),
+            failure,
+            self.session.predicted(model.name),
         )
         if problem:
             self.notes.append(problem)
@@ -238,9 +264,18 @@ class SweepRunner:
             return None
         return sum(self._durations) / len(self._durations) * self._remaining
 
-    def _say(self, where: Progress, phase: str, **extra: object) -> None:
-        self._where = Progress(where.model, where.model_index, where.model_count, where.run, where.runs,
-                               phase, eta_s=self._eta(), **extra)  # type: ignore[arg-type]
+    def _say(self, where: Progress, phase: str, *, tok_s: float | None = None, note: str = "") -> None:
+        self._where = Progress(
+            where.model,
+            where.model_index,
+            where.model_count,
+            where.run,
+            where.runs,
+            phase,
+            tok_s=tok_s,
+            eta_s=self._eta(),
+            note=note,
+        )
         self.report(self._where)
 
     async def _on_event(self, event: SessionEvent) -> None:

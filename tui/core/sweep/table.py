@@ -147,8 +147,9 @@ def _row(name: str, runs: list[Record]) -> SweepRow:
         budget_exhausted=sum(1 for r in finished if r.error and "whole budget" in r.error),
         ok=len(ok),
         failed=sum(1 for r in finished if r.status in (Status.FAILED, Status.TIMEOUT)),
-        errors=sorted({f"{r.error_kind.value if r.error_kind else r.status.value}: {r.error}"
-                       for r in finished if r.error}),
+        errors=sorted(
+            {f"{r.error_kind.value if r.error_kind else r.status.value}: {r.error}" for r in finished if r.error}
+        ),
     )
     row.warnings.extend(_warnings(row))
     return row
@@ -235,7 +236,9 @@ def render(rows: Sequence[SweepRow], fmt: str, *, sweep_id: str, width: int | No
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "json":
-        return json.dumps({"sweep_id": sweep_id, "models": [asdict(r) for r in rows]}, ensure_ascii=False, indent=2) + "\n"
+        return (
+            json.dumps({"sweep_id": sweep_id, "models": [asdict(r) for r in rows]}, ensure_ascii=False, indent=2) + "\n"
+        )
     if fmt == "csv":
         flat = [{"sweep_id": sweep_id, **_flat(r)} for r in rows]
         return csv_text(flat, list(flat[0]) if flat else ["sweep_id"])

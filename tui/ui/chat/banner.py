@@ -11,12 +11,14 @@ class ConnectionBanner(Static):
 
     def show_unreachable(self, url: str, detail: str) -> None:
         """Say which URL cannot be reached and how to fix it; retries continue meanwhile."""
-        self.update(Content.assemble(
-            (f"Cannot reach Ollama at {url}", "bold"),
-            f" ({detail}).\n",
-            "Start it with `ollama serve` or the Ollama app (install it from ollama.com), "
-            "or point ollamon at it with --host or OLLAMA_HOST. Retrying…",
-        ))
+        self.update(
+            Content.assemble(
+                (f"Cannot reach Ollama at {url}", "bold"),
+                f" ({detail}).\n",
+                "Start it with `ollama serve` or the Ollama app (install it from ollama.com), "
+                "or point ollamon at it with --host or OLLAMA_HOST. Retrying…",
+            )
+        )
         self.display = True
 
     def show_not_ollama(self, message: str, hint: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -39,7 +41,7 @@ class LoadAnywayScreen(ModalScreen[bool]):
     }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter,y", "answer(True)", "Load anyway"),
         Binding("escape,n", "answer(False)", "Cancel"),
     ]
@@ -56,8 +58,9 @@ class LoadAnywayScreen(ModalScreen[bool]):
             yield Static(Content(f"{fit.model} {fit.verdict.label}"), id="load-anyway-title")
             yield Static(Content(f"predicted {fit.placement}"), id="load-anyway-summary")
             yield Static(Content(fit.reason), id="load-anyway-reason")
-            yield Static(Content("Enter or y loads it anyway · Escape or n keeps the current model"),
-                         id="load-anyway-keys")
+            yield Static(
+                Content("Enter or y loads it anyway · Escape or n keeps the current model"), id="load-anyway-keys"
+            )
 
     def action_answer(self, load: bool) -> None:
         self.dismiss(load)

@@ -4,6 +4,7 @@ loaded ones marked."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import Select
@@ -14,7 +15,10 @@ from tui.core.sampling.processor import cpu_percent
 from tui.core.units import human_bytes
 
 _MARK_STYLES = {
-    Verdict.FITS: "green", Verdict.SPILLS: "yellow", Verdict.SWAPS: "bold red", Verdict.WONT_LOAD: "bold red",
+    Verdict.FITS: "green",
+    Verdict.SPILLS: "yellow",
+    Verdict.SWAPS: "bold red",
+    Verdict.WONT_LOAD: "bold red",
 }
 
 
@@ -73,7 +77,7 @@ class ModelPicker(Select[str]):
     }
     """
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__([], prompt="Choose a model (ctrl+l)", allow_blank=True, **kwargs)
         self._models: list[ModelInfo] = []
         self._loaded: set[str] = set()
@@ -98,7 +102,9 @@ class ModelPicker(Select[str]):
             return False
         self._shown = shown
         with self.prevent(Select.Changed):
-            self.set_options(zip(model_labels(models, self._loaded, self._fits), (model.name for model in models)))
+            self.set_options(
+                zip(model_labels(models, self._loaded, self._fits), (model.name for model in models), strict=True)
+            )
             if keep is not None and any(model.name == keep for model in models):
                 self.value = keep
         return True

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import TextArea
@@ -15,7 +16,7 @@ class PromptInput(TextArea):
     """A multi-line input; Enter submits, ctrl+j or shift+enter adds a line."""
 
     # The prompt keeps focus while reading: the page keys scroll the conversation, not the input.
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+j,shift+enter", "newline", "New line", show=False),
         Binding("pageup", "app.scroll_chat('up')", "Scroll", key_display="PgUp"),
         Binding("pagedown", "app.scroll_chat('down')", "Scroll down", show=False),
@@ -29,10 +30,8 @@ class PromptInput(TextArea):
 
         text: str
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(
-            language=None, soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs
-        )
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(language=None, soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":

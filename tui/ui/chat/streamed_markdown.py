@@ -37,7 +37,7 @@ class StreamedMarkdown(Vertical):
         self._tail += text
         cut = self._tail.rfind("\n\n")
         if cut >= 0:
-            done, self._tail = self._tail[: cut + 2], self._tail[cut + 2:]
+            done, self._tail = self._tail[: cut + 2], self._tail[cut + 2 :]
             await self._markdown_stream().write(done)
         tail = self.query_one(".tail", Static)
         tail.update(Content(self._tail))

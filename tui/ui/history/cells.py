@@ -7,8 +7,8 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 
 from tui.core import units
-from tui.core.records.schema import Status
 from tui.core.ollama.sanitize import strip_controls
+from tui.core.records.schema import Status
 
 MISSING = "—"
 

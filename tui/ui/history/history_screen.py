@@ -11,16 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
-from textual.worker import Worker, WorkerState, get_current_worker
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Select, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.core.records.export import session_to_markdown
 from tui.core.records.schema import Record, Status
@@ -52,7 +53,7 @@ class HistoryScreen(ModalScreen[None]):
 
     # Short names so that the Chats tab's keys fit 80 columns; the tab keys (their numbers are
     # on the tabs' row) are in the command palette.
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f2", "close", "Back"),
         Binding("o", "reopen", "Reopen"),
         Binding("e", "export", "Export .md"),
@@ -62,7 +63,7 @@ class HistoryScreen(ModalScreen[None]):
         Binding("slash,f", "focus_filter", "Filter"),
         Binding("r", "refresh", "Refresh"),
     ]
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (an instance attribute in Textual)
 
     @dataclass
     class TurnsLoaded(Message):
@@ -119,7 +120,7 @@ class HistoryScreen(ModalScreen[None]):
         self._chats_exhausted = False
 
     @property
-    def loading(self) -> bool:
+    def reading(self) -> bool:
         """Whether a read from the store is still on its way."""
         return bool(self._pending)
 
@@ -178,9 +179,7 @@ class HistoryScreen(ModalScreen[None]):
             self.post_message(self.ChatsLoaded(sessions, limit))
             # The store keeps no count per chat: count only the chats new to the table.
             counts = {
-                s.session_id: len(self.store.session_turns(s.session_id))
-                for s in sessions
-                if s.session_id not in known
+                s.session_id: len(self.store.session_turns(s.session_id)) for s in sessions if s.session_id not in known
             }
         except sqlite3.Error as e:
             self.post_message(self.Failed("chats", f"Could not read the chats: {e}"))
@@ -334,7 +333,11 @@ class HistoryScreen(ModalScreen[None]):
             self.action_reopen()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        tables = {"turns-pane": TurnsTable, "summary-pane": SummaryTable, "chats-pane": ChatsTable}
+        tables: dict[str, type[DataTable[Any]]] = {
+            "turns-pane": TurnsTable,
+            "summary-pane": SummaryTable,
+            "chats-pane": ChatsTable,
+        }
         table = tables.get(event.pane.id or "")
         focused = self.focused
         # Keep a focus that is already in the new tab (the filter, after "/").

@@ -41,14 +41,14 @@ class SpeedBars(PlotextPlot):
     def show(self, rows: Sequence[SummaryRow]) -> None:
         """Redraw from these rows, in their order from the top."""
         labels = bar_labels(rows)
-        shown = [(label, getattr(row, self._speed)) for label, row in zip(labels, rows)]
+        shown = [(label, getattr(row, self._speed)) for label, row in zip(labels, rows, strict=True)]
         shown = [(label, value) for label, value in shown if value is not None]
         plt = self.plt
         plt.clear_data()
         plt.title(self._title)
         if shown:
             # plotext draws the first bar at the bottom; reversed, the chart reads like the table.
-            names, values = zip(*reversed(shown))
+            names, values = zip(*reversed(shown), strict=True)
             plt.bar(list(names), list(values), orientation="horizontal", color=self._color, width=0.6)
         # Three rows a bar plus title and axes: a few models must not stretch into slabs.
         self.styles.max_height = max(8, 3 * len(shown) + 5)

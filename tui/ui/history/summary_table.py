@@ -11,8 +11,22 @@ from tui.core.records.store import SummaryRow
 from tui.ui.history import cells
 
 COLUMNS = (
-    "Model", "Host", "Quant", "File", "Loaded", "Processor", "Load", "Total (median)",
-    "chars/s", "tok/s", "Peak mem", "Peak swap", "Net W", "J/token", "ok", "failed",
+    "Model",
+    "Host",
+    "Quant",
+    "File",
+    "Loaded",
+    "Processor",
+    "Load",
+    "Total (median)",
+    "chars/s",
+    "tok/s",
+    "Peak mem",
+    "Peak swap",
+    "Net W",
+    "J/token",
+    "ok",
+    "failed",
 )
 
 

@@ -13,7 +13,7 @@ GB = 1e9  # decimal, like the sizes Ollama's CLI prints
 
 def _series(samples: Sequence[Sample], index: int, scale: float = 1.0) -> tuple[list[float], list[float]]:
     """Seconds from the turn's start and the readings of one column, skipping missing ones."""
-    points = [(s[0] / 1000, s[index] / scale) for s in samples if s[index] is not None]
+    points = [(s[0] / 1000, value / scale) for s in samples if (value := s[index]) is not None]
     return [t for t, _ in points], [v for _, v in points]
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import tzinfo
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Collapsible, Footer, Markdown, Static
 
 from tui.core import units
-from tui.core.records.schema import Record, Status
 from tui.core.ollama.sanitize import strip_controls
+from tui.core.records.schema import Record, Status
 from tui.ui.history import cells
 from tui.ui.history.timeline_chart import MemoryChart, PowerChart, has_watts
 
@@ -155,8 +156,8 @@ def heading(record: Record, tz: tzinfo | None) -> Text:
 class TurnDetailScreen(ModalScreen[None]):
     """Everything stored about one turn; escape goes back to the history."""
 
-    BINDINGS = [Binding("escape,f2", "close", "Back to history")]
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f2", "close", "Back to history")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (an instance attribute in Textual)
 
     def __init__(self, record: Record, *, tz: tzinfo | None = None) -> None:
         super().__init__()

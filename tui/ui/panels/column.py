@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui.core.fit import Fit
-from tui.core.sampling.energy import Baseline
 from tui.core.ollama.models import LoadedModel
+from tui.core.sampling.energy import Baseline
 from tui.core.sampling.monitor import SWAP_GROWTH_WARNING, AnswerCost, ResourceMonitor
 from tui.core.sampling.processor import processor_split
 from tui.core.units import memory_bytes
@@ -150,7 +150,7 @@ class ResourceColumn(Vertical):
             swap_history=recent("swap_used"),
             watts_history=recent("watts"),
             loaded=self.loaded,
-            now=datetime.fromtimestamp(self._wall_clock(), timezone.utc),
+            now=datetime.fromtimestamp(self._wall_clock(), UTC),
             power_scope=power.scope if power else None,
             baseline_w=self.baseline.watts if self.baseline else None,
             cost=self.cost,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.console import Group
 from rich.table import Table
@@ -15,9 +15,9 @@ from tui.core.fit import Fit
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.monitor import AnswerCost
 from tui.core.sampling.processor import processor_split
+from tui.core.sampling.sampler import Sample
 from tui.core.units import human_bytes, memory_bytes, memory_pair
 from tui.ui.panels.spark import spark
-from tui.core.sampling.sampler import Sample
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,6 @@ def _grid() -> Table:
 
 def _gb(value: float | None) -> str:
     return human_bytes(value)
-
-
 
 
 def _percent(part: float, whole: float) -> str:
@@ -112,7 +110,9 @@ class MemoryPanel(ResourcePanel):
             grid.add_row(Text("last answer", style="bold"), "peaks")
             grid.add_row("  memory", memory_bytes(peaks.mem_used_peak))
             swap = memory_bytes(peaks.swap_used_peak)
-            grid.add_row("  swap", Text(f"{swap} (+{memory_bytes(cost.swap_growth)})", style="red") if cost.swapped else swap)
+            grid.add_row(
+                "  swap", Text(f"{swap} (+{memory_bytes(cost.swap_growth)})", style="red") if cost.swapped else swap
+            )
             grid.add_row("  Ollama RSS", memory_bytes(peaks.ollama_rss_peak))
         if view.swap_warning:
             grid.add_row(Text("⚠ swap", style="bold red"), Text("growing", style="red"))
@@ -160,7 +160,7 @@ class ProcessorPanel(ResourcePanel):
 
 def _expiry(expires_at: datetime, now: datetime) -> str:
     if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=timezone.utc)
+        expires_at = expires_at.replace(tzinfo=UTC)
     seconds = (expires_at - now).total_seconds()
     if seconds > 10 * 365 * 86400:
         return "never"

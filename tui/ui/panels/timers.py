@@ -8,9 +8,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.core import units
 from tui.core.chat.timers import TurnTimes
 from tui.core.ollama.stats import DoneStats
-from tui.core import units
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
+from typing import ClassVar, Literal
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -30,14 +30,19 @@ def _text(value: object | None) -> str:
 class SettingsScreen(ModalScreen[ChatSettings | None]):
     """Edit a copy of the settings; Save returns it, Escape returns None."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "cancel", "Cancel"),
         Binding("tab", "app.focus_next", "Next field", show=True),
     ]
 
     def __init__(
-        self, settings: ChatSettings, *, can_think: bool, model: str | None, context_length: int | None = None,
+        self,
+        settings: ChatSettings,
+        *,
+        can_think: bool,
+        model: str | None,
+        context_length: int | None = None,
     ) -> None:
         super().__init__()
         self._settings = settings
@@ -55,13 +60,25 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
                 yield Input(s.system_prompt, id="system", placeholder="(none)", compact=True)
                 yield Label("Temperature")
                 limit = f"0 to {TEMPERATURE_MAX:g}"
-                yield from self._field("temperature", s.temperature, "model default", "number", limit,
-                                       Number(0, TEMPERATURE_MAX, failure_description=limit))
+                yield from self._field(
+                    "temperature",
+                    s.temperature,
+                    "model default",
+                    "number",
+                    limit,
+                    Number(0, TEMPERATURE_MAX, failure_description=limit),
+                )
                 yield Label("num_ctx")
                 yield from self._field("num_ctx", s.num_ctx, "model default", "integer", *self._num_ctx_rule())
                 yield Label("Seed")
-                yield from self._field("seed", s.seed, "random", "integer", "same seed, same answer",
-                                       Integer(0, SEED_MAX, failure_description=f"0 to {SEED_MAX}"))
+                yield from self._field(
+                    "seed",
+                    s.seed,
+                    "random",
+                    "integer",
+                    "same seed, same answer",
+                    Integer(0, SEED_MAX, failure_description=f"0 to {SEED_MAX}"),
+                )
                 yield Label("keep_alive")
                 yield from self._field("keep_alive", s.keep_alive, "5m", "text", "5m, 1h; 0 unloads, -1 keeps")
                 yield Label("Think")
@@ -84,14 +101,27 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
         return hint, Integer(1, limit, failure_description=reason)
 
     def _field(
-        self, name: str, value: object | None, placeholder: str, kind: FieldKind, hint: str, *validators: Validator,
+        self,
+        name: str,
+        value: object | None,
+        placeholder: str,
+        kind: FieldKind,
+        hint: str,
+        *validators: Validator,
     ) -> ComposeResult:
         """An input and, beside it, its range (muted) or why its value is refused (red)."""
         self._hints[name] = hint
         with Horizontal(classes="field-row"):
             # Empty means "Ollama's default": never an error, not even after tabbing through.
-            yield Input(_text(value), id=name, placeholder=placeholder, type=kind, validators=list(validators),
-                        valid_empty=True, compact=True)
+            yield Input(
+                _text(value),
+                id=name,
+                placeholder=placeholder,
+                type=kind,
+                validators=list(validators),
+                valid_empty=True,
+                compact=True,
+            )
             yield Static(Content(hint), id=f"{name}-why", classes="why")
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -53,8 +53,10 @@ class BatterySource(PowerSource):
         return abs(current_ua * voltage_uv) / 1e12
 
     def explain(self) -> list[str]:
-        return ["battery: power_now (else current_now × voltage_now) of each discharging BAT*, each tick; "
-                "energy is the trapezoid integral of the watts"]
+        return [
+            "battery: power_now (else current_now × voltage_now) of each discharging BAT*, each tick; "
+            "energy is the trapezoid integral of the watts"
+        ]
 
     def probe(self) -> Availability:
         batteries = self._batteries()

@@ -41,8 +41,10 @@ class CommandSource(PowerSource):
         self._run = run
 
     def explain(self) -> list[str]:
-        return ["wall: the first number the power command prints, as watts, each tick; energy is the trapezoid "
-                "integral of the watts"]
+        return [
+            "wall: the first number the power command prints, as watts, each tick; energy is the trapezoid "
+            "integral of the watts"
+        ]
 
     def probe(self) -> Availability:
         try:

@@ -51,8 +51,10 @@ class HwmonSource(PowerSource):
         raise PowerReadError(f"{card.name} has no readable power: {'; '.join(errors)}")
 
     def explain(self) -> list[str]:
-        return [f"{self.scope}: power1_average (else power1_input) of each amdgpu hwmon card summed, each tick; "
-                "energy is the trapezoid integral of the watts"]
+        return [
+            f"{self.scope}: power1_average (else power1_input) of each amdgpu hwmon card summed, each tick; "
+            "energy is the trapezoid integral of the watts"
+        ]
 
     def probe(self) -> Availability:
         cards = self._cards()

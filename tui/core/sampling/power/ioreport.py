@@ -171,8 +171,11 @@ class IOReportSubscription:
             (cf.CFArrayGetValueAtIndex, c_void_p, [c_void_p, c_long]),
             (cf.CFRelease, None, [c_void_p]),
             (ior.IOReportCopyChannelsInGroup, c_void_p, [c_void_p, c_void_p, c_uint64, c_uint64, c_uint64]),
-            (ior.IOReportCreateSubscription, c_void_p,
-             [c_void_p, c_void_p, ctypes.POINTER(c_void_p), c_uint64, c_void_p]),
+            (
+                ior.IOReportCreateSubscription,
+                c_void_p,
+                [c_void_p, c_void_p, ctypes.POINTER(c_void_p), c_uint64, c_void_p],
+            ),
             (ior.IOReportCreateSamples, c_void_p, [c_void_p, c_void_p, c_void_p]),
             (ior.IOReportCreateSamplesDelta, c_void_p, [c_void_p, c_void_p, c_void_p]),
             (ior.IOReportChannelGetChannelName, c_void_p, [c_void_p]),
@@ -316,16 +319,18 @@ class IOReportSource(PowerSource):
         if self._meter.frozen(now):
             counted = " + ".join(self._meter.counting(now)) or "no rail"
             self.scope = f"{counted} only"
-            note = (f"CPU and DRAM energy have read exactly 0 for over {FROZEN_S:.0f} s (the macOS 27 IOReport "
-                    f"fault): the figure counts {counted} only")
+            note = (
+                f"CPU and DRAM energy have read exactly 0 for over {FROZEN_S:.0f} s (the macOS 27 IOReport "
+                f"fault): the figure counts {counted} only"
+            )
         else:
             self.scope = FULL_SCOPE
         return PowerReading(watts, self._total_j, self.scope, parts, note)
 
     def explain(self) -> list[str]:
         return [
-            f"{self.scope} from IOReport \"Energy Model\" channels: CPU = \"CPU Energy\" (\"DIE_n_CPU Energy\" on "
-            "Ultra), GPU = \"GPU Energy\", ANE = ANE*, DRAM = DRAM*, each in its own unit (mJ, uJ, nJ)",
+            f'{self.scope} from IOReport "Energy Model" channels: CPU = "CPU Energy" ("DIE_n_CPU Energy" on '
+            'Ultra), GPU = "GPU Energy", ANE = ANE*, DRAM = DRAM*, each in its own unit (mJ, uJ, nJ)',
             f"each rail's watts = its energy over the time since its counter last moved (macOS 27 publishes mJ "
             f"channels in ~2 s batches); a rail still for {QUIET_S:.0f} s reads 0 W",
             "energy = the counters' sum; an interval with a negative, INT64_MIN or impossible value is dropped",

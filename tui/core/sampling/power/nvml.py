@@ -23,8 +23,9 @@ class NvmlLibrary:
     matching shutdown with `at_exit`.
     """
 
-    def __init__(self, module: ModuleType | Any | None = None,
-                 at_exit: Callable[[Callable[[], None]], object] | None = None) -> None:
+    def __init__(
+        self, module: ModuleType | Any | None = None, at_exit: Callable[[Callable[[], None]], object] | None = None
+    ) -> None:
         self._module = module
         self._at_exit = at_exit or atexit.register
         self._handles: list[Any] | None = None
@@ -81,8 +82,11 @@ class NvmlLibrary:
     def errors(self) -> tuple[type[BaseException], ...]:
         """What an NVML call may raise: NVMLError, and NVMLLibraryMismatchError, which is not one."""
         nvml = self._module
-        return tuple(e for e in (getattr(nvml, "NVMLError", None), getattr(nvml, "NVMLLibraryMismatchError", None))
-                     if isinstance(e, type))
+        return tuple(
+            e
+            for e in (getattr(nvml, "NVMLError", None), getattr(nvml, "NVMLLibraryMismatchError", None))
+            if isinstance(e, type)
+        )
 
     @property
     def handles(self) -> list[Any]:
@@ -161,10 +165,14 @@ class NvmlPowerSource(PowerSource):
     def explain(self) -> list[str]:
         count = len(self.library.handles)
         if self._counter:
-            return [f"GPU: nvmlDeviceGetTotalEnergyConsumption (mJ) summed over {count} GPU(s); watts = the "
-                    "counter's delta over the measured interval; energy = the counter"]
-        return [f"GPU: nvmlDeviceGetPowerUsage (mW) summed over {count} GPU(s), each tick; energy is the "
-                "trapezoid integral of the watts"]
+            return [
+                f"GPU: nvmlDeviceGetTotalEnergyConsumption (mJ) summed over {count} GPU(s); watts = the "
+                "counter's delta over the measured interval; energy = the counter"
+            ]
+        return [
+            f"GPU: nvmlDeviceGetPowerUsage (mW) summed over {count} GPU(s), each tick; energy is the "
+            "trapezoid integral of the watts"
+        ]
 
 
 @dataclass(frozen=True)

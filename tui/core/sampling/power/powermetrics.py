@@ -78,8 +78,17 @@ class PowermetricsSource(PowerSource):
         popen: Popen = subprocess.Popen,
         run: Runner = subprocess.run,
     ) -> None:
-        self.argv = ["sudo", "-n", POWERMETRICS, "--samplers", "cpu_power,gpu_power", "-f", "plist",
-                     "-i", str(interval_ms)]
+        self.argv = [
+            "sudo",
+            "-n",
+            POWERMETRICS,
+            "--samplers",
+            "cpu_power,gpu_power",
+            "-f",
+            "plist",
+            "-i",
+            str(interval_ms),
+        ]
         self._platform = platform
         self._popen = popen
         self._run = run
@@ -96,8 +105,9 @@ class PowermetricsSource(PowerSource):
             return Availability.no("not macOS")
         try:
             # `sudo -n -l CMD` asks whether CMD may run without a password, without running it.
-            done = self._run(["sudo", "-n", "-l", POWERMETRICS], capture_output=True, text=True, timeout=5,
-                             stdin=subprocess.DEVNULL)
+            done = self._run(
+                ["sudo", "-n", "-l", POWERMETRICS], capture_output=True, text=True, timeout=5, stdin=subprocess.DEVNULL
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return Availability.no(f"sudo could not run: {exc}")
         return Availability.ok() if done.returncode == 0 else Availability.no(NEEDS_ROOT)
@@ -107,8 +117,9 @@ class PowermetricsSource(PowerSource):
         if self._process is not None:
             return
         try:
-            self._process = self._popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+            self._process = self._popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
         except OSError as exc:
             self._failure = f"powermetrics could not start: {exc}"
             return
@@ -163,8 +174,10 @@ class PowermetricsSource(PowerSource):
         return PowerReading(latest.combined_w, energy_j, self.scope, parts)
 
     def explain(self) -> list[str]:
-        return ["CPU + GPU + ANE: powermetrics' cpu_power + gpu_power + ane_power (mW) of its latest sample; "
-                "energy = the sum of each sample's cpu/gpu/ane_energy (mJ)"]
+        return [
+            "CPU + GPU + ANE: powermetrics' cpu_power + gpu_power + ane_power (mW) of its latest sample; "
+            "energy = the sum of each sample's cpu/gpu/ane_energy (mJ)"
+        ]
 
     def close(self) -> None:
         if self._process is not None and self._process.poll() is None:

@@ -106,8 +106,10 @@ class RaplSource(PowerSource):
 
     def explain(self) -> list[str]:
         zones = ", ".join(z.name for z in self.zones) or "none"
-        return [f"{self.scope}: RAPL energy_uj of zones {zones} summed; watts = the delta over the measured "
-                "interval, a wrap adds max_energy_range_uj once; energy = the counters"]
+        return [
+            f"{self.scope}: RAPL energy_uj of zones {zones} summed; watts = the delta over the measured "
+            "interval, a wrap adds max_energy_range_uj once; energy = the counters"
+        ]
 
     def _delta_uj(self, current: dict[Path, int]) -> int | None:
         total = 0

@@ -79,7 +79,8 @@ class SummedSource(PowerSource):
 
     def explain(self) -> list[str]:
         return [f"sum of {len(self.parts)} disjoint parts, blank unless every part reads:"] + [
-            f"  {part.name}: {line}" for part in self.parts for line in part.explain()]
+            f"  {part.name}: {line}" for part in self.parts for line in part.explain()
+        ]
 
 
 def _complete_sum(values: list[float | None]) -> float | None:
@@ -103,8 +104,12 @@ def select_power(sources: Sequence[PowerSource]) -> tuple[PowerSource | None, li
     if chosen is not None and "system" not in chosen.covers:
         covered = set(chosen.covers)
         for source, (_, availability) in zip(sources, results, strict=True):
-            if (availability.available and source is not chosen and "system" not in source.covers
-                    and covered.isdisjoint(source.covers)):
+            if (
+                availability.available
+                and source is not chosen
+                and "system" not in source.covers
+                and covered.isdisjoint(source.covers)
+            ):
                 parts.append(source)
                 covered |= source.covers
     for source in sources:

@@ -20,13 +20,23 @@ CMD_READ_KEYINFO = 9
 
 
 class SmcVersion(ctypes.Structure):
-    _fields_ = [("major", c_uint8), ("minor", c_uint8), ("build", c_uint8), ("reserved", c_uint8),
-                ("release", c_uint16)]
+    _fields_ = [
+        ("major", c_uint8),
+        ("minor", c_uint8),
+        ("build", c_uint8),
+        ("reserved", c_uint8),
+        ("release", c_uint16),
+    ]
 
 
 class SmcPLimitData(ctypes.Structure):
-    _fields_ = [("version", c_uint16), ("length", c_uint16), ("cpu_plimit", c_uint32), ("gpu_plimit", c_uint32),
-                ("mem_plimit", c_uint32)]
+    _fields_ = [
+        ("version", c_uint16),
+        ("length", c_uint16),
+        ("cpu_plimit", c_uint32),
+        ("gpu_plimit", c_uint32),
+        ("mem_plimit", c_uint32),
+    ]
 
 
 class SmcKeyInfo(ctypes.Structure):
@@ -118,8 +128,14 @@ class SmcConnection:
         iokit.IOIteratorNext.argtypes = [c_uint32]
         iokit.IORegistryEntryGetName.argtypes = [c_uint32, ctypes.c_char_p]
         iokit.IOServiceOpen.argtypes = [c_uint32, c_uint32, c_uint32, ctypes.POINTER(c_uint32)]
-        iokit.IOConnectCallStructMethod.argtypes = [c_uint32, c_uint32, c_void_p, ctypes.c_size_t, c_void_p,
-                                                    ctypes.POINTER(ctypes.c_size_t)]
+        iokit.IOConnectCallStructMethod.argtypes = [
+            c_uint32,
+            c_uint32,
+            c_void_p,
+            ctypes.c_size_t,
+            c_void_p,
+            ctypes.POINTER(ctypes.c_size_t),
+        ]
         iokit.IOServiceClose.argtypes = [c_uint32]
         iokit.IOObjectRelease.argtypes = [c_uint32]
         self._iokit = iokit
@@ -160,8 +176,13 @@ class SmcConnection:
         response = SmcKeyData()
         size = ctypes.c_size_t(ctypes.sizeof(response))
         status = self._iokit.IOConnectCallStructMethod(
-            self._connection, KERNEL_INDEX_SMC, ctypes.byref(request), ctypes.sizeof(request),
-            ctypes.byref(response), ctypes.byref(size))
+            self._connection,
+            KERNEL_INDEX_SMC,
+            ctypes.byref(request),
+            ctypes.sizeof(request),
+            ctypes.byref(response),
+            ctypes.byref(size),
+        )
         if status != 0 or response.result != 0:
             raise OSError(f"SMC call for {decode_key(request.key)!r} failed: kern {status:#x}, smc {response.result}")
         return response
@@ -187,8 +208,12 @@ class SmcSource(PowerSource):
     KEY = "PSTR"
     FLOOR_RAILS = ("CPU", "GPU", "ANE")
 
-    def __init__(self, platform: str = sys.platform, floor: PowerSource | None = None,
-                 connect: Callable[[], SmcConnection] = SmcConnection) -> None:
+    def __init__(
+        self,
+        platform: str = sys.platform,
+        floor: PowerSource | None = None,
+        connect: Callable[[], SmcConnection] = SmcConnection,
+    ) -> None:
         self._platform = platform
         self._connect = connect
         self._connection: SmcConnection | None = None
@@ -240,11 +265,15 @@ class SmcSource(PowerSource):
         return sum(reading.components.get(rail, 0.0) for rail in self.FLOOR_RAILS), reading.note
 
     def explain(self) -> list[str]:
-        lines = [f"system: SMC key {self.KEY} (whole-system DC watts) read each tick; energy is the trapezoid "
-                 "integral of the figure"]
+        lines = [
+            f"system: SMC key {self.KEY} (whole-system DC watts) read each tick; energy is the trapezoid "
+            "integral of the figure"
+        ]
         if self._floor is not None:
-            lines.append(f"shown as max(PSTR, CPU + GPU + ANE from {self._floor.name}), as macmon does: PSTR "
-                         "sometimes reads below the SoC alone")
+            lines.append(
+                f"shown as max(PSTR, CPU + GPU + ANE from {self._floor.name}), as macmon does: PSTR "
+                "sometimes reads below the SoC alone"
+            )
         return lines
 
     def close(self) -> None:
