@@ -105,7 +105,7 @@ async def test_f5_measures_and_remembers_idle_power(
     async with app.run_test(size=SIZE) as pilot:
         assert app.resources.baseline is None
         await pilot.press("f5")
-        await wait_until(pilot, lambda: app.resources.baseline is not None, timeout=5)
+        await wait_until(pilot, lambda: app.resources.baseline is not None)
         baseline = app.resources.baseline
         assert baseline is not None and baseline.samples >= 2
         assert baseline.watts == 30.0  # the fake meter's last reading repeats
