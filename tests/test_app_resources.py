@@ -17,6 +17,9 @@ from tests.conftest import StepClock, wait_until
 from tests.pilot_steps import choose, send
 from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
 from tui.app import OllamonApp
+from tui.core.records.recorder import TurnRecorder
+from tui.core.records.schema import HostInfo
+from tui.core.records.store import RecordStore
 from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.monitor import ResourceMonitor
 from tui.ui.chat.messages import AssistantMessage
@@ -74,6 +77,20 @@ async def test_answer_peaks_energy_and_split(fake_ollama: FakeOllama) -> None:
         assert "26%/74% CPU/GPU" in processor and "llama3.2:3b" in processor
         power = text_of(app.query_one(PowerPanel))
         assert "J/token" in power and "20 J" in power
+        assert cost.gross_j_per_token == pytest.approx(24.5 / stats.eval_count)
+        assert f"{24.5 / stats.eval_count:.2f} gross" in power and "J/token net" in power
+
+
+async def test_gross_j_per_token_needs_no_baseline(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """A wall meter's figure: shown and recorded before any idle baseline exists; net stays blank."""
+    store = RecordStore.open(tmp_path / "r.sqlite")
+    app = make_app(fake_ollama.url, NORMAL, idle_watts=None, recorder=TurnRecorder(store, HostInfo(hostname="h")))
+    async with app.run_test(size=SIZE) as pilot:
+        await chat_once(pilot, app, "llama3.2:3b")
+        power = text_of(app.query_one(PowerPanel))
+        assert "gross" in power and "J/token net" not in power
+    [record] = store.records()
+    assert record.power.gross_j_per_token is not None and record.power.j_per_token is None
 
 
 async def test_swap_growth_is_flagged(fake_ollama: FakeOllama) -> None:

@@ -318,3 +318,25 @@ async def test_regenerate_is_a_new_record_without_the_old_answer_in_context(
     sent = fake.chat_requests[-1]["messages"]
     assert [m["content"] for m in sent if m["role"] == "user"] == ["first", "second"]
     assert len(session.conversation.turns) == 4
+
+
+async def test_the_host_is_resolved_once_and_off_the_event_loop(
+    fake: FakeOllama, store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import tui.core.chat.session as session_module
+
+    calls: list[bool] = []
+
+    def slow_resolver(url: str) -> bool:
+        calls.append(threading.current_thread() is threading.main_thread())
+        return True
+
+    monkeypatch.setattr(session_module, "is_local", slow_resolver)
+    session, _ = await ready(fake, store, "llama3.2:3b")
+    await session.send("one")
+    await session.refresh()
+    await session.send("two")
+    assert calls == [False]  # once, in a worker thread: a slow resolver never freezes the UI
+    assert all(record.engine.remote is False for record in final(store))
