@@ -44,9 +44,18 @@ SHOWN_HOST = "http://127.0.0.1:11434"
 
 
 def snapshot_app(
-    url: str, scenario: Scenario = NORMAL, idle_watts: float | None = 5.0, recorder: TurnRecorder | None = None
+    url: str,
+    scenario: Scenario = NORMAL,
+    idle_watts: float | None = 5.0,
+    recorder: TurnRecorder | None = None,
+    *,
+    sampler: Sampler | None = None,
+    fit_machine: WhatIf | None = None,
 ) -> OllamonApp:
-    """The app as a UI snapshot sees it: every clock it can show frozen or stepped, a fixed host name."""
+    """The app as a UI snapshot sees it: every clock it can show frozen or stepped, a fixed host name.
+
+    `sampler` replaces the scenario's readings; `fit_machine` turns the fit advisor on for that machine.
+    """
     clock = StepClock()
     return build_app(
         url,
@@ -55,9 +64,10 @@ def snapshot_app(
         live=False,
         retry_interval=0,
         refresh_interval=0,
-        sampler=scenario_sampler(scenario, ticks=3),
+        sampler=sampler or scenario_sampler(scenario, ticks=3),
         idle_watts=idle_watts,
         recorder=recorder,
+        fit_machine=fit_machine,
         wall_clock=frozen_wall_clock,
         display_host=SHOWN_HOST,
     )

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from devtools.fake_ollama import FakeOllama, reviewer_models
-from tests.app_factory import SHOWN_HOST, build_app
-from tests.conftest import StepClock, frozen_wall_clock, settled, steady_cursors, wait_until
+from tests.app_factory import snapshot_app
+from tests.conftest import frozen_wall_clock, settled, steady_cursors, wait_until
 from tests.fit_helpers import M4_GPU
-from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.app import OllamonApp
 from tui.core.fit.gather import WhatIf
 from tui.core.fit.inputs import GIB
@@ -32,20 +31,7 @@ def reviewer_server() -> Iterator[FakeOllama]:
 
 
 def make_app(url: str, machine: WhatIf) -> OllamonApp:
-    clock = StepClock()
-    return build_app(
-        url,
-        engine_clock=clock,
-        clock=clock,
-        live=False,
-        retry_interval=0,
-        refresh_interval=0,
-        sampler=scenario_sampler(NORMAL, ticks=3),
-        idle_watts=5.0,
-        fit_machine=machine,
-        wall_clock=frozen_wall_clock,
-        display_host=SHOWN_HOST,
-    )
+    return snapshot_app(url, fit_machine=machine)
 
 
 async def _marked(pilot) -> None:  # type: ignore[no-untyped-def]

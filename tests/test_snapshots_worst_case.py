@@ -8,8 +8,8 @@ import ollama
 import pytest
 
 from devtools.fake_ollama import FakeOllama, default_models
-from tests.app_factory import SHOWN_HOST, build_app
-from tests.conftest import StepClock, frozen_wall_clock, settled, steady_cursors, wait_until
+from tests.app_factory import snapshot_app
+from tests.conftest import frozen_wall_clock, settled, steady_cursors, wait_until
 from tests.resource_fakes import GB, FakeMemory, FakePower, FakeProcesses, TickClock
 from tui.app import OllamonApp
 from tui.core.sampling.sampler import Sampler
@@ -54,18 +54,7 @@ def worst_sampler() -> Sampler:
 
 
 def make_app(url: str) -> OllamonApp:
-    clock = StepClock()
-    return build_app(
-        url,
-        engine_clock=clock,
-        clock=clock,
-        live=False,
-        retry_interval=0,
-        refresh_interval=0,
-        sampler=worst_sampler(),
-        wall_clock=frozen_wall_clock,
-        display_host=SHOWN_HOST,
-    )
+    return snapshot_app(url, idle_watts=None, sampler=worst_sampler())
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
