@@ -115,3 +115,14 @@ def test_doctor_says_how_the_server_was_found(fake_ollama: FakeOllama, capsys: p
     assert main(["doctor", "--host", fake_ollama.url, "--interval", "0.05"]) == 0
     out = capsys.readouterr().out
     assert "RSS" in out and f"found as the process listening on port {fake_ollama.port}" in out
+
+
+def test_the_model_list_is_in_columns(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    lines: list[str] = []
+    sampler = scenario_sampler(NORMAL, ticks=1)
+    sampler.interval = 0.01
+    run_doctor(fake_ollama.url, MonitorOptions(), say=lines.append, sampler=sampler, store=BaselineStore(tmp_path))
+    listed = [line for line in lines[2:] if line.startswith("           ") and "Q4_K_M" in line]
+    assert len(listed) >= 5
+    assert len({line.index("Q4_K_M") for line in listed}) == 1  # quantization in one column
+    assert len({line.index(" GB") if " GB" in line else line.index(" MB") for line in listed}) == 1

@@ -43,12 +43,22 @@ async def _check_ollama(host: str, say: Print) -> bool:
         await engine.aclose()
     say(f"Ollama     {version or 'unknown version'} at {host}")
     say(f"models     {len(models)} installed")
+    # Columns, as `ollama list` and `ollama ps` print them.
+    names = [m.name for m in models] + [m.name for m in running]
+    sizes = [human_bytes(m.size) for m in models] + [human_bytes(m.size) for m in running]
+    name_width = max(map(len, names), default=0)
+    size_width = max(map(len, sizes), default=0)
+    params_width = max((len(m.parameter_size) for m in models), default=0)
     for model in models:
-        say(f"           {model.name}  {human_bytes(model.size)}  {model.parameter_size} {model.quantization}")
+        say(
+            f"           {model.name:<{name_width}}  {human_bytes(model.size):>{size_width}}  "
+            f"{model.parameter_size:>{params_width}}  {model.quantization}"
+        )
     if not running:
         say("loaded     none")
     for item in running:
-        say(f"loaded     {item.name}  {human_bytes(item.size)}  {processor_split(item.size, item.size_vram)}")
+        split = processor_split(item.size, item.size_vram)
+        say(f"loaded     {item.name:<{name_width}}  {human_bytes(item.size):>{size_width}}  {split}")
     return True
 
 
