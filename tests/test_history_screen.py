@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Collapsible, Markdown, Select, Static, TabbedContent
+from textual.widgets import Collapsible, Input, Markdown, Select, Static, TabbedContent
 
 from tests.conftest import wait_until
 from tests.history_fakes import HostApp, add_chat, fill, turn
@@ -17,6 +17,7 @@ from tests.pilot_steps import notices
 from tui.core.records.schema import Status
 from tui.core.records.store import RecordStore
 from tui.ui.history.chats_table import ChatsTable
+from tui.ui.history.export_dialog import ExportDialog
 from tui.ui.history.history_screen import PAGE_SIZE, HistoryScreen
 from tui.ui.history.summary_table import SummaryTable
 from tui.ui.history.timeline_chart import MemoryChart, PowerChart
@@ -251,8 +252,10 @@ class TestChats:
             await pilot.pause()
             for _ in range(2):
                 await pilot.press("e")
-                await pilot.pause()
-                await wait_until(pilot, lambda: not screen.reading)
+                await wait_until(pilot, lambda: isinstance(app.screen, ExportDialog))
+                assert app.screen.query_one(Input).value == str(out)  # the folder is shown first
+                await pilot.press("enter")
+                await wait_until(pilot, lambda: app.screen is screen and not screen.reading)
             await pilot.pause()
             assert [p.name for p in written] == [
                 "chat-" + written[0].name[5:15] + "-why-is-the-sky-blue.md",
@@ -265,19 +268,30 @@ class TestChats:
         assert "## Turn 2" in text
         assert sorted(out.iterdir()) == sorted(written)
 
-    async def test_export_defaults_to_the_current_directory(
+    async def test_export_offers_a_folder_in_the_documents_and_can_be_cancelled(
         self, store: RecordStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         add_chat(store, None, 1, 0)
+        monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(tmp_path / "Documents"))
         monkeypatch.chdir(tmp_path)
-        async with host(store).run_test() as pilot:
+        app = host(store)
+        async with app.run_test() as pilot:
             screen = await ready(pilot)
             screen.query_one(TabbedContent).active = "chats-pane"
             await pilot.pause()
             await pilot.press("e")
-            await pilot.pause()
-            await wait_until(pilot, lambda: not screen.reading)
-        [path] = tmp_path.glob("chat-*.md")
+            await wait_until(pilot, lambda: isinstance(app.screen, ExportDialog))
+            assert app.screen.query_one(Input).value == str(tmp_path / "Documents" / "ollamon")
+            await pilot.press("escape")  # cancelled: nothing is written anywhere
+            await wait_until(pilot, lambda: app.screen is screen)
+            assert not list(tmp_path.rglob("chat-*.md"))
+            await pilot.press("e")
+            await wait_until(pilot, lambda: isinstance(app.screen, ExportDialog))
+            field = app.screen.query_one(Input)
+            field.value = str(tmp_path / "new" / "folder")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.screen is screen and not screen.reading)
+        [path] = (tmp_path / "new" / "folder").glob("chat-*.md")  # the folder was made for it
         assert path.name.startswith("chat-20") and "<details>" in path.read_text(encoding="utf-8")
 
 

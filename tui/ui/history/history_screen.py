@@ -29,6 +29,7 @@ from tui.core.records.store import RecordRow, RecordStore, Session, SummaryRow
 from tui.ui.history import cells
 from tui.ui.history.chat_file import file_stem, write_new
 from tui.ui.history.chats_table import ChatsTable
+from tui.ui.history.export_dialog import ExportDialog, default_export_dir
 from tui.ui.history.summary_chart import SpeedBars
 from tui.ui.history.summary_table import SummaryTable
 from tui.ui.history.turn_detail import TurnDetailScreen
@@ -47,8 +48,8 @@ class HistoryScreen(ModalScreen[None]):
 
     `on_reopen(session_id)` is called (and the screen closes) when a chat is reopened; without
     it the reopen key is hidden. `on_export(path)` is told about each Markdown file written.
-    `tz` is the zone times are shown in (None: this machine's); `export_dir` where chats are
-    written (None: the current directory at the time of export).
+    `tz` is the zone times are shown in (None: this machine's); `export_dir` the folder the
+    export dialog offers first (None: ollamon's folder in the user's documents).
     """
 
     # Short names so that the Chats tab's keys fit 80 columns; the tab keys (their numbers are
@@ -202,6 +203,7 @@ class HistoryScreen(ModalScreen[None]):
                 self.post_message(self.Failed("export", "That chat is no longer in the store."))
                 return
             text = session_to_markdown(session, self.store.session_turns(session_id))
+            directory.mkdir(parents=True, exist_ok=True)
             path = write_new(directory, file_stem(session), text)
         except (sqlite3.Error, OSError) as e:
             self.post_message(self.Failed("export", f"Could not export the chat: {e}"))
@@ -393,8 +395,14 @@ class HistoryScreen(ModalScreen[None]):
         self.dismiss()
 
     def action_export(self) -> None:
-        """Save the chat under the cursor as Markdown, in the export folder."""
+        """Ask for the folder (prefilled), then save the chat under the cursor there as Markdown."""
         session_id = self.query_one(ChatsTable).selected_session
-        if session_id is not None:
-            self._pending.add("export")
-            self._write_chat(session_id, self._export_dir or Path.cwd())
+        if session_id is None:
+            return
+
+        def chosen(folder: Path | None) -> None:
+            if folder is not None:
+                self._pending.add("export")
+                self._write_chat(session_id, folder)
+
+        self.app.push_screen(ExportDialog(self._export_dir or default_export_dir()), chosen)
