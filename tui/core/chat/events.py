@@ -8,6 +8,7 @@ from tui.core.chat.timers import TurnTimes
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Failure, ThinkingDelta
 from tui.core.ollama.models import LoadedModel
 from tui.core.ollama.stats import DoneStats
+from tui.core.records.recorder import turn_status
 from tui.core.records.schema import LoadInfo, Record, Status
 from tui.core.sampling.monitor import AnswerCost
 
@@ -73,11 +74,7 @@ class TurnResult:
 
     @property
     def status(self) -> Status:
-        if self.cancelled:
-            return Status.CANCELLED
-        if self.failure is not None:
-            return Status.TIMEOUT if self.failure.kind.value == "timeout" else Status.FAILED
-        return Status.OK
+        return turn_status(self.cancelled, self.failure)
 
 
 @dataclass(frozen=True)

@@ -484,7 +484,6 @@ class ChatSession:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
             # Cancelled again while finishing: the record still completes, in the background.
-            turn.cancelled = True
             raise
 
     async def _finish(self, turn: ActiveTurn) -> TurnResult:

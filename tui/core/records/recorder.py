@@ -74,6 +74,15 @@ def _ns_ms(nanoseconds: int | None) -> float | None:
     return None if nanoseconds is None else nanoseconds / 1e6
 
 
+def turn_status(cancelled: bool, failure: Failure | None) -> Status:
+    """How a turn ended, as its record says it: a stop wins over an error that came with it."""
+    if cancelled:
+        return Status.CANCELLED
+    if failure is not None:
+        return Status.TIMEOUT if failure.kind is ErrorKind.TIMEOUT else Status.FAILED
+    return Status.OK
+
+
 def start_record(
     *,
     session_id: str | None,
@@ -123,13 +132,9 @@ def finish_record(
     """Fill in every figure of a finished turn, as record-schema.md defines them."""
     times, stats, failure, cost = ended.times, ended.stats, ended.failure, ended.cost
     record.ended_at = utc_now()
-    if ended.cancelled:
-        record.status = Status.CANCELLED
-    elif failure is not None:
-        record.status = Status.TIMEOUT if failure.kind is ErrorKind.TIMEOUT else Status.FAILED
+    record.status = turn_status(ended.cancelled, failure)
+    if failure is not None and not ended.cancelled:
         record.error, record.error_kind = failure.message, failure.kind
-    else:
-        record.status = Status.OK
     record.load = load
     record.timing_ms = TimingMs(
         ttft=_ms(times.ttft),
@@ -340,7 +345,7 @@ class TurnRecorder:
         )
         record.load = LoadInfo(predicted=predicted)
         record.sweep_id, record.repetition, record.warmup = sweep.sweep_id, sweep.repetition, sweep.warmup
-        record.status = Status.TIMEOUT if failure.kind is ErrorKind.TIMEOUT else Status.FAILED
+        record.status = turn_status(False, failure)
         record.error, record.error_kind, record.ended_at = failure.message, failure.kind, utc_now()
         record.power = Power.unavailable("the run never started")
         try:

@@ -270,9 +270,7 @@ class ResourceMonitor:
         self._measuring.cancel()
         return True
 
-    async def measure_baseline(
-        self, seconds: float, *, sleep: Callable[[float], object] = asyncio.sleep
-    ) -> Baseline | None:
+    async def measure_baseline(self, seconds: float) -> Baseline | None:
         """Idle power over `seconds`, remembered for this host; None if no reading came in.
 
         Raises ValueError when there is no power source, BaselineInterrupted when a prompt was
@@ -281,7 +279,7 @@ class ResourceMonitor:
         sampler = self.sampler
         if sampler is None or sampler.power is None:
             raise ValueError(f"no power source to measure: {self.power_why}")
-        task = asyncio.ensure_future(self._measure(sampler, seconds, sleep))
+        task = asyncio.ensure_future(self._measure(sampler, seconds))
         self._measuring = task
         try:
             return await task
@@ -292,12 +290,10 @@ class ResourceMonitor:
         finally:
             self._measuring = None
 
-    async def _measure(self, sampler: Sampler, seconds: float, sleep: Callable[[float], object]) -> Baseline | None:
+    async def _measure(self, sampler: Sampler, seconds: float) -> Baseline | None:
         assert sampler.power is not None
         start = await self.mark()
-        result = sleep(seconds)
-        if asyncio.iscoroutine(result):
-            await result
+        await asyncio.sleep(seconds)
         end = await self.mark()
         if start is None or end is None:
             return None

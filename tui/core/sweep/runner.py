@@ -81,6 +81,8 @@ class SweepRunner:
         self._where: Progress | None = None
         self._unloadable: dict[str, Failure] = {}
         self._task: asyncio.Task[object] | None = None
+        # Prompt tokens each model's first run evaluated: a later run with fewer hit the cache.
+        self._full_prompt: dict[str, int] = {}
         session.listener = self._on_event
 
     @classmethod
@@ -172,11 +174,14 @@ class SweepRunner:
         self._remaining = max(0, self._remaining - len(runs))
 
     def _done(self) -> set[tuple[str, int, bool]]:
-        return {
-            (r.model.name or "", r.repetition or 0, r.warmup)
-            for r in self.recorder.store.sweep_records(self.sweep_id)
-            if r.status in _DONE
-        }
+        """The runs already done (on --resume), noting each model's full prompt count on the way."""
+        done = set()
+        for r in self.recorder.store.sweep_records(self.sweep_id):
+            if r.status in _DONE:
+                done.add((r.model.name or "", r.repetition or 0, r.warmup))
+            if r.counts.prompt_tokens:
+                self._full_prompt.setdefault(r.model.name or "", r.counts.prompt_tokens)
+        return done
 
     async def _one_run(self, model: ModelInfo, rep: int, warm: bool, where: Progress) -> None:
         session, plan = self.session, self.plan
@@ -229,15 +234,8 @@ class SweepRunner:
                 "thinking used the whole budget (num_predict) before any answer" if budget else "empty answer"
             )
             self.recorder.amend(record)
-        first = next(
-            (
-                r
-                for r in self.recorder.store.sweep_records(self.sweep_id)
-                if r.model.name == record.model.name and r.counts.prompt_tokens
-            ),
-            None,
-        )
-        evaluated, full = record.counts.prompt_tokens, first.counts.prompt_tokens if first else None
+        evaluated = record.counts.prompt_tokens
+        full = self._full_prompt.setdefault(record.model.name or "", evaluated) if evaluated else None
         if evaluated is not None and full and evaluated < full * _CACHE_SHARE:
             self.notes.append(
                 f"{record.model.name} run {record.repetition}: only {evaluated} of {full} prompt"
