@@ -1,12 +1,14 @@
-"""How the app keeps up with a streamed answer, and what it costs to launch.
+"""Streaming, launch and memory: the real app against the fake Ollama, each beside its floor.
 
-Drives the real app against the fake Ollama (in a child process):
-  (a) a 4,000-token answer at 1,000 tokens/s: delay from the server's last chunk to the whole
-      text in the answer widget, and whether any character was lost (target < 250 ms);
-  (b) 500 tokens at 50 tokens/s: the CPU of the real `ollamon` process (in a pseudo-terminal)
-      while streaming, as a share of one core (< 15 %);
-  (c) the real `ollamon` in a pseudo-terminal: launch to first paint (<= 0.6 s), launch to models
-      listed (<= 1 s), and RSS after a long answer (<= 80 MB).
+The floors are bare Textual apps doing the same visible work (bench/floors.py), started in the
+same run, so the ratio, not the machine, decides.
+  (a) in-process: a 4,000-token answer at 1,000 tok/s; delay from the server's last chunk to the
+      whole text in the answer widget, and whether any character was lost (target < 250 ms);
+  (b) 500 tokens at 50 tok/s into the real `ollamon` in a pty: its CPU while streaming, beside the
+      stream floor (one Markdown fed with Markdown.get_stream) (goal <= 0.3x and < 10 % of a core);
+  (c) launch to first paint, beside the paint floor (goal <= 1.5x), and launch to model names
+      shown (goal <= 2x the floor's first paint);
+  (d) RSS after 1 and after 20 answers of 4,000 tokens (goal <= 80 MB and <= 100 MB).
 Run: .venv/bin/python bench/stream.py [--quick]   (--quick: tiny sizes, one run each, a smoke test)
 """
 
@@ -14,24 +16,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fcntl
+import itertools
 import os
-import pty
-import select
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
-
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fake_server import ServerProcess, long_answer
+from bench.terminal import SIZE, Terminal, python_command
 from tui.app import OllamonApp
 from tui.cli.main import build_monitor
 from tui.core.chat.session import ChatSession
@@ -39,9 +35,6 @@ from tui.core.ollama.client import OllamaEngine
 from tui.core.sampling.monitor import MonitorOptions
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.prompt import PromptInput
-
-ROOT = Path(__file__).resolve().parents[1]
-SIZE = (int(os.environ.get("BENCH_COLS", "120")), int(os.environ.get("BENCH_ROWS", "40")))
 
 
 async def _stream_once(url: str, server: ServerProcess, prompt: str) -> dict[str, float]:
@@ -102,74 +95,84 @@ def measure_stream(tokens: int, rate: float, runs: int) -> list[dict[str, float]
         server.stop()
 
 
-def _read_until(fd: int, needle: bytes, buffer: bytearray, deadline: float) -> float | None:
-    while time.monotonic() < deadline:
-        if needle in buffer:
-            return time.monotonic()
-        ready, _, _ = select.select([fd], [], [], 0.01)
-        if ready:
-            try:
-                buffer.extend(os.read(fd, 65536))
-            except OSError:
-                return None
-    return None
-
-
-def measure_launch(url: str, server: ServerProcess, prompt: bool, extra_args: tuple[str, ...] = ()) -> dict[str, float]:
-    """Start `python -m tui` in a 120x40 pseudo-terminal and watch its output."""
+def _ollamon_command(url: str, *extra: str) -> list[str]:
     db = Path(tempfile.mkdtemp()) / "bench.sqlite"  # never the user's own records
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
-    started = time.monotonic()
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tui",
-            "--host",
-            url,
-            "--db",
-            str(db),
-            *extra_args,
-            *(["--model", "bench:long"] if prompt else []),
-        ],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        cwd=ROOT,
-        close_fds=True,
-    )
-    os.close(slave)
-    out = bytearray()
-    result: dict[str, float] = {}
+    return python_command("-m", "tui", "--host", url, "--db", str(db), *extra)
+
+
+def _ollamon(url: str, *extra: str) -> Terminal:
+    return Terminal(_ollamon_command(url, *extra))
+
+
+def _stream_share(terminal: Terminal, server: ServerProcess, prompt: bytes) -> float:
+    """CPU share of one core from Enter to the server's last chunk (and a short tail to render it)."""
+    before_end = server.last_stream_end()
+    cpu_before, wall_before = terminal.cpu_seconds(), time.monotonic()
+    terminal.type(prompt + b"\r")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.last_stream_end() == before_end:
+        terminal.drain(0.1)
+    terminal.drain(0.5)
+    return (terminal.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
+
+
+def ollamon_stream(url: str, server: ServerProcess) -> float:
+    terminal = _ollamon(url, "--model", "bench:long")
     try:
-        painted = _read_until(master, b"Timers", out, started + 10)
-        listed = _read_until(master, b"bench:long" if prompt else b"models", out, started + 10)
-        result["first_paint_s"] = (painted - started) if painted else float("nan")
-        result["models_listed_s"] = (listed - started) if listed else float("nan")
-        if prompt:
-            _read_until(master, b"loaded in", out, time.monotonic() + 10)
-            _read_until(master, b"\x00never", out, time.monotonic() + 1.0)  # let startup settle
-            process = psutil.Process(child.pid)
-            cpu_before, wall_before = sum(process.cpu_times()[:2]), time.monotonic()
-            os.write(master, b"go\r")
-            deadline = time.monotonic() + 60
-            before = server.last_stream_end()
-            while time.monotonic() < deadline and server.last_stream_end() == before:
-                _read_until(master, b"\x00never", out, time.monotonic() + 0.1)
-            result["stream_cpu_share"] = (sum(process.cpu_times()[:2]) - cpu_before) / (time.monotonic() - wall_before)
-            _read_until(master, b"\x00never", out, time.monotonic() + 1.5)
-        result["rss_mb"] = psutil.Process(child.pid).memory_info().rss / 1e6
+        if terminal.wait_for(b"loaded in") is None:
+            raise RuntimeError("ollamon did not load bench:long")
+        terminal.drain(1.0)
+        return _stream_share(terminal, server, b"go")
     finally:
-        os.write(master, b"\x11")  # ctrl+q
-        try:
-            child.wait(5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        os.close(master)
-    return result
+        terminal.close()
+
+
+def floor_stream(url: str, server: ServerProcess) -> float:
+    terminal = Terminal(python_command("-m", "bench.floors", "stream", "--host", url))
+    try:
+        if terminal.wait_for(b"Timers") is None:
+            raise RuntimeError("the stream floor did not paint")
+        terminal.drain(1.0)
+        return _stream_share(terminal, server, b"go")
+    finally:
+        terminal.close()
+
+
+def launch(command: list[str], painted: bytes, listed: bytes | None) -> tuple[float, float]:
+    """Seconds from launch to `painted`, then to `listed` (nan when absent)."""
+    terminal = Terminal(command)
+    try:
+        first = terminal.wait_for(painted)
+        shown = terminal.wait_for(listed) if listed else None
+        return (first or float("nan"), shown or float("nan"))
+    finally:
+        terminal.close()
+
+
+def memory_after_answers(url: str, server: ServerProcess, answers: int) -> list[float]:
+    """RSS (MB) at launch and after each answer, one chat of `answers` turns."""
+    terminal = _ollamon(url, "--model", "bench:long")
+    try:
+        if terminal.wait_for(b"loaded in") is None:
+            raise RuntimeError("ollamon did not load bench:long")
+        terminal.drain(1.0)
+        rss = [terminal.rss_mb()]
+        for answer in range(answers):
+            _stream_share(terminal, server, f"answer {answer}".encode())
+            terminal.drain(1.0)
+            rss.append(terminal.rss_mb())
+        return rss
+    finally:
+        terminal.close()
+
+
+def _runs(values: list[float], unit: str, digits: int = 2) -> str:
+    shown = ", ".join(f"{value:.{digits}f}" for value in values)
+    return f"[{shown}] {unit}, median {statistics.median(values):.{digits}f}"
+
+
+def _ratios(values: list[float], floors: list[float]) -> list[float]:
+    return [value / floor for value, floor in zip(values, floors, strict=True)]
 
 
 def main() -> None:
@@ -177,45 +180,52 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes and one run each: a smoke test")
     quick = parser.parse_args().quick
     runs = 1 if quick else 3
-    long_tokens, slow_tokens = (200, 20) if quick else (4000, 500)
+    long_tokens, slow_tokens, answers = (200, 20, 2) if quick else (4000, 500, 20)
 
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, pty {SIZE[0]}x{SIZE[1]}")
     fast = measure_stream(long_tokens, 1000.0, runs=runs)
     lags = [r["lag_ms"] for r in fast]
     print(f"(a) {long_tokens:,} tokens at 1,000 tok/s: lag from server's last chunk to full text on screen:")
-    print(f"    runs {[f'{lag:.0f} ms' for lag in lags]}, median {statistics.median(lags):.0f} ms (target < 250 ms)")
+    print(f"    runs {_runs(lags, 'ms', 0)} (target < 250 ms)")
     print(
         f"    lost characters: {[int(r['lost_chars']) for r in fast]}, "
         f"answer text identical: {all(r['text_equal'] for r in fast)}"
     )
-    print(f"    CPU while streaming at 1,000 tok/s: {statistics.median(r['cpu_share'] for r in fast):.0%} of a core")
+
     slow_server = ServerProcess(slow_tokens, 50.0)
     try:
-        slow = [measure_launch(slow_server.url, slow_server, prompt=True) for _ in range(runs)]
+        shares, floors = [], []
+        for _ in range(runs):  # interleaved, so a busy spell hits both alike
+            shares.append(ollamon_stream(slow_server.url, slow_server))
+            floors.append(floor_stream(slow_server.url, slow_server))
     finally:
         slow_server.stop()
-    shares = [r["stream_cpu_share"] for r in slow]
-    print(f"(b) {slow_tokens} tokens at 50 tok/s, the real ollamon in a 120x40 pty: its CPU while streaming:")
-    print(
-        f"    runs {[f'{share:.1%}' for share in shares]}, median {statistics.median(shares):.1%} "
-        "of one core (target < 15 %)"
-    )
+    ratios = _ratios(shares, floors)
+    print(f"(b) {slow_tokens} tokens at 50 tok/s, CPU while streaming (share of one core):")
+    print(f"    ollamon {_runs([s * 100 for s in shares], '%', 1)}")
+    print(f"    floor   {_runs([f * 100 for f in floors], '%', 1)}")
+    print(f"    ratio   {_runs(ratios, '', 2)} (goal <= 0.30, and ollamon < 10 %)")
+
     server = ServerProcess(long_tokens, 1000.0)
     try:
-        launches = [measure_launch(server.url, server, prompt=False) for _ in range(runs)]
-        print(f"(c) launch in a 120x40 pty, {runs} runs:")
-        print(
-            f"    first paint {[round(run['first_paint_s'], 2) for run in launches]} s, "
-            f"median {statistics.median(run['first_paint_s'] for run in launches):.2f} s (target <= 0.6 s)"
-        )
-        print(
-            f"    models listed {[round(run['models_listed_s'], 2) for run in launches]} s, "
-            f"median {statistics.median(run['models_listed_s'] for run in launches):.2f} s (target <= 1 s)"
-        )
-        print(f"    RSS after launch {statistics.median(run['rss_mb'] for run in launches):.1f} MB")
-        if not quick:  # the same path as (b), only with a longer answer
-            after = measure_launch(server.url, server, prompt=True)
-            print(f"    RSS after a {long_tokens:,}-token answer: {after['rss_mb']:.1f} MB (target <= 80 MB)")
+        painted, listed, floor_painted = [], [], []
+        for _ in range(runs):
+            first, shown = launch(_ollamon_command(server.url), b"Timers", b" models")
+            painted.append(first)
+            listed.append(shown)
+            floor_painted.append(launch(python_command("-m", "bench.floors", "paint"), b"Timers", None)[0])
+        print("(c) launch:")
+        print(f"    ollamon first paint  {_runs(painted, 's')}")
+        print(f"    floor first paint    {_runs(floor_painted, 's')}")
+        print(f"    ratio                {_runs(_ratios(painted, floor_painted), '')} (goal <= 1.5)")
+        print(f"    ollamon models shown {_runs(listed, 's')}")
+        print(f"    models / floor paint {_runs(_ratios(listed, floor_painted), '')} (goal <= 2.0)")
+        rss = memory_after_answers(server.url, server, answers)
+        print(f"(d) RSS of one chat of {answers} answers of {long_tokens:,} tokens:")
+        print(f"    at launch {rss[0]:.1f} MB, after 1 answer {rss[1]:.1f} MB (goal <= 80 MB), ", end="")
+        print(f"after {answers} {rss[-1]:.1f} MB (goal <= 100 MB)")
+        steps = [round(later - earlier, 1) for earlier, later in itertools.pairwise(rss[1:])]
+        print(f"    growth per answer after the first: {steps} MB")
     finally:
         server.stop()
 
