@@ -29,11 +29,7 @@ def make_app(url: str, **kwargs: Any) -> OllamonApp:
 
 
 def _render_text(app: OllamonApp) -> str:
-    from rich.console import Console
-
-    console = Console(width=40, record=True, color_system=None)
-    console.print(app.query_one(TimersPanel).content)
-    return console.export_text()
+    return app.query_one(TimersPanel).plain_text(40)
 
 
 async def test_models_listed_with_size_and_quantization(fake_ollama: FakeOllama) -> None:

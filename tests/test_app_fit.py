@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from devtools.fake_ollama import FakeOllama, reviewer_models
 from tests.app_factory import build_app
@@ -58,10 +57,7 @@ async def marked(pilot, app: OllamonApp) -> dict[str, str]:  # type: ignore[no-u
 
 
 def panel_text(app: OllamonApp) -> str:
-    panel = app.query_one(ProcessorPanel)
-    console = Console(width=panel.content_size.width, record=True, color_system=None)
-    console.print(panel.content)
-    return console.export_text()
+    return app.query_one(ProcessorPanel).plain_text()
 
 
 @pytest.mark.parametrize(

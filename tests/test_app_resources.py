@@ -24,12 +24,15 @@ from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.monitor import ResourceMonitor
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.panels.column import ResourceColumn, ResourceLine
+from tui.ui.panels.figures import FigurePanel
 from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote
 
 SIZE = (160, 48)
 
 
 def text_of(widget: object) -> str:
+    if isinstance(widget, FigurePanel):
+        return widget.plain_text(40)
     console = Console(width=40, record=True, color_system=None)
     console.print(widget.content)
     return console.export_text()

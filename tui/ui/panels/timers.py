@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
 from tui.core import units
 from tui.core.chat.timers import TurnTimes
 from tui.core.ollama.stats import DoneStats
+from tui.ui.panels.figures import FigurePanel, Row
 
 
 @dataclass(frozen=True)
@@ -32,46 +32,34 @@ class TimersState:
         return times.chunks / span if span > 0 else None
 
 
-def _grid() -> Table:
-    grid = Table.grid(padding=(0, 1), expand=True)
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column(justify="right", no_wrap=True)
-    return grid
-
-
-class TimersPanel(Static):
-    """The side-column panel."""
-
-    _rows = 0
+class TimersPanel(FigurePanel):
+    """The side-column panel; a live tick redraws only the figures that moved."""
 
     def show(self, state: TimersState) -> None:
         """Render `state`."""
-        grid = _grid()
-        grid.add_row("state", Text(state.phase))
-        grid.add_row("model load", units.seconds(state.load_s))
+        rows = [Row("state", state.phase)]
+        rows.append(Row("model load", units.seconds(state.load_s)))
         times = state.times
         if times is not None:
-            grid.add_row("first token", units.seconds(times.ttft))
-            grid.add_row("thinking", units.seconds(times.thinking) if times.thinking is not None else "—")
-            grid.add_row("answer", units.seconds(times.answer) if times.answer is not None else "—")
-            grid.add_row("total", units.seconds(times.total))
-            grid.add_row("chars/s", units.per_second(times.chars_per_s, "ch").removesuffix(" ch/s"))
+            rows.append(Row("first token", units.seconds(times.ttft)))
+            rows.append(Row("thinking", units.seconds(times.thinking) if times.thinking is not None else "—"))
+            rows.append(Row("answer", units.seconds(times.answer) if times.answer is not None else "—"))
+            rows.append(Row("total", units.seconds(times.total)))
+            rows.append(Row("chars/s", units.per_second(times.chars_per_s, "ch").removesuffix(" ch/s")))
             if state.stats is None:
-                grid.add_row("tokens/s (live)", _number(state.live_tokens_per_s))
+                rows.append(Row("tokens/s (live)", _number(state.live_tokens_per_s)))
         stats = state.stats
         if stats is not None:
-            grid.add_row("", "")
-            grid.add_row(Text("Ollama", style="bold"), "")
-            grid.add_row("total duration", units.nanoseconds(stats.total_duration))
-            grid.add_row("load duration", units.nanoseconds(stats.load_duration))
-            grid.add_row("prompt eval count", units.count(stats.prompt_eval_count, "tokens"))
-            grid.add_row("prompt eval rate", units.per_second(stats.prompt_eval_rate, "tokens"))
-            grid.add_row("eval count", units.count(stats.eval_count, "tokens"))
-            grid.add_row("eval duration", units.nanoseconds(stats.eval_duration))
-            grid.add_row("eval rate", units.per_second(stats.eval_rate, "tokens"))
-        # Re-layout the screen only when the panel's height changes: live ticks keep it.
-        self.update(grid, layout=grid.row_count != self._rows)
-        self._rows = grid.row_count
+            rows.append(Row("", ""))
+            rows.append(Row("Ollama", "", "bold"))
+            rows.append(Row("total duration", units.nanoseconds(stats.total_duration)))
+            rows.append(Row("load duration", units.nanoseconds(stats.load_duration)))
+            rows.append(Row("prompt eval count", units.count(stats.prompt_eval_count, "tokens")))
+            rows.append(Row("prompt eval rate", units.per_second(stats.prompt_eval_rate, "tokens")))
+            rows.append(Row("eval count", units.count(stats.eval_count, "tokens")))
+            rows.append(Row("eval duration", units.nanoseconds(stats.eval_duration)))
+            rows.append(Row("eval rate", units.per_second(stats.eval_rate, "tokens")))
+        self.show_rows(rows)
 
 
 class TimersLine(Static):
