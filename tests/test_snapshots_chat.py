@@ -146,7 +146,9 @@ class TestChatScreen:
             app.query_one(PromptInput).text = "Why is the sky blue?"
             await pilot.press("enter")
             await wait_until(pilot, lambda: app.session.turn is not None and app.session.turn.timer.chunks >= 40)
-            await app._tick_live()  # what the live timer does a few times a second (off in snapshots)
+            # What the live beats do a few times a second (off in snapshots).
+            await app._show_text()
+            app._show_live_timers()
             await _settle(pilot)
 
         try:

@@ -105,7 +105,7 @@ class OllamonApp(App[None]):
         live: bool = True,
         retry_interval: float = 2.0,
         refresh_interval: float = 5.0,
-        live_interval: float = 0.33,
+        live_interval: float = 0.25,
         wall_clock: Callable[[], float] = time.time,
         store_problem: str | None = None,
         baseline_seconds: float = BASELINE_SECONDS,
@@ -126,6 +126,7 @@ class OllamonApp(App[None]):
         self._reply: AssistantMessage | None = None
         self._load_note: tuple[str, NoteMessage] | None = None
         self._live_timer: Timer | None = None
+        self._beats = 0
         self._refreshed_at = 0.0
         self._asked_fit: set[str] = set()  # models whose predicted swap was asked about (once a run)
 
@@ -459,7 +460,8 @@ class OllamonApp(App[None]):
         self._show_timers()
         self.refresh_bindings()
         if self._live:
-            self._live_timer = self.set_interval(self._live_interval, self._tick_live)
+            self._beats = 0
+            self._live_timer = self.set_interval(self._live_interval, self._beat)
 
     async def _turn_ended(self, result: TurnResult) -> None:
         if self._live_timer is not None:
@@ -494,13 +496,25 @@ class OllamonApp(App[None]):
         if self.connected:
             self.refresh_models()  # a cold load during the chat changes what /api/ps shows
 
-    async def _tick_live(self) -> None:
-        # One tick moves the text and the timers together, so they cost one screen update.
-        turn, reply = self.session.turn, self._reply
-        if turn is None or reply is None:
-            return
-        with self.batch_update():
-            await reply.flush()
+    async def _beat(self) -> None:
+        """The answer's text every second beat, the timers every fourth, in between.
+
+        A frame repaints the rectangle around everything that changed: text and side-column
+        timers in one frame would repaint the whole screen, in two frames only each column.
+        """
+        beat, self._beats = self._beats, self._beats + 1
+        if beat % 2 == 0:
+            await self._show_text()
+        elif beat % 4 == 1:
+            self._show_live_timers()
+
+    async def _show_text(self) -> None:
+        if self._reply is not None:
+            await self._reply.flush()
+
+    def _show_live_timers(self) -> None:
+        turn = self.session.turn
+        if turn is not None:
             self.timer_state = TimersState(phase=turn.phase, load_s=self.timer_state.load_s, times=turn.timer.times())
             self._show_timers()
 

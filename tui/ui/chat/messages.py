@@ -54,6 +54,8 @@ class AssistantMessage(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(".thinking", Collapsible).display = False
+        # Shown by finish(); until then an empty line would sit under the text being written.
+        self.query_one(".outcome", Static).display = False
 
     def add_thinking(self, text: str) -> None:
         """Queue reasoning text."""
@@ -105,6 +107,7 @@ class AssistantMessage(Vertical):
         line = self.query_one(".outcome", Static)
         line.update(Content(outcome))
         line.set_class(error, "error")
+        line.display = True
 
 
 def outcome_line(total: float, chars_per_s: float | None, stats: DoneStats | None) -> str:
