@@ -27,7 +27,7 @@ def ollamon_idle(url: str, seconds: float) -> float:
     terminal = Terminal(python_command("-m", "tui", "--host", url, "--db", str(db), "--model", "qwen3:8b"))
     try:
         if terminal.wait_for(b"loaded in") is None:
-            raise RuntimeError("ollamon did not load qwen3:8b")
+            raise RuntimeError(f"ollamon did not load qwen3:8b: {terminal.screen_tail()!r}")
         terminal.drain(SETTLE_S)
         return cpu_share(terminal, seconds)
     finally:
@@ -38,7 +38,7 @@ def floor_idle(seconds: float) -> float:
     terminal = Terminal(python_command("-m", "bench.floors", "idle"))
     try:
         if terminal.wait_for(b"Power") is None:
-            raise RuntimeError("the idle floor did not paint")
+            raise RuntimeError(f"the idle floor did not paint: {terminal.screen_tail()!r}")
         terminal.drain(SETTLE_S)
         return cpu_share(terminal, seconds)
     finally:

@@ -120,7 +120,7 @@ def ollamon_stream(url: str, server: ServerProcess) -> float:
     terminal = _ollamon(url, "--model", "bench:long")
     try:
         if terminal.wait_for(b"loaded in") is None:
-            raise RuntimeError("ollamon did not load bench:long")
+            raise RuntimeError(f"ollamon did not load bench:long: {terminal.screen_tail()!r}")
         terminal.drain(1.0)
         return _stream_share(terminal, server, b"go")
     finally:
@@ -131,7 +131,7 @@ def floor_stream(url: str, server: ServerProcess) -> float:
     terminal = Terminal(python_command("-m", "bench.floors", "stream", "--host", url))
     try:
         if terminal.wait_for(b"Timers") is None:
-            raise RuntimeError("the stream floor did not paint")
+            raise RuntimeError(f"the stream floor did not paint: {terminal.screen_tail()!r}")
         terminal.drain(1.0)
         return _stream_share(terminal, server, b"go")
     finally:
@@ -154,7 +154,7 @@ def memory_after_answers(url: str, server: ServerProcess, answers: int) -> list[
     terminal = _ollamon(url, "--model", "bench:long")
     try:
         if terminal.wait_for(b"loaded in") is None:
-            raise RuntimeError("ollamon did not load bench:long")
+            raise RuntimeError(f"ollamon did not load bench:long: {terminal.screen_tail()!r}")
         terminal.drain(1.0)
         rss = [terminal.rss_mb()]
         for answer in range(answers):

@@ -53,7 +53,7 @@ class Terminal:
         self._fd = master
         self.process = psutil.Process(self._child.pid)
 
-    def wait_for(self, needle: bytes, timeout: float = 15.0) -> float | None:
+    def wait_for(self, needle: bytes, timeout: float = 60.0) -> float | None:
         """Seconds since launch when `needle` first appeared in the output; None on timeout."""
         deadline = time.monotonic() + timeout
         start = max(0, len(self.output) - len(needle))
@@ -69,6 +69,10 @@ class Terminal:
         while (left := deadline - time.monotonic()) > 0:
             self._read(min(left, 0.2))
         del self.output[:-4096]  # a long run keeps only what a needle could still span
+
+    def screen_tail(self) -> str:
+        """The last output, readable, for an error message."""
+        return self.output[-600:].decode(errors="replace")
 
     def type(self, keys: bytes) -> None:
         os.write(self._fd, keys)

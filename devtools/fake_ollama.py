@@ -526,6 +526,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Go's net/http (Ollama) sets TCP_NODELAY; without it the headers and body of a small reply
+    # go out as two segments and the client's delayed ACK adds ~40 ms to every request.
+    disable_nagle_algorithm = True
     server: _Server
 
     @property

@@ -207,7 +207,8 @@ class OllamonApp(App[None]):
                 resources.post_message(ResourceColumn.Sampled())
 
             self.monitor.start(sampled)
-        self.refresh_models()
+        # After the first paint: the first request imports the HTTP client, a third of a second.
+        self.call_after_refresh(self.refresh_models)
         if self._retry_interval > 0:
             self.set_interval(self._retry_interval, self._poll)
         self.call_later(

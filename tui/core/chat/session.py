@@ -224,11 +224,12 @@ class ChatSession:
 
     async def refresh(self) -> None:
         """Models, loaded models and (on first contact) the version; raises OllamaError."""
+        await self.engine.prepare()
         try:
-            models = await self.engine.list_models()
-            running = await self.engine.ps()
-            if not self.connected:
-                self.version = await self.engine.version()
+            # At once: the model names are on screen one round trip after start-up, not three.
+            models, running, version = await asyncio.gather(
+                self.engine.list_models(), self.engine.ps(), self._version_once()
+            )
         except OllamaError:
             self.connected = False
             raise
@@ -236,6 +237,10 @@ class ChatSession:
             # Name resolution can be slow: never on the event loop, and only once.
             self._remote = not await asyncio.to_thread(is_local, self.engine.host)
         self.models, self.running, self.connected = models, running, True
+        self.version = version
+
+    async def _version_once(self) -> str:
+        return self.version if self.connected else await self.engine.version()
 
     async def _ps_quietly(self) -> list[LoadedModel]:
         if self.connected is False:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
-from typing import Any
-
-import httpx
-import ollama
+from typing import TYPE_CHECKING, Any
 
 from tui.core.ollama.errors import (
     ErrorKind,
@@ -24,8 +23,20 @@ from tui.core.ollama.sanitize import ControlStripper
 from tui.core.ollama.stats import DoneStats
 from tui.core.ollama.thinktags import TagEvent, ThinkTagSplitter
 
-# A cold load of a large model can take minutes before the first byte; connecting cannot.
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=5.0)
+if TYPE_CHECKING:
+    import httpx
+    import ollama
+
+# httpx, pydantic and ollama take a third of a second to import: they are imported on the first
+# request, after the app's first paint, not when this module is.
+
+
+
+def default_timeout() -> httpx.Timeout:
+    """A cold load of a large model can take minutes before the first byte; connecting cannot."""
+    import httpx
+
+    return httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=5.0)
 
 
 class OllamaError(Exception):
@@ -38,15 +49,27 @@ class OllamaError(Exception):
         self.status = status
 
 
-_TRANSPORT_ERRORS = (ollama.ResponseError, httpx.HTTPError, ConnectionError, OSError)
+@functools.cache
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    import httpx
+    import ollama
+
+    return (ollama.ResponseError, httpx.HTTPError, ConnectionError, OSError)
+
+
 # How the ollama client fails on a reply it cannot parse: bad JSON and failed pydantic
 # validation are ValueErrors; JSON of the wrong type (a list, a string) ends in a TypeError
 # (`cls(**part)`) or an AttributeError (`part.get`). Caught only around the client's own calls.
 _REPLY_ERRORS = (NotOllamaReply, ValueError, TypeError, AttributeError)
-_CLASSIFIED = (*_TRANSPORT_ERRORS, *_REPLY_ERRORS)
+
+
+def _classified() -> tuple[type[BaseException], ...]:
+    return (*_transport_errors(), *_REPLY_ERRORS)
 
 
 def _failure_from(exc: BaseException, host: str) -> tuple[ErrorKind, str, int | None]:
+    import ollama
+
     if isinstance(exc, ollama.ResponseError):
         status = exc.status_code if exc.status_code > 0 else None
         if html_page(exc.error):
@@ -86,7 +109,7 @@ class OllamaEngine:
         self,
         host: str,
         *,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | None = None,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
         display_host: str | None = None,
@@ -96,25 +119,44 @@ class OllamaEngine:
         # serve on a free port but show a fixed URL.
         self.host = display_host or host
         self._clock = clock
-        self._client = ollama.AsyncClient(
-            host=host,
-            timeout=timeout,
-            transport=transport,
-            event_hooks={"response": [_refuse_non_json]},
-        )
+        self._url, self._timeout, self._transport = host, timeout, transport
+        self._wire: ollama.AsyncClient | None = None
+
+    async def prepare(self) -> None:
+        """Import the HTTP client libraries and build the client in a thread: the caller's loop keeps drawing."""
+        if self._wire is None:
+            self._client  # noqa: B018
+
+    @property
+    def _client(self) -> ollama.AsyncClient:
+        """The ollama client, made (and the library imported) on the first request."""
+        if self._wire is None:
+            import ollama
+
+            self._wire = ollama.AsyncClient(
+                host=self._url,
+                timeout=self._timeout or default_timeout(),
+                transport=self._transport,
+                event_hooks={"response": [_refuse_non_json]},
+            )
+        return self._wire
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
-        await self._client._client.aclose()
+        if self._wire is not None:
+            await self._wire._client.aclose()
 
     async def _call(self, coro_factory: Callable[[], Any]) -> Any:
         try:
             return await coro_factory()
-        except _CLASSIFIED as exc:
+        except _classified() as exc:
             raise OllamaError(*_failure_from(exc, self.host)) from exc
 
     async def version(self) -> str:
         """Server version; the Python client has no method for /api/version."""
+        import httpx
+        import ollama
+
         try:
             response = await self._client._client.get("/api/version")
             response.raise_for_status()
@@ -127,7 +169,7 @@ class OllamaEngine:
             raise OllamaError(
                 *_failure_from(ollama.ResponseError(exc.response.text, exc.response.status_code), self.host)
             ) from exc
-        except _CLASSIFIED as exc:
+        except _classified() as exc:
             raise OllamaError(*_failure_from(exc, self.host)) from exc
 
     async def list_models(self) -> list[ModelInfo]:
@@ -171,7 +213,7 @@ class OllamaEngine:
         """
         try:
             response = await self._client._client.post("/api/show", json={"model": name, "verbose": True})
-        except _TRANSPORT_ERRORS as exc:
+        except _transport_errors() as exc:
             raise OllamaError(*_failure_from(exc, self.host)) from exc
         try:
             shown = response.json()
@@ -215,7 +257,7 @@ class OllamaEngine:
             stream = await self._client.pull(name, stream=True)
             async for part in stream:
                 yield PullProgress(part.status or "", part.digest, part.total, part.completed)
-        except _TRANSPORT_ERRORS as exc:
+        except _transport_errors() as exc:
             raise OllamaError(*_failure_from(exc, self.host)) from exc
 
     async def unload(self, name: str) -> None:
@@ -270,7 +312,7 @@ class OllamaEngine:
                             yield event
                     if chunk.done:
                         stats = DoneStats.from_chunk(chunk)
-            except (*_TRANSPORT_ERRORS, NotOllamaReply) as exc:
+            except (*_transport_errors(), NotOllamaReply) as exc:  # type: ignore[misc]
                 for event in _tail(splitter, thinking_clean, content_clean):
                     yield event
                 yield Failure(*_failure_from(exc, self.host))

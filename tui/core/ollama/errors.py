@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
-import pydantic
-
 from tui.core.open_enum import OpenStrEnum
 
 
@@ -77,6 +74,8 @@ def classify_text(message: str, status: int | None = None) -> ErrorKind:
 
 def classify_exception(exc: BaseException) -> ErrorKind:
     """Kind of a transport failure raised by httpx or the ollama client."""
+    import httpx  # here, not at the top: the first screen is drawn before httpx is needed
+
     if isinstance(exc, httpx.TimeoutException):
         return ErrorKind.TIMEOUT
     if isinstance(exc, (httpx.TransportError, ConnectionError, OSError)):
@@ -94,6 +93,8 @@ def not_ollama_detail(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, json.JSONDecodeError):
         return f"a reply that is not JSON ({_excerpt(exc.doc)})"
+    import pydantic
+
     if isinstance(exc, pydantic.ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the reply"

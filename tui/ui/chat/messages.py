@@ -9,7 +9,6 @@ from textual.widgets import Collapsible, Static
 
 from tui.core import units
 from tui.core.ollama.stats import DoneStats
-from tui.ui.chat.streamed_markdown import StreamedMarkdown
 
 
 class UserMessage(Static):
@@ -47,9 +46,15 @@ class AssistantMessage(Vertical):
         self._thinking_open = False
 
     def compose(self) -> ComposeResult:
+        # Here, not at the top: the Markdown parser is not needed before the first answer, and
+        # importing it would delay the app's first paint.
+        from tui.ui.chat.streamed_markdown import StreamedMarkdown
+
+        self._thinking = StreamedMarkdown(classes="thinking-text")
+        self._answer = StreamedMarkdown(classes="answer-text")
         with Collapsible(title="Thinking…", collapsed=False, classes="thinking"):
-            yield StreamedMarkdown(classes="thinking-text")
-        yield StreamedMarkdown(classes="answer-text")
+            yield self._thinking
+        yield self._answer
         yield Static(classes="outcome")
 
     def on_mount(self) -> None:
@@ -71,7 +76,7 @@ class AssistantMessage(Vertical):
         """A lone </think> turned the answer so far into reasoning: move it."""
         self._pending_answer = ""
         await self.flush()
-        await self.query_one(".answer-text", StreamedMarkdown).clear()
+        await self._answer.clear()
         self.answer_text = ""
         self.add_thinking(text)
 
@@ -83,17 +88,17 @@ class AssistantMessage(Vertical):
             if not self._thinking_open:
                 self._thinking_open = True
                 self.query_one(".thinking", Collapsible).display = True
-            await self.query_one(".thinking-text", StreamedMarkdown).write(thinking)
+            await self._thinking.write(thinking)
         if answer:
             # The thinking section folds away when the answer starts.
             await self._close_thinking()
-            await self.query_one(".answer-text", StreamedMarkdown).write(answer)
+            await self._answer.write(answer)
 
     async def _close_thinking(self) -> None:
         if not self._thinking_open:
             return
         self._thinking_open = False
-        await self.query_one(".thinking-text", StreamedMarkdown).close()
+        await self._thinking.close()
         section = self.query_one(".thinking", Collapsible)
         # Folded, it is one line; say how to open it (Tab reaches it, Enter toggles).
         section.title = "Thinking · Enter opens"
@@ -103,7 +108,7 @@ class AssistantMessage(Vertical):
         """Render all that came and show how the turn ended."""
         await self.flush()
         await self._close_thinking()
-        await self.query_one(".answer-text", StreamedMarkdown).close()
+        await self._answer.close()
         line = self.query_one(".outcome", Static)
         line.update(Content(outcome))
         line.set_class(error, "error")
