@@ -119,7 +119,6 @@ class TestTurnsTable:
             detail: TurnDetailScreen = pilot.app.screen
             assert detail.record.record_id == chosen == records[-6].record_id
 
-
     async def test_a_new_filter_measures_only_its_own_rows(self, store: RecordStore) -> None:
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(80, 24)) as pilot:
