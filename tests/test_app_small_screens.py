@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 
 import pytest
+from textual.screen import Screen
 from textual.widgets import Input
 
 from devtools.fake_ollama import FakeOllama
@@ -42,6 +43,30 @@ async def test_small_terminal_starts_and_says_the_size_it_needs(fake_ollama: Fak
         await pilot.press("h", "i")
         assert app.query_one(PromptInput).text == "hi"
     assert app.return_code in (None, 0)
+
+
+@pytest.mark.parametrize(("size", "too_small"), [((40, 10), True), ((80, MIN_HEIGHT - 1), True), ((80, 24), False)])
+async def test_first_frame_is_already_the_one_for_the_size(
+    fake_ollama: FakeOllama, size: tuple[int, int], too_small: bool
+) -> None:
+    """No frame of the squeezed chat before the size line (nor of the size line before the chat)."""
+    app = make_app(fake_ollama.url)
+    frames: list[set[str | None]] = []
+    paint = app._display
+
+    # Textual paints through App._display; a frame inside a batch is not written to the terminal.
+    def recording(screen: Screen, renderable: object) -> None:
+        if renderable is not None and not app._batch_count:
+            frames.append({widget.id for widget in screen._compositor.visible_widgets})
+        paint(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = recording  # type: ignore[method-assign]
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        await pilot.pause()
+    assert frames
+    for shown in frames:
+        assert ("too-small" in shown) is too_small and ("body" in shown) is not too_small
 
 
 async def test_smallest_usable_terminal_shows_the_chat(fake_ollama: FakeOllama) -> None:

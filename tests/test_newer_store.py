@@ -20,7 +20,7 @@ from tui.core.records.schema import Status
 from tui.core.records.store import RecordStore
 from tui.ui.history.chats_table import ChatsTable
 from tui.ui.history.history_screen import HistoryScreen
-from tui.ui.history.turn_detail import TurnDetailScreen
+from tui.ui.history.turn_detail import TurnDetailScreen, TurnHeading
 from tui.ui.history.turns_table import TurnsTable
 
 NEWER_ID = "rec00001"
@@ -94,4 +94,4 @@ async def test_f2_lists_and_opens_the_newer_turn(store: RecordStore) -> None:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
         detail = pilot.app.screen
         assert "gpu_reset: GPU reset" in str(detail.query_one("#turn-error", Static).render())
-        assert "paused" in str(detail.query_one("#turn-heading", Static).render())
+        assert "paused" in str(detail.query_one("#turn-heading", TurnHeading).render())

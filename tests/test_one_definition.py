@@ -46,7 +46,7 @@ def test_an_empty_answer_records_no_rate() -> None:
 def test_history_and_f2_write_durations_alike(ms: float, shown: str) -> None:
     record = turn(0)
     record.timing_ms.total_wall = ms
-    total = [key for _, key in COLUMNS].index("total")
+    total = [column.key for column in COLUMNS].index("total")
     assert units.milliseconds(ms) == shown
     assert row_cells(record_row(record), None)[total].plain == shown
     assert f"| {shown} |" in export_rows([record_row(record)], "md")

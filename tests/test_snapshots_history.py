@@ -96,7 +96,7 @@ async def show_summary(pilot: Pilot) -> None:
 
 class TestTurnsTable:
     def test_narrow(self, snap_compare, app: OllamonApp) -> None:
-        """80x24: filters on one line; time, model, quant, status, total, tok/s, chars/s, load; the rest scrolls."""
+        """80x24: filters on one line; time to J/token whole, and a line naming the four columns left out."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_turns)
 
     def test_wide(self, snap_compare, app: OllamonApp) -> None:
@@ -104,7 +104,7 @@ class TestTurnsTable:
         assert snap_compare(app, terminal_size=WIDE, run_before=show_turns)
 
     def test_failed_only(self, snap_compare, app: OllamonApp) -> None:
-        """Status filter set to failed: only the four failed turns, in red."""
+        """Status filter set to failed: only the four failed turns, in red, and the columns left out named."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_failed)
 
 
@@ -114,12 +114,16 @@ class TestTurnDetail:
         assert snap_compare(app, terminal_size=WIDE, run_before=show_detail(0))
 
     def test_narrow_figures(self, snap_compare, app: OllamonApp) -> None:
-        """80x24: status and heading, figure boxes two to a row."""
+        """80x24: status and heading, figure boxes two to a row, every figure on one line."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0))
 
     def test_narrow_charts(self, snap_compare, app: OllamonApp) -> None:
         """80x24 scrolled down: the memory/swap chart above the power chart."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0, "#turn-charts"))
+
+    def test_narrow_resources_and_power(self, snap_compare, app: OllamonApp) -> None:
+        """80x24 scrolled to the resources: memory and swap at start and peak a line each, Power across the row."""
+        assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0, "#resources-figures"))
 
     def test_no_power_readings(self, snap_compare, app: OllamonApp) -> None:
         """A turn without a power source: "n/a — why" in the Power box and a note instead of a chart."""
@@ -128,7 +132,7 @@ class TestTurnDetail:
 
 class TestSummary:
     def test_narrow(self, snap_compare, app: OllamonApp) -> None:
-        """80x24: the comparison table (scrolls sideways) over tok/s and chars/s bars per model."""
+        """80x24: the comparison columns that fit, "Total: median" and the hidden count below, then the bars."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_summary)
 
     def test_wide(self, snap_compare, app: OllamonApp) -> None:

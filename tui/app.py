@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Select, Static
@@ -64,6 +65,18 @@ def stylesheet_paths() -> list[str | PurePath]:
     """The .tcss files shipped in the package (`styles/` in a checkout)."""
     root = files("tui.styles")
     return [Path(str(root / name)) for name in STYLESHEETS]
+
+
+def breakpoint_classes(
+    size: Size, horizontal: list[tuple[int, str]] | None, vertical: list[tuple[int, str]] | None
+) -> dict[str, bool]:
+    """Each breakpoint class and whether it applies at `size`, as Textual decides on a resize."""
+    classes: dict[str, bool] = {}
+    for points, extent in ((horizontal or [], size.width), (vertical or [], size.height)):
+        reached = [point for point in points if extent >= point[0]]
+        chosen = max(reached)[1] if reached else None
+        classes.update((name, name == chosen) for _, name in points)
+    return classes
 
 
 class OllamonApp(App[None]):
@@ -191,6 +204,10 @@ class OllamonApp(App[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # Textual gives the screen its breakpoint classes on its first Resize, after the first
+        # frame: set them now, so a small terminal never flashes the squeezed chat.
+        horizontal, vertical = self.HORIZONTAL_BREAKPOINTS, self.VERTICAL_BREAKPOINTS
+        self.screen.update_classes(breakpoint_classes(self.size, horizontal, vertical))
         # A `kill` or an SSH drop leaves the terminal as ctrl+q does: the app exits normally,
         # so Textual restores the screen and the records are completed.
         loop = asyncio.get_running_loop()

@@ -26,10 +26,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui.core.records.export import session_to_markdown
 from tui.core.records.schema import Record, Status
 from tui.core.records.store import RecordRow, RecordStore, Session, SummaryRow
-from tui.ui.history import cells
+from tui.ui.history import cells, summary_table, turns_table
 from tui.ui.history.chat_file import file_stem, write_new
 from tui.ui.history.chats_table import ChatsTable
+from tui.ui.history.columns_hint import ColumnsHint
 from tui.ui.history.export_dialog import ExportDialog, default_export_dir
+from tui.ui.history.fitted_table import FittedTable
 from tui.ui.history.summary_chart import SpeedBars
 from tui.ui.history.summary_table import SummaryTable
 from tui.ui.history.turn_detail import TurnDetailScreen
@@ -135,9 +137,11 @@ class HistoryScreen(ModalScreen[None]):
                     )
                     yield Static("", id="turns-count")
                 yield TurnsTable(tz=self._tz, id="turns-table")
+                yield ColumnsHint(turns_table.REVEALS, id="turns-hint")
             with TabPane("2 Summary", id="summary-pane"):
                 with Vertical(id="summary-body"):
                     yield SummaryTable(id="summary-table")
+                    yield ColumnsHint(summary_table.REVEALS, id="summary-hint")
                     with Horizontal(id="summary-charts"):
                         yield SpeedBars("eval_tok_s", "Median tok/s", "cyan", id="tok-s-bars")
                         yield SpeedBars("chars_s", "Median chars/s", "magenta", id="chars-s-bars")
@@ -312,6 +316,11 @@ class HistoryScreen(ModalScreen[None]):
         self.query_one("#turns-count", Static).update(Text(note))
 
     # --- events -------------------------------------------------------------------
+
+    def on_fitted_table_columns_fitted(self, message: FittedTable.ColumnsFitted) -> None:
+        hints = {"turns-table": "#turns-hint", "summary-table": "#summary-hint"}
+        if (hint := hints.get(message.table.id or "")) is not None:
+            self.query_one(hint, ColumnsHint).show(message.fit)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()

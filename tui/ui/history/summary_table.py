@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from tui.core.records.store import SummaryRow
 from tui.ui.history import cells
+from tui.ui.history.column_fit import Column
+from tui.ui.history.fitted_table import FittedTable
 
+# In table order; a narrow terminal leaves out the highest priority numbers first.
 COLUMNS = (
-    "Model",
-    "Host",
-    "Quant",
-    "File",
-    "Loaded",
-    "Processor",
-    "Load",
-    "Total (median)",
-    "chars/s",
-    "tok/s",
-    "Peak mem",
-    "Peak swap",
-    "Net W",
-    "J/token",
-    "ok",
-    "failed",
+    Column("model", "Model", 0),
+    Column("host", "Host", 12),  # needed first when the rows come from more than one host
+    Column("quant", "Quant", 14),
+    Column("file", "File", 16),
+    Column("loaded", "Loaded", 13),
+    Column("processor", "Processor", 11),
+    Column("load", "Load", 10),
+    Column("total", "Total (median)", 3, short="Total", note="Total: median"),
+    Column("chars_s", "chars/s", 4),
+    Column("tok_s", "tok/s", 2),
+    Column("mem", "Peak mem", 5),
+    Column("swap", "Peak swap", 15),
+    Column("net_w", "Net W", 7),
+    Column("j_per_token", "J/token", 6),
+    Column("ok", "ok", 8),
+    Column("failed", "failed", 9),
 )
+REVEALS = ("a wider terminal shows them", "wider shows all")
 
 
 def summary_cells(row: SummaryRow) -> list[Text]:
@@ -52,17 +56,16 @@ def summary_cells(row: SummaryRow) -> list[Text]:
     ]
 
 
-class SummaryTable(DataTable[Text]):
+class SummaryTable(FittedTable):
     """The rows of RecordStore.summary, in its order."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, id=id)
-
-    def on_mount(self) -> None:
-        self.add_columns(*COLUMNS)
+        super().__init__(COLUMNS, id=id)
 
     def show(self, rows: Sequence[SummaryRow]) -> None:
         """Replace the rows."""
-        self.clear()
-        for n, row in enumerate(rows):
-            self.add_row(*summary_cells(row), key=str(n))
+        # The same model on two hosts makes two rows that only the host tells apart.
+        several_hosts = len({row.host for row in rows}) > 1
+        self.use_columns([replace(c, priority=1) if c.key == "host" and several_hosts else c for c in COLUMNS])
+        self.drop_rows()
+        self.keep_rows((str(n), summary_cells(row)) for n, row in enumerate(rows))

@@ -6,12 +6,15 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Collapsible, Footer, Markdown, Static
 
 from tui.core import units
@@ -41,13 +44,6 @@ def _rate(value: float | None, unit: str) -> str | None:
 
 def _num(value: float | int | None, fmt: str = "{}", unit: str = "") -> str | None:
     return None if value is None else fmt.format(value) + unit
-
-
-def _span(start: int | None, peak: int | None) -> str | None:
-    """Start → peak, as far as known."""
-    if start is None and peak is None:
-        return None
-    return f"{_memory(start) or cells.MISSING} → {_memory(peak) or cells.MISSING}"
 
 
 def time_figures(record: Record) -> list[Figure]:
@@ -97,9 +93,12 @@ def load_figures(record: Record) -> list[Figure]:
 
 def resource_figures(record: Record) -> list[Figure]:
     res = record.resources
+    # Start and peak on lines of their own: "18.6 GiB → 23.3 GiB" on one wraps in a box of 80 columns' grid.
     return [
-        ("memory", _span(res.mem_used_start_bytes, res.mem_used_peak_bytes)),
-        ("swap", _span(res.swap_used_start_bytes, res.swap_used_peak_bytes)),
+        ("memory at start", _memory(res.mem_used_start_bytes)),
+        ("memory peak", _memory(res.mem_used_peak_bytes)),
+        ("swap at start", _memory(res.swap_used_start_bytes)),
+        ("swap peak", _memory(res.swap_used_peak_bytes)),
         ("Ollama RSS peak", _memory(res.ollama_rss_peak_bytes)),
         ("CPU mean", _num(res.cpu_pct_mean, "{:.0f}", " %")),
         ("GPU busy mean", _num(res.gpu_util_pct_mean, "{:.0f}", " %")),
@@ -136,8 +135,11 @@ def figure_grid(figures: Iterable[Figure]) -> Table:
     return grid
 
 
-def heading(record: Record, tz: tzinfo | None) -> Text:
-    """Model, quantization, host, status and when: what a person checks first."""
+def heading(record: Record, tz: tzinfo | None, width: int | None = None) -> Text:
+    """Status, model, quantization, host and when: what a person checks first.
+
+    Within `width` a line breaks only between the parts, never inside one (a date, "turn 3 of its chat").
+    """
     parts = [
         record.model.name or "(unknown model)",
         record.model.quantization,
@@ -149,8 +151,34 @@ def heading(record: Record, tz: tzinfo | None) -> Text:
     text = cells.status(record.status)
     text.stylize("bold")
     text.append("  ")
-    text.append(" · ".join(strip_controls(str(p)) for p in parts if p), style="bold")
+    line = text.cell_len  # cells on the line so far
+    for n, part in enumerate(strip_controls(str(p)).replace("\n", " ") for p in parts if p):
+        if n == 0:
+            joint = ""
+        elif width is not None and line + len(" · ") + cell_len(part) > width:
+            joint, line = "\n", 0
+        else:
+            joint = " · "
+        text.append(joint + part, style="bold")
+        line += cell_len(joint.strip("\n") + part)
     return text
+
+
+class TurnHeading(Widget):
+    """The heading, its lines broken for the width it is laid out in."""
+
+    DEFAULT_CSS = "TurnHeading { height: auto; }"
+
+    def __init__(self, record: Record, tz: tzinfo | None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._record = record
+        self._tz = tz
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(heading(self._record, self._tz, width).split())
+
+    def render(self) -> Text:
+        return heading(self._record, self._tz, self.content_size.width or None)
 
 
 class TurnDetailScreen(ModalScreen[None]):
@@ -167,19 +195,19 @@ class TurnDetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         record = self.record
         with VerticalScroll(id="turn-detail"):
-            yield Static(heading(record, self._tz), id="turn-heading")
+            yield TurnHeading(record, self._tz, id="turn-heading")
             if record.status is not Status.OK and record.error:
                 kind = f"{record.error_kind.value}: " if record.error_kind else ""
                 yield Static(Text(kind + strip_controls(record.error)), id="turn-error")
             with Grid(id="turn-figures"):
-                for title, figures in (
-                    ("Time", time_figures(record)),
-                    ("Tokens and characters", count_figures(record)),
-                    ("Load", load_figures(record)),
-                    ("Resources", resource_figures(record)),
-                    ("Power", power_figures(record)),
+                for name, title, figures in (
+                    ("time", "Time", time_figures(record)),
+                    ("counts", "Tokens and characters", count_figures(record)),
+                    ("load", "Load", load_figures(record)),
+                    ("resources", "Resources", resource_figures(record)),
+                    ("power", "Power", power_figures(record)),
                 ):
-                    box = Static(figure_grid(figures), classes="figure-box")
+                    box = Static(figure_grid(figures), id=f"{name}-figures", classes="figure-box")
                     box.border_title = title
                     yield box
             yield from self._charts()

@@ -12,21 +12,30 @@ from textual.widgets import DataTable
 
 from tui.core.records.store import RecordRow
 from tui.ui.history import cells
+from tui.ui.history.column_fit import Column
+from tui.ui.history.fitted_table import FittedTable
 
-# Most valuable first, so an 80-column terminal shows time to chars/s and scrolls for the rest.
+# In table order; a narrow terminal leaves out the highest priority numbers first (80 columns
+# keep time to J/token but chars/s, load, quant and swap).
 COLUMNS = (
-    ("Time", "time"),
-    ("Model", "model"),
-    ("Quant", "quant"),
-    ("Status", "status"),
-    ("Total", "total"),
-    ("tok/s", "tok_s"),
-    ("chars/s", "chars_s"),
-    ("Load", "load"),
-    ("Peak mem", "mem"),
-    ("Peak swap", "swap"),
-    ("Net W", "net_w"),
-    ("J/token", "j_per_token"),
+    Column("time", "Time", 0),
+    Column("model", "Model", 1),
+    Column("quant", "Quant", 10),
+    Column("status", "Status", 2),
+    Column("total", "Total", 4),
+    Column("tok_s", "tok/s", 3),
+    Column("chars_s", "chars/s", 8),
+    Column("load", "Load", 9),
+    Column("mem", "Peak mem", 5),
+    Column("swap", "Peak swap", 11),
+    Column("net_w", "Net W", 7),
+    Column("j_per_token", "J/token", 6),
+)
+# Where the columns the width leaves out can be seen, longest wording first.
+REVEALS = (
+    "Enter on a turn or a wider terminal shows them",
+    "Enter or a wider terminal shows them",
+    "Enter shows every figure",
 )
 MODEL_WIDTH = 24
 # Ask for the next page this many rows before the last loaded one.
@@ -53,7 +62,7 @@ def row_cells(row: RecordRow, tz: tzinfo | None) -> list[Text]:
     ]
 
 
-class TurnsTable(DataTable[Text]):
+class TurnsTable(FittedTable):
     """Rows keyed by record_id; posts NearEnd when the cursor or scroll nears the last row."""
 
     @dataclass
@@ -67,25 +76,19 @@ class TurnsTable(DataTable[Text]):
             return self.table
 
     def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, id=id)
+        super().__init__(COLUMNS, id=id)
         self._tz = tz
         # Set by whoever loads pages: True once a short page showed nothing more is stored.
         self.exhausted = False
 
-    def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.add_column(label, key=key)
-
     def reset(self) -> None:
-        """Empty the table for a new filter, keeping its columns."""
-        self.clear()
+        """Empty the table for a new filter."""
+        self.drop_rows()
         self.exhausted = False
 
     def append(self, rows: Sequence[RecordRow]) -> None:
         """Add a page below the rows already shown; a row shown before is skipped."""
-        for row in rows:
-            if row.record_id not in self.rows:
-                self.add_row(*row_cells(row, self._tz), key=row.record_id)
+        self.keep_rows((row.record_id, row_cells(row, self._tz)) for row in rows)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._check_near_end(event.cursor_row)
