@@ -45,7 +45,15 @@ class Terminal:
             stdin=slave,
             stdout=slave,
             stderr=slave,
-            env={**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", **(env or {})},
+            # COLUMNS and LINES override the pty's size in Textual (pytest's workers set them).
+            env={
+                **os.environ,
+                "TERM": "xterm-256color",
+                "COLORTERM": "truecolor",
+                "COLUMNS": str(columns),
+                "LINES": str(rows),
+                **(env or {}),
+            },
             cwd=ROOT,
             close_fds=True,
         )
