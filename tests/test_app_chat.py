@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 from textual import events
-from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownBlock
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.app_factory import build_app
@@ -16,6 +14,7 @@ from tests.conftest import StepClock, wait_until
 from tests.pilot_steps import choose, notices, send
 from tui.app import OllamonApp
 from tui.ui.chat.banner import ConnectionBanner
+from tui.ui.chat.markdown_text import MarkdownText
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
@@ -380,9 +379,9 @@ async def test_the_paragraph_being_written_renders_as_markdown(fake_ollama: Fake
         reply = await _first_reply(pilot, app)
         await wait_until(pilot, lambda: "here," in reply.answer_text)
         await app._show_text()  # what the live beat does (off in these tests)
-        answer = reply.query_one(".answer-text", Markdown)
-        await wait_until(pilot, lambda: "here," in _shown(answer))
-        shown = _shown(answer)
+        answer = reply.query_one(".answer-text", MarkdownText)
+        await wait_until(pilot, lambda: "here," in answer.shown)
+        shown = answer.shown
         assert "bold words" in shown and "**" not in shown and "`" not in shown
         await pilot.press("escape")
 
@@ -390,7 +389,3 @@ async def test_the_paragraph_being_written_renders_as_markdown(fake_ollama: Fake
 async def _first_reply(pilot: Any, app: OllamonApp) -> AssistantMessage:
     await wait_until(pilot, lambda: bool(app.query(AssistantMessage)))
     return app.query(AssistantMessage).last()
-
-
-def _shown(markdown: Markdown) -> str:
-    return " ".join(block._content.plain for block in markdown.query(MarkdownBlock))

@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Select, Static
+from textual.widgets import Select, Static
 from textual.worker import Worker, WorkerState
 
 from tui.core import units
@@ -49,6 +49,7 @@ from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage, out
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 from tui.ui.chat.status import StatusLine
+from tui.ui.footer import KeysFooter
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 from tui.ui.settings.settings_screen import SettingsScreen
@@ -201,7 +202,7 @@ class OllamonApp(App[None]):
             with VerticalScroll(id="side"):
                 yield self.timers_panel
                 yield self.resources
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         # Textual gives the screen its breakpoint classes on its first Resize, after the first

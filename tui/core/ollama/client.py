@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 
 # httpx, pydantic and ollama take a third of a second to import: they are imported on the first
 # request, after the app's first paint, not when this module is.
-
 
 
 def default_timeout() -> httpx.Timeout:

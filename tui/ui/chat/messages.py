@@ -48,10 +48,10 @@ class AssistantMessage(Vertical):
     def compose(self) -> ComposeResult:
         # Here, not at the top: the Markdown parser is not needed before the first answer, and
         # importing it would delay the app's first paint.
-        from tui.ui.chat.streamed_markdown import StreamedMarkdown
+        from tui.ui.chat.markdown_text import MarkdownText
 
-        self._thinking = StreamedMarkdown(classes="thinking-text")
-        self._answer = StreamedMarkdown(classes="answer-text")
+        self._thinking = MarkdownText(classes="thinking-text")
+        self._answer = MarkdownText(classes="answer-text")
         with Collapsible(title="Thinking…", collapsed=False, classes="thinking"):
             yield self._thinking
         yield self._answer
@@ -76,7 +76,7 @@ class AssistantMessage(Vertical):
         """A lone </think> turned the answer so far into reasoning: move it."""
         self._pending_answer = ""
         await self.flush()
-        await self._answer.clear()
+        self._answer.clear()
         self.answer_text = ""
         self.add_thinking(text)
 
@@ -88,17 +88,16 @@ class AssistantMessage(Vertical):
             if not self._thinking_open:
                 self._thinking_open = True
                 self.query_one(".thinking", Collapsible).display = True
-            await self._thinking.write(thinking)
+            self._thinking.write(thinking)
         if answer:
             # The thinking section folds away when the answer starts.
             await self._close_thinking()
-            await self._answer.write(answer)
+            self._answer.write(answer)
 
     async def _close_thinking(self) -> None:
         if not self._thinking_open:
             return
         self._thinking_open = False
-        await self._thinking.close()
         section = self.query_one(".thinking", Collapsible)
         # Folded, it is one line; say how to open it (Tab reaches it, Enter toggles).
         section.title = "Thinking · Enter opens"
@@ -108,7 +107,10 @@ class AssistantMessage(Vertical):
         """Render all that came and show how the turn ended."""
         await self.flush()
         await self._close_thinking()
-        await self._answer.close()
+        # Drop the lines drawn while streaming: a finished answer keeps its text, not its pixels.
+        self._thinking.release()
+        self._answer.release()
+        self.refresh()
         line = self.query_one(".outcome", Static)
         line.update(Content(outcome))
         line.set_class(error, "error")

@@ -20,12 +20,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.core.records.export import session_to_markdown
 from tui.core.records.schema import Record, Status
 from tui.core.records.store import RecordRow, RecordStore, Session, SummaryRow
+from tui.ui.footer import KeysFooter
 from tui.ui.history import cells, summary_table, turns_table
 from tui.ui.history.chat_file import file_stem, write_new
 from tui.ui.history.chats_table import ChatsTable
@@ -147,7 +148,7 @@ class HistoryScreen(ModalScreen[None]):
                         yield SpeedBars("chars_s", "Median chars/s", "magenta", id="chars-s-bars")
             with TabPane("3 Chats", id="chats-pane"):
                 yield ChatsTable(tz=self._tz, id="chats-table")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(TurnsTable).focus()

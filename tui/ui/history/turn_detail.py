@@ -15,11 +15,12 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Collapsible, Footer, Markdown, Static
+from textual.widgets import Collapsible, Markdown, Static
 
 from tui.core import units
 from tui.core.ollama.sanitize import strip_controls
 from tui.core.records.schema import Record, Status
+from tui.ui.footer import KeysFooter
 from tui.ui.history import cells
 from tui.ui.history.timeline_chart import MemoryChart, PowerChart, has_watts
 
@@ -212,7 +213,7 @@ class TurnDetailScreen(ModalScreen[None]):
                     yield box
             yield from self._charts()
             yield from self._content()
-        yield Footer()
+        yield KeysFooter()
 
     def _charts(self) -> ComposeResult:
         samples = self.record.samples

@@ -11,9 +11,10 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.validation import Integer, Number, Validator
-from textual.widgets import Button, Footer, Input, Label, Static, Switch
+from textual.widgets import Button, Input, Label, Static, Switch
 
 from tui.core.chat.conversation import ChatSettings
+from tui.ui.footer import KeysFooter
 
 # Sane bounds: Ollama takes more, but past these a value is a typo, not a choice.
 TEMPERATURE_MAX = 2.0
@@ -89,7 +90,7 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def _num_ctx_rule(self) -> tuple[str, Validator]:
         """Up to the model's context length (from /api/show); a generous cap when it is unknown."""

@@ -1,0 +1,144 @@
+"""Streamed Markdown as one widget: each finished block is rendered once, the last on every write.
+
+Textual's Markdown widget mounts a widget per block (a long answer: hundreds, ~50 kB each, all
+laid out on every change), so a chat of long answers grew by ~11 MB an answer and slowed down.
+Here an answer is one widget: blocks are split at blank lines outside code fences, each rendered
+with Rich's Markdown at the widget's width; only line counts are kept for every block, and the
+lines of a few recently drawn blocks (the ones on screen), so a finished answer costs its text.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from itertools import accumulate
+
+from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+FENCES = ("```", "~~~")
+# Blocks whose lines are kept: more than a screen's worth, so scrolling redraws none of them.
+DRAWN_BLOCKS = 12
+
+
+def split_blocks(text: str) -> tuple[list[str], str]:
+    """The finished blocks of `text` (each ended by a blank line outside a code fence) and the rest."""
+    blocks: list[str] = []
+    start, fence, position = 0, False, 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith(FENCES):
+            fence = not fence
+        end = position + len(line)
+        if not fence and not stripped and line.endswith("\n"):
+            if text[start:position].strip():
+                blocks.append(text[start:position])
+            start = end  # blank lines between blocks belong to neither
+        position = end
+    return blocks, text[start:]
+
+
+class MarkdownText(Widget):
+    """Markdown that grows: `write` appends, `text` is everything written."""
+
+    DEFAULT_CSS = "MarkdownText { height: auto; }"
+
+    def __init__(self, *, classes: str) -> None:
+        super().__init__(classes=classes)
+        self._blocks: list[str] = []
+        self._tail = ""
+        self._width = 0
+        self._heights: list[int] = []  # of the finished blocks, at _width
+        self._drawn: OrderedDict[int, list[Strip]] = OrderedDict()
+
+    @property
+    def text(self) -> str:
+        return "".join(block + "\n" for block in self._blocks) + self._tail
+
+    def write(self, text: str) -> None:
+        """Append Markdown; what it finishes is rendered once, the unfinished block on each write."""
+        if not text:
+            return
+        finished, self._tail = split_blocks(self._tail + text)
+        # The old tail was drawn under the index the first newly finished block now has.
+        for index in range(len(self._blocks), len(self._blocks) + len(finished) + 1):
+            self._drawn.pop(index, None)
+        self._blocks.extend(finished)
+        self.refresh(layout=True)
+
+    def release(self) -> None:
+        """Drop every drawn line (a finished answer): only those on screen are drawn again."""
+        self._drawn.clear()
+        self.refresh()
+
+    def clear(self) -> None:
+        """Forget everything written."""
+        self._blocks, self._tail = [], ""
+        self._heights.clear()
+        self._drawn.clear()
+        self.refresh(layout=True)
+
+    def _sources(self) -> list[str]:
+        return [*self._blocks, self._tail] if self._tail.strip() else self._blocks
+
+    def _lines_of(self, index: int, source: str, width: int) -> list[Strip]:
+        lines = self._drawn.get(index)
+        if lines is None:
+            style = self.rich_style
+            options = self.app.console.options.update(width=width, height=None)
+            rendered = self.app.console.render_lines(RichMarkdown(source, hyperlinks=False), options, style=style)
+            lines = [Strip(Segment.adjust_line_length(line, width, style), width) for line in rendered]
+            # Rich pads some blocks (lists, code) with empty lines: one blank between blocks is ours.
+            while lines and not lines[-1].text.strip():
+                lines.pop()
+            while lines and not lines[0].text.strip():
+                lines.pop(0)
+            self._drawn[index] = lines
+        self._drawn.move_to_end(index)
+        while len(self._drawn) > DRAWN_BLOCKS:
+            self._drawn.popitem(last=False)
+        return lines
+
+    def _layout(self, width: int) -> list[int]:
+        """Line count of each block (a blank line between blocks), finished ones counted once."""
+        if width != self._width:
+            self._width, self._heights = width, []
+            self._drawn.clear()
+        sources = self._sources()
+        for index in range(len(self._heights), len(self._blocks)):
+            self._heights.append(len(self._lines_of(index, sources[index], width)))
+        heights = list(self._heights)
+        if len(sources) > len(self._blocks):
+            heights.append(len(self._lines_of(len(self._blocks), sources[-1], width)))
+        return heights
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        heights = self._layout(width)
+        return sum(heights) + max(0, len(heights) - 1)
+
+    @property
+    def shown(self) -> str:
+        """The rendered lines as plain text (what a reader sees), at the widget's width."""
+        height = self.get_content_height(Size(0, 0), Size(0, 0), self.content_size.width)
+        return "\n".join(self.render_line(y).text.rstrip() for y in range(height))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        heights = self._layout(width)
+        sources = self._sources()
+        for index, end in enumerate(accumulate(height + 1 for height in heights)):
+            if y < end:
+                lines = self._lines_of(index, sources[index], width)
+                offset = y - (end - heights[index] - 1)
+                if offset < len(lines):
+                    return lines[offset]
+                break
+        return Strip.blank(width, self.rich_style)
+
+    def notify_style_update(self) -> None:
+        # A new colour (focus, theme) is in every drawn line: draw them again.
+        self._drawn.clear()
+        self._heights.clear()
+        super().notify_style_update()
