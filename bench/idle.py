@@ -11,38 +11,24 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fake_server import ServerProcess
-from bench.terminal import SIZE, Terminal, cpu_share, python_command
+from bench.terminal import SIZE, cpu_share, ollamon_command, python_command, running
 
 SETTLE_S = 4.0
 
 
 def ollamon_idle(url: str, seconds: float) -> float:
-    db = Path(tempfile.mkdtemp()) / "bench.sqlite"  # never the user's own records
-    terminal = Terminal(python_command("-m", "tui", "--host", url, "--db", str(db), "--model", "qwen3:8b"))
-    try:
-        if terminal.wait_for(b"loaded in") is None:
-            raise RuntimeError(f"ollamon did not load qwen3:8b: {terminal.screen_tail()!r}")
-        terminal.drain(SETTLE_S)
+    with running(ollamon_command(url, "--model", "qwen3:8b"), b"loaded in", SETTLE_S) as terminal:
         return cpu_share(terminal, seconds)
-    finally:
-        terminal.close()
 
 
 def floor_idle(seconds: float) -> float:
-    terminal = Terminal(python_command("-m", "bench.floors", "idle"))
-    try:
-        if terminal.wait_for(b"Power") is None:
-            raise RuntimeError(f"the idle floor did not paint: {terminal.screen_tail()!r}")
-        terminal.drain(SETTLE_S)
+    with running(python_command("-m", "bench.floors", "idle"), b"Power", SETTLE_S) as terminal:
         return cpu_share(terminal, seconds)
-    finally:
-        terminal.close()
 
 
 def main() -> None:

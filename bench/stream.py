@@ -20,14 +20,13 @@ import itertools
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fake_server import ServerProcess, long_answer
-from bench.terminal import SIZE, Terminal, python_command
+from bench.terminal import SIZE, Terminal, ollamon_command, python_command, running
 from tui.app import OllamonApp
 from tui.cli.main import build_monitor
 from tui.core.chat.session import ChatSession
@@ -95,15 +94,6 @@ def measure_stream(tokens: int, rate: float, runs: int) -> list[dict[str, float]
         server.stop()
 
 
-def _ollamon_command(url: str, *extra: str) -> list[str]:
-    db = Path(tempfile.mkdtemp()) / "bench.sqlite"  # never the user's own records
-    return python_command("-m", "tui", "--host", url, "--db", str(db), *extra)
-
-
-def _ollamon(url: str, *extra: str) -> Terminal:
-    return Terminal(_ollamon_command(url, *extra))
-
-
 def _stream_share(terminal: Terminal, server: ServerProcess, prompt: bytes) -> float:
     """CPU share of one core from Enter to the server's last chunk (and a short tail to render it)."""
     before_end = server.last_stream_end()
@@ -117,25 +107,13 @@ def _stream_share(terminal: Terminal, server: ServerProcess, prompt: bytes) -> f
 
 
 def ollamon_stream(url: str, server: ServerProcess) -> float:
-    terminal = _ollamon(url, "--model", "bench:long")
-    try:
-        if terminal.wait_for(b"loaded in") is None:
-            raise RuntimeError(f"ollamon did not load bench:long: {terminal.screen_tail()!r}")
-        terminal.drain(1.0)
+    with running(ollamon_command(url, "--model", "bench:long"), b"loaded in", 1.0) as terminal:
         return _stream_share(terminal, server, b"go")
-    finally:
-        terminal.close()
 
 
 def floor_stream(url: str, server: ServerProcess) -> float:
-    terminal = Terminal(python_command("-m", "bench.floors", "stream", "--host", url))
-    try:
-        if terminal.wait_for(b"Timers") is None:
-            raise RuntimeError(f"the stream floor did not paint: {terminal.screen_tail()!r}")
-        terminal.drain(1.0)
+    with running(python_command("-m", "bench.floors", "stream", "--host", url), b"Timers", 1.0) as terminal:
         return _stream_share(terminal, server, b"go")
-    finally:
-        terminal.close()
 
 
 def launch(command: list[str], painted: bytes, listed: bytes | None) -> tuple[float, float]:
@@ -151,19 +129,13 @@ def launch(command: list[str], painted: bytes, listed: bytes | None) -> tuple[fl
 
 def memory_after_answers(url: str, server: ServerProcess, answers: int) -> list[float]:
     """RSS (MB) at launch and after each answer, one chat of `answers` turns."""
-    terminal = _ollamon(url, "--model", "bench:long")
-    try:
-        if terminal.wait_for(b"loaded in") is None:
-            raise RuntimeError(f"ollamon did not load bench:long: {terminal.screen_tail()!r}")
-        terminal.drain(1.0)
+    with running(ollamon_command(url, "--model", "bench:long"), b"loaded in", 1.0) as terminal:
         rss = [terminal.rss_mb()]
         for answer in range(answers):
             _stream_share(terminal, server, f"answer {answer}".encode())
             terminal.drain(1.0)
             rss.append(terminal.rss_mb())
         return rss
-    finally:
-        terminal.close()
 
 
 def _runs(values: list[float], unit: str, digits: int = 2) -> str:
@@ -210,7 +182,7 @@ def main() -> None:
     try:
         painted, listed, floor_painted = [], [], []
         for _ in range(runs):
-            first, shown = launch(_ollamon_command(server.url), b"Timers", b" models")
+            first, shown = launch(ollamon_command(server.url), b"Timers", b" models")
             painted.append(first)
             listed.append(shown)
             floor_painted.append(launch(python_command("-m", "bench.floors", "paint"), b"Timers", None)[0])

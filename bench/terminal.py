@@ -13,9 +13,11 @@ import select
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -29,6 +31,12 @@ CTRL_Q = b"\x11"
 def python_command(*args: str) -> list[str]:
     """This interpreter running a module of this checkout, e.g. `python -m tui --host ...`."""
     return [sys.executable, *args]
+
+
+def ollamon_command(url: str, *extra: str) -> list[str]:
+    """The real `ollamon` against `url`, on a fresh database (never the user's own records)."""
+    db = Path(tempfile.mkdtemp()) / "bench.sqlite"
+    return python_command("-m", "tui", "--host", url, "--db", str(db), *extra)
 
 
 class Terminal:
@@ -123,3 +131,16 @@ def cpu_share(terminal: Terminal, seconds: float) -> float:
     before, started = terminal.cpu_seconds(), time.monotonic()
     terminal.drain(seconds)
     return (terminal.cpu_seconds() - before) / (time.monotonic() - started)
+
+
+@contextmanager
+def running(command: Sequence[str], ready: bytes, settle: float) -> Iterator[Terminal]:
+    """The program once `ready` is on screen and `settle` seconds have passed; quit afterwards."""
+    terminal = Terminal(command)
+    try:
+        if terminal.wait_for(ready) is None:
+            raise RuntimeError(f"{' '.join(command[1:])} never showed {ready!r}: {terminal.screen_tail()!r}")
+        terminal.drain(settle)
+        yield terminal
+    finally:
+        terminal.close()

@@ -224,7 +224,6 @@ class ChatSession:
 
     async def refresh(self) -> None:
         """Models, loaded models and (on first contact) the version; raises OllamaError."""
-        await self.engine.prepare()
         try:
             # At once: the model names are on screen one round trip after start-up, not three.
             models, running, version = await asyncio.gather(

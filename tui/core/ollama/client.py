@@ -120,11 +120,6 @@ class OllamaEngine:
         self._url, self._timeout, self._transport = host, timeout, transport
         self._wire: ollama.AsyncClient | None = None
 
-    async def prepare(self) -> None:
-        """Import the HTTP client libraries and build the client in a thread: the caller's loop keeps drawing."""
-        if self._wire is None:
-            self._client  # noqa: B018
-
     @property
     def _client(self) -> ollama.AsyncClient:
         """The ollama client, made (and the library imported) on the first request."""

@@ -9,8 +9,8 @@ lines of a few recently drawn blocks (the ones on screen), so a finished answer 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import OrderedDict
-from itertools import accumulate
 
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
@@ -51,6 +51,8 @@ class MarkdownText(Widget):
         self._tail = ""
         self._width = 0
         self._heights: list[int] = []  # of the finished blocks, at _width
+        # First line of each block (the tail last) and the total height; None after a change.
+        self._starts: tuple[list[int], int] | None = None
         self._drawn: OrderedDict[int, list[Strip]] = OrderedDict()
 
     @property
@@ -66,6 +68,7 @@ class MarkdownText(Widget):
         for index in range(len(self._blocks), len(self._blocks) + len(finished) + 1):
             self._drawn.pop(index, None)
         self._blocks.extend(finished)
+        self._starts = None
         self.refresh(layout=True)
 
     def release(self) -> None:
@@ -77,11 +80,12 @@ class MarkdownText(Widget):
         """Forget everything written."""
         self._blocks, self._tail = [], ""
         self._heights.clear()
+        self._starts = None
         self._drawn.clear()
         self.refresh(layout=True)
 
-    def _sources(self) -> list[str]:
-        return [*self._blocks, self._tail] if self._tail.strip() else self._blocks
+    def _source(self, index: int) -> str:
+        return self._blocks[index] if index < len(self._blocks) else self._tail
 
     def _lines_of(self, index: int, source: str, width: int) -> list[Strip]:
         lines = self._drawn.get(index)
@@ -101,22 +105,26 @@ class MarkdownText(Widget):
             self._drawn.popitem(last=False)
         return lines
 
-    def _layout(self, width: int) -> list[int]:
-        """Line count of each block (a blank line between blocks), finished ones counted once."""
+    def _layout(self, width: int) -> tuple[list[int], int]:
+        """First line of each block (a blank line between blocks) and the height; finished blocks are counted once."""
         if width != self._width:
-            self._width, self._heights = width, []
+            self._width, self._heights, self._starts = width, [], None
             self._drawn.clear()
-        sources = self._sources()
-        for index in range(len(self._heights), len(self._blocks)):
-            self._heights.append(len(self._lines_of(index, sources[index], width)))
-        heights = list(self._heights)
-        if len(sources) > len(self._blocks):
-            heights.append(len(self._lines_of(len(self._blocks), sources[-1], width)))
-        return heights
+        if self._starts is None:
+            for index in range(len(self._heights), len(self._blocks)):
+                self._heights.append(len(self._lines_of(index, self._blocks[index], width)))
+            heights = list(self._heights)
+            if self._tail.strip():
+                heights.append(len(self._lines_of(len(self._blocks), self._tail, width)))
+            starts, line = [], 0
+            for height in heights:
+                starts.append(line)
+                line += height + 1
+            self._starts = (starts, max(0, line - 1))
+        return self._starts
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        heights = self._layout(width)
-        return sum(heights) + max(0, len(heights) - 1)
+        return self._layout(width)[1]
 
     @property
     def shown(self) -> str:
@@ -126,19 +134,17 @@ class MarkdownText(Widget):
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
-        heights = self._layout(width)
-        sources = self._sources()
-        for index, end in enumerate(accumulate(height + 1 for height in heights)):
-            if y < end:
-                lines = self._lines_of(index, sources[index], width)
-                offset = y - (end - heights[index] - 1)
-                if offset < len(lines):
-                    return lines[offset]
-                break
+        starts, _height = self._layout(width)
+        index = bisect_right(starts, y) - 1
+        if index >= 0:
+            lines = self._lines_of(index, self._source(index), width)
+            if y - starts[index] < len(lines):
+                return lines[y - starts[index]]
         return Strip.blank(width, self.rich_style)
 
     def notify_style_update(self) -> None:
         # A new colour (focus, theme) is in every drawn line: draw them again.
         self._drawn.clear()
         self._heights.clear()
+        self._starts = None
         super().notify_style_update()
