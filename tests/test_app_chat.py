@@ -389,3 +389,22 @@ async def test_the_paragraph_being_written_renders_as_markdown(fake_ollama: Fake
 async def _first_reply(pilot: Any, app: OllamonApp) -> AssistantMessage:
     await wait_until(pilot, lambda: bool(app.query(AssistantMessage)))
     return app.query(AssistantMessage).last()
+
+
+def _kept_lines(widget: AssistantMessage) -> int:
+    """Lines Textual keeps drawn for a message and its parts (a private cache: only this test reads it)."""
+    return sum(len(part._styles_cache._cache) for part in widget.walk_children(with_self=True))
+
+
+async def test_finished_turns_do_not_keep_their_drawn_lines(fake_ollama: FakeOllama) -> None:
+    fake_ollama.models["llama3.2:3b"].answer = "\n\n".join(f"Paragraph {n} of a long answer." for n in range(60))
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        await send(pilot, app, "first")
+        first = app.query(AssistantMessage).last()
+        await send(pilot, app, "second")
+        await pilot.pause(0.1)
+        # The first answer drew ~120 lines while streaming; the second pushed it off the screen.
+        assert first.region.height == 0 or not first.region.overlaps(app.query_one("#chat").region)
+        assert _kept_lines(first) == 0

@@ -501,6 +501,7 @@ class OllamonApp(App[None]):
         reply, self._reply = self._reply, None
         if reply is not None and reply.is_attached:
             await reply.finish(outcome, error=failure is not None)
+        self.chat_view.forget_drawn()
         self.resources.turn_ended(cost)
         self.resources.show_loaded(result.running or self.session.running)
         load_s = self.timer_state.load_s

@@ -30,6 +30,16 @@ class ChatView(VerticalScroll):
             await reply.finish(turn_figures(record), error=record.status is not Status.OK)
         self.anchor()
 
+    def forget_drawn(self) -> None:
+        """Make every message drop the lines Textual keeps of it; only those on screen are drawn again.
+
+        Textual keeps each line a widget has drawn, with the pieces the compositor cut from it, for
+        as long as the widget lives: a chat of long answers grew by ~1.5 MB an answer.
+        """
+        for message in self.children:
+            for widget in message.walk_children(with_self=True):
+                widget.refresh()
+
     async def clear(self) -> None:
         """Remove every message (new chat)."""
         await self.remove_children()

@@ -110,7 +110,6 @@ class AssistantMessage(Vertical):
         # Drop the lines drawn while streaming: a finished answer keeps its text, not its pixels.
         self._thinking.release()
         self._answer.release()
-        self.refresh()
         line = self.query_one(".outcome", Static)
         line.update(Content(outcome))
         line.set_class(error, "error")
