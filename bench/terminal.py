@@ -39,6 +39,10 @@ def ollamon_command(url: str, *extra: str) -> list[str]:
     return python_command("-m", "tui", "--host", url, "--db", str(db), *extra)
 
 
+def _take_terminal() -> None:
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Terminal:
     """One program started in a pty of SIZE; `close` quits it with ctrl+q (killed if it hangs)."""
 
@@ -64,6 +68,11 @@ class Terminal:
             },
             cwd=ROOT,
             close_fds=True,
+            # The pty is the program's controlling terminal: if this process dies without close(),
+            # the program gets SIGHUP. Without one it lived on, Textual's input thread spinning at
+            # 100 % of a core on the dead pty, and skewed every later measurement.
+            start_new_session=True,
+            preexec_fn=_take_terminal,
         )
         os.close(slave)
         self._fd = master
