@@ -1015,3 +1015,20 @@ class TestRegistry:
     def test_nothing_available(self) -> None:
         chosen, results = select_power([FakeSource("rapl", "package", {"cpu"}, available=False)])
         assert chosen is None and results == [("rapl", Availability.no("rapl missing"))]
+
+
+@pytest.mark.parametrize(
+    ("platform", "absent"),
+    [("linux", {"smc", "ioreport", "powermetrics"}), ("darwin", {"rapl", "hwmon", "battery"})],
+)
+def test_the_app_starts_without_the_other_platforms_readers(platform: str, absent: set[str]) -> None:
+    code = (
+        "import sys, tui.app, tui.cli.main\n"
+        "from tui.core.sampling.power.registry import build_sources\n"
+        f"build_sources(platform={platform!r})\n"
+        "print(' '.join(m.rsplit('.', 1)[-1] for m in sys.modules if m.startswith('tui.core.sampling.power.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(run.stdout.split())
+    assert "base" in loaded  # the probe saw the package
+    assert not loaded & absent

@@ -7,14 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .base import Availability, PowerReadError, PowerReading, PowerSource, first_available
-from .battery import BatterySource
-from .command import CommandSource
-from .hwmon import HwmonSource
-from .ioreport import IOReportSource
-from .nvml import NvmlPowerSource
-from .powermetrics import PowermetricsSource
-from .rapl import RaplSource
-from .smc import SmcSource
 
 
 @dataclass(frozen=True)
@@ -27,17 +19,31 @@ class PowerOptions:
 
 
 def build_sources(options: PowerOptions = PowerOptions(), platform: str = sys.platform) -> list[PowerSource]:
-    """Every source worth probing here, best first (a user's wall-power command beats all)."""
+    """Every source worth probing here, best first (a user's wall-power command beats all).
+
+    Each platform's readers are imported here, not above: the app starts without the other's.
+    """
     sources: list[PowerSource] = []
     if options.command:
+        from .command import CommandSource
+
         sources.append(CommandSource(options.command, options.command_timeout))
     if platform == "darwin":
+        from .ioreport import IOReportSource
+        from .powermetrics import PowermetricsSource
+        from .smc import SmcSource
+
         # SMC owns its own IOReport reader for the max(PSTR, CPU + GPU + ANE) floor, so whichever
         # of the two wins, the other's subscription is closed by select_power.
         sources += [SmcSource(platform, floor=IOReportSource(platform)), IOReportSource(platform)]
         if options.powermetrics:
             sources.append(PowermetricsSource(platform=platform))
     elif platform.startswith("linux"):
+        from .battery import BatterySource
+        from .hwmon import HwmonSource
+        from .nvml import NvmlPowerSource
+        from .rapl import RaplSource
+
         sources += [NvmlPowerSource(), RaplSource(), HwmonSource(), BatterySource()]
     return sources
 
