@@ -34,7 +34,7 @@ class ChatView(VerticalScroll):
         """Make every message drop the lines Textual keeps of it; only those on screen are drawn again.
 
         Textual keeps each line a widget has drawn, with the pieces the compositor cut from it, for
-        as long as the widget lives: a chat of long answers grew by ~1.5 MB an answer.
+        as long as the widget lives: ~390 lines and ~2,700 small caches for each 4,000-token answer.
         """
         for message in self.children:
             for widget in message.walk_children(with_self=True):
