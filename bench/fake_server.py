@@ -38,6 +38,8 @@ def _serve(conn: Connection, tokens: int, rate: float) -> None:
                 return
             if command == "last_end":
                 conn.send(fake.last_stream_end)
+            elif command == "chats":
+                conn.send(len(fake.chat_requests))
             elif isinstance(command, tuple) and command[0] == "rate":
                 fake.rate = command[1]
 
@@ -54,6 +56,11 @@ class ServerProcess:
     def last_stream_end(self) -> float | None:
         """Wall-clock time (time.time()) the server wrote its latest stream's last line."""
         self._conn.send("last_end")
+        return self._conn.recv()
+
+    def chats(self) -> int:
+        """How many /api/chat requests the server has had."""
+        self._conn.send("chats")
         return self._conn.recv()
 
     def stop(self) -> None:

@@ -79,6 +79,8 @@ async def _stream_once(url: str, server: ServerProcess, prompt: str) -> dict[str
 
 
 app_tokens: dict[str, int] = {}
+# A prompt that has not reached the server by then is sent again (Enter once more).
+RETRY_ENTER_S = 5.0
 
 
 def measure_stream(tokens: int, rate: float, runs: int) -> list[dict[str, float]]:
@@ -96,12 +98,17 @@ def measure_stream(tokens: int, rate: float, runs: int) -> list[dict[str, float]
 
 def _stream_share(terminal: Terminal, server: ServerProcess, prompt: bytes) -> float:
     """CPU share of one core from Enter to the server's last chunk (and a short tail to render it)."""
-    before_end = server.last_stream_end()
+    before_end, before_chats = server.last_stream_end(), server.chats()
     cpu_before, wall_before = terminal.cpu_seconds(), time.monotonic()
     terminal.type(prompt + b"\r")
     deadline = time.monotonic() + 120
+    enter_again = time.monotonic() + RETRY_ENTER_S
     while time.monotonic() < deadline and server.last_stream_end() == before_end:
         terminal.drain(0.1)
+        if time.monotonic() > enter_again and server.chats() == before_chats:
+            # Still drawing the last answer, it said "Still answering" and kept the prompt: send again.
+            terminal.type(b"\r")
+            enter_again = time.monotonic() + RETRY_ENTER_S
     terminal.drain(0.5)
     return (terminal.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
 
