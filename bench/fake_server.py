@@ -29,8 +29,14 @@ def bench_models(tokens: int) -> list[FakeModel]:
     return [*default_models(), long_model]
 
 
+BENCH_PROMPT_EVAL_NS = 20_000  # 50,000 prompt tokens/s
+
+
 def _serve(conn: Connection, tokens: int, rate: float) -> None:
     with FakeOllama(bench_models(tokens), rate=rate) as fake:
+        # A fast GPU's prompt rate: one chat of twenty long answers has an 80,000-token prompt at
+        # the end, which at the default rate kept the memory run waiting for 80 s an answer.
+        fake.prompt_eval_ns_per_token = BENCH_PROMPT_EVAL_NS
         conn.send(fake.url)
         while True:
             command = conn.recv()

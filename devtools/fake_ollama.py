@@ -370,6 +370,8 @@ class FakeOllama:
         # Models `/api/pull` can fetch (they join `models` once pulled).
         self.pullable: dict[str, FakeModel] = {}
         self.rate = rate
+        # Prompt evaluation time per prompt token (the whole chat so far is the prompt).
+        self.prompt_eval_ns_per_token = PROMPT_EVAL_NS_PER_TOKEN
         self.load_delay = load_delay
         self.version = version
         self.port = port
@@ -813,7 +815,7 @@ class _Handler(BaseHTTPRequestHandler):
         prompt_count: int,
     ) -> dict | None:
         """Stream the tokens; returns the done line's stats, or None when the stream ends without one."""
-        prompt_ns = prompt_count * PROMPT_EVAL_NS_PER_TOKEN
+        prompt_ns = prompt_count * self.fake.prompt_eval_ns_per_token
         self._wait_until(time.monotonic() + prompt_ns / 1e9)
         num_predict = int(options.get("num_predict") or -1)
         limited = 0 < num_predict < len(tokens)
