@@ -489,7 +489,7 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     # WAL + NORMAL survives an app crash; only an OS crash can lose the last commits.
     conn.execute("PRAGMA synchronous = NORMAL")
-    # SQLite's default page cache (2 MiB) filled with each answer written; the OS caches the file anyway.
+    # SQLite's default page cache grows to 2 MiB as answers are written; the OS caches the file anyway.
     conn.execute("PRAGMA cache_size = -512")
 
 

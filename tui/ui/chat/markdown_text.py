@@ -41,7 +41,7 @@ def split_blocks(text: str) -> tuple[list[str], str]:
 
 
 class MarkdownText(Widget):
-    """Markdown that grows: `write` appends, `text` is everything written."""
+    """Markdown that grows: `write` appends."""
 
     DEFAULT_CSS = "MarkdownText { height: auto; }"
 
@@ -54,10 +54,6 @@ class MarkdownText(Widget):
         # First line of each block (the tail last) and the total height; None after a change.
         self._starts: tuple[list[int], int] | None = None
         self._drawn: OrderedDict[int, list[Strip]] = OrderedDict()
-
-    @property
-    def text(self) -> str:
-        return "".join(block + "\n" for block in self._blocks) + self._tail
 
     def write(self, text: str) -> None:
         """Append Markdown; what it finishes is rendered once, the unfinished block on each write."""
@@ -72,9 +68,8 @@ class MarkdownText(Widget):
         self.refresh(layout=True)
 
     def release(self) -> None:
-        """Drop every drawn line (a finished answer): only those on screen are drawn again."""
+        """Drop the lines kept for drawing (a finished answer); the chat drops Textual's (ChatView.forget_drawn)."""
         self._drawn.clear()
-        self.refresh()
 
     def clear(self) -> None:
         """Forget everything written."""
