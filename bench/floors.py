@@ -1,11 +1,14 @@
 """The floors: bare Textual apps doing the same visible work as ollamon, run beside it.
 
   paint   Select, Static, Input and Footer: launch to first paint.
+  models  the paint floor, then the official client imported after the first frame, /api/tags
+          asked, the names put in the Select and "N models" shown: what any app built on the
+          `ollama` package pays before model names can appear.
   idle    four bordered panels of five figures and a sparkline, refreshed each second, and a
           focused Input whose cursor blinks (ollamon's prompt blinks too).
   stream  each streamed token written into one Markdown with `Markdown.get_stream`, the way
           Textual's docs and chat apps do; Enter in the Input sends the prompt.
-Run: python -m bench.floors paint|idle|stream --host URL [--model NAME]
+Run: python -m bench.floors paint|models|idle|stream --host URL [--model NAME]
 """
 
 from __future__ import annotations
@@ -34,6 +37,23 @@ class PaintFloor(App[None]):
         yield panel
         yield Input(placeholder="Ask something")
         yield Footer()
+
+
+class ModelsFloor(PaintFloor):
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self._host = host
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.run_worker, self._list())
+
+    async def _list(self) -> None:
+        from ollama import AsyncClient
+
+        listing = await AsyncClient(self._host).list()
+        names = [item.model or "" for item in listing.models]
+        self.query_one(Select).set_options((name, name) for name in names)
+        self.query_one("#timers", Static).update(f"{len(names)} models")
 
 
 class Panel(Static):
@@ -111,12 +131,13 @@ class StreamFloor(App[None]):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("floor", choices=("paint", "idle", "stream"))
+    parser.add_argument("floor", choices=("paint", "models", "idle", "stream"))
     parser.add_argument("--host", default="http://127.0.0.1:11434")
     parser.add_argument("--model", default="bench:long")
     args = parser.parse_args()
     app: App[None] = {
         "paint": PaintFloor,
+        "models": lambda: ModelsFloor(args.host),
         "idle": IdleFloor,
         "stream": lambda: StreamFloor(args.host, args.model),
     }[args.floor]()

@@ -7,7 +7,8 @@ same run, so the ratio, not the machine, decides.
   (b) 500 tokens at 50 tok/s into the real `ollamon` in a pty: its CPU while streaming, beside the
       stream floor (one Markdown fed with Markdown.get_stream) (goal <= 0.3x and < 10 % of a core);
   (c) launch to first paint, beside the paint floor (goal <= 1.5x), and launch to model names
-      shown (goal <= 2x the floor's first paint);
+      shown (goal <= 2x the floor's first paint), also beside the client floor (the paint floor
+      listing the models with the `ollama` package);
   (d) RSS after 1 and after 20 answers of 4,000 tokens (goal <= 80 MB and <= 100 MB).
 Run: .venv/bin/python bench/stream.py [--quick]   (--quick: tiny sizes, one run each, a smoke test)
 """
@@ -187,18 +188,25 @@ def main() -> None:
 
     server = ServerProcess(long_tokens, 1000.0)
     try:
-        painted, listed, floor_painted = [], [], []
-        for _ in range(runs):
+        painted, listed, floor_painted, floor_listed = [], [], [], []
+        models_floor = python_command("-m", "bench.floors", "models", "--host", server.url)
+        for run in range(runs + 1):  # interleaved; the first round only warms the caches
             first, shown = launch(ollamon_command(server.url), b"Timers", b" models")
-            painted.append(first)
-            listed.append(shown)
-            floor_painted.append(launch(python_command("-m", "bench.floors", "paint"), b"Timers", None)[0])
-        print("(c) launch:")
+            paint_floor = launch(python_command("-m", "bench.floors", "paint"), b"Timers", None)[0]
+            client_floor = launch(models_floor, b"Timers", b" models")[1]
+            if run:
+                painted.append(first)
+                listed.append(shown)
+                floor_painted.append(paint_floor)
+                floor_listed.append(client_floor)
+        print("(c) launch (after one unmeasured launch of each):")
         print(f"    ollamon first paint  {_runs(painted, 's')}")
         print(f"    floor first paint    {_runs(floor_painted, 's')}")
         print(f"    ratio                {_runs(_ratios(painted, floor_painted), '')} (goal <= 1.5)")
         print(f"    ollamon models shown {_runs(listed, 's')}")
         print(f"    models / floor paint {_runs(_ratios(listed, floor_painted), '')} (goal <= 2.0)")
+        print(f"    client floor models  {_runs(floor_listed, 's')} (paint floor + the ollama client's /api/tags)")
+        print(f"    models / client floor {_runs(_ratios(listed, floor_listed), '')}")
         rss = memory_after_answers(server.url, server, answers)
         print(f"(d) RSS of one chat of {answers} answers of {long_tokens:,} tokens:")
         print(f"    at launch {rss[0]:.1f} MB, after 1 answer {rss[1]:.1f} MB (goal <= 80 MB), ", end="")

@@ -59,7 +59,10 @@ class Terminal:
             stderr=slave,
             # COLUMNS and LINES override the pty's size in Textual (pytest's workers set them).
             env={
-                **os.environ,
+                # A person's Python caches bytecode. Where that is switched off (this sandbox sets
+                # PYTHONDONTWRITEBYTECODE), every launch compiles ollamon's ~100 modules again,
+                # 150-200 ms the floors (installed Textual, compiled when pip put it there) never pay.
+                **{name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"},
                 "TERM": "xterm-256color",
                 "COLORTERM": "truecolor",
                 "COLUMNS": str(columns),

@@ -32,6 +32,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
             "    ollamon first paint  [",
             "    floor first paint    [",
             "    models / floor paint [",
+            "    models / client floor [",
             "(d) RSS of one chat of 2 answers",
         ],
     ),
