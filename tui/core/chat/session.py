@@ -226,17 +226,19 @@ class ChatSession:
         """Models, loaded models and (on first contact) the version; raises OllamaError."""
         try:
             # At once: the model names are on screen one round trip after start-up, not three.
-            models, running, version = await asyncio.gather(
-                self.engine.list_models(), self.engine.ps(), self._version_once()
+            models, running, version, _ = await asyncio.gather(
+                self.engine.list_models(), self.engine.ps(), self._version_once(), self._locate_once()
             )
         except OllamaError:
             self.connected = False
             raise
+        self.models, self.running, self.connected = models, running, True
+        self.version = version
+
+    async def _locate_once(self) -> None:
         if self._remote is None:
             # Name resolution can be slow: never on the event loop, and only once.
             self._remote = not await asyncio.to_thread(is_local, self.engine.host)
-        self.models, self.running, self.connected = models, running, True
-        self.version = version
 
     async def _version_once(self) -> str:
         return self.version if self.connected else await self.engine.version()
