@@ -98,6 +98,7 @@ class AssistantMessage(Vertical):
         if not self._thinking_open:
             return
         self._thinking_open = False
+        self._thinking.end()
         section = self.query_one(".thinking", Collapsible)
         # Folded, it is one line; say how to open it (Tab reaches it, Enter toggles).
         section.title = "Thinking · Enter opens"
@@ -107,6 +108,7 @@ class AssistantMessage(Vertical):
         """Render all that came and show how the turn ended."""
         await self.flush()
         await self._close_thinking()
+        self._answer.end()
         # Drop the lines drawn while streaming: a finished answer keeps its text, not its pixels.
         self._thinking.release()
         self._answer.release()

@@ -1,0 +1,54 @@
+"""The streamed-Markdown widget keeps room for lines to come, so most writes need no new layout."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from tui.ui.chat.markdown_text import ROOM_STEP, MarkdownText
+
+
+class OneText(App[None]):
+    def compose(self) -> ComposeResult:
+        yield MarkdownText(classes="answer-text")
+
+
+def _words(first: int, count: int) -> str:
+    return " ".join(f"w{n}" for n in range(first, first + count))
+
+
+async def test_writes_that_fit_the_room_keep_the_height() -> None:
+    app = OneText()
+    async with app.run_test(size=(40, 30)) as pilot:
+        text = app.query_one(MarkdownText)
+        text.write("one two")
+        await pilot.pause()
+        assert text.size.height == ROOM_STEP
+        region_before = text.region
+        text.write(" three\n\nfour")
+        await pilot.pause()
+        assert text.region == region_before
+        assert text.shown == "one two three\n\nfour"
+
+
+async def test_a_write_past_the_room_grows_it_by_a_step() -> None:
+    app = OneText()
+    async with app.run_test(size=(40, 30)) as pilot:
+        text = app.query_one(MarkdownText)
+        text.write("\n\n".join(_words(n, 2) for n in range(4)))  # 4 blocks: 7 lines with the gaps
+        await pilot.pause()
+        assert text.size.height == 2 * ROOM_STEP
+        assert len(text.shown.splitlines()) == 7
+
+
+async def test_the_end_gives_the_room_back() -> None:
+    app = OneText()
+    async with app.run_test(size=(40, 30)) as pilot:
+        text = app.query_one(MarkdownText)
+        text.write("one two")
+        await pilot.pause()
+        text.end()
+        await pilot.pause()
+        assert text.size.height == 1
+        text.write(" three")  # after the end a write lays out to the text's own height
+        await pilot.pause()
+        assert text.size.height == 1 and text.shown == "one two three"
