@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from tui.ui.chat.markdown_text import ROOM_STEP, MarkdownText
+from tui.ui.chat.markdown_text import ROOM_SHARE, ROOM_STEP, MarkdownText
+
+SIZE = (40, 30)
+STEP = SIZE[1] // ROOM_SHARE  # the room grows by a share of the screen's height
 
 
 class OneText(App[None]):
@@ -18,11 +21,11 @@ def _words(first: int, count: int) -> str:
 
 async def test_writes_that_fit_the_room_keep_the_height() -> None:
     app = OneText()
-    async with app.run_test(size=(40, 30)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         text = app.query_one(MarkdownText)
         text.write("one two")
         await pilot.pause()
-        assert text.size.height == ROOM_STEP
+        assert text.size.height == STEP
         region_before = text.region
         text.write(" three\n\nfour")
         await pilot.pause()
@@ -32,17 +35,27 @@ async def test_writes_that_fit_the_room_keep_the_height() -> None:
 
 async def test_a_write_past_the_room_grows_it_by_a_step() -> None:
     app = OneText()
-    async with app.run_test(size=(40, 30)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         text = app.query_one(MarkdownText)
         text.write("\n\n".join(_words(n, 2) for n in range(4)))  # 4 blocks: 7 lines with the gaps
         await pilot.pause()
-        assert text.size.height == 2 * ROOM_STEP
+        assert STEP < 7 <= 2 * STEP
+        assert text.size.height == 2 * STEP
         assert len(text.shown.splitlines()) == 7
+
+
+async def test_on_a_small_screen_the_room_is_a_few_lines() -> None:
+    app = OneText()
+    async with app.run_test(size=(40, 12)) as pilot:
+        text = app.query_one(MarkdownText)
+        text.write("one")
+        await pilot.pause()
+        assert text.size.height == ROOM_STEP
 
 
 async def test_the_end_gives_the_room_back() -> None:
     app = OneText()
-    async with app.run_test(size=(40, 30)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         text = app.query_one(MarkdownText)
         text.write("one two")
         await pilot.pause()

@@ -26,8 +26,10 @@ from textual.widget import Widget
 FENCES = ("```", "~~~")
 # Blocks whose lines are kept: more than a screen's worth, so scrolling redraws none of them.
 DRAWN_BLOCKS = 12
-# While text comes, the height grows to the next multiple of this many lines.
-ROOM_STEP = 6
+# While text comes, the height grows to the next multiple of a step: a sixth of the screen's
+# height (8 lines at 48 rows, 4 at 24), at least ROOM_STEP.
+ROOM_SHARE = 6
+ROOM_STEP = 3
 
 
 def split_blocks(text: str) -> tuple[list[str], str]:
@@ -81,7 +83,8 @@ class MarkdownText(Widget):
             return
         height = self._layout(width)[1]
         if height > self._room:
-            self._room = -(-height // ROOM_STEP) * ROOM_STEP
+            step = max(ROOM_STEP, self.screen.size.height // ROOM_SHARE)
+            self._room = -(-height // step) * step
             self.refresh(layout=True)
         else:
             self.refresh(Region(0, changed_from, width, self._room - changed_from))

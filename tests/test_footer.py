@@ -1,0 +1,62 @@
+"""The footer rebuilds its keys only when the keys it shows change."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input
+
+from tui.ui.footer import KeysFooter
+
+
+class TwoKeys(App[None]):
+    BINDINGS = [Binding("escape", "stop", "Stop"), Binding("ctrl+n", "new", "New")]  # noqa: RUF012
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Input()
+        yield KeysFooter(compact=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.busy if action == "stop" else True
+
+    def action_stop(self) -> None:
+        self.busy = False
+
+    def action_new(self) -> None:
+        pass
+
+
+def _keys(app: App[None]) -> list[str]:
+    return [str(key.description) for key in app.query("FooterKey")]
+
+
+async def test_an_update_that_changes_no_key_keeps_the_keys() -> None:
+    app = TwoKeys()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        before = list(app.query("FooterKey"))
+        app.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert list(app.query("FooterKey")) == before
+
+
+async def test_a_key_that_comes_and_goes_is_shown_and_hidden() -> None:
+    app = TwoKeys()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "Stop" not in _keys(app) and "New" in _keys(app)
+        app.busy = True
+        app.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert "Stop" in _keys(app)
+        app.busy = False
+        app.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert "Stop" not in _keys(app)
