@@ -8,7 +8,9 @@
           focused Input whose cursor blinks (ollamon's prompt blinks too).
   stream  each streamed token written into one Markdown with `Markdown.get_stream`, the way
           Textual's docs and chat apps do; Enter in the Input sends the prompt.
-Run: python -m bench.floors paint|models|idle|stream --host URL [--model NAME]
+  receive the stream floor drawing nothing: what receiving the tokens with the official client
+          costs a Textual app before any of them is shown.
+Run: python -m bench.floors paint|models|idle|stream|receive --host URL [--model NAME]
 """
 
 from __future__ import annotations
@@ -129,9 +131,19 @@ class StreamFloor(App[None]):
         await stream.stop()
 
 
+class ReceiveFloor(StreamFloor):
+    async def _answer(self, prompt: str) -> None:
+        from ollama import AsyncClient
+
+        chunks = await AsyncClient(self._host).chat(
+            self._model, messages=[{"role": "user", "content": prompt}], stream=True
+        )
+        self.received = "".join([chunk.message.content or "" async for chunk in chunks])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("floor", choices=("paint", "models", "idle", "stream"))
+    parser.add_argument("floor", choices=("paint", "models", "idle", "stream", "receive"))
     parser.add_argument("--host", default="http://127.0.0.1:11434")
     parser.add_argument("--model", default="bench:long")
     args = parser.parse_args()
@@ -140,6 +152,7 @@ def main() -> None:
         "models": lambda: ModelsFloor(args.host),
         "idle": IdleFloor,
         "stream": lambda: StreamFloor(args.host, args.model),
+        "receive": lambda: ReceiveFloor(args.host, args.model),
     }[args.floor]()
     app.run()
 

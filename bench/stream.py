@@ -5,7 +5,8 @@ same run, so the ratio, not the machine, decides.
   (a) in-process: a 4,000-token answer at 1,000 tok/s; delay from the server's last chunk to the
       whole text in the answer widget, and whether any character was lost (target < 250 ms);
   (b) 500 tokens at 50 tok/s into the real `ollamon` in a pty: its CPU while streaming, beside the
-      stream floor (one Markdown fed with Markdown.get_stream) (goal <= 0.3x and < 10 % of a core);
+      stream floor (one Markdown fed with Markdown.get_stream) (goal <= 0.3x and < 10 % of a core),
+      and the receive floor (the same app drawing nothing);
   (c) launch to first paint, beside the paint floor (goal <= 1.5x), and launch to model names
       shown (goal <= 2x the floor's first paint), also beside the client floor (the paint floor
       listing the models with the `ollama` package);
@@ -119,8 +120,8 @@ def ollamon_stream(url: str, server: ServerProcess) -> float:
         return _stream_share(terminal, server, b"go")
 
 
-def floor_stream(url: str, server: ServerProcess) -> float:
-    with running(python_command("-m", "bench.floors", "stream", "--host", url), b"Timers", 1.0) as terminal:
+def floor_stream(url: str, server: ServerProcess, floor: str = "stream") -> float:
+    with running(python_command("-m", "bench.floors", floor, "--host", url), b"Timers", 1.0) as terminal:
         return _stream_share(terminal, server, b"go")
 
 
@@ -174,10 +175,11 @@ def main() -> None:
 
     slow_server = ServerProcess(slow_tokens, 50.0)
     try:
-        shares, floors = [], []
-        for _ in range(runs):  # interleaved, so a busy spell hits both alike
+        shares, floors, receiving = [], [], []
+        for _ in range(runs):  # interleaved, so a busy spell hits all alike
             shares.append(ollamon_stream(slow_server.url, slow_server))
             floors.append(floor_stream(slow_server.url, slow_server))
+            receiving.append(floor_stream(slow_server.url, slow_server, "receive"))
     finally:
         slow_server.stop()
     ratios = _ratios(shares, floors)
@@ -185,6 +187,7 @@ def main() -> None:
     print(f"    ollamon {_runs([s * 100 for s in shares], '%', 1)}")
     print(f"    floor   {_runs([f * 100 for f in floors], '%', 1)}")
     print(f"    ratio   {_runs(ratios, '', 2)} (goal <= 0.30, and ollamon < 10 %)")
+    print(f"    receive floor {_runs([r * 100 for r in receiving], '%', 1)} (the same tokens received, none drawn)")
 
     server = ServerProcess(long_tokens, 1000.0)
     try:

@@ -29,6 +29,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
             "lost characters: [0], answer text identical: True",
             "(b) 20 tokens at 50 tok/s",
             "    ratio   [",
+            "    receive floor [",
             "    ollamon first paint  [",
             "    floor first paint    [",
             "    models / floor paint [",
