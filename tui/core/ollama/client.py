@@ -6,6 +6,7 @@ import functools
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tui.core.ollama.errors import (
     ErrorKind,
@@ -131,6 +132,9 @@ class OllamaEngine:
                 timeout=self._timeout or default_timeout(),
                 transport=self._transport,
                 event_hooks={"response": [_refuse_non_json]},
+                # Plain HTTP (Ollama's default) needs no TLS: building httpx's certificate store
+                # anyway took ~50 ms before the first model names and ~0.8 MB. HTTPS verifies.
+                verify=urlsplit(self._url).scheme == "https",
             )
         return self._wire
 

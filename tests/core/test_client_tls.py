@@ -1,0 +1,21 @@
+"""HTTPS hosts have their certificate checked; plain HTTP builds no certificate store."""
+
+from __future__ import annotations
+
+import ssl
+
+from tui.core.ollama.client import OllamaEngine
+
+
+def _context(host: str) -> ssl.SSLContext:
+    # httpx keeps its TLS settings on the connection pool (private; only this test reads it).
+    return OllamaEngine(host)._client._client._transport._pool._ssl_context  # type: ignore[attr-defined]
+
+
+def test_an_https_host_is_verified() -> None:
+    context = _context("https://ollama.example:443")
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+
+
+def test_a_plain_http_host_loads_no_certificates() -> None:
+    assert _context("http://127.0.0.1:11434").cert_store_stats()["x509_ca"] == 0
