@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 from typing import Any
 
 import pytest
 from textual import events
+from textual._styles_cache import StylesCache
+from textual.widget import Widget
+from textual.widgets import Collapsible
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.app_factory import build_app
@@ -73,6 +77,19 @@ async def test_missing_preselected_model_says_how_to_pull(fake_ollama: FakeOllam
         await wait_until(pilot, lambda: any("nope:1b" in str(n.render()) for n in app.query(NoteMessage)))
         note = next(n for n in app.query(NoteMessage) if "nope:1b" in str(n.render()))
         assert "ollama pull nope:1b" in str(note.render()) and note.has_class("error")
+
+
+async def test_only_an_answer_with_reasoning_has_a_thinking_section(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")  # answers without thinking
+        await send(pilot, app, "hi")
+        assert not app.query(AssistantMessage).last().query(".thinking")
+        await choose(pilot, app, "qwen3:8b")
+        await send(pilot, app, "Why is the sky blue?")
+        reply = app.query(AssistantMessage).last()
+        assert reply.query_one(".thinking", Collapsible).collapsed  # folded once the answer began
+        assert "the user is greeting me" in reply.thinking_text
 
 
 async def test_thinking_then_answer_stream_and_timers(fake_ollama: FakeOllama) -> None:
@@ -408,3 +425,16 @@ async def test_finished_turns_do_not_keep_their_drawn_lines(fake_ollama: FakeOll
         # The first answer drew ~120 lines while streaming; the second pushed it off the screen.
         assert first.region.height == 0 or not first.region.overlaps(app.query_one("#chat").region)
         assert _kept_lines(first) == 0
+
+
+async def test_widgets_that_are_gone_leave_no_drawn_lines_behind(fake_ollama: FakeOllama) -> None:
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        for prompt in ("one", "two"):  # each turn's Stop key rebuilds the footer twice
+            await send(pilot, app, prompt)
+        await pilot.pause(0.1)
+        gc.collect()
+        owned = {id(widget._styles_cache) for widget in gc.get_objects() if isinstance(widget, Widget)}
+        orphans = [cache for cache in gc.get_objects() if isinstance(cache, StylesCache) and id(cache) not in owned]
+        assert not orphans
