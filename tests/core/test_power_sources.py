@@ -823,10 +823,27 @@ class TestNvml:
         assert NvmlPowerSource(NvmlLibrary(FakeNvml(power_mw=[]))).probe() == Availability.no("no NVIDIA device")
         no_driver = NvmlPowerSource(NvmlLibrary(FakeNvml(init_error="Driver Not Loaded"))).probe()
         assert no_driver == Availability.no("no NVIDIA driver (Driver Not Loaded)")
+        monkeypatch.setattr(nvml_module, "driver_missing", lambda: None)  # a driver, but no nvidia-ml-py
+        monkeypatch.setattr(nvml_module, "_shared", None)  # not what another test's NVML found
         monkeypatch.setitem(sys.modules, "pynvml", None)  # makes `import pynvml` raise ImportError
         assert NvmlPowerSource().probe() == Availability.no(NOT_INSTALLED)
         with pytest.raises(PowerReadError, match="not installed"):
             NvmlPowerSource().read()
+
+    @pytest.mark.parametrize(
+        ("platform", "why"),
+        [("linux", "no NVIDIA driver (NVML Shared Library Not Found)"), ("darwin", "no NVIDIA driver on macOS")],
+    )
+    def test_without_the_driver_library_pynvml_is_not_imported(
+        self, monkeypatch: pytest.MonkeyPatch, platform: str, why: str
+    ) -> None:
+        def no_library(name: str) -> None:
+            raise OSError(f"{name}: cannot open shared object file")
+
+        monkeypatch.setattr(nvml_module.sys, "platform", platform)
+        monkeypatch.setattr(nvml_module.ctypes, "CDLL", no_library)
+        monkeypatch.setitem(sys.modules, "pynvml", None)  # an import would say "not installed" instead
+        assert NvmlLibrary().open() == Availability.no(why)
 
     def test_gpu_memory_utilisation_and_per_process_vram(self) -> None:
         gpu = NvmlGpu(NvmlLibrary(FakeNvml(power_mw=[1, 1])))
@@ -858,6 +875,7 @@ class TestNvml:
         fake = FakeNvml(power_mw=[1])
         exits: list[object] = []
         monkeypatch.setitem(sys.modules, "pynvml", fake)
+        monkeypatch.setattr(nvml_module, "driver_missing", lambda: None)  # this machine may have no driver
         monkeypatch.setattr(nvml_module, "_shared", None)
         monkeypatch.setattr(nvml_module, "atexit", SimpleNamespace(register=exits.append))
         power, gpu = NvmlPowerSource(), NvmlGpu()
