@@ -7,8 +7,8 @@ from textual.widgets import Footer
 
 class KeysFooter(Footer):
     """Textual's footer rebuilds all its keys on every bindings update (each focus change and
-    `refresh_bindings`): four to six times a chat turn, ~50 ms each here, while the keys shown
-    changed twice (Stop comes and goes). Here a rebuild happens only when they changed.
+    `refresh_bindings`): four to six times a chat turn, ~40 ms each here with its new layout,
+    while the keys shown changed twice (Stop comes and goes). Here a rebuild happens only then.
 
     Each rebuild also binds the new keys to `compact`; the old keys' watchers are dropped only
     when `compact` changes (it never does here), so every turn kept a row of dead keys alive

@@ -8,8 +8,8 @@ lines of a few recently drawn blocks (the ones on screen), so a finished answer 
 
 While it grows, the widget keeps room for a few lines to come: a write that fits in that room
 repaints only the lines it changed. A write that changes the height makes a new layout, which
-moves every message on screen and repaints the whole chat: at 2 writes a second that was about
-half of the app's CPU while an answer streamed.
+moves every message on screen and repaints the whole chat: with one at each of the 2 writes a
+second, an answer streaming at 50 tok/s took 21 % of a core instead of 17 %.
 """
 
 from __future__ import annotations
