@@ -10,7 +10,6 @@ import pytest
 from textual import events
 from textual._styles_cache import StylesCache
 from textual.widget import Widget
-from textual.widgets import Collapsible
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.app_factory import build_app
@@ -77,19 +76,6 @@ async def test_missing_preselected_model_says_how_to_pull(fake_ollama: FakeOllam
         await wait_until(pilot, lambda: any("nope:1b" in str(n.render()) for n in app.query(NoteMessage)))
         note = next(n for n in app.query(NoteMessage) if "nope:1b" in str(n.render()))
         assert "ollama pull nope:1b" in str(note.render()) and note.has_class("error")
-
-
-async def test_only_an_answer_with_reasoning_has_a_thinking_section(fake_ollama: FakeOllama) -> None:
-    app = make_app(fake_ollama.url)
-    async with app.run_test(size=SIZE) as pilot:
-        await choose(pilot, app, "llama3.2:3b")  # answers without thinking
-        await send(pilot, app, "hi")
-        assert not app.query(AssistantMessage).last().query(".thinking")
-        await choose(pilot, app, "qwen3:8b")
-        await send(pilot, app, "Why is the sky blue?")
-        reply = app.query(AssistantMessage).last()
-        assert reply.query_one(".thinking", Collapsible).collapsed  # folded once the answer began
-        assert "the user is greeting me" in reply.thinking_text
 
 
 async def test_thinking_then_answer_stream_and_timers(fake_ollama: FakeOllama) -> None:

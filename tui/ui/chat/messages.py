@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -11,9 +9,6 @@ from textual.widgets import Collapsible, Static
 
 from tui.core import units
 from tui.core.ollama.stats import DoneStats
-
-if TYPE_CHECKING:
-    from tui.ui.chat.markdown_text import MarkdownText
 
 
 class UserMessage(Static):
@@ -49,31 +44,23 @@ class AssistantMessage(Vertical):
         self._pending_thinking = ""
         self._pending_answer = ""
         self._thinking_open = False
-        self._thinking: MarkdownText | None = None
 
     def compose(self) -> ComposeResult:
         # Here, not at the top: the Markdown parser is not needed before the first answer, and
         # importing it would delay the app's first paint.
         from tui.ui.chat.markdown_text import MarkdownText
 
+        self._thinking = MarkdownText(classes="thinking-text")
         self._answer = MarkdownText(classes="answer-text")
+        with Collapsible(title="Thinking…", collapsed=False, classes="thinking"):
+            yield self._thinking
         yield self._answer
         yield Static(classes="outcome")
 
     def on_mount(self) -> None:
+        self.query_one(".thinking", Collapsible).display = False
         # Shown by finish(); until then an empty line would sit under the text being written.
         self.query_one(".outcome", Static).display = False
-
-    async def _thinking_text(self) -> MarkdownText:
-        """The thinking section, mounted with its first text: an answer without reasoning (most
-        turns of most models) does not carry its four widgets for as long as the chat lasts."""
-        if self._thinking is None:
-            from tui.ui.chat.markdown_text import MarkdownText
-
-            self._thinking = MarkdownText(classes="thinking-text")
-            section = Collapsible(self._thinking, title="Thinking…", collapsed=False, classes="thinking")
-            await self.mount(section, before=self._answer)
-        return self._thinking
 
     def add_thinking(self, text: str) -> None:
         """Queue reasoning text."""
@@ -98,8 +85,10 @@ class AssistantMessage(Vertical):
         thinking, self._pending_thinking = self._pending_thinking, ""
         answer, self._pending_answer = self._pending_answer, ""
         if thinking:
-            self._thinking_open = True
-            (await self._thinking_text()).write(thinking)
+            if not self._thinking_open:
+                self._thinking_open = True
+                self.query_one(".thinking", Collapsible).display = True
+            self._thinking.write(thinking)
         if answer:
             # The thinking section folds away when the answer starts.
             await self._close_thinking()
@@ -109,8 +98,7 @@ class AssistantMessage(Vertical):
         if not self._thinking_open:
             return
         self._thinking_open = False
-        if self._thinking is not None:
-            self._thinking.end()
+        self._thinking.end()
         section = self.query_one(".thinking", Collapsible)
         # Folded, it is one line; say how to open it (Tab reaches it, Enter toggles).
         section.title = "Thinking · Enter opens"
@@ -122,8 +110,7 @@ class AssistantMessage(Vertical):
         await self._close_thinking()
         self._answer.end()
         # Drop the lines drawn while streaming: a finished answer keeps its text, not its pixels.
-        if self._thinking is not None:
-            self._thinking.release()
+        self._thinking.release()
         self._answer.release()
         line = self.query_one(".outcome", Static)
         line.update(Content(outcome))
