@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
 from tui.ui.chat.markdown_text import ROOM_SHARE, ROOM_STEP, MarkdownText
 
@@ -19,16 +20,20 @@ def _words(first: int, count: int) -> str:
     return " ".join(f"w{n}" for n in range(first, first + count))
 
 
+async def _write(pilot: Pilot[None], text: MarkdownText, markdown: str) -> None:
+    """Write and let the app lay out and draw."""
+    text.write(markdown)
+    await pilot.pause()
+
+
 async def test_writes_that_fit_the_room_keep_the_height() -> None:
     app = OneText()
     async with app.run_test(size=SIZE) as pilot:
         text = app.query_one(MarkdownText)
-        text.write("one two")
-        await pilot.pause()
+        await _write(pilot, text, "one two")
         assert text.size.height == STEP
         region_before = text.region
-        text.write(" three\n\nfour")
-        await pilot.pause()
+        await _write(pilot, text, " three\n\nfour")
         assert text.region == region_before
         assert text.shown == "one two three\n\nfour"
 
@@ -37,8 +42,7 @@ async def test_a_write_past_the_room_grows_it_by_a_step() -> None:
     app = OneText()
     async with app.run_test(size=SIZE) as pilot:
         text = app.query_one(MarkdownText)
-        text.write("\n\n".join(_words(n, 2) for n in range(4)))  # 4 blocks: 7 lines with the gaps
-        await pilot.pause()
+        await _write(pilot, text, "\n\n".join(_words(n, 2) for n in range(4)))  # 4 blocks: 7 lines with the gaps
         assert STEP < 7 <= 2 * STEP
         assert text.size.height == 2 * STEP
         assert len(text.shown.splitlines()) == 7
@@ -48,8 +52,7 @@ async def test_on_a_small_screen_the_room_is_a_few_lines() -> None:
     app = OneText()
     async with app.run_test(size=(40, 12)) as pilot:
         text = app.query_one(MarkdownText)
-        text.write("one")
-        await pilot.pause()
+        await _write(pilot, text, "one")
         assert text.size.height == ROOM_STEP
 
 
@@ -57,11 +60,9 @@ async def test_the_end_gives_the_room_back() -> None:
     app = OneText()
     async with app.run_test(size=SIZE) as pilot:
         text = app.query_one(MarkdownText)
-        text.write("one two")
-        await pilot.pause()
+        await _write(pilot, text, "one two")
         text.end()
         await pilot.pause()
         assert text.size.height == 1
-        text.write(" three")  # after the end a write lays out to the text's own height
-        await pilot.pause()
+        await _write(pilot, text, " three")  # after the end a write lays out to the text's own height
         assert text.size.height == 1 and text.shown == "one two three"
