@@ -9,9 +9,10 @@ from textual.widget import Widget
 from tui.core.records.export import turn_figures
 from tui.core.records.schema import Record, Status
 from tui.ui.chat.messages import AssistantMessage, UserMessage
+from tui.ui.chat.sized_by_layout import SizedByLayout
 
 
-class ChatView(VerticalScroll):
+class ChatView(SizedByLayout, VerticalScroll):
     """Holds the message widgets and follows new output while the user stays at the bottom."""
 
     async def add(self, widget: Widget) -> None:

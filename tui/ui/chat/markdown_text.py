@@ -23,6 +23,8 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.ui.chat.sized_by_layout import SizedByLayout
+
 FENCES = ("```", "~~~")
 # Blocks whose lines are kept: more than a screen's worth, so scrolling redraws none of them.
 DRAWN_BLOCKS = 12
@@ -49,7 +51,7 @@ def split_blocks(text: str) -> tuple[list[str], str]:
     return blocks, text[start:]
 
 
-class MarkdownText(Widget):
+class MarkdownText(SizedByLayout, Widget):
     """Markdown that grows: `write` appends."""
 
     DEFAULT_CSS = "MarkdownText { height: auto; }"

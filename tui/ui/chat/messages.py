@@ -9,6 +9,7 @@ from textual.widgets import Collapsible, Static
 
 from tui.core import units
 from tui.core.ollama.stats import DoneStats
+from tui.ui.chat.sized_by_layout import SizedByLayout
 
 
 class UserMessage(Static):
@@ -26,7 +27,7 @@ class NoteMessage(Static):
         super().__init__(Content(text), classes="message note" + (" error" if error else ""))
 
 
-class AssistantMessage(Vertical):
+class AssistantMessage(SizedByLayout, Vertical):
     """One streamed answer: thinking in a collapsible section, then the answer as Markdown.
 
     Deltas are queued and handed to the Markdown when the owner calls `flush` (a few times a
