@@ -425,3 +425,16 @@ async def test_widgets_that_are_gone_leave_no_drawn_lines_behind(fake_ollama: Fa
         orphans = [cache for cache in gc.get_objects() if isinstance(cache, StylesCache) and id(cache) not in owned]
         # Keys rebuilt after the last turn's end may wait for the next one; none pile up turn after turn.
         assert len(orphans) <= 2 * len(app.query("FooterKey"))
+
+
+async def test_each_turn_gives_freed_memory_back(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> None:
+    released: list[int] = []
+    monkeypatch.setattr("tui.app.release_freed", lambda: released.append(1))
+    monkeypatch.setattr("tui.app.RELEASE_AFTER_S", 0.01)
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        assert released == []
+        for turns, prompt in enumerate(("one", "two"), start=1):
+            await send(pilot, app, prompt)
+            await wait_until(pilot, lambda turns=turns: len(released) == turns)

@@ -37,6 +37,7 @@ from tui.core.chat.events import (
     TurnStarted,
 )
 from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
+from tui.core.freed_memory import release_freed
 from tui.core.ollama.client import OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
@@ -57,6 +58,8 @@ from tui.ui.settings.settings_screen import SettingsScreen
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline (f5) is measured over.
 BASELINE_SECONDS = 10.0
+# After a turn's last frame, which drops the lines drawn while it streamed.
+RELEASE_AFTER_S = 0.5
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # The smallest terminal the chat screen lays out in (keep in step with the text of #too-small).
 MIN_WIDTH, MIN_HEIGHT = 60, 16
@@ -502,6 +505,7 @@ class OllamonApp(App[None]):
         if reply is not None and reply.is_attached:
             await reply.finish(outcome, error=failure is not None)
         self.chat_view.forget_drawn()
+        self.set_timer(RELEASE_AFTER_S, release_freed)
         self.resources.turn_ended(cost)
         self.resources.show_loaded(result.running or self.session.running)
         load_s = self.timer_state.load_s
