@@ -60,3 +60,17 @@ async def test_a_key_that_comes_and_goes_is_shown_and_hidden() -> None:
         await pilot.pause()
         await pilot.pause()
         assert "Stop" not in _keys(app)
+
+
+async def test_a_key_that_comes_and_goes_alone_leaves_the_other_keys_as_they_were() -> None:
+    app = TwoKeys()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        before = list(app.query("FooterKey"))  # New, and the palette's key
+        for busy, shown in ((True, ["Stop", "New"]), (False, ["New"])):
+            app.busy = busy
+            app.refresh_bindings()
+            await pilot.pause()
+            await pilot.pause()
+            assert _keys(app)[: len(shown)] == shown
+            assert [key for key in app.query("FooterKey") if str(key.description) != "Stop"] == before

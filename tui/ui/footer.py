@@ -1,23 +1,37 @@
-"""Textual's footer, redrawn only when the keys it shows change, and without the memory it gained on every change."""
+"""Textual's footer, redrawn only where its keys change, and without the memory it gained on every change."""
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+# What Footer.compose draws a key from: the binding, whether it is enabled, its tooltip.
+Key = tuple[Binding, bool, str]
+
+
+def _one_more(longer: list[Key], shorter: list[Key]) -> int | None:
+    """The index of the one key `longer` has that `shorter` lacks, all else alike; else None."""
+    if len(longer) != len(shorter) + 1:
+        return None
+    index = next((n for n, (a, b) in enumerate(zip(longer, shorter, strict=False)) if a != b), len(shorter))
+    return index if longer[:index] + longer[index + 1 :] == shorter else None
 
 
 class KeysFooter(Footer):
     """Textual's footer rebuilds all its keys on every bindings update (each focus change and
     `refresh_bindings`): four to six times a chat turn, ~40 ms each here with its new layout,
-    while the keys shown changed twice (Stop comes and goes). Here a rebuild happens only then.
+    while the keys shown changed twice (Stop comes and goes). Here nothing is rebuilt when the keys
+    are the same, and a key that comes or goes alone is mounted or removed by itself.
 
     Each rebuild also binds the new keys to `compact`; the old keys' watchers are dropped only
     when `compact` changes (it never does here), so every turn kept a row of dead keys alive
     (~30 widgets a turn). Touching `compact` after a rebuild lets Textual drop them."""
 
-    _composed: object = None
+    _composed: tuple[Key, ...] | None = None
 
-    def _keys_shown(self) -> object:
-        """All that Footer.compose draws from: each binding, whether it is enabled, its tooltip."""
+    def _keys_shown(self) -> tuple[Key, ...] | None:
+        """All that Footer.compose draws from."""
         if not self._bindings_ready:
             return None
         return tuple(
@@ -28,6 +42,46 @@ class KeysFooter(Footer):
         keys = self._keys_shown()
         if keys is not None and keys == self._composed:
             return
-        self._composed = keys
+        composed, self._composed = self._composed, keys
+        if keys is not None and composed is not None and await self._mount_or_remove_one(composed, keys):
+            return
         await super().recompose()
         self.mutate_reactive(Footer.compact)
+
+    async def _mount_or_remove_one(self, before: tuple[Key, ...], after: tuple[Key, ...]) -> bool:
+        """Mount or remove the one shown key that differs; False where more changed (rebuild)."""
+        if [key for key in before if not key[0].show] != [key for key in after if not key[0].show]:
+            return False  # the palette key, which compose draws from a hidden binding, changed
+        old, new = [key for key in before if key[0].show], [key for key in after if key[0].show]
+        gone, came = _one_more(old, new), _one_more(new, old)
+        changed = old[gone] if gone is not None else new[came] if came is not None else None
+        if changed is None or changed[0].group is not None:
+            return False
+        if sum(key[0].action == changed[0].action for key in old + new) != 1:
+            return False  # another key for the same action: compose shows only the first of them
+        drawn = {(key.action, key.key): key for key in self.query_children(FooterKey)}
+        if came is not None:
+            after_it = new[came + 1][0] if came + 1 < len(new) else None
+            neighbour = drawn.get((after_it.action, after_it.key)) if after_it is not None else None
+            if neighbour is None:
+                return False  # the last key: a rebuild places it (the palette key stays last)
+            await self.mount(self._key(*changed), before=neighbour)
+        else:
+            if (widget := drawn.get((changed[0].action, changed[0].key))) is None:
+                return False
+            await widget.remove()
+            self.mutate_reactive(Footer.compact)  # drops the removed key's watcher
+        self.styles.grid_size_columns = len({key[0].action for key in new})
+        return True
+
+    def _key(self, binding: Binding, enabled: bool, tooltip: str) -> FooterKey:
+        """One key as Footer.compose draws a key of its own (not in a group)."""
+        key = FooterKey(
+            binding.key,
+            self.app.get_key_display(binding),
+            binding.description,
+            binding.action,
+            disabled=not enabled,
+            tooltip=tooltip,
+        )
+        return key.data_bind(compact=Footer.compact)
