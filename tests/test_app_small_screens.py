@@ -224,3 +224,23 @@ async def test_copy_takes_the_focused_answer_and_ctrl_r_answers_again(fake_ollam
         await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 3 and not app.streaming)
         assert len(fake_ollama.chat_requests) == before + 1
         assert [str(m.render()) for m in app.query(UserMessage)][-1] == "second"
+
+
+async def test_the_first_frame_is_laid_out_for_the_terminal_size(
+    fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_frame: list[set[str]] = []
+    display = OllamonApp._display
+
+    def recording(app: OllamonApp, screen: Screen[object], renderable: object) -> None:
+        if not first_frame:
+            first_frame.append(set(screen.classes))
+        display(app, screen, renderable)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OllamonApp, "_display", recording)
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(70, 20)) as pilot:
+        await wait_until(pilot, lambda: bool(first_frame))
+        # A narrow, short terminal: no frame with the wide layout's classes comes first.
+        assert {"-narrow", "-tall"} <= first_frame[0]
+        assert not first_frame[0] & {"-wide", "-xwide", "-roomy"}

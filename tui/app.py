@@ -175,6 +175,11 @@ class OllamonApp(App[None]):
         return self.session.busy or any(w.group == "chat" and not w.is_finished for w in self.workers)
 
     def compose(self) -> ComposeResult:
+        # Textual gives the screen its breakpoint classes on its first Resize, after the first
+        # frame: set them now, so a small terminal never flashes the squeezed chat. Before the
+        # widgets mount, so their styles are worked out once, not again for the new classes.
+        horizontal, vertical = self.HORIZONTAL_BREAKPOINTS, self.VERTICAL_BREAKPOINTS
+        self.screen.update_classes(breakpoint_classes(self.size, horizontal, vertical))
         # Kept as attributes: workers may still finish while the app is tearing its screen down.
         self.picker = ModelPicker(id="model-select")
         self.status_line = StatusLine(id="status")
@@ -208,10 +213,6 @@ class OllamonApp(App[None]):
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
-        # Textual gives the screen its breakpoint classes on its first Resize, after the first
-        # frame: set them now, so a small terminal never flashes the squeezed chat.
-        horizontal, vertical = self.HORIZONTAL_BREAKPOINTS, self.VERTICAL_BREAKPOINTS
-        self.screen.update_classes(breakpoint_classes(self.size, horizontal, vertical))
         # A `kill` or an SSH drop leaves the terminal as ctrl+q does: the app exits normally,
         # so Textual restores the screen and the records are completed.
         loop = asyncio.get_running_loop()
