@@ -53,7 +53,6 @@ from tui.ui.chat.status import StatusLine
 from tui.ui.footer import KeysFooter
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
-from tui.ui.settings.settings_screen import SettingsScreen
 
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline (f5) is measured over.
@@ -621,6 +620,7 @@ class OllamonApp(App[None]):
 
     def action_settings(self) -> None:
         """Edit this chat's settings."""
+        from tui.ui.settings.settings_screen import SettingsScreen  # on first use, like the history
 
         def apply(settings: ChatSettings | None) -> None:
             if settings is None:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from tui.core.records.export import FORMATS, export_records, export_rows, export_summary
+from tui.core.records.formats import FORMATS
 from tui.core.records.schema import Status
 from tui.core.records.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError, path_problem
 
@@ -89,6 +89,8 @@ def _check(conn: sqlite3.Connection, path: Path) -> None:
 
 def render(store: RecordStore, args: argparse.Namespace) -> str:
     """The text `history` prints for these options."""
+    from tui.core.records.export import export_records, export_rows, export_summary
+
     if args.summary:
         return export_summary(store.summary(model=args.model, sweep_id=args.sweep), args.format)
     if args.format in CONTENT_FORMATS:

@@ -20,11 +20,11 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.core.ollama.sanitize import strip_controls
+from tui.core.records.formats import FORMATS
 from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
 from tui.core.records.store import RecordRow, Session, SummaryRow, record_row
 from tui.core.units import human_bytes, memory_bytes, milliseconds
 
-FORMATS = ("table", "json", "jsonl", "csv", "md")
 _CONTENT_KEYS = ("prompt", "thinking", "answer")
 
 

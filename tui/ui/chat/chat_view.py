@@ -6,7 +6,6 @@ from textual._styles_cache import StylesCache
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
-from tui.core.records.export import turn_figures
 from tui.core.records.schema import Record, Status
 from tui.ui.chat.messages import AssistantMessage, UserMessage
 from tui.ui.chat.sized_by_layout import SizedByLayout
@@ -22,6 +21,8 @@ class ChatView(SizedByLayout, VerticalScroll):
 
     async def replay(self, records: list[Record]) -> None:
         """Show a past chat's turns as they ended, with each turn's figures beneath."""
+        from tui.core.records.export import turn_figures  # not needed before a reopen
+
         for record in records:
             await self.mount(UserMessage(record.prompt if record.prompt is not None else "(prompt not kept)"))
             reply = AssistantMessage(record.model.name or "")
