@@ -64,7 +64,7 @@ class KeysFooter(Footer):
             after_it = new[came + 1][0] if came + 1 < len(new) else None
             neighbour = drawn.get((after_it.action, after_it.key)) if after_it is not None else None
             if neighbour is None:
-                return False  # the last key: a rebuild places it (the palette key stays last)
+                return False  # last, after a grouped key or a repeated action: a rebuild places it
             await self.mount(self._key(*changed), before=neighbour)
         else:
             if (widget := drawn.get((changed[0].action, changed[0].key))) is None:
