@@ -417,13 +417,16 @@ async def test_widgets_that_are_gone_leave_no_drawn_lines_behind(fake_ollama: Fa
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
-        for prompt in ("one", "two", "three", "four"):  # each turn's Stop key rebuilds the footer twice
+        for prompt in ("one", "two", "three", "four"):
             await send(pilot, app, prompt)
+            await pilot.press("ctrl+n")  # removes the turn's messages, each with the lines it drew
+            await wait_until(pilot, lambda: not app.query(AssistantMessage))
+        await send(pilot, app, "five")  # its end empties Textual's cache of the removed widgets
         await pilot.pause(0.1)
         gc.collect()
         owned = {id(widget._styles_cache) for widget in gc.get_objects() if isinstance(widget, Widget)}
         orphans = [cache for cache in gc.get_objects() if isinstance(cache, StylesCache) and id(cache) not in owned]
-        # Keys rebuilt after the last turn's end may wait for the next one; none pile up turn after turn.
+        # Widgets gone after the last turn's end wait for the next one; none pile up turn after turn.
         assert len(orphans) <= 2 * len(app.query("FooterKey"))
 
 

@@ -43,8 +43,8 @@ class ChatView(SizedByLayout, VerticalScroll):
             for widget in message.walk_children(with_self=True):
                 widget.refresh()
         # Textual 8.2.8's StylesCache.get_inner_outer is an lru_cache on a method: it keeps the
-        # caches of up to 1,024 widgets that are gone (the footer's keys, rebuilt twice a turn),
-        # each with the lines it drew. Emptied once a turn, it holds only what is still drawn.
+        # caches of up to 1,024 widgets that are gone (messages of a cleared chat, rebuilt footer
+        # keys), each with the lines it drew. Emptied once a turn, it holds only what is still drawn.
         StylesCache.get_inner_outer.cache_clear()
 
     async def clear(self) -> None:

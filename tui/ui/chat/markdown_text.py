@@ -73,7 +73,8 @@ class MarkdownText(SizedByLayout, Widget):
         if not text:
             return
         width = self.content_size.width
-        changed_from = self._tail_line(width) if width else 0
+        # Only a growing text repaints from here; a finished one is laid out again anyway.
+        changed_from = self._tail_line(width) if width and self._growing else 0
         finished, self._tail = split_blocks(self._tail + text)
         # The old tail was drawn under the index the first newly finished block now has.
         for index in range(len(self._blocks), len(self._blocks) + len(finished) + 1):
