@@ -430,6 +430,17 @@ async def test_widgets_that_are_gone_leave_no_drawn_lines_behind(fake_ollama: Fa
         assert len(orphans) <= 2 * len(app.query("FooterKey"))
 
 
+async def test_start_up_ends_once_the_client_is_made(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The collector paused for start-up comes back after the client's import, so that is frozen too.
+    app = build_app(fake_ollama.url, live=False, clock=StepClock(), retry_interval=0)  # no poll to import it first
+    client_made: list[bool] = []
+    monkeypatch.setattr("tui.app.resume_collector", lambda: client_made.append(app.session.engine._wire is not None))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        await pilot.pause()
+    assert client_made == [True]
+
+
 async def test_each_turn_gives_freed_memory_back(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> None:
     released: list[int] = []
     monkeypatch.setattr("tui.app.release_freed", lambda: released.append(1))

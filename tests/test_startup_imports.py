@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+from tui.cli.main import main
+from tui.core import gc_pause
 
 # Loaded on first use: the history screen and its charts, exporting, the settings dialog.
 ON_FIRST_USE = ("tui.ui.history", "plotext", "tui.core.records.export", "csv", "tui.ui.settings.settings_screen")
@@ -20,3 +27,36 @@ def test_the_chat_starts_without_what_it_loads_on_first_use() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert loaded.split() == []
+
+
+def test_the_command_imports_the_app_with_the_collector_paused() -> None:
+    # `--version` ends while parsing: everything imported before it ran without a collection.
+    script = (
+        "import gc, sys\n"
+        "passes = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and passes.append(info['generation']))\n"
+        "import tui.__main__ as entry\n"
+        "before = len(passes)\n"
+        "sys.argv = ['ollamon', '--version']\n"
+        "try:\n"
+        "    entry.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(len(passes) - before, 'tui.cli.main' in sys.modules, gc.isenabled())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert result.split()[-3:] == ["0", "True", "False"]
+
+
+def test_a_command_runs_with_the_collector_back_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Only the app waits for its first frame; `history`, `bench` and the rest collect as usual.
+    monkeypatch.setattr(gc_pause, "_paused", False)
+    gc_pause.pause_collector()
+    try:
+        main(["history", "--db", str(tmp_path / "none.sqlite")])  # says there are no records yet
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -1,3 +1,17 @@
-from tui.cli.main import main
+"""`python -m tui` and the `ollamon` command."""
 
-raise SystemExit(main())
+from __future__ import annotations
+
+from tui.core.gc_pause import pause_collector
+
+
+def main() -> int:
+    pause_collector()
+    # Imported after the pause: importing Textual and the app is most of start-up.
+    from tui.cli.main import main as run
+
+    return run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -38,6 +38,7 @@ from tui.core.chat.events import (
 )
 from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
 from tui.core.freed_memory import release_freed
+from tui.core.gc_pause import resume_collector
 from tui.core.ollama.client import OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
@@ -228,8 +229,7 @@ class OllamonApp(App[None]):
                 resources.post_message(ResourceColumn.Sampled())
 
             self.monitor.start(sampled)
-        # After the first paint: the first request imports the HTTP client, a third of a second.
-        self.call_after_refresh(self.refresh_models)
+        self.call_after_refresh(self._finish_start)
         if self._retry_interval > 0:
             self.set_interval(self._retry_interval, self._poll)
         self.call_later(
@@ -240,6 +240,16 @@ class OllamonApp(App[None]):
             self.call_later(self._note, f"Records are not being saved: {self._store_problem}", True)
         if self.session.recorder is not None:
             self.recover_records()
+
+    @work(group="start", exit_on_error=False)
+    async def _finish_start(self) -> None:
+        """After the first paint: import the HTTP client (a third of a second), then ask for the models."""
+        try:
+            self.session.engine.prepare()
+        finally:
+            # Start-up ends here: what it made lives as long as the app (see gc_pause).
+            resume_collector()
+        self.refresh_models()
 
     def on_resize(self, _event: events.Resize) -> None:
         # Started too small (nothing to focus), the terminal made big enough gets its prompt back.

@@ -124,6 +124,10 @@ class OllamaEngine:
     @property
     def _client(self) -> ollama.AsyncClient:
         """The ollama client, made (and the library imported) on the first request."""
+        return self._wire or self.prepare()
+
+    def prepare(self) -> ollama.AsyncClient:
+        """The client, made now if not yet (importing the library takes a third of a second)."""
         if self._wire is None:
             import ollama
 

@@ -1,0 +1,43 @@
+"""The collector paused for start-up comes back frozen-and-on; a pause not taken here is left alone."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from tui.core import gc_pause
+from tui.core.gc_pause import pause_collector, resume_collector
+
+
+@pytest.fixture(autouse=True)
+def collector_as_it_was(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(gc_pause, "_paused", False)
+    yield
+    gc.unfreeze()
+    gc.enable()
+
+
+def test_a_paused_collector_comes_back_on_with_start_up_frozen() -> None:
+    pause_collector()
+    assert not gc.isenabled()
+    made_meanwhile = [[] for _ in range(100)]
+    assert resume_collector()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= len(made_meanwhile)
+    assert not resume_collector()  # once
+
+
+def test_without_a_pause_resuming_touches_nothing() -> None:
+    frozen = gc.get_freeze_count()
+    assert not resume_collector()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+
+
+def test_a_collector_someone_else_turned_off_stays_off() -> None:
+    gc.disable()
+    pause_collector()
+    assert not resume_collector()
+    assert not gc.isenabled()
