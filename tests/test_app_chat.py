@@ -430,15 +430,32 @@ async def test_widgets_that_are_gone_leave_no_drawn_lines_behind(fake_ollama: Fa
         assert len(orphans) <= 2 * len(app.query("FooterKey"))
 
 
-async def test_start_up_ends_once_the_client_is_made(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The collector paused for start-up comes back after the client's import, so that is frozen too.
-    app = build_app(fake_ollama.url, live=False, clock=StepClock(), retry_interval=0)  # no poll to import it first
-    client_made: list[bool] = []
-    monkeypatch.setattr("tui.app.resume_collector", lambda: client_made.append(app.session.engine._wire is not None))
+async def test_start_up_ends_once_the_model_names_are_shown(
+    fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The collector paused for start-up comes back after the first list, so the client is frozen too.
+    app = build_app(fake_ollama.url, live=False, clock=StepClock(), retry_interval=0)  # no poll to list first
+    monkeypatch.setattr("tui.app.START_WAIT_S", 60.0)  # nor the fallback
+    seen: list[tuple[bool, bool]] = []
+    monkeypatch.setattr(
+        "tui.app.resume_collector", lambda: seen.append((app.session.engine._wire is not None, bool(app.models)))
+    )
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: bool(app.models))
-        await pilot.pause()
-    assert client_made == [True]
+        await wait_until(pilot, lambda: bool(seen))
+    assert seen[0] == (True, True)
+
+
+async def test_start_up_ends_after_a_while_when_no_list_comes(monkeypatch: pytest.MonkeyPatch) -> None:
+    resumed: list[int] = []
+    monkeypatch.setattr("tui.app.resume_collector", lambda: resumed.append(1))
+    monkeypatch.setattr("tui.app.START_WAIT_S", 0.05)
+    with socket.socket() as silent:  # takes the connection, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        app = build_app(f"http://127.0.0.1:{silent.getsockname()[1]}", live=False, retry_interval=0)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: bool(resumed))
+            assert not app.models
 
 
 async def test_each_turn_gives_freed_memory_back(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> None:

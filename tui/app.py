@@ -60,6 +60,7 @@ STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history
 BASELINE_SECONDS = 10.0
 # After a turn's last frame, which drops the lines drawn while it streamed.
 RELEASE_AFTER_S = 0.5
+START_WAIT_S = 5.0  # at most this long after the first frame without collecting garbage
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # The smallest terminal the chat screen lays out in (keep in step with the text of #too-small).
 MIN_WIDTH, MIN_HEIGHT = 60, 16
@@ -244,11 +245,9 @@ class OllamonApp(App[None]):
     @work(group="start", exit_on_error=False)
     async def _finish_start(self) -> None:
         """After the first paint: import the HTTP client (a third of a second), then ask for the models."""
-        try:
-            self.session.engine.prepare()
-        finally:
-            # Start-up ends here: what it made lives as long as the app (see gc_pause).
-            resume_collector()
+        # Start-up ends with the first list on screen, or after a while without one (see gc_pause).
+        self.set_timer(START_WAIT_S, resume_collector)
+        self.session.engine.prepare()
         self.refresh_models()
 
     def on_resize(self, _event: events.Resize) -> None:
@@ -302,6 +301,7 @@ class OllamonApp(App[None]):
             if not any(worker.group == "fit" and not worker.is_finished for worker in self.workers):
                 self.predict_fits()
         self._refreshed_at = time.monotonic()
+        self.call_after_refresh(resume_collector)  # after the first list's frame; later a no-op
 
     @work(group="fit", exit_on_error=False)
     async def predict_fits(self) -> None:

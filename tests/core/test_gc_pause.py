@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -27,6 +28,22 @@ def test_a_paused_collector_comes_back_on_with_start_up_frozen() -> None:
     assert gc.isenabled()
     assert gc.get_freeze_count() >= len(made_meanwhile)
     assert not resume_collector()  # once
+
+
+class Node:
+    """Something a weak reference can follow."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_what_start_up_threw_away_is_freed_not_frozen() -> None:
+    pause_collector()
+    thrown_away = Node()  # a cycle: only the collector can free it
+    gone = weakref.ref(thrown_away)
+    del thrown_away
+    resume_collector()
+    assert gone() is None
 
 
 def test_without_a_pause_resuming_touches_nothing() -> None:
