@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ollamon` console script."""
     args = build_parser().parse_args(argv)
     if args.command is not None:
-        resume_collector()  # a command runs with it; only the app waits for its first frame
+        resume_collector()  # a command runs with it; only the app waits for its first model list
     if args.command == "history":
         from tui.cli.history import run_history
 
