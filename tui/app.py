@@ -58,7 +58,8 @@ from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline (f5) is measured over.
 BASELINE_SECONDS = 10.0
-# After a turn's last frame, which drops the lines drawn while it streamed.
+# Work that holds the interpreter (a heap trim, a full garbage collection) waits this long after
+# the frame it would delay: a turn's last, which drops the lines drawn while it streamed, or the first list's.
 RELEASE_AFTER_S = 0.5
 START_WAIT_S = 5.0  # at most this long after the first frame without collecting garbage
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -301,7 +302,8 @@ class OllamonApp(App[None]):
             if not any(worker.group == "fit" and not worker.is_finished for worker in self.workers):
                 self.predict_fits()
         self._refreshed_at = time.monotonic()
-        self.call_after_refresh(resume_collector)  # after the first list's frame; later a no-op
+        if first_contact:  # the first list ends start-up (see gc_pause); a no-op after that
+            self.set_timer(RELEASE_AFTER_S, resume_collector)
 
     @work(group="fit", exit_on_error=False)
     async def predict_fits(self) -> None:
