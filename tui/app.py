@@ -52,6 +52,7 @@ from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 from tui.ui.chat.status import StatusLine
 from tui.ui.footer import KeysFooter
+from tui.ui.gone_widgets import forget_gone_widgets
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 
@@ -517,6 +518,7 @@ class OllamonApp(App[None]):
         if reply is not None and reply.is_attached:
             await reply.finish(outcome, error=failure is not None)
         self.chat_view.forget_drawn()
+        forget_gone_widgets()
         self.set_timer(RELEASE_AFTER_S, release_freed)
         self.resources.turn_ended(cost)
         self.resources.show_loaded(result.running or self.session.running)

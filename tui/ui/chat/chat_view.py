@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual._styles_cache import StylesCache
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
@@ -42,10 +41,6 @@ class ChatView(SizedByLayout, VerticalScroll):
         for message in self.children:
             for widget in message.walk_children(with_self=True):
                 widget.refresh()
-        # Textual 8.2.8's StylesCache.get_inner_outer is an lru_cache on a method: it keeps the
-        # caches of up to 1,024 widgets that are gone (messages of a cleared chat, rebuilt footer
-        # keys), each with the lines it drew. Emptied once a turn, it holds only what is still drawn.
-        StylesCache.get_inner_outer.cache_clear()
 
     async def clear(self) -> None:
         """Remove every message (new chat)."""
