@@ -9,10 +9,10 @@ from typing import Any
 from tests.conftest import StepClock, frozen_wall_clock
 from tests.resource_fakes import NORMAL, Scenario, scenario_sampler
 from tui.app import OllamonApp
+from tui.core.chat.recorder import TurnRecorder
 from tui.core.chat.session import ChatSession
 from tui.core.fit.gather import WhatIf
 from tui.core.ollama.client import OllamaEngine
-from tui.core.records.recorder import TurnRecorder
 from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.monitor import ResourceMonitor
 from tui.core.sampling.sampler import Sampler

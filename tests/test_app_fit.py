@@ -14,10 +14,10 @@ from tests.conftest import StepClock, wait_until
 from tests.fit_helpers import M4_GPU
 from tests.pilot_steps import choose, send
 from tui.app import OllamonApp
+from tui.core.chat.recorder import TurnRecorder
 from tui.core.fit.gather import WhatIf, fit_models, read_machine
 from tui.core.fit.inputs import GIB
 from tui.core.ollama.client import OllamaEngine
-from tui.core.records.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo
 from tui.core.records.store import RecordStore
 from tui.ui.chat.load_anyway import LoadAnywayScreen

@@ -17,7 +17,7 @@ from tests.conftest import StepClock, wait_until
 from tests.pilot_steps import choose, send
 from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
 from tui.app import OllamonApp
-from tui.core.records.recorder import TurnRecorder
+from tui.core.chat.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo
 from tui.core.records.store import RecordStore
 from tui.core.sampling.energy import BaselineStore

@@ -13,7 +13,7 @@ from tests.app_factory import build_app
 from tests.conftest import StepClock, wait_until
 from tests.pilot_steps import choose, send
 from tui.app import OllamonApp
-from tui.core.records.recorder import TurnRecorder
+from tui.core.chat.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo, Status
 from tui.core.records.store import RecordStore
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage

@@ -19,7 +19,7 @@ from tests.app_factory import snapshot_app
 from tests.conftest import settled, wait_until
 from tests.history_fakes import add_chat, fill
 from tui.app import OllamonApp
-from tui.core.records.recorder import TurnRecorder
+from tui.core.chat.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo
 from tui.core.records.store import RecordStore
 from tui.ui.history.history_screen import HistoryScreen

@@ -13,11 +13,11 @@ from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.conftest import StepClock
 from tests.resource_fakes import NORMAL, scenario_sampler
 from tui.core.chat.events import LoadFailed, LoadFinished, SessionEvent, TurnEnded, TurnStarted
+from tui.core.chat.recorder import SweepTag, TurnRecorder
 from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
 from tui.core.ollama.client import OllamaEngine
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, ThinkingDelta
-from tui.core.records.recorder import SweepTag, TurnRecorder
 from tui.core.records.schema import HostInfo, Record, Status
 from tui.core.records.store import RecordStore
 from tui.core.sampling.monitor import ResourceMonitor

@@ -13,9 +13,9 @@ from typing import TextIO
 
 from tui.cli.bench_options import plan_from
 from tui.cli.fit import what_if_from
+from tui.core.chat.recorder import TurnRecorder
 from tui.core.chat.session import ChatSession
 from tui.core.ollama.client import OllamaEngine, OllamaError
-from tui.core.records.recorder import TurnRecorder
 from tui.core.records.store import RecordStore, StoreError
 from tui.core.sampling.monitor import ResourceMonitor
 from tui.core.sweep.plan import SweepPlan
@@ -127,8 +127,7 @@ def run_bench(
         print(f"ollamon bench: {exc}", file=err)
         store.close()
         return 1
-    from tui.core.records.hostfacts import gather_host
-    from tui.core.sampling.monitor import nvml_gpu_facts
+    from tui.core.records.hostfacts import gather_host, nvml_gpu_facts
 
     recorder = TurnRecorder(store, gather_host(gpu=nvml_gpu_facts), keep_content=True)
     session = ChatSession(OllamaEngine(host), monitor, recorder=recorder, fit_machine=what_if)

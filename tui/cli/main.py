@@ -17,7 +17,7 @@ from tui.core.ollama.host import resolve_host
 from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 
 if TYPE_CHECKING:
-    from tui.core.records.recorder import TurnRecorder
+    from tui.core.chat.recorder import TurnRecorder
 
 
 def _positive_float(text: str) -> float:
@@ -206,10 +206,9 @@ def db_path(cli_db: str | None) -> Path:
 
 def open_recorder(db: Path, *, keep_content: bool) -> tuple[TurnRecorder | None, str | None]:
     """The turn recorder, or None and why records cannot be saved: the app chats either way."""
-    from tui.core.records.hostfacts import gather_host
-    from tui.core.records.recorder import TurnRecorder
+    from tui.core.chat.recorder import TurnRecorder
+    from tui.core.records.hostfacts import gather_host, nvml_gpu_facts
     from tui.core.records.store import RecordStore, StoreError
-    from tui.core.sampling.monitor import nvml_gpu_facts
 
     try:
         store = RecordStore.open(db)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui.core.chat.recorder import turn_status
 from tui.core.chat.timers import TurnTimes
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Failure, ThinkingDelta
 from tui.core.ollama.models import LoadedModel
 from tui.core.ollama.stats import DoneStats
-from tui.core.records.recorder import turn_status
 from tui.core.records.schema import LoadInfo, Record, Status
 from tui.core.sampling.monitor import AnswerCost
 

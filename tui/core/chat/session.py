@@ -27,6 +27,7 @@ from tui.core.chat.events import (
     TurnStarted,
     Unloaded,
 )
+from tui.core.chat.recorder import SweepTag, TurnEnd, TurnRecorder, load_info, record_model, timeline
 from tui.core.chat.timers import TurnTimer
 from tui.core.fit import Fit, Machine, ModelFacts, Request, predict
 from tui.core.fit.gather import MachineUnknown, WhatIf, model_facts, read_machine, server_request
@@ -36,7 +37,6 @@ from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Done, Failure
 from tui.core.ollama.host import is_local
 from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo
 from tui.core.ollama.stats import DoneStats
-from tui.core.records.recorder import SweepTag, TurnEnd, TurnRecorder, load_info, record_model, timeline
 from tui.core.records.schema import EngineInfo, LoadInfo, Record, chat_messages
 from tui.core.records.store import Session
 from tui.core.sampling.monitor import ResourceMonitor

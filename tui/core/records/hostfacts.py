@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 
 from tui.core.records.schema import GpuInfo, HostInfo
+from tui.core.sampling.power.nvml import NvmlGpu
 
 CommandRunner = Callable[[list[str]], str | None]
 GpuProbe = Callable[[], GpuInfo | None]
@@ -130,3 +131,15 @@ def gather_host(
     if host.ram_bytes is None:
         host.ram_bytes = psutil.virtual_memory().total
     return host
+
+
+def nvml_gpu_facts() -> GpuInfo | None:
+    """The NVIDIA GPU for a record's host facts, or None where NVML does not answer."""
+    gpu = NvmlGpu()
+    if not gpu.probe().available:
+        return None
+    try:
+        reading = gpu.read(())
+    except Exception:  # facts are best effort: a driver hiccup must not stop the app
+        return None
+    return GpuInfo(name=reading.name, vram_bytes=reading.memory_total)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tui.core.ollama.host import is_local
-from tui.core.records.schema import GpuInfo
 from tui.core.sampling.energy import Baseline, BaselineStore, joules_per_token, net_energy, tokens_per_joule
 from tui.core.sampling.footprint import footprint_reader
 from tui.core.sampling.memory import memory_source
@@ -106,18 +105,6 @@ def answer_cost(peaks: Peaks, baseline: Baseline | None, eval_count: int | None)
         tokens_per_joule(net, eval_count),
         joules_per_token(peaks.energy_j, eval_count),
     )
-
-
-def nvml_gpu_facts() -> GpuInfo | None:
-    """The NVIDIA GPU for a record's host facts, or None where NVML does not answer."""
-    gpu = NvmlGpu()
-    if not gpu.probe().available:
-        return None
-    try:
-        reading = gpu.read(())
-    except Exception:  # facts are best effort: a driver hiccup must not stop the app
-        return None
-    return GpuInfo(name=reading.name, vram_bytes=reading.memory_total)
 
 
 @dataclass(frozen=True)

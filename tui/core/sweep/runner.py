@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui.core.chat.events import SessionEvent
+from tui.core.chat.recorder import SweepTag, record_model
 from tui.core.chat.session import ChatSession
 from tui.core.fit import Fit, Verdict
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, Failure, ThinkingDelta
 from tui.core.ollama.models import ModelInfo
-from tui.core.records.recorder import SweepTag, record_model
 from tui.core.records.schema import Record, Status
 from tui.core.sampling.monitor import BaselineInterrupted
 from tui.core.sweep.plan import SweepPlan, run_prompt, select_models
