@@ -177,7 +177,7 @@ def fill(store: RecordStore, count: int, start: int = 0) -> list[Record]:
 
 def add_chat(store: RecordStore, title: str | None, turns: int, first: int) -> str:
     """A chat of `turns` turns with content; returns its session_id."""
-    session_id = store.create_session(title=title, model=MODELS[0][0], host="studio")
+    session_id = store.create_chat(title=title, model=MODELS[0][0], host="studio")
     store.import_records(
         turn(first + n, model=0, status=Status.OK, session_id=session_id, turn_index=n) for n in range(turns)
     )

@@ -25,7 +25,7 @@ SIZE = (120, 40)
 
 def make_app(url: str, db: Path, **kwargs: Any) -> tuple[OllamonApp, RecordStore]:
     store = RecordStore.open(db)
-    journal = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"), keep_content=kwargs.pop("keep", True))
+    recorder = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"), keep_content=kwargs.pop("keep", True))
     app = build_app(
         url,
         clock=StepClock(),
@@ -34,7 +34,7 @@ def make_app(url: str, db: Path, **kwargs: Any) -> tuple[OllamonApp, RecordStore
         refresh_interval=0.2,
         sampler=scenario_sampler(NORMAL, ticks=2),
         idle_watts=5.0,
-        recorder=journal,
+        recorder=recorder,
         **kwargs,
     )
     return app, store
@@ -159,7 +159,7 @@ async def test_reopened_chat_continues_with_its_context(fake_ollama: FakeOllama,
         first = records(store)[0]
         await pilot.press("ctrl+n")
         await send(pilot, app, "unrelated")
-        app.reopen_session(first.session_id or "")
+        app.reopen_chat(first.session_id or "")
         await wait_until(pilot, lambda: any("Reopened" in str(n.render()) for n in app.query(NoteMessage)))
         assert [str(m.render()) for m in app.query("UserMessage")] == ["remember 42"]
         await send(pilot, app, "what number?")

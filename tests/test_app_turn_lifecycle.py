@@ -69,7 +69,7 @@ async def test_reopen_mid_answer_keeps_the_app_and_finishes_the_record(server: F
         await pilot.press("ctrl+n")
         await choose(pilot, app, "stall:1b")
         await start_answer(pilot, app, "second chat")
-        app.reopen_session(past or "")
+        app.reopen_chat(past or "")
         await wait_until(pilot, lambda: any("Reopened" in str(n.render()) for n in app.query(NoteMessage)))
         assert app.is_running and [str(m.render()) for m in app.query(UserMessage)] == ["first chat"]
         await wait_until(pilot, lambda: app.current_model == "quick:1b" and app.timer_state.phase == "ready")

@@ -17,8 +17,8 @@ from tui.core.records.schema import Record
 from tui.core.records.store import RecordStore
 from tui.ui.history import summary_table, turns_table
 from tui.ui.history.columns_hint import ColumnsHint
-from tui.ui.history.fitted_table import FittedTable
 from tui.ui.history.history_screen import HistoryScreen
+from tui.ui.history.sized_table import SizedTable
 from tui.ui.history.summary_table import SummaryTable
 from tui.ui.history.turn_detail import (
     TurnDetailScreen,
@@ -76,10 +76,10 @@ class TestTurnsTable:
             assert_fits(table)
             # Memory and power, which this app is for, stay; the least needed go.
             assert {"Time", "Model", "Status", "tok/s", "Peak mem", "Net W", "J/token"} <= set(headers(table))
-            assert table.fit is not None and table.fit.hidden
+            assert table.widths is not None and table.widths.hidden
             assert headers(table) == [h for h in (c.header for c in turns_table.COLUMNS) if h in headers(table)]
             hint = hint_text(screen, "#turns-hint")
-            assert f"{len(table.fit.hidden)} columns hidden" in hint and "Enter" in hint
+            assert f"{len(table.widths.hidden)} columns hidden" in hint and "Enter" in hint
             assert screen.query_one("#turns-hint").region.right <= 80
 
     async def test_200_columns_show_every_column_and_no_hint(self, store: RecordStore) -> None:
@@ -150,9 +150,9 @@ class TestSummaryTable:
             assert "Total" in headers(table) and "Total (median)" not in headers(table)
             known = {c.header for c in summary_table.COLUMNS} | {c.short for c in summary_table.COLUMNS}
             assert set(headers(table)) <= known
-            assert table.fit is not None and table.fit.hidden
+            assert table.widths is not None and table.widths.hidden
             hint = hint_text(screen, "#summary-hint")
-            assert "Total: median" in hint and f"{len(table.fit.hidden)} columns hidden" in hint
+            assert "Total: median" in hint and f"{len(table.widths.hidden)} columns hidden" in hint
 
     async def test_200_columns_show_every_column_with_its_full_header(self, store: RecordStore) -> None:
         fill(store, 30)
@@ -227,8 +227,8 @@ async def test_a_resize_that_changes_no_column_lays_out_nothing_again(store: Rec
         original = table.post_message
 
         def counting(message: object) -> bool:
-            if isinstance(message, FittedTable.ColumnsFitted):
-                fits.append(message.fit)
+            if isinstance(message, SizedTable.ColumnsSized):
+                fits.append(message.widths)
             return original(message)  # type: ignore[arg-type]
 
         table.post_message = counting  # type: ignore[method-assign]

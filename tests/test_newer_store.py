@@ -63,7 +63,7 @@ def test_store_reads_unknown_values_as_they_are(store: RecordStore) -> None:
     assert record.error_kind is not None and record.error_kind.value == "gpu_reset"
     assert record.samples and len(record.samples[0]) == 5
     assert store.query()[0].status.value == "paused"
-    assert store.sessions()[0].title == "A chat"
+    assert store.chats()[0].title == "A chat"
     assert [row.model for row in store.summary()]
 
 

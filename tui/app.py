@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from importlib.resources import files
 from pathlib import Path, PurePath
-from typing import ClassVar
+from typing import ClassVar, assert_never
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -33,8 +33,8 @@ from tui.core.chat.events import (
     RecordProblem,
     SessionEvent,
     TurnEnded,
-    TurnResult,
     TurnStarted,
+    Unloaded,
 )
 from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
 from tui.core.freed_memory import release_freed
@@ -42,7 +42,7 @@ from tui.core.gc_pause import resume_collector
 from tui.core.ollama.client import OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
-from tui.core.ollama.models import ModelInfo
+from tui.core.ollama.models import CatalogModel
 from tui.core.sampling.monitor import BaselineInterrupted
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.chat_view import ChatView
@@ -153,7 +153,7 @@ class OllamonApp(App[None]):
     # What the session knows, for the widgets (and tests) to read.
 
     @property
-    def models(self) -> list[ModelInfo]:
+    def models(self) -> list[CatalogModel]:
         return self.session.models
 
     @property
@@ -425,29 +425,37 @@ class OllamonApp(App[None]):
             self.refresh_bindings()
 
     async def _on_session_event(self, event: SessionEvent) -> None:
-        """Render what the session reports."""
-        if isinstance(event, (ThinkingDelta, AnswerDelta, AnswerWasThinking)):
-            reply = self._reply
-            if reply is None:
-                return
-            if isinstance(event, ThinkingDelta):
-                reply.add_thinking(event.text)
-            elif isinstance(event, AnswerDelta):
-                reply.add_answer(event.text)
-            else:
-                await reply.answer_was_thinking(event.text)
-        elif isinstance(event, TurnStarted):
-            await self._turn_started(event)
-        elif isinstance(event, TurnEnded):
-            await self._turn_ended(event.result)
-        elif isinstance(event, LoadStarted):
-            await self._load_started(event.model)
-        elif isinstance(event, LoadFinished):
-            self._load_finished(event)
-        elif isinstance(event, LoadFailed):
-            self._load_failed(event)
-        elif isinstance(event, RecordProblem):
-            self.notify(f"Records: {event.text}", severity="warning", timeout=8)
+        """Render what the session reports; an event type left out here is a type error (mypy)."""
+        match event:
+            case ThinkingDelta() | AnswerDelta() | AnswerWasThinking():
+                await self._show_delta(event)
+            case TurnStarted():
+                await self._turn_started(event)
+            case TurnEnded():
+                await self._turn_ended(event)
+            case LoadStarted():
+                await self._load_started(event.model)
+            case LoadFinished():
+                self._load_finished(event)
+            case LoadFailed():
+                self._load_failed(event)
+            case RecordProblem():
+                self.notify(f"Records: {event.text}", severity="warning", timeout=8)
+            case Unloaded():
+                pass  # only `bench --cold` unloads; the app never asks for it
+            case _:
+                assert_never(event)
+
+    async def _show_delta(self, event: ThinkingDelta | AnswerDelta | AnswerWasThinking) -> None:
+        reply = self._reply
+        if reply is None:
+            return
+        if isinstance(event, ThinkingDelta):
+            reply.add_thinking(event.text)
+        elif isinstance(event, AnswerDelta):
+            reply.add_answer(event.text)
+        else:
+            await reply.answer_was_thinking(event.text)
 
     async def _load_started(self, name: str) -> None:
         if self._load_note is not None:
@@ -498,7 +506,7 @@ class OllamonApp(App[None]):
             self._beats = 0
             self._live_timer = self.set_interval(self._live_interval, self._beat)
 
-    async def _turn_ended(self, result: TurnResult) -> None:
+    async def _turn_ended(self, result: TurnEnded) -> None:
         if self._live_timer is not None:
             self._live_timer.stop()
             self._live_timer = None
@@ -607,7 +615,7 @@ class OllamonApp(App[None]):
         self._show_timers()
         self.prompt_input.focus()
 
-    def reopen_session(self, session_id: str) -> None:
+    def reopen_chat(self, session_id: str) -> None:
         """Continue a past chat: show its turns and send its messages as context again."""
         self.run_worker(self._reopen(session_id), group="control", exit_on_error=False)
 
@@ -618,7 +626,7 @@ class OllamonApp(App[None]):
             return
         await self.chat_view.clear()
         await self.chat_view.replay(reopened.turns)
-        title = reopened.session.title or session_id[:8]
+        title = reopened.chat.title or session_id[:8]
         await self._note(f"Reopened “{title}” ({len(reopened.turns)} turns): its messages go with the next prompt.")
         model = reopened.model
         if model and model != self.current_model and any(item.name == model for item in self.models):
@@ -690,7 +698,7 @@ class OllamonApp(App[None]):
         # Imported on first use: the charts' plotting library is not needed to start chatting.
         from tui.ui.history.history_screen import HistoryScreen
 
-        self.push_screen(HistoryScreen(recorder.store, on_reopen=self.reopen_session))
+        self.push_screen(HistoryScreen(recorder.store, on_reopen=self.reopen_chat))
 
     def action_copy_answer(self) -> None:
         """Copy the focused answer, else the last (OSC 52, so it works over SSH)."""

@@ -11,12 +11,12 @@ import pytest
 from tests.core.test_sanitize import UNSAFE_CASES
 from tui.core.records.export import (
     FORMATS,
+    chat_to_markdown,
     csv_columns,
     export_records,
     export_rows,
     export_summary,
     nest_headings,
-    session_to_markdown,
     turn_figures,
 )
 from tui.core.records.schema import (
@@ -34,7 +34,7 @@ from tui.core.records.schema import (
     Status,
     TimingMs,
 )
-from tui.core.records.store import RecordStore, Session, SummaryRow
+from tui.core.records.store import ChatRow, RecordStore, SummaryRow
 
 
 def turn(n: int = 0, **kw) -> Record:
@@ -190,8 +190,8 @@ class TestSummaryFormats:
 class TestChatMarkdown:
     def test_each_turn_prompt_thinking_answer_figures(self) -> None:
         """Prompt, thinking folded in <details>, answer, then the figures beneath."""
-        session = Session("s", "2025-10-08T14:00:00.000Z", title="Greetings", model="qwen3:8b", host="box")
-        md = session_to_markdown(session, RECORDS)
+        session = ChatRow("s", "2025-10-08T14:00:00.000Z", title="Greetings", model="qwen3:8b", host="box")
+        md = chat_to_markdown(session, RECORDS)
         assert md.startswith("# Greetings\n")
         first = md[md.index("## Turn 1") : md.index("## Turn 2")]
         order = [
@@ -217,7 +217,7 @@ class TestChatMarkdown:
 
     def test_turn_without_content_or_thinking(self) -> None:
         """Content not kept shows a placeholder; no thinking means no fold."""
-        md = session_to_markdown(Session("s", "t"), [turn(0, prompt=None, thinking=None, answer=None)])
+        md = chat_to_markdown(ChatRow("s", "t"), [turn(0, prompt=None, thinking=None, answer=None)])
         assert "*(not kept)*" in md and "<details>" not in md and "*(no answer)*" in md
 
     def test_figures_line(self) -> None:
@@ -235,7 +235,7 @@ _CONTROLS = {chr(c) for c in [*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA
 def test_exports_clean_text_as_the_stream_does(raw: str, clean: str) -> None:
     """The same cases as the stream's sanitiser: a chat export holds exactly its cleaned text."""
     record = turn(0, model=ModelInfo(name=raw), answer=raw, prompt=raw)
-    chat = session_to_markdown(Session("s1", "2025-01-01T00:00:00.000Z", title=raw), [record])
+    chat = chat_to_markdown(ChatRow("s1", "2025-01-01T00:00:00.000Z", title=raw), [record])
     assert f"\n{clean.rstrip()}\n" in chat.replace("\r", "")
     for text in (chat, export_records([record], "table"), export_records([record], "md"), turn_figures(record)):
         assert not _CONTROLS & set(text)

@@ -119,7 +119,7 @@ async def test_cancel_at_each_point_leaves_a_cancelled_record(fake: FakeOllama, 
         await task
     [record] = final(store)
     assert record.status is Status.CANCELLED and not session.busy
-    assert isinstance(events.seen[-1], TurnEnded) and events.seen[-1].result.cancelled
+    assert isinstance(events.seen[-1], TurnEnded) and events.seen[-1].cancelled
     assert (await session.send("next")).status is Status.OK  # nothing is left stuck
 
 
@@ -235,7 +235,7 @@ async def test_sweep_runs_carry_their_tag_and_no_chat_session(fake: FakeOllama, 
     await session.send("hi", sweep=SweepTag("sweep1", repetition=0, warmup=True))
     [record] = final(store)
     assert (record.sweep_id, record.repetition, record.warmup) == ("sweep1", 0, True)
-    assert record.session_id is None and store.sessions() == []
+    assert record.session_id is None and store.chats() == []
 
 
 async def test_cold_unload_is_confirmed(fake: FakeOllama, store: RecordStore) -> None:

@@ -195,9 +195,9 @@ class TestMigration:
         with RecordStore.open(v1_copy) as s:
             for record in expected:
                 assert s.get(record.record_id) == record
-            turns = s.session_turns("v1-session")
+            turns = s.chat_turns("v1-session")
             assert [t.turn_index for t in turns] == [0, 1, 2]
-            session = s.get_session("v1-session")
+            session = s.get_chat("v1-session")
             assert session is not None and session.created_at == "2025-10-08T14:03:20.000Z"
             assert (session.model, session.host) == ("qwen3:8b", "studio")
             assert [r.model for r in s.summary()] == ["llama3.2:3b", "qwen3:8b"]
@@ -227,7 +227,7 @@ class TestTurns:
     def test_full_round_trip(self, store: RecordStore) -> None:
         """start_turn inserts a running row at once; finish_turn stores everything; get returns it."""
         record = Record(
-            session_id=store.create_session(title="t"),
+            session_id=store.create_chat(title="t"),
             turn_index=0,
             model=ModelInfo(name="qwen3:8b", capabilities=["thinking"]),
             host=HostInfo(hostname="box"),
@@ -270,22 +270,22 @@ class TestTurns:
         assert raw(store.path, "SELECT count(*) FROM content") == [(0,)]
 
     def test_sessions(self, store: RecordStore) -> None:
-        """create_session, get_session and sessions (newest first); turns come back in order."""
-        first = store.create_session(title="a", model="m", settings={"think": True}, host="box")
-        second = store.create_session(title="b")
-        session = store.get_session(first)
+        """create_chat, get_chat and sessions (newest first); turns come back in order."""
+        first = store.create_chat(title="a", model="m", settings={"think": True}, host="box")
+        second = store.create_chat(title="b")
+        session = store.get_chat(first)
         assert (session.title, session.model, session.settings, session.host) == ("a", "m", {"think": True}, "box")
-        assert store.sessions()[0].session_id in (first, second)
-        assert len(store.sessions(limit=1)) == 1
+        assert store.chats()[0].session_id in (first, second)
+        assert len(store.chats(limit=1)) == 1
         for i in (1, 0):
             r = make(f"model{i}", started_at=f"2025-01-01T00:00:0{i}.000Z")
             r.session_id, r.turn_index, r.prompt, r.answer = first, i, f"q{i}", f"a{i}"
             store.finish_turn(r)
-        turns = store.session_turns(first)
+        turns = store.chat_turns(first)
         assert [(t.turn_index, t.prompt) for t in turns] == [(0, "q0"), (1, "q1")]
-        assert store.session_turns(second) == []
+        assert store.chat_turns(second) == []
         # The chat list names the model its latest turn used (the one reopening switches to).
-        last = {s.session_id: s.last_model for s in store.sessions()}
+        last = {s.session_id: s.last_model for s in store.chats()}
         assert last == {first: "model1", second: None}
 
 

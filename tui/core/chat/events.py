@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.core.chat.recorder import turn_status
 from tui.core.chat.timers import TurnTimes
+from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Failure, ThinkingDelta
 from tui.core.ollama.models import LoadedModel
 from tui.core.ollama.stats import DoneStats
-from tui.core.records.schema import LoadInfo, Record, Status
+from tui.core.records.schema import LoadInfo, Record, Sample, Status
 from tui.core.sampling.monitor import AnswerCost
 
 
@@ -55,9 +55,19 @@ class RecordProblem:
     text: str
 
 
+def turn_status(cancelled: bool, failure: Failure | None) -> Status:
+    """How a turn ended, as its record says it: a stop wins over an error that came with it."""
+    if cancelled:
+        return Status.CANCELLED
+    if failure is not None:
+        return Status.TIMEOUT if failure.kind is ErrorKind.TIMEOUT else Status.FAILED
+    return Status.OK
+
+
 @dataclass(frozen=True)
-class TurnResult:
-    """How a turn ended, with every figure its record was completed from."""
+class TurnEnded:
+    """How a turn ended, with every figure its record was completed from (`samples`: the
+    resource timeline during the turn)."""
 
     prompt: str
     model: str
@@ -71,15 +81,11 @@ class TurnResult:
     answer: str
     record: Record | None
     running: tuple[LoadedModel, ...] = ()
+    samples: tuple[Sample, ...] = ()
 
     @property
     def status(self) -> Status:
         return turn_status(self.cancelled, self.failure)
-
-
-@dataclass(frozen=True)
-class TurnEnded:
-    result: TurnResult
 
 
 SessionEvent = (

@@ -13,12 +13,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tui.core.chat.conversation import ChatSettings
-from tui.core.chat.timers import TurnTimes
-from tui.core.ollama.errors import ErrorKind
+from tui.core.chat.events import TurnEnded, turn_status
 from tui.core.ollama.events import Failure
-from tui.core.ollama.models import LoadedModel, ModelDetails
-from tui.core.ollama.models import ModelInfo as CatalogModel
-from tui.core.ollama.stats import DoneStats
+from tui.core.ollama.models import CatalogModel, LoadedModel, ModelDetails
 from tui.core.records.schema import (
     Counts,
     EngineInfo,
@@ -30,7 +27,6 @@ from tui.core.records.schema import (
     RequestInfo,
     Resources,
     Sample,
-    Status,
     TimingMs,
     compute_rates,
     utc_now,
@@ -38,23 +34,9 @@ from tui.core.records.schema import (
 from tui.core.records.store import RecordStore, StoreError
 from tui.core.sampling.monitor import AnswerCost, PowerContext
 from tui.core.sampling.processor import processor_split
-from tui.core.sampling.sampler import Sample as Reading
+from tui.core.sampling.sampler import Reading
 
 _FAILURES = (StoreError, sqlite3.Error, OSError)
-
-
-@dataclass(frozen=True)
-class TurnEnd:
-    """How a turn ended: what its record is completed from."""
-
-    times: TurnTimes
-    stats: DoneStats | None
-    failure: Failure | None
-    cancelled: bool
-    cost: AnswerCost | None
-    samples: list[Sample]
-    thinking: str
-    answer: str
 
 
 @dataclass(frozen=True)
@@ -72,15 +54,6 @@ def _ms(seconds: float | None) -> float | None:
 
 def _ns_ms(nanoseconds: int | None) -> float | None:
     return None if nanoseconds is None else nanoseconds / 1e6
-
-
-def turn_status(cancelled: bool, failure: Failure | None) -> Status:
-    """How a turn ended, as its record says it: a stop wins over an error that came with it."""
-    if cancelled:
-        return Status.CANCELLED
-    if failure is not None:
-        return Status.TIMEOUT if failure.kind is ErrorKind.TIMEOUT else Status.FAILED
-    return Status.OK
 
 
 def start_record(
@@ -122,7 +95,7 @@ def timeline(readings: list[Reading], t0: float) -> list[Sample]:
 
 def finish_record(
     record: Record,
-    ended: TurnEnd,
+    ended: TurnEnded,
     *,
     load: LoadInfo,
     power: PowerContext,
@@ -156,7 +129,7 @@ def finish_record(
         estimated=stats is None,
     )
     record.rates = compute_rates(record.counts, record.timing_ms)
-    record.samples = ended.samples
+    record.samples = list(ended.samples)
     record.resources = _resources(cost, interval_s)
     record.power = _power(cost, power)
     if keep_content:
@@ -274,7 +247,7 @@ class TurnRecorder:
         """Insert the running record (and the chat's session on its first turn; a sweep run has none)."""
         try:
             if sweep is None and self.session_id is None:
-                self.session_id = self.store.create_session(
+                self.session_id = self.store.create_chat(
                     title=prompt.strip().splitlines()[0][:80] if prompt.strip() else None,
                     model=model.name,
                     settings=asdict(settings),
@@ -310,7 +283,7 @@ class TurnRecorder:
     def complete(
         self,
         record: Record,
-        ended: TurnEnd,
+        ended: TurnEnded,
         *,
         load: LoadInfo,
         power: PowerContext,
@@ -367,7 +340,7 @@ class TurnRecorder:
         if self.session_id is None:
             return None
         try:
-            self.store.update_session_settings(self.session_id, asdict(settings))
+            self.store.update_chat_settings(self.session_id, asdict(settings))
         except _FAILURES as exc:
             return f"could not save the chat's settings: {exc}"
         return None

@@ -23,11 +23,10 @@ from tui.core.chat.events import (
     RecordProblem,
     SessionEvent,
     TurnEnded,
-    TurnResult,
     TurnStarted,
     Unloaded,
 )
-from tui.core.chat.recorder import SweepTag, TurnEnd, TurnRecorder, load_info, record_model, timeline
+from tui.core.chat.recorder import SweepTag, TurnRecorder, load_info, record_model, timeline
 from tui.core.chat.timers import TurnTimer
 from tui.core.fit import Fit, Machine, ModelFacts, Request, predict
 from tui.core.fit.gather import MachineUnknown, WhatIf, model_facts, read_machine, server_request
@@ -35,10 +34,10 @@ from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
 from tui.core.ollama.host import is_local
-from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo
+from tui.core.ollama.models import CatalogModel, LoadedModel, ModelDetails
 from tui.core.ollama.stats import DoneStats
-from tui.core.records.schema import EngineInfo, LoadInfo, Record, chat_messages
-from tui.core.records.store import Session
+from tui.core.records.schema import EngineInfo, LoadInfo, Record, Sample, chat_messages
+from tui.core.records.store import ChatRow
 from tui.core.sampling.monitor import ResourceMonitor
 
 Listener = Callable[[SessionEvent], Awaitable[None]]
@@ -113,7 +112,7 @@ class LoadTiming:
 class Reopened:
     """A past chat made current again: its header, turns, and the model its last turn used."""
 
-    session: Session
+    chat: ChatRow
     turns: list[Record]
     model: str | None
 
@@ -139,7 +138,7 @@ class ChatSession:
         self.listener = listener
         self.conversation = Conversation()
         self._clock = clock
-        self.models: list[ModelInfo] = []
+        self.models: list[CatalogModel] = []
         self.running: list[LoadedModel] = []
         self.version = ""
         self.connected: bool | None = None
@@ -362,7 +361,7 @@ class ChatSession:
 
     # Turns
 
-    async def send(self, prompt: str, *, timeout: float | None = None, sweep: SweepTag | None = None) -> TurnResult:
+    async def send(self, prompt: str, *, timeout: float | None = None, sweep: SweepTag | None = None) -> TurnEnded:
         """Run one turn with the chat's context; events go to the listener as they come.
 
         Raises SessionBusy or NoModel before anything starts. Cancelling the caller (or `stop()`)
@@ -413,7 +412,7 @@ class ChatSession:
             raise turn.error
         return result
 
-    async def regenerate(self, *, timeout: float | None = None) -> TurnResult:
+    async def regenerate(self, *, timeout: float | None = None) -> TurnEnded:
         """Answer the chat's last prompt again, as a new turn with its own record.
 
         The last answer leaves the context first, so the model does not see the answer it is
@@ -484,7 +483,7 @@ class ChatSession:
                     continue
                 await self._emit(event)
 
-    async def _finish_shielded(self, turn: ActiveTurn) -> TurnResult:
+    async def _finish_shielded(self, turn: ActiveTurn) -> TurnEnded:
         task = asyncio.ensure_future(self._finish(turn))
         try:
             return await asyncio.shield(task)
@@ -492,7 +491,7 @@ class ChatSession:
             # Cancelled again while finishing: the record still completes, in the background.
             raise
 
-    async def _finish(self, turn: ActiveTurn) -> TurnResult:
+    async def _finish(self, turn: ActiveTurn) -> TurnEnded:
         try:
             turn.timer.end()
             end = await self.monitor.mark()
@@ -500,7 +499,7 @@ class ChatSession:
             cost = self.monitor.cost(turn.mark, end, stats.eval_count if stats else None)
             running = await self._ps_quietly()
             load = self._load_for(turn, running)
-            result = TurnResult(
+            result = TurnEnded(
                 prompt=turn.prompt,
                 model=turn.model,
                 times=turn.timer.times(),
@@ -513,12 +512,13 @@ class ChatSession:
                 answer=turn.answer,
                 record=turn.record,
                 running=tuple(running),
+                samples=self._timeline(turn.mark, end),
             )
             if self.recorder is not None and turn.record is not None:
                 problem = await asyncio.to_thread(
                     self.recorder.complete,
                     turn.record,
-                    self._turn_end(result, turn.mark, end),
+                    result,
                     load=load,
                     power=self.monitor.power_context(),
                     interval_s=self.monitor.interval,
@@ -530,7 +530,7 @@ class ChatSession:
         finally:
             self.turn, self._task = None, None
             self._turn_over.set()
-        await self._emit_quietly(TurnEnded(result))
+        await self._emit_quietly(result)
         return result
 
     def _load_for(self, turn: ActiveTurn, running: list[LoadedModel]) -> LoadInfo:
@@ -544,18 +544,9 @@ class ChatSession:
         cold = turn.cold_before or (duration is not None and duration >= LOADED_THRESHOLD_NS)
         return load_info(turn.model, cold, ollama_ms, running, ollama_ms, predicted)
 
-    def _turn_end(self, result: TurnResult, start: float | None, end: float | None) -> TurnEnd:
-        readings = self.monitor.window(start, end)
-        return TurnEnd(
-            result.times,
-            result.stats,
-            result.failure,
-            result.cancelled,
-            result.cost,
-            timeline(readings, start) if start is not None else [],
-            result.thinking,
-            result.answer,
-        )
+    def _timeline(self, start: float | None, end: float | None) -> tuple[Sample, ...]:
+        """The monitor's readings during the turn, as the record keeps them."""
+        return tuple(timeline(self.monitor.window(start, end), start)) if start is not None else ()
 
     async def stop(self) -> None:
         """Stop the answer in flight (what came stays) and wait until its record is complete."""
@@ -582,13 +573,13 @@ class ChatSession:
             return None
         await self.stop()
         store = self.recorder.store
-        session = await asyncio.to_thread(store.get_session, session_id)
-        if session is None:
+        chat = await asyncio.to_thread(store.get_chat, session_id)
+        if chat is None:
             return None
-        turns = await asyncio.to_thread(store.session_turns, session_id)
-        self.conversation.settings = ChatSettings.from_saved(session.settings)
+        turns = await asyncio.to_thread(store.chat_turns, session_id)
+        self.conversation.settings = ChatSettings.from_saved(chat.settings)
         self.conversation.turns = chat_messages(turns)
         self.last_prompt = turns[-1].prompt if turns else None
         self.recorder.resume(session_id, len(turns))
         last = next((turn.model.name for turn in reversed(turns) if turn.model.name), None)
-        return Reopened(session, turns, last or session.model)
+        return Reopened(chat, turns, last or chat.model)

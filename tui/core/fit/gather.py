@@ -15,7 +15,7 @@ from tui.core.fit.machine import read_local_machine, rule_of_thumb
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.host import is_local
-from tui.core.ollama.models import LoadedModel, ModelInfo
+from tui.core.ollama.models import CatalogModel, LoadedModel
 
 
 class MachineUnknown(Exception):
@@ -83,7 +83,7 @@ async def read_machine(
 
 async def model_facts(
     engine: OllamaEngine,
-    model: ModelInfo,
+    model: CatalogModel,
     cache: dict[tuple[str, str], ModelFacts] | None = None,
 ) -> ModelFacts:
     """One installed model's tensors and keys (/api/show verbose) with its file size (/api/tags).
@@ -107,7 +107,7 @@ def server_request(engine: OllamaEngine, env: Mapping[str, str] | None = None) -
     return Request.from_environment(os.environ if env is None else env, source="this shell's environment")
 
 
-def _installed(models: Sequence[ModelInfo], names: Sequence[str]) -> list[ModelInfo]:
+def _installed(models: Sequence[CatalogModel], names: Sequence[str]) -> list[CatalogModel]:
     by_name = {model.name: model for model in models}
     chosen = []
     for name in names:

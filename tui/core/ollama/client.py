@@ -18,7 +18,7 @@ from tui.core.ollama.errors import (
     not_ollama_message,
 )
 from tui.core.ollama.events import Done, Failure, StreamEvent, ThinkingDelta
-from tui.core.ollama.models import LoadedModel, ModelDetails, ModelInfo, ModelTensors, PullProgress, TensorInfo
+from tui.core.ollama.models import CatalogModel, LoadedModel, ModelDetails, ModelTensors, PullProgress, TensorInfo
 from tui.core.ollama.sanitize import ControlStripper
 from tui.core.ollama.stats import DoneStats
 from tui.core.ollama.thinktags import TagEvent, ThinkTagSplitter
@@ -173,14 +173,14 @@ class OllamaEngine:
         except _classified() as exc:
             raise OllamaError(*_failure_from(exc, self.host)) from exc
 
-    async def list_models(self) -> list[ModelInfo]:
+    async def list_models(self) -> list[CatalogModel]:
         """Local models, sorted by name."""
         listing = await self._call(self._client.list)
         models = []
         for item in listing.models:
             details = item.details
             models.append(
-                ModelInfo(
+                CatalogModel(
                     name=item.model or "",
                     size=int(item.size or 0),
                     digest=item.digest or "",

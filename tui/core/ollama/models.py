@@ -7,7 +7,7 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
-class ModelInfo:
+class CatalogModel:
     """A locally available model, as /api/tags lists it."""
 
     name: str

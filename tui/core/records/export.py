@@ -2,7 +2,7 @@
 
 Content (prompt, thinking, answer) appears only with ``with_content=True``, and only in the
 json, jsonl and csv forms; the table and Markdown forms are overviews of the figures. A chat
-exported with ``session_to_markdown`` is the content itself, so it always includes it.
+exported with ``chat_to_markdown`` is the content itself, so it always includes it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from rich.text import Text
 from tui.core.ollama.sanitize import strip_controls
 from tui.core.records.formats import FORMATS
 from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
-from tui.core.records.store import RecordRow, Session, SummaryRow, record_row
+from tui.core.records.store import ChatRow, RecordRow, SummaryRow, record_row
 from tui.core.units import human_bytes, memory_bytes, milliseconds
 
 _CONTENT_KEYS = ("prompt", "thinking", "answer")
@@ -242,7 +242,7 @@ def nest_headings(text: str, under: int) -> str:
     return "\n".join(lines)
 
 
-def session_to_markdown(session: Session, turns: Sequence[Record]) -> str:
+def chat_to_markdown(session: ChatRow, turns: Sequence[Record]) -> str:
     """A chat as Markdown: each prompt, the thinking folded away, the answer, then its figures."""
     title = strip_controls(session.title or "Chat")
     facts = " · ".join(strip_controls(str(v)) for v in (session.model, session.host, session.created_at) if v)

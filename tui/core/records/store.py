@@ -62,14 +62,14 @@ class StoreError(Exception):
 
 
 @dataclass(frozen=True)
-class Session:
+class ChatRow:
     session_id: str
     created_at: str
     title: str | None = None
     model: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     host: str | None = None
-    # The model of the chat's latest turn (`model` is the one it started with); sessions() fills it.
+    # The model of the chat's latest turn (`model` is the one it started with); chats() fills it.
     last_model: str | None = None
 
 
@@ -279,7 +279,7 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 
 _ROW_NAMES = tuple(f.name for f in fields(RecordRow))
 # Named, not `*`: a newer ollamon may have added columns.
-# The sessions table's columns (Session.last_model is derived from the records).
+# The sessions table's columns (ChatRow.last_model is derived from the records).
 _SESSION_NAMES = ("session_id", "created_at", "title", "model", "settings", "host")
 _SESSION_COLUMNS = ", ".join(_SESSION_NAMES)
 _SESSION_COLUMNS_OF_S = ", ".join(f"s.{name}" for name in _SESSION_NAMES)
@@ -558,7 +558,7 @@ class RecordStore:
 
     # sessions
 
-    def create_session(
+    def create_chat(
         self,
         title: str | None = None,
         model: str | None = None,
@@ -574,24 +574,24 @@ class RecordStore:
             )
         return session_id
 
-    def update_session_settings(self, session_id: str, settings: dict[str, Any]) -> None:
+    def update_chat_settings(self, session_id: str, settings: dict[str, Any]) -> None:
         """A chat's settings changed: a reopened chat continues with these."""
         with self._transaction() as conn:
             conn.execute("UPDATE sessions SET settings = ? WHERE session_id = ?", (json.dumps(settings), session_id))
 
-    def get_session(self, session_id: str) -> Session | None:
+    def get_chat(self, session_id: str) -> ChatRow | None:
         """One chat's header, or None."""
         rows = self._read(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_id = ?", (session_id,))
-        return _session(rows[0]) if rows else None
+        return _chat_row(rows[0]) if rows else None
 
-    def sessions(self, limit: int | None = None) -> list[Session]:
+    def chats(self, limit: int | None = None) -> list[ChatRow]:
         """Chats, newest first, each with the model of its latest turn."""
         rows = self._read(
             f"SELECT {_SESSION_COLUMNS_OF_S}, (SELECT r.model FROM records r WHERE r.session_id = s.session_id"
             " ORDER BY r.turn_index DESC LIMIT 1) FROM sessions s ORDER BY s.created_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
-        return [_session(r) for r in rows]
+        return [_chat_row(r) for r in rows]
 
     # sweeps
 
@@ -611,7 +611,7 @@ class RecordStore:
         """A sweep's runs in the order they ran, without content."""
         return self._records("WHERE r.sweep_id = ? ORDER BY r.started_at, r.rowid", (sweep_id,), False)
 
-    def session_turns(self, session_id: str) -> list[Record]:
+    def chat_turns(self, session_id: str) -> list[Record]:
         """A chat's turns in order, with content, to show it again and resend its messages."""
         return self._records("WHERE r.session_id = ? ORDER BY r.turn_index, r.started_at", (session_id,), True)
 
@@ -752,9 +752,9 @@ def _filters(model: str | None, status: Status | str | None, sweep_id: str | Non
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _session(row: tuple[Any, ...]) -> Session:
+def _chat_row(row: tuple[Any, ...]) -> ChatRow:
     session_id, created_at, title, model, settings, host, *last = row
-    return Session(session_id, created_at, title, model, json.loads(settings or "{}"), host, *last)
+    return ChatRow(session_id, created_at, title, model, json.loads(settings or "{}"), host, *last)
 
 
 def _summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:

@@ -20,7 +20,7 @@ from tui.core.sampling.memory import memory_source
 from tui.core.sampling.power.nvml import NvmlGpu
 from tui.core.sampling.power.registry import PowerOptions, build_sources
 from tui.core.sampling.processes import OllamaProcessFinder
-from tui.core.sampling.sampler import Peaks, Sample, Sampler
+from tui.core.sampling.sampler import Peaks, Reading, Sampler
 
 # Swap growth during an answer below this is noise (page-outs of idle apps), not the model.
 SWAP_GROWTH_WARNING = 64 * 1024 * 1024
@@ -116,7 +116,7 @@ class PowerContext:
     why: str
 
 
-SampleListener = Callable[[Sample], None]
+ReadingListener = Callable[[Reading], None]
 
 
 class BaselineInterrupted(Exception):
@@ -182,18 +182,18 @@ class ResourceMonitor:
         power = self.sampler.power if self.sampler else None
         return PowerContext(power.name if power else None, power.scope if power else None, self.power_why)
 
-    def tick(self) -> Sample | None:
+    def tick(self) -> Reading | None:
         """Read every source once (blocking: call it off an event loop)."""
         if self.sampler is None:
             return None
         with self._lock:
             return self.sampler.tick()
 
-    def last(self) -> Sample | None:
+    def last(self) -> Reading | None:
         found = self.sampler.samples.last() if self.sampler else None
         return found[1] if found else None
 
-    def start(self, listener: SampleListener | None = None) -> None:
+    def start(self, listener: ReadingListener | None = None) -> None:
         """Tick every interval in a daemon thread until `stop()`."""
         if self.sampler is None or self._thread is not None:
             return
@@ -239,7 +239,7 @@ class ResourceMonitor:
         peaks = self.sampler.peaks(t0, t1)
         return answer_cost(peaks, self.baseline, eval_count) if peaks else None
 
-    def window(self, t0: float | None, t1: float | None) -> list[Sample]:
+    def window(self, t0: float | None, t1: float | None) -> list[Reading]:
         """The readings between two marks."""
         if self.sampler is None or t0 is None or t1 is None:
             return []

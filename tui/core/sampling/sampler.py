@@ -47,7 +47,7 @@ class GpuSource(Protocol):
 
 
 @dataclass(frozen=True)
-class Sample:
+class Reading:
     """Everything read in one tick; a reading is None when its source failed (see `errors`)."""
 
     t: float
@@ -121,7 +121,7 @@ class Sampler:
         self.power, self._power_probes = select_power(candidates)
         self._gpu_probe = gpu_source.probe() if gpu_source else None
         size = max(2, math.ceil(history_seconds / interval) + 1)
-        self.samples: Ring[Sample] = Ring(size)
+        self.samples: Ring[Reading] = Ring(size)
         self.series: dict[str, Ring[float]] = {name: Ring(size) for name in SERIES}
         self.last_tick_cost = 0.0
         self._cost_total = 0.0
@@ -131,7 +131,7 @@ class Sampler:
     def mean_tick_cost(self) -> float:
         return self._cost_total / self.ticks if self.ticks else 0.0
 
-    def tick(self) -> Sample:
+    def tick(self) -> Reading:
         """Read every source once; a failing source leaves its reading None and says why."""
         started = self._timer()
         t, wall = self._clock(), self._wall_clock()
@@ -143,14 +143,14 @@ class Sampler:
         if gpu_source is not None and self._gpu_probe and self._gpu_probe.available:
             pids = ollama.pids if ollama else ()
             gpu = _attempt("gpu", lambda: gpu_source.read(pids), errors)
-        sample = Sample(t, wall, memory, ollama, power, gpu, errors)
+        sample = Reading(t, wall, memory, ollama, power, gpu, errors)
         self._record(sample)
         self.last_tick_cost = self._timer() - started
         self._cost_total += self.last_tick_cost
         self.ticks += 1
         return sample
 
-    def _record(self, sample: Sample) -> None:
+    def _record(self, sample: Reading) -> None:
         self.samples.append(sample.t, sample)
         values = {
             "mem_used": sample.memory.used if sample.memory else None,
@@ -163,7 +163,7 @@ class Sampler:
             if value is not None:  # gaps stay gaps: each point carries its own time
                 self.series[name].append(sample.t, float(value))
 
-    def window(self, t0: float, t1: float) -> list[Sample]:
+    def window(self, t0: float, t1: float) -> list[Reading]:
         """The samples taken between t0 and t1 (monotonic seconds), inclusive."""
         return [sample for _, sample in self.samples.between(t0, t1)]
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from tui.core.chat.conversation import ChatSettings
-from tui.core.ollama.models import ModelInfo
+from tui.core.ollama.models import CatalogModel
 
 # Zero-width characters: each repetition's prompt starts differently, so Ollama's prompt cache
 # cannot skip the prefill, and nothing visible changes.
@@ -68,10 +68,10 @@ def run_prompt(prompt: str, index: int) -> str:
     return "".join(digits) + prompt
 
 
-def select_models(spec: str, installed: list[ModelInfo]) -> tuple[list[ModelInfo], list[str]]:
+def select_models(spec: str, installed: list[CatalogModel]) -> tuple[list[CatalogModel], list[str]]:
     """Models named by `a,b`, `all` or a glob, smallest first; and the names not installed."""
     by_name = {model.name: model for model in installed}
-    chosen: list[ModelInfo] = []
+    chosen: list[CatalogModel] = []
     missing: list[str] = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:

@@ -19,7 +19,7 @@ from tui.core.chat.session import ChatSession
 from tui.core.fit import Fit, Verdict
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, Failure, ThinkingDelta
-from tui.core.ollama.models import ModelInfo
+from tui.core.ollama.models import CatalogModel
 from tui.core.records.schema import Record, Status
 from tui.core.sampling.monitor import BaselineInterrupted
 from tui.core.sweep.plan import SweepPlan, run_prompt, select_models
@@ -123,7 +123,7 @@ class SweepRunner:
         for name in missing:
             if not any(key[0] == name for key in done):
                 self._failed(
-                    ModelInfo(name=name, size=0),
+                    CatalogModel(name=name, size=0),
                     0,
                     False,
                     Failure(ErrorKind.NOT_FOUND, f"{name} is not installed: fetch it with `ollamon pull {name}`"),
@@ -149,7 +149,7 @@ class SweepRunner:
                 where = Progress(model.name, index + 1, count, position + 1, len(runs), "loading")
                 await self._one_run(model, rep, warm, where)
 
-    async def _predict(self, model: ModelInfo, index: int, count: int) -> Fit | None:
+    async def _predict(self, model: CatalogModel, index: int, count: int) -> Fit | None:
         """Where Ollama will put the model, said before it runs; None when it cannot be predicted."""
         session = self.session
         session.settings = self.plan.settings()  # the plan's num_ctx decides the placement
@@ -165,7 +165,7 @@ class SweepRunner:
         self.report(Progress(model.name, index + 1, count, 0, 0, "predicted", note=note))
         return fit
 
-    def _skip(self, model: ModelInfo, index: int, count: int, runs: list[tuple[int, bool]], fit: Fit) -> None:
+    def _skip(self, model: CatalogModel, index: int, count: int, runs: list[tuple[int, bool]], fit: Fit) -> None:
         what = "swap" if fit.verdict is Verdict.SWAPS else "not load"
         failure = Failure(ErrorKind.OTHER, f"skipped: predicted to {what}: {fit.reason}")
         self.report(Progress(model.name, index + 1, count, 0, 0, "skipped", note=f"predicted to {what}"))
@@ -183,7 +183,7 @@ class SweepRunner:
                 self._full_prompt.setdefault(r.model.name or "", r.counts.prompt_tokens)
         return done
 
-    async def _one_run(self, model: ModelInfo, rep: int, warm: bool, where: Progress) -> None:
+    async def _one_run(self, model: CatalogModel, rep: int, warm: bool, where: Progress) -> None:
         session, plan = self.session, self.plan
         tag = SweepTag(self.sweep_id, rep, warm)
         started = self._clock()
@@ -242,7 +242,7 @@ class SweepRunner:
                 " tokens evaluated (prompt cache); its prompt tok/s is not comparable"
             )
 
-    def _failed(self, model: ModelInfo, rep: int, warm: bool, failure: Failure) -> None:
+    def _failed(self, model: CatalogModel, rep: int, warm: bool, failure: Failure) -> None:
         problem = self.recorder.failed_run(
             record_model(model if model.size else None, None, model.name),
             self.session.engine_facts(),

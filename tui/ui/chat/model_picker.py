@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Select
 
 from tui.core.fit import Accuracy, Fit, Verdict
-from tui.core.ollama.models import ModelInfo
+from tui.core.ollama.models import CatalogModel
 from tui.core.sampling.processor import cpu_percent
 from tui.core.units import human_bytes
 
@@ -38,7 +38,7 @@ def fit_mark(fit: Fit | None) -> str:
     return mark + ("?" if fit.accuracy is Accuracy.ROUGH else "")
 
 
-def model_labels(models: list[ModelInfo], loaded: set[str], fits: Mapping[str, Fit] | None = None) -> list[Text]:
+def model_labels(models: list[CatalogModel], loaded: set[str], fits: Mapping[str, Fit] | None = None) -> list[Text]:
     """Option lines in aligned columns; Text, so that a model name is never read as markup.
 
     One line per model, cut at the dropdown's edge: the mark comes before the name, so a narrow
@@ -79,12 +79,12 @@ class ModelPicker(Select[str]):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__([], prompt="Choose a model (ctrl+l)", allow_blank=True, **kwargs)
-        self._models: list[ModelInfo] = []
+        self._models: list[CatalogModel] = []
         self._loaded: set[str] = set()
         self._fits: dict[str, Fit] = {}
         self._shown: tuple[object, ...] = ()
 
-    def show_models(self, models: list[ModelInfo], loaded: set[str], keep: str | None) -> bool:
+    def show_models(self, models: list[CatalogModel], loaded: set[str], keep: str | None) -> bool:
         """Replace the options when they changed; returns whether they did."""
         self._models, self._loaded = list(models), set(loaded)
         return self._show(keep)

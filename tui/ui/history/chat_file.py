@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tui.core.records.store import Session
+from tui.core.records.store import ChatRow
 
 _NOT_WORD = re.compile(r"[^\w]+")
 SLUG_LENGTH = 40
 
 
-def file_stem(session: Session) -> str:
+def file_stem(session: ChatRow) -> str:
     """chat-2025-03-01-why-is-the-sky-blue: the day it began and its title, safe in any folder."""
     day = session.created_at[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}", session.created_at[:10]) else ""
     slug = _NOT_WORD.sub("-", (session.title or "").lower()).strip("-_")[:SLUG_LENGTH].strip("-_")

@@ -8,7 +8,7 @@ from datetime import tzinfo
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.core.records.store import Session
+from tui.core.records.store import ChatRow
 from tui.ui.history import cells
 
 TITLE_WIDTH = 48
@@ -27,7 +27,7 @@ class ChatsTable(DataTable[Text]):
         self.add_column("Model", key="model")
         self.add_column("Turns", key="turns")
 
-    def append(self, sessions: Sequence[Session]) -> list[Session]:
+    def append(self, sessions: Sequence[ChatRow]) -> list[ChatRow]:
         """Add the sessions not shown yet; returns those that were added."""
         added = [s for s in sessions if s.session_id not in self.rows]
         for session in added:
@@ -49,7 +49,7 @@ class ChatsTable(DataTable[Text]):
                 self.update_cell(session_id, "turns", Text(str(n), justify="right"))
 
     @property
-    def selected_session(self) -> str | None:
+    def selected_chat(self) -> str | None:
         """The session_id under the cursor, or None when the table is empty."""
         if not self.row_count:
             return None

@@ -1,4 +1,4 @@
-"""One line under a fitted table: how many columns the width left out, and where to see them."""
+"""One line under a sized table: how many columns the width left out, and where to see them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import events
 from textual.widgets import Static
 
-from tui.ui.history.column_fit import ColumnFit, hint
+from tui.ui.history.column_widths import ColumnWidths, hint
 
 
 class ColumnsHint(Static):
@@ -17,19 +17,19 @@ class ColumnsHint(Static):
     def __init__(self, reveals: Sequence[str], *, id: str | None = None) -> None:
         super().__init__("", id=id, classes="columns-hint")
         self._reveals = tuple(reveals)
-        self._fit: ColumnFit | None = None
+        self._widths: ColumnWidths | None = None
         self.display = False
 
-    def show(self, fit: ColumnFit) -> None:
-        """Say what this fit leaves out."""
-        self._fit = fit
-        self.display = bool(fit.hidden or fit.notes)
+    def show(self, widths: ColumnWidths) -> None:
+        """Say what these widths leave out."""
+        self._widths = widths
+        self.display = bool(widths.hidden or widths.notes)
         self._reword()
 
     def on_resize(self, _event: events.Resize) -> None:
         self._reword()
 
     def _reword(self) -> None:
-        if self._fit is not None and self.content_size.width > 0:
-            wording = hint(self._fit, self._reveals, self.content_size.width)
+        if self._widths is not None and self.content_size.width > 0:
+            wording = hint(self._widths, self._reveals, self.content_size.width)
             self.update(Text(wording, no_wrap=True, overflow="ellipsis"))

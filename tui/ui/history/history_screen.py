@@ -23,16 +23,16 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui.core.records.export import session_to_markdown
+from tui.core.records.export import chat_to_markdown
 from tui.core.records.schema import Record, Status
-from tui.core.records.store import RecordRow, RecordStore, Session, SummaryRow
+from tui.core.records.store import ChatRow, RecordRow, RecordStore, SummaryRow
 from tui.ui.footer import KeysFooter
 from tui.ui.history import cells, summary_table, turns_table
 from tui.ui.history.chat_file import file_stem, write_new
 from tui.ui.history.chats_table import ChatsTable
 from tui.ui.history.columns_hint import ColumnsHint
 from tui.ui.history.export_dialog import ExportDialog, default_export_dir
-from tui.ui.history.fitted_table import FittedTable
+from tui.ui.history.sized_table import SizedTable
 from tui.ui.history.summary_chart import SpeedBars
 from tui.ui.history.summary_table import SummaryTable
 from tui.ui.history.turn_detail import TurnDetailScreen
@@ -80,7 +80,7 @@ class HistoryScreen(ModalScreen[None]):
 
     @dataclass
     class ChatsLoaded(Message):
-        sessions: list[Session]
+        sessions: list[ChatRow]
         limit: int
 
     @dataclass
@@ -179,13 +179,13 @@ class HistoryScreen(ModalScreen[None]):
     def _read_chats(self, limit: int, known: frozenset[str]) -> None:
         worker = get_current_worker()
         try:
-            sessions = self.store.sessions(limit=limit)
+            sessions = self.store.chats(limit=limit)
             if worker.is_cancelled:  # a refresh asked again meanwhile
                 return
             self.post_message(self.ChatsLoaded(sessions, limit))
             # The store keeps no count per chat: count only the chats new to the table.
             counts = {
-                s.session_id: len(self.store.session_turns(s.session_id)) for s in sessions if s.session_id not in known
+                s.session_id: len(self.store.chat_turns(s.session_id)) for s in sessions if s.session_id not in known
             }
         except sqlite3.Error as e:
             self.post_message(self.Failed("chats", f"Could not read the chats: {e}"))
@@ -203,11 +203,11 @@ class HistoryScreen(ModalScreen[None]):
     @work(thread=True, group="export", exit_on_error=False)
     def _write_chat(self, session_id: str, directory: Path) -> None:
         try:
-            session = self.store.get_session(session_id)
+            session = self.store.get_chat(session_id)
             if session is None:
                 self.post_message(self.Failed("export", "That chat is no longer in the store."))
                 return
-            text = session_to_markdown(session, self.store.session_turns(session_id))
+            text = chat_to_markdown(session, self.store.chat_turns(session_id))
             directory.mkdir(parents=True, exist_ok=True)
             path = write_new(directory, file_stem(session), text)
         except (sqlite3.Error, OSError) as e:
@@ -318,10 +318,10 @@ class HistoryScreen(ModalScreen[None]):
 
     # --- events -------------------------------------------------------------------
 
-    def on_fitted_table_columns_fitted(self, message: FittedTable.ColumnsFitted) -> None:
+    def on_sized_table_columns_sized(self, message: SizedTable.ColumnsSized) -> None:
         hints = {"turns-table": "#turns-hint", "summary-table": "#summary-hint"}
         if (hint := hints.get(message.table.id or "")) is not None:
-            self.query_one(hint, ColumnsHint).show(message.fit)
+            self.query_one(hint, ColumnsHint).show(message.widths)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -398,7 +398,7 @@ class HistoryScreen(ModalScreen[None]):
 
     def action_reopen(self) -> None:
         """Continue the chat under the cursor in the chat screen."""
-        session_id = self.query_one(ChatsTable).selected_session
+        session_id = self.query_one(ChatsTable).selected_chat
         if session_id is None or self._on_reopen is None:
             return
         self._on_reopen(session_id)
@@ -406,7 +406,7 @@ class HistoryScreen(ModalScreen[None]):
 
     def action_export(self) -> None:
         """Ask for the folder (prefilled), then save the chat under the cursor there as Markdown."""
-        session_id = self.query_one(ChatsTable).selected_session
+        session_id = self.query_one(ChatsTable).selected_chat
         if session_id is None:
             return
 

@@ -9,8 +9,8 @@ from rich.text import Text
 
 from tui.core.records.store import SummaryRow
 from tui.ui.history import cells
-from tui.ui.history.column_fit import Column
-from tui.ui.history.fitted_table import FittedTable
+from tui.ui.history.column_widths import Column
+from tui.ui.history.sized_table import SizedTable
 
 # In table order; a narrow terminal leaves out the highest priority numbers first.
 COLUMNS = (
@@ -56,7 +56,7 @@ def summary_cells(row: SummaryRow) -> list[Text]:
     ]
 
 
-class SummaryTable(FittedTable):
+class SummaryTable(SizedTable):
     """The rows of RecordStore.summary, in its order."""
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -12,8 +12,8 @@ from textual.widgets import DataTable
 
 from tui.core.records.store import RecordRow
 from tui.ui.history import cells
-from tui.ui.history.column_fit import Column
-from tui.ui.history.fitted_table import FittedTable
+from tui.ui.history.column_widths import Column
+from tui.ui.history.sized_table import SizedTable
 
 # In table order; a narrow terminal leaves out the highest priority numbers first (80 columns
 # keep time to J/token but chars/s, load, quant and swap).
@@ -62,7 +62,7 @@ def row_cells(row: RecordRow, tz: tzinfo | None) -> list[Text]:
     ]
 
 
-class TurnsTable(FittedTable):
+class TurnsTable(SizedTable):
     """Rows keyed by record_id; posts NearEnd when the cursor or scroll nears the last row."""
 
     @dataclass

@@ -13,7 +13,7 @@ from tui.core.fit import Fit
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.monitor import AnswerCost
 from tui.core.sampling.processor import processor_split
-from tui.core.sampling.sampler import Sample
+from tui.core.sampling.sampler import Reading
 from tui.core.units import human_bytes, memory_bytes, memory_pair
 from tui.ui.panels.figures import FigurePanel, Row
 from tui.ui.panels.spark import spark
@@ -23,7 +23,7 @@ from tui.ui.panels.spark import spark
 class ResourceView:
     """Everything the resource panels show; the app builds it from the sampler and /api/ps."""
 
-    sample: Sample | None = None
+    sample: Reading | None = None
     mem_history: Sequence[float] = ()
     swap_history: Sequence[float] = ()
     watts_history: Sequence[float] = ()

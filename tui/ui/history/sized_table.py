@@ -10,22 +10,22 @@ from textual import events
 from textual.message import Message
 from textual.widgets import DataTable
 
-from tui.ui.history.column_fit import Column, ColumnFit, fit_columns
+from tui.ui.history.column_widths import Column, ColumnWidths, share_width
 
 
-class FittedTable(DataTable[Text]):
+class SizedTable(DataTable[Text]):
     """Rows keep a cell for every column, so a column left out at one width is back at a wider one.
 
-    Posts ColumnsFitted whenever the columns shown change, for a hint to say what is left out.
+    Posts ColumnsSized whenever the columns shown change, for a hint to say what is left out.
     """
 
     @dataclass
-    class ColumnsFitted(Message):
-        table: FittedTable
-        fit: ColumnFit
+    class ColumnsSized(Message):
+        table: SizedTable
+        widths: ColumnWidths
 
         @property
-        def control(self) -> FittedTable:
+        def control(self) -> SizedTable:
             return self.table
 
     def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
@@ -35,7 +35,7 @@ class FittedTable(DataTable[Text]):
         self._cells: dict[str, list[Text]] = {}
         self._widest = dict.fromkeys(self._index, 0)
         # None until the table has a width to fit.
-        self.fit: ColumnFit | None = None
+        self.widths: ColumnWidths | None = None
 
     def keep_rows(self, rows: Iterable[tuple[str, list[Text]]]) -> None:
         """Add rows (a key and a cell per column, in column order) below those shown; a known key is skipped."""
@@ -44,7 +44,7 @@ class FittedTable(DataTable[Text]):
             self._cells[key] = row
             for column, cell in zip(self._layout, row, strict=True):
                 self._widest[column.key] = max(self._widest[column.key], cell.cell_len)
-        if not self._refit() and self.fit is not None:
+        if not self._share_width() and self.widths is not None:
             for key, row in new:
                 self.add_row(*self._shown(row), key=key)
 
@@ -63,7 +63,7 @@ class FittedTable(DataTable[Text]):
         self._add_columns()
 
     def on_resize(self, _event: events.Resize) -> None:
-        self._refit()
+        self._share_width()
 
     def _room(self) -> int:
         """The width the columns may take: less the vertical scrollbar when the rows will need one."""
@@ -71,15 +71,15 @@ class FittedTable(DataTable[Text]):
         scrollbar = self.styles.scrollbar_size_vertical if rows > self.size.height else 0
         return self.size.width - scrollbar
 
-    def _refit(self) -> bool:
+    def _share_width(self) -> bool:
         """Choose the columns for the present width; True when they changed and the rows were laid out again."""
         width = self._room()
         if width <= 0:  # not laid out yet, or in a tab that is not shown
             return False
-        fit = fit_columns(self._layout, self._widest, width, 2 * self.cell_padding)
-        if fit == self.fit:
+        widths = share_width(self._layout, self._widest, width, 2 * self.cell_padding)
+        if widths == self.widths:
             return False
-        self.fit = fit
+        self.widths = widths
         row = self.cursor_row
         self.clear(columns=True)
         self._add_columns()
@@ -87,13 +87,13 @@ class FittedTable(DataTable[Text]):
             self.add_row(*self._shown(cells), key=key)
         if self.row_count:
             self.move_cursor(row=min(row, self.row_count - 1), animate=False)
-        self.post_message(self.ColumnsFitted(self, fit))
+        self.post_message(self.ColumnsSized(self, widths))
         return True
 
     def _add_columns(self) -> None:
-        for key, header in self.fit.shown if self.fit else ():
+        for key, header in self.widths.shown if self.widths else ():
             self.add_column(Text(header), key=key)
 
     def _shown(self, row: list[Text]) -> list[Text]:
-        assert self.fit is not None
-        return [row[self._index[key]] for key, _ in self.fit.shown]
+        assert self.widths is not None
+        return [row[self._index[key]] for key, _ in self.widths.shown]

@@ -21,7 +21,7 @@ class Column:
 
 
 @dataclass(frozen=True)
-class ColumnFit:
+class ColumnWidths:
     """The columns shown (key and header, in table order), those left out, and the short headers' notes."""
 
     shown: tuple[tuple[str, str], ...]
@@ -29,7 +29,7 @@ class ColumnFit:
     notes: tuple[str, ...]
 
 
-def fit_columns(columns: Sequence[Column], widest: Mapping[str, int], width: int, padding: int) -> ColumnFit:
+def share_width(columns: Sequence[Column], widest: Mapping[str, int], width: int, padding: int) -> ColumnWidths:
     """The columns that fit `width` side by side, each as wide as its widest cell (`widest`) plus `padding`.
 
     Columns are taken most needed first, skipping one that does not fit for a narrower one that
@@ -54,24 +54,24 @@ def fit_columns(columns: Sequence[Column], widest: Mapping[str, int], width: int
             if extra <= room:
                 headers[column.key] = column.header
                 room -= extra
-    return ColumnFit(
+    return ColumnWidths(
         shown=tuple((c.key, headers[c.key]) for c in columns if c.key in chosen),
         hidden=tuple(c for c in columns if c.key not in chosen),
         notes=tuple(c.note for c in columns if c.key in chosen and c.note and headers[c.key] != c.header),
     )
 
 
-def hint(fit: ColumnFit, reveals: Sequence[str], width: int) -> str:
+def hint(widths: ColumnWidths, reveals: Sequence[str], width: int) -> str:
     """What the table leaves out, in the longest wording that fits `width` ("" when nothing is).
 
     `reveals` are ways of saying where the hidden columns can be seen, longest first.
     """
-    hidden = len(fit.hidden)
-    notes = " · ".join(fit.notes)
+    hidden = len(widths.hidden)
+    notes = " · ".join(widths.notes)
     if not hidden:
         return notes
     count = f"{hidden} column{'s' if hidden > 1 else ''} hidden"
-    names = f"{count} ({', '.join(c.header for c in fit.hidden)})"
+    names = f"{count} ({', '.join(c.header for c in widths.hidden)})"
     wordings = [f"{what} · {reveal}" for what in (names, count) for reveal in reveals]
     wordings.append(count)
     if notes:
