@@ -11,7 +11,8 @@ from tests.app_factory import build_app
 from tests.conftest import wait_until
 from tests.pilot_steps import choose, send
 from tui.cli.main import main, open_recorder
-from tui.core.records.store import RecordStore, StoreError
+from tui.core.records.files import StoreError
+from tui.core.records.store import RecordStore
 from tui.ui.chat.messages import AssistantMessage, NoteMessage
 
 

@@ -8,8 +8,8 @@ from tests.history_fakes import turn
 from tui.core import units
 from tui.core.chat.timers import TurnTimes
 from tui.core.records.export import export_rows, turn_figures
+from tui.core.records.rows import record_row
 from tui.core.records.schema import Counts, TimingMs, chars_per_s, compute_rates
-from tui.core.records.store import record_row
 from tui.ui.history.turns_table import COLUMNS, row_cells
 
 

@@ -19,6 +19,7 @@ from tui.core.records.export import (
     nest_headings,
     turn_figures,
 )
+from tui.core.records.rows import ChatRow, SummaryRow
 from tui.core.records.schema import (
     Counts,
     GpuInfo,
@@ -34,7 +35,7 @@ from tui.core.records.schema import (
     Status,
     TimingMs,
 )
-from tui.core.records.store import ChatRow, RecordStore, SummaryRow
+from tui.core.records.store import RecordStore
 
 
 def turn(n: int = 0, **kw) -> Record:

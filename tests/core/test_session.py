@@ -325,7 +325,7 @@ async def test_the_host_is_resolved_once_and_off_the_event_loop(
 ) -> None:
     import threading
 
-    import tui.core.chat.session as session_module
+    import tui.core.chat.server as server_module
 
     calls: list[bool] = []
 
@@ -333,7 +333,7 @@ async def test_the_host_is_resolved_once_and_off_the_event_loop(
         calls.append(threading.current_thread() is threading.main_thread())
         return True
 
-    monkeypatch.setattr(session_module, "is_local", slow_resolver)
+    monkeypatch.setattr(server_module, "is_local", slow_resolver)
     session, _ = await ready(fake, store, "llama3.2:3b")
     await session.send("one")
     await session.refresh()

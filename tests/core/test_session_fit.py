@@ -68,5 +68,5 @@ async def test_advisor_off(fake: FakeOllama) -> None:
     session = ChatSession(OllamaEngine(fake.url), ResourceMonitor(None), fit_machine=None)
     await session.refresh()
     assert await session.refresh_predictions() == {}
-    assert verbose_shows(fake) == [] and session.predicted("deepseek-r1:7b-qwen-distill-fp16") is None
+    assert verbose_shows(fake) == [] and session.fits.as_recorded("deepseek-r1:7b-qwen-distill-fp16") is None
     await session.engine.aclose()

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tui.core.records.files import APPLICATION_ID, StoreError
+from tui.core.records.migrations import SCHEMA_VERSION
+from tui.core.records.rows import record_row
 from tui.core.records.schema import (
     Counts,
     HostInfo,
@@ -27,7 +30,7 @@ from tui.core.records.schema import (
     Status,
     TimingMs,
 )
-from tui.core.records.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError, record_row
+from tui.core.records.store import RecordStore
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
@@ -269,12 +272,13 @@ class TestTurns:
         store.finish_turn(record)
         assert raw(store.path, "SELECT count(*) FROM content") == [(0,)]
 
-    def test_sessions(self, store: RecordStore) -> None:
-        """create_chat, get_chat and sessions (newest first); turns come back in order."""
+    def test_chats(self, store: RecordStore) -> None:
+        """create_chat, get_chat and chats (newest first); turns come back in order, and are counted."""
         first = store.create_chat(title="a", model="m", settings={"think": True}, host="box")
         second = store.create_chat(title="b")
-        session = store.get_chat(first)
-        assert (session.title, session.model, session.settings, session.host) == ("a", "m", {"think": True}, "box")
+        chat = store.get_chat(first)
+        assert chat is not None
+        assert (chat.title, chat.model, chat.settings, chat.host) == ("a", "m", {"think": True}, "box")
         assert store.chats()[0].session_id in (first, second)
         assert len(store.chats(limit=1)) == 1
         for i in (1, 0):
@@ -284,6 +288,7 @@ class TestTurns:
         turns = store.chat_turns(first)
         assert [(t.turn_index, t.prompt) for t in turns] == [(0, "q0"), (1, "q1")]
         assert store.chat_turns(second) == []
+        assert store.turn_counts([first, second, "gone"]) == {first: 2, second: 0, "gone": 0}
         # The chat list names the model its latest turn used (the one reopening switches to).
         last = {s.session_id: s.last_model for s in store.chats()}
         assert last == {first: "model1", second: None}

@@ -13,6 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tui.core.records.files import APPLICATION_ID
+from tui.core.records.migrations import MIGRATIONS
 from tui.core.records.schema import (
     Counts,
     ErrorKind,
@@ -27,7 +29,6 @@ from tui.core.records.schema import (
     Status,
     TimingMs,
 )
-from tui.core.records.store import APPLICATION_ID, MIGRATIONS
 
 TARGET = Path(__file__).with_name("store_v1.sqlite")
 HOST = HostInfo(hostname="studio", os="macOS 15.1", arch="arm64", chip="Apple M2 Ultra", cpu_cores=24)

@@ -16,7 +16,8 @@ from tui.cli.fit import what_if_from
 from tui.core.chat.recorder import TurnRecorder
 from tui.core.chat.session import ChatSession
 from tui.core.ollama.client import OllamaEngine, OllamaError
-from tui.core.records.store import RecordStore, StoreError
+from tui.core.records.files import StoreError
+from tui.core.records.store import RecordStore
 from tui.core.sampling.monitor import ResourceMonitor
 from tui.core.sweep.plan import SweepPlan
 from tui.core.sweep.runner import Progress, SweepRunner

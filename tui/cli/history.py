@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from tui.core.records.files import APPLICATION_ID, StoreError, path_problem
 from tui.core.records.formats import FORMATS
+from tui.core.records.migrations import SCHEMA_VERSION
 from tui.core.records.schema import Status
-from tui.core.records.store import APPLICATION_ID, SCHEMA_VERSION, RecordStore, StoreError, path_problem
+from tui.core.records.store import RecordStore
 
 # Formats that carry each record's prompt, thinking and answer with --with-content.
 CONTENT_FORMATS = ("json", "jsonl", "csv")

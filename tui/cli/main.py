@@ -198,7 +198,7 @@ def _quiet_pipe(command: Callable[[], int]) -> int:
 
 def db_path(cli_db: str | None) -> Path:
     """`--db`, then `OLLAMON_DB`, then the platform's user data directory."""
-    from tui.core.records.store import default_path
+    from tui.core.records.files import default_path
 
     chosen = cli_db or os.environ.get("OLLAMON_DB")
     return Path(chosen).expanduser() if chosen else default_path()
@@ -207,8 +207,9 @@ def db_path(cli_db: str | None) -> Path:
 def open_recorder(db: Path, *, keep_content: bool) -> tuple[TurnRecorder | None, str | None]:
     """The turn recorder, or None and why records cannot be saved: the app chats either way."""
     from tui.core.chat.recorder import TurnRecorder
+    from tui.core.records.files import StoreError
     from tui.core.records.hostfacts import gather_host, nvml_gpu_facts
-    from tui.core.records.store import RecordStore, StoreError
+    from tui.core.records.store import RecordStore
 
     try:
         store = RecordStore.open(db)

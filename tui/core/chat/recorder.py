@@ -16,6 +16,7 @@ from tui.core.chat.conversation import ChatSettings
 from tui.core.chat.events import TurnEnded, turn_status
 from tui.core.ollama.events import Failure
 from tui.core.ollama.models import CatalogModel, LoadedModel, ModelDetails
+from tui.core.records.files import StoreError
 from tui.core.records.schema import (
     Counts,
     EngineInfo,
@@ -31,7 +32,7 @@ from tui.core.records.schema import (
     compute_rates,
     utc_now,
 )
-from tui.core.records.store import RecordStore, StoreError
+from tui.core.records.store import RecordStore
 from tui.core.sampling.monitor import AnswerCost, PowerContext
 from tui.core.sampling.processor import processor_split
 from tui.core.sampling.sampler import Reading

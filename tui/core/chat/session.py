@@ -12,8 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass
 
 from tui.core.chat.conversation import ChatSettings, Conversation
 from tui.core.chat.events import (
@@ -26,38 +25,25 @@ from tui.core.chat.events import (
     TurnStarted,
     Unloaded,
 )
-from tui.core.chat.recorder import SweepTag, TurnRecorder, load_info, record_model, timeline
+from tui.core.chat.loading import LoadTiming, reloaded, turn_load
+from tui.core.chat.predictions import Predictions
+from tui.core.chat.recorder import SweepTag, TurnRecorder, record_model, timeline
+from tui.core.chat.server import ServerState
 from tui.core.chat.timers import TurnTimer
-from tui.core.fit import Fit, Machine, ModelFacts, Request, predict
-from tui.core.fit.gather import MachineUnknown, WhatIf, model_facts, read_machine, server_request
+from tui.core.chat.turn import ActiveTurn
+from tui.core.fit import Fit
+from tui.core.fit.gather import WhatIf
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
-from tui.core.ollama.host import is_local
 from tui.core.ollama.models import CatalogModel, LoadedModel, ModelDetails
-from tui.core.ollama.stats import DoneStats
-from tui.core.records.schema import EngineInfo, LoadInfo, Record, Sample, chat_messages
-from tui.core.records.store import ChatRow
+from tui.core.records.rows import ChatRow
+from tui.core.records.schema import LoadInfo, Record, Sample, chat_messages
 from tui.core.sampling.monitor import ResourceMonitor
 
 Listener = Callable[[SessionEvent], Awaitable[None]]
 # The fit advisor's default: measure the machine Ollama runs on (when that is this one).
 MEASURE_HERE = WhatIf()
-# Ollama's load_duration is milliseconds when the model was in memory, seconds when it loaded.
-LOADED_THRESHOLD_NS = 250_000_000
-# /api/ps for the record must not hold up the end of a turn when Ollama has gone away.
-PS_TIMEOUT_S = 3.0
-
-
-def _reloaded(before: LoadedModel | None, after: LoadedModel | None) -> bool:
-    """/api/ps shows another context length after a load: Ollama started a new runner.
-
-    A chat without its own num_ctx cannot tell from the settings alone whether the model in
-    memory (loaded earlier with another num_ctx) fits; Ollama's answer to the load says so.
-    """
-    if before is None or after is None or None in (before.context_length, after.context_length):
-        return False
-    return before.context_length != after.context_length
 
 
 class SessionBusy(Exception):
@@ -74,38 +60,6 @@ class NothingToRegenerate(Exception):
 
 async def _ignore(event: SessionEvent) -> None:
     return None
-
-
-@dataclass
-class ActiveTurn:
-    """The turn in flight: what the live timers and progress displays read."""
-
-    prompt: str
-    model: str
-    timer: TurnTimer
-    cold_before: bool
-    record: Record | None = None
-    mark: float | None = None
-    stats: DoneStats | None = None
-    failure: Failure | None = None
-    cancelled: bool = False
-    thinking: str = ""
-    answer: str = ""
-    error: BaseException | None = field(default=None, repr=False)
-
-    @property
-    def phase(self) -> str:
-        """waiting (sent, nothing back yet), thinking or answering."""
-        if self.timer.first_answer is not None:
-            return "answering"
-        return "thinking" if self.timer.first_thinking is not None else "waiting"
-
-
-@dataclass(frozen=True)
-class LoadTiming:
-    model: str
-    seconds: float
-    cold: bool
 
 
 @dataclass(frozen=True)
@@ -133,15 +87,12 @@ class ChatSession:
         """`fit_machine` describes the server's machine for the fit advisor (empty: measure it
         when Ollama runs here); None turns the advisor off."""
         self.engine = engine
+        self.server = ServerState(engine)
         self.monitor = monitor
         self.recorder = recorder
         self.listener = listener
         self.conversation = Conversation()
         self._clock = clock
-        self.models: list[CatalogModel] = []
-        self.running: list[LoadedModel] = []
-        self.version = ""
-        self.connected: bool | None = None
         self.model: str | None = None
         self.details: ModelDetails | None = None
         self.turn: ActiveTurn | None = None
@@ -152,16 +103,8 @@ class ChatSession:
         self._load_over.set()
         self._explicit_load: LoadTiming | None = None  # reported by the next turn, then cleared
         self.last_load: LoadTiming | None = None
-        self._remote: bool | None = None
         self.load_failure: Failure | None = None
-        # The fit advisor: the latest prediction per listed model, and why there is none.
-        self.predictions: dict[str, Fit] = {}
-        self.fit_problem: str | None = None
-        self._fit_machine = fit_machine
-        self._machine: Machine | None = None
-        self._fit_request: Request | None = None
-        self._facts: dict[tuple[str, str], ModelFacts] = {}
-        self._predicted_inputs: tuple[object, ...] | None = None
+        self.fits = Predictions(fit_machine)
         self.last_prompt: str | None = None  # of this chat, for regenerate
 
     # State
@@ -171,10 +114,38 @@ class ChatSession:
         """A turn is in flight (from the send until its record is complete)."""
         return self.turn is not None
 
+    # What the server last said (`server` asks), for the UI and bench to read.
+
+    @property
+    def models(self) -> list[CatalogModel]:
+        return self.server.models
+
+    @property
+    def running(self) -> list[LoadedModel]:
+        return self.server.running
+
+    @property
+    def version(self) -> str:
+        return self.server.version
+
+    @property
+    def connected(self) -> bool | None:
+        return self.server.connected
+
     @property
     def remote(self) -> bool:
         """The server is another machine (known after the first refresh)."""
-        return bool(self._remote)
+        return self.server.remote
+
+    @property
+    def predictions(self) -> dict[str, Fit]:
+        """The fit advisor's latest prediction per listed model."""
+        return self.fits.by_model
+
+    @property
+    def fit_problem(self) -> str | None:
+        """Why the fit advisor has no prediction (for some model), or None."""
+        return self.fits.problem
 
     @property
     def loading(self) -> bool:
@@ -201,13 +172,7 @@ class ChatSession:
 
     def holds(self, name: str) -> bool:
         """Whether /api/ps last showed `name` in memory with the context length this chat asks for."""
-        wanted = self.settings.num_ctx
-        return any(
-            item.name == name and (wanted is None or item.context_length in (None, wanted)) for item in self.running
-        )
-
-    def _in_memory(self, name: str) -> LoadedModel | None:
-        return next((item for item in self.running if item.name == name), None)
+        return self.server.holds(name, self.settings.num_ctx)
 
     async def _emit(self, event: SessionEvent) -> None:
         await self.listener(event)
@@ -223,88 +188,14 @@ class ChatSession:
 
     async def refresh(self) -> None:
         """Models, loaded models and (on first contact) the version; raises OllamaError."""
-        try:
-            # At once: the model names are on screen one round trip after start-up, not three.
-            models, running, version, _ = await asyncio.gather(
-                self.engine.list_models(), self.engine.ps(), self._version_once(), self._locate_once()
-            )
-        except OllamaError:
-            self.connected = False
-            raise
-        self.models, self.running, self.connected = models, running, True
-        self.version = version
-
-    async def _locate_once(self) -> None:
-        if self._remote is None:
-            # Name resolution can be slow: never on the event loop, and only once.
-            self._remote = not await asyncio.to_thread(is_local, self.engine.host)
-
-    async def _version_once(self) -> str:
-        return self.version if self.connected else await self.engine.version()
-
-    async def _ps_quietly(self) -> list[LoadedModel]:
-        if self.connected is False:
-            return []
-        try:
-            self.running = await asyncio.wait_for(self.engine.ps(), PS_TIMEOUT_S)
-        except (OllamaError, TimeoutError):
-            return []
-        return self.running
+        await self.server.refresh()
 
     async def refresh_predictions(self) -> dict[str, Fit]:
         """Where Ollama would put each listed model now, for this chat's num_ctx (the fit advisor).
 
-        Call it after `refresh()`. The machine is read once; each model's tensors are fetched
-        once; predictions are recomputed only when the models, what is loaded or num_ctx change.
-        A machine that cannot be known (a remote host) leaves them empty and says why in
-        `fit_problem`; a server that stops answering keeps the last ones. Never raises OllamaError.
+        Call it after `refresh()`; see `Predictions.refresh`. Never raises OllamaError.
         """
-        if self._fit_machine is None:
-            return self.predictions
-        num_ctx = self.settings.num_ctx
-        inputs = (
-            tuple((m.name, m.digest, m.size) for m in self.models),
-            tuple((m.name, m.size, m.size_vram) for m in self.running),
-            num_ctx,
-        )
-        if inputs == self._predicted_inputs:
-            return self.predictions
-        try:
-            if self._machine is None:
-                self._machine = await read_machine(self.engine, self._fit_machine)
-                # Host name resolution can be slow: off the event loop.
-                self._fit_request = await asyncio.to_thread(server_request, self.engine)
-        except MachineUnknown as exc:
-            self._fit_machine, self.fit_problem = None, str(exc)  # asking again would not help
-            return self.predictions
-        except OllamaError as exc:
-            self.fit_problem = exc.message
-            return self.predictions
-        assert self._fit_request is not None
-        request = self._fit_request.with_num_ctx(num_ctx, "chat settings")
-        machine = replace(self._machine, loaded=tuple(self.running))
-        predictions, problem = {}, None
-        for model in self.models:
-            try:
-                facts = await model_facts(self.engine, model, self._facts)
-            except OllamaError as exc:
-                problem = f"{model.name}: {exc.message}"
-                continue
-            predictions[model.name] = predict(facts, request, machine)
-        self.predictions, self.fit_problem = predictions, problem
-        # A model that could not be asked is asked again on the next refresh.
-        self._predicted_inputs = inputs if problem is None else None
-        return predictions
-
-    def predicted(self, name: str) -> dict[str, Any] | None:
-        """The latest prediction for `name` as a record keeps it (`load.predicted`)."""
-        fit = self.predictions.get(name)
-        return fit.to_json() if fit is not None else None
-
-    def engine_facts(self) -> EngineInfo:
-        return EngineInfo(
-            name="ollama", version=self.version or None, host_url=self.engine.host, remote=bool(self._remote)
-        )
+        return await self.fits.refresh(self.engine, self.models, self.running, self.settings.num_ctx)
 
     # Models
 
@@ -318,8 +209,8 @@ class ChatSession:
         self._load_over.clear()
         try:
             await self._emit(LoadStarted(name))
-            await self._ps_quietly()
-            held, before = self.holds(name), self._in_memory(name)
+            await self.server.ps_quietly()
+            held, before = self.holds(name), self.server.in_memory(name)
             try:
                 self.details = await self.engine.show(name)
                 seconds = await self.engine.load(
@@ -327,12 +218,12 @@ class ChatSession:
                 )
             except OllamaError as exc:
                 if exc.kind in (ErrorKind.CONNECTION, ErrorKind.NOT_OLLAMA):
-                    self.connected = False
+                    self.server.connected = False
                 self.load_failure = Failure(exc.kind, exc.message, exc.status)
                 await self._emit(LoadFailed(name, self.load_failure))
                 return False
-            await self._ps_quietly()
-            cold = not held or _reloaded(before, self._in_memory(name))
+            await self.server.ps_quietly()
+            cold = not held or reloaded(before, self.server.in_memory(name))
             self._explicit_load = self.last_load = LoadTiming(name, seconds, cold)
             await self._emit(LoadFinished(name, seconds, cold))
             return True
@@ -348,7 +239,7 @@ class ChatSession:
         deadline = self._clock() + confirm_s
         confirmed = False
         while True:
-            self.running = await self.engine.ps()
+            self.server.running = await self.engine.ps()
             if not self.running:
                 confirmed = True
                 break
@@ -444,7 +335,7 @@ class ChatSession:
         turn.record, problem = self.recorder.begin(
             turn.prompt,
             record_model(info, details, turn.model),
-            self.engine_facts(),
+            self.server.engine_facts(),
             settings,
             think,
             history,
@@ -479,7 +370,7 @@ class ChatSession:
                 else:
                     turn.failure = event
                     if event.kind in (ErrorKind.CONNECTION, ErrorKind.NOT_OLLAMA):
-                        self.connected = False
+                        self.server.connected = False
                     continue
                 await self._emit(event)
 
@@ -497,7 +388,7 @@ class ChatSession:
             end = await self.monitor.mark()
             stats = turn.stats
             cost = self.monitor.cost(turn.mark, end, stats.eval_count if stats else None)
-            running = await self._ps_quietly()
+            running = await self.server.ps_quietly()
             load = self._load_for(turn, running)
             result = TurnEnded(
                 prompt=turn.prompt,
@@ -534,15 +425,10 @@ class ChatSession:
         return result
 
     def _load_for(self, turn: ActiveTurn, running: list[LoadedModel]) -> LoadInfo:
-        """An explicit load counts for the first turn after it only; else Ollama's load_duration."""
+        """An explicit load counts for the first turn after it only."""
         explicit, self._explicit_load = self._explicit_load, None
-        duration = turn.stats.load_duration if turn.stats else None
-        ollama_ms = duration / 1e6 if duration is not None else None
-        predicted = self.predicted(turn.model)
-        if explicit is not None and explicit.model == turn.model:
-            return load_info(turn.model, explicit.cold, explicit.seconds * 1000, running, ollama_ms, predicted)
-        cold = turn.cold_before or (duration is not None and duration >= LOADED_THRESHOLD_NS)
-        return load_info(turn.model, cold, ollama_ms, running, ollama_ms, predicted)
+        predicted = self.fits.as_recorded(turn.model)
+        return turn_load(turn.model, explicit, turn.cold_before, turn.stats, running, predicted)
 
     def _timeline(self, start: float | None, end: float | None) -> tuple[Sample, ...]:
         """The monitor's readings during the turn, as the record keeps them."""

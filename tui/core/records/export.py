@@ -21,8 +21,8 @@ from rich.text import Text
 
 from tui.core.ollama.sanitize import strip_controls
 from tui.core.records.formats import FORMATS
+from tui.core.records.rows import ChatRow, RecordRow, SummaryRow, record_row
 from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
-from tui.core.records.store import ChatRow, RecordRow, SummaryRow, record_row
 from tui.core.units import human_bytes, memory_bytes, milliseconds
 
 _CONTENT_KEYS = ("prompt", "thinking", "answer")

@@ -30,452 +30,38 @@ import json
 import os
 import socket
 import sqlite3
-import statistics
 import threading
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 import psutil
 
+from tui.core.records.files import BUSY_TIMEOUT_S, StoreError, check_header, create_private, path_problem
+from tui.core.records.migrations import SCHEMA_VERSION, upgrade, user_version
+from tui.core.records.rows import (
+    CHAT_COLUMNS,
+    CHAT_COLUMNS_OF_S,
+    ROW_COLUMNS,
+    ChatRow,
+    RecordRow,
+    SummaryRow,
+    Writer,
+    chat_row,
+    row_from,
+    write_record,
+)
 from tui.core.records.schema import Record, Status, new_id, utc_now
+from tui.core.records.summary import summarise
 
-APPLICATION_ID = 0x4F4C4D4E  # "OLMN" in the SQLite header: how we recognise our own files.
-SCHEMA_VERSION = 3
-BUSY_TIMEOUT_S = 5.0
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-_CONTENT_KEYS = ("prompt", "thinking", "answer")
-_FAILED = {Status.FAILED.value, Status.TIMEOUT.value}
+# Chats asked about in one query: SQLite allows at most 32,766 parameters in a statement.
+_IN_BATCH = 500
 
 
-class StoreError(Exception):
-    """The file cannot be used as a record store; it has not been touched."""
-
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class ChatRow:
-    session_id: str
-    created_at: str
-    title: str | None = None
-    model: str | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-    host: str | None = None
-    # The model of the chat's latest turn (`model` is the one it started with); chats() fills it.
-    last_model: str | None = None
-
-
-@dataclass(frozen=True)
-class RecordRow:
-    """The indexed columns of one record: what the history table shows."""
-
-    record_id: str
-    session_id: str | None
-    turn_index: int | None
-    sweep_id: str | None
-    started_at: str
-    ended_at: str | None
-    status: Status
-    model: str | None
-    quant: str | None
-    host: str | None
-    warmup: bool
-    load_ms: float | None
-    total_wall_ms: float | None
-    chars_s: float | None
-    eval_tok_s: float | None
-    mem_peak: int | None
-    swap_peak: int | None
-    net_w: float | None
-    j_per_token: float | None
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """One line of the comparison table: a model on a host.
-
-    Warm-up turns count nowhere but in the latest sizes. Medians are over ok turns; load_ms is
-    the median over cold loads; peaks are maxima over every finished turn (a failed turn's swap
-    peak matters); sizes, quantization and processor split are the latest seen; failed counts
-    failed and timeout.
-    """
-
-    model: str | None
-    host: str | None
-    quant: str | None
-    file_size_bytes: int | None
-    loaded_size_bytes: int | None
-    processor: str | None
-    load_ms: float | None
-    total_wall_ms: float | None
-    chars_s: float | None
-    eval_tok_s: float | None
-    mem_peak: int | None
-    swap_peak: int | None
-    net_w: float | None
-    j_per_token: float | None
-    ok: int
-    failed: int
-    cancelled: int
-    interrupted: int
-
-
-def default_path() -> Path:
-    """Where the app keeps its records on this OS."""
-    return platformdirs.user_data_path("ollamon") / "records.sqlite"
-
-
-# --- schema and migrations ---------------------------------------------------
-
-
-def _run_script(conn: sqlite3.Connection, script: str) -> None:
-    # Not executescript(): it commits first, and migrations must stay in one transaction.
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-
-
-def _create_v1(conn: sqlite3.Connection) -> None:
-    # v1 (ollamon 0.1 development builds): one table, content and samples inside `doc`.
-    _run_script(
-        conn,
-        """
-        CREATE TABLE records (
-            record_id TEXT PRIMARY KEY,
-            session_id TEXT,
-            turn_index INTEGER,
-            sweep_id TEXT,
-            started_at TEXT NOT NULL,
-            ended_at TEXT,
-            status TEXT NOT NULL,
-            model TEXT,
-            quant TEXT,
-            load_ms REAL,
-            total_wall_ms REAL,
-            chars_s REAL,
-            eval_tok_s REAL,
-            mem_peak INTEGER,
-            swap_peak INTEGER,
-            net_w REAL,
-            j_per_token REAL,
-            doc TEXT NOT NULL
-        );
-        CREATE INDEX records_started ON records (started_at);
-        CREATE INDEX records_model_started ON records (model, started_at);
-        CREATE INDEX records_status_started ON records (status, started_at);
-        CREATE INDEX records_session ON records (session_id, turn_index);
-        """,
-    )
-
-
-_V2_SCHEMA = """
-CREATE TABLE sessions (
-    session_id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    title TEXT,
-    model TEXT,
-    settings TEXT NOT NULL DEFAULT '{}',
-    host TEXT
-);
-CREATE INDEX sessions_created ON sessions (created_at);
-CREATE TABLE records (
-    record_id TEXT PRIMARY KEY,
-    session_id TEXT,
-    turn_index INTEGER,
-    sweep_id TEXT,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
-    status TEXT NOT NULL,
-    model TEXT,
-    quant TEXT,
-    host TEXT,
-    warmup INTEGER NOT NULL DEFAULT 0,
-    cold INTEGER,
-    load_ms REAL,
-    total_wall_ms REAL,
-    chars_s REAL,
-    eval_tok_s REAL,
-    mem_peak INTEGER,
-    swap_peak INTEGER,
-    net_w REAL,
-    j_per_token REAL,
-    file_size INTEGER,
-    ps_size INTEGER,
-    processor TEXT,
-    writer_pid INTEGER,
-    writer_host TEXT,
-    writer_started REAL
-);
-CREATE INDEX records_started ON records (started_at);
-CREATE INDEX records_model_started ON records (model, started_at);
-CREATE INDEX records_status_started ON records (status, started_at);
-CREATE INDEX records_session ON records (session_id, turn_index);
-CREATE TABLE documents (
-    record_id TEXT PRIMARY KEY,
-    doc TEXT NOT NULL
-);
-CREATE TABLE content (
-    record_id TEXT PRIMARY KEY,
-    prompt TEXT,
-    thinking TEXT,
-    answer TEXT
-);
-CREATE TABLE samples (
-    record_id TEXT PRIMARY KEY,
-    data TEXT NOT NULL
-)
-"""
-
-
-def _v1_to_v2(conn: sqlite3.Connection) -> None:
-    # v2 splits each v1 row in four: narrow indexed columns (fast scans for the table and the
-    # summary), the JSON document, content (absent when not kept) and samples. It adds
-    # sessions, writer stamps for crash recovery, and the columns the summary needs.
-    for index in ("records_started", "records_model_started", "records_status_started", "records_session"):
-        conn.execute(f"DROP INDEX {index}")
-    conn.execute("ALTER TABLE records RENAME TO records_v1")
-    _run_script(conn, _V2_SCHEMA)
-    for (text,) in conn.execute("SELECT doc FROM records_v1").fetchall():
-        _write_record(conn, Record.from_json_dict(json.loads(text)), (None, None, None))
-    conn.execute("DROP TABLE records_v1")
-    # Bare columns beside min() come from the earliest turn (documented SQLite behaviour).
-    conn.execute(
-        "INSERT INTO sessions (session_id, created_at, model, host)"
-        " SELECT session_id, min(started_at), model, host FROM records"
-        " WHERE session_id IS NOT NULL GROUP BY session_id"
-    )
-
-
-def _v2_to_v3(conn: sqlite3.Connection) -> None:
-    # v3 adds bench sweeps: their plans, and an index to read one sweep's runs.
-    _run_script(
-        conn,
-        """
-        CREATE TABLE sweeps (
-            sweep_id TEXT PRIMARY KEY,
-            created_at TEXT NOT NULL,
-            plan TEXT NOT NULL DEFAULT '{}',
-            host TEXT
-        );
-        CREATE INDEX records_sweep ON records (sweep_id, started_at)
-        """,
-    )
-
-
-# MIGRATIONS[n] takes a file from schema version n to n + 1; a new file runs them all.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1, _v1_to_v2, _v2_to_v3]
-assert len(MIGRATIONS) == SCHEMA_VERSION
-
-
-# --- row mapping -------------------------------------------------------------
-
-_ROW_NAMES = tuple(f.name for f in fields(RecordRow))
-# Named, not `*`: a newer ollamon may have added columns.
-# The sessions table's columns (ChatRow.last_model is derived from the records).
-_SESSION_NAMES = ("session_id", "created_at", "title", "model", "settings", "host")
-_SESSION_COLUMNS = ", ".join(_SESSION_NAMES)
-_SESSION_COLUMNS_OF_S = ", ".join(f"s.{name}" for name in _SESSION_NAMES)
-_ROW_COLUMNS = ", ".join(_ROW_NAMES)
-_WRITE_COLUMNS = (
-    "record_id",
-    "session_id",
-    "turn_index",
-    "sweep_id",
-    "started_at",
-    "ended_at",
-    "status",
-    "model",
-    "quant",
-    "host",
-    "warmup",
-    "cold",
-    "load_ms",
-    "total_wall_ms",
-    "chars_s",
-    "eval_tok_s",
-    "mem_peak",
-    "swap_peak",
-    "net_w",
-    "j_per_token",
-    "file_size",
-    "ps_size",
-    "processor",
-    "writer_pid",
-    "writer_host",
-    "writer_started",
-)
-_UPSERT = (
-    f"INSERT INTO records ({', '.join(_WRITE_COLUMNS)})"
-    f" VALUES ({', '.join('?' for _ in _WRITE_COLUMNS)})"
-    " ON CONFLICT (record_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _WRITE_COLUMNS[1:])
-)
-
-
-def _columns(record: Record) -> dict[str, Any]:
-    return {
-        "record_id": record.record_id,
-        "session_id": record.session_id,
-        "turn_index": record.turn_index,
-        "sweep_id": record.sweep_id,
-        "started_at": record.started_at,
-        "ended_at": record.ended_at,
-        "status": record.status.value,
-        "model": record.model.name,
-        "quant": record.model.quantization,
-        "host": record.host.hostname,
-        "warmup": int(record.warmup),
-        "cold": None if record.load.cold is None else int(record.load.cold),
-        "load_ms": record.load.load_ms,
-        "total_wall_ms": record.timing_ms.total_wall,
-        "chars_s": record.rates.chars_s,
-        "eval_tok_s": record.rates.eval_tok_s,
-        "mem_peak": record.resources.mem_used_peak_bytes,
-        "swap_peak": record.resources.swap_used_peak_bytes,
-        "net_w": record.power.net_mean_w,
-        "j_per_token": record.power.j_per_token,
-        "file_size": record.model.file_size_bytes,
-        "ps_size": record.load.ps_size_bytes,
-        "processor": record.load.processor,
-    }
-
-
-Writer = tuple[int | None, str | None, float | None]
-
-
-def _write_record(conn: sqlite3.Connection, record: Record, writer: Writer) -> None:
-    """Upsert one record into all four tables, inside the caller's transaction."""
-    cols = _columns(record)
-    cols["writer_pid"], cols["writer_host"], cols["writer_started"] = writer
-    conn.execute(_UPSERT, [cols[c] for c in _WRITE_COLUMNS])
-    doc = {k: v for k, v in record.to_json_dict().items() if k not in _CONTENT_KEYS and k != "samples"}
-    conn.execute(
-        "INSERT OR REPLACE INTO documents VALUES (?, ?)",
-        (record.record_id, json.dumps(doc, ensure_ascii=False, separators=(",", ":"))),
-    )
-    parts = (record.prompt, record.thinking, record.answer)
-    if all(p is None for p in parts):
-        conn.execute("DELETE FROM content WHERE record_id = ?", (record.record_id,))
-    else:
-        conn.execute("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?)", (record.record_id, *parts))
-    if record.samples:
-        data = json.dumps([list(s) for s in record.samples], separators=(",", ":"))
-        conn.execute("INSERT OR REPLACE INTO samples VALUES (?, ?)", (record.record_id, data))
-    else:
-        conn.execute("DELETE FROM samples WHERE record_id = ?", (record.record_id,))
-
-
-def record_row(record: Record) -> RecordRow:
-    """The history-table view of a record, as query() would return it."""
-    cols = _columns(record)
-    return _row(tuple(cols[name] for name in _ROW_NAMES))
-
-
-def _row(values: tuple[Any, ...]) -> RecordRow:
-    row = RecordRow(*values)
-    return replace(row, status=Status(row.status), warmup=bool(row.warmup))
-
-
-# --- files -------------------------------------------------------------------
-
-
-def _create_private(path: Path) -> bool:
-    """Create an empty file readable by its owner only; False if it already exists."""
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return False
-    try:
-        os.fchmod(fd, 0o600)  # the umask may have removed bits; set exactly 0600
-    finally:
-        os.close(fd)
-    return True
-
-
-def path_problem(path: Path) -> str | None:
-    """Why no file can exist at `path` because a file stands where a folder must be; else None."""
-    for parent in reversed(path.parents):
-        if parent.exists() and not parent.is_dir():
-            return f"{parent} is a file, not a folder"
-    return None
-
-
-def _check_header(path: Path) -> None:
-    """Refuse anything but an empty file or an SQLite file of ours, by reading bytes only."""
-    try:
-        with open(path, "rb") as f:
-            header = f.read(100)
-    except OSError as e:
-        raise StoreError(path, f"cannot read the file ({e.strerror})") from e
-    if not header:
-        return
-    if not header.startswith(_SQLITE_MAGIC):
-        raise StoreError(path, "not an SQLite database (refusing to touch it)")
-    if len(header) < 100:
-        raise StoreError(path, "truncated SQLite header (refusing to touch it)")
-    app_id = int.from_bytes(header[68:72], "big")
-    if app_id != APPLICATION_ID:
-        raise StoreError(
-            path,
-            f"an SQLite database of another application (application_id {app_id:#010x},"
-            f" ours is {APPLICATION_ID:#010x}); refusing to touch it",
-        )
-
-
-def _backup_path(path: Path, version: int) -> Path:
-    candidate = path.with_name(f"{path.name}.v{version}.bak")
-    n = 2
-    while candidate.exists():  # never overwrite an earlier backup
-        candidate = path.with_name(f"{path.name}.v{version}.{n}.bak")
-        n += 1
-    return candidate
-
-
-def _user_version(conn: sqlite3.Connection) -> int:
-    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
-    return version
-
-
-def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = _user_version(conn)  # again, under the lock: another process may have done it
-        if version < SCHEMA_VERSION:
-            if version == 0:
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            else:
-                _backup(path, version)
-            for step in MIGRATIONS[version:]:
-                step(conn)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _backup(path: Path, version: int) -> None:
-    target = _backup_path(path, version)
-    _create_private(target)
-    # A second connection: the backup API cannot read through one that holds the write lock.
-    # Ours holds it, so nobody can commit: the copy is exactly the file before migrating.
-    source, copy = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S), sqlite3.connect(target)
-    try:
-        source.backup(copy)
-    finally:
-        copy.close()
-        source.close()
-
-
-def _prepare(conn: sqlite3.Connection, path: Path) -> None:
-    version = _user_version(conn)
+def prepare(conn: sqlite3.Connection, path: Path) -> None:
+    version = user_version(conn)
     if version > SCHEMA_VERSION:
         raise StoreError(
             path, f"written by a newer ollamon (schema v{version}; this one reads up to v{SCHEMA_VERSION})"
@@ -484,16 +70,13 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     if version:
         conn.execute("SELECT record_id FROM records ORDER BY started_at DESC LIMIT 1").fetchall()
     if version < SCHEMA_VERSION:
-        _upgrade(conn, path)
+        upgrade(conn, path)
     # After creation, so the header (application_id) is in the main file, not only in the WAL.
     conn.execute("PRAGMA journal_mode = WAL")
     # WAL + NORMAL survives an app crash; only an OS crash can lose the last commits.
     conn.execute("PRAGMA synchronous = NORMAL")
     # SQLite's default page cache grows to 2 MiB as answers are written; the OS caches the file anyway.
     conn.execute("PRAGMA cache_size = -512")
-
-
-# --- the store -----------------------------------------------------------------
 
 
 class RecordStore:
@@ -512,16 +95,16 @@ class RecordStore:
         path = Path(path).expanduser()
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _create_private(path)
+            create_private(path)
         except OSError as e:
             raise StoreError(path, f"cannot create it: {path_problem(path) or e.strerror or e}") from e
-        _check_header(path)
+        check_header(path)
         try:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as e:
             raise StoreError(path, f"cannot open it ({e})") from e
         try:
-            _prepare(conn, path)
+            prepare(conn, path)
         except (sqlite3.DatabaseError, OSError) as e:  # OSError: the backup before a migration
             conn.close()
             raise StoreError(path, f"cannot use this file as a record store ({e})") from e
@@ -581,17 +164,30 @@ class RecordStore:
 
     def get_chat(self, session_id: str) -> ChatRow | None:
         """One chat's header, or None."""
-        rows = self._read(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE session_id = ?", (session_id,))
-        return _chat_row(rows[0]) if rows else None
+        rows = self._read(f"SELECT {CHAT_COLUMNS} FROM sessions WHERE session_id = ?", (session_id,))
+        return chat_row(rows[0]) if rows else None
 
     def chats(self, limit: int | None = None) -> list[ChatRow]:
         """Chats, newest first, each with the model of its latest turn."""
         rows = self._read(
-            f"SELECT {_SESSION_COLUMNS_OF_S}, (SELECT r.model FROM records r WHERE r.session_id = s.session_id"
+            f"SELECT {CHAT_COLUMNS_OF_S}, (SELECT r.model FROM records r WHERE r.session_id = s.session_id"
             " ORDER BY r.turn_index DESC LIMIT 1) FROM sessions s ORDER BY s.created_at DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
-        return [_chat_row(r) for r in rows]
+        return [chat_row(r) for r in rows]
+
+    def turn_counts(self, session_ids: Iterable[str]) -> dict[str, int]:
+        """How many turns each chat has (0 for a chat without any), from the index alone."""
+        wanted = list(session_ids)
+        counts = dict.fromkeys(wanted, 0)
+        for start in range(0, len(wanted), _IN_BATCH):
+            batch = wanted[start : start + _IN_BATCH]
+            marks = ", ".join("?" for _ in batch)
+            rows = self._read(
+                f"SELECT session_id, count(*) FROM records WHERE session_id IN ({marks}) GROUP BY session_id", batch
+            )
+            counts.update(rows)
+        return counts
 
     # sweeps
 
@@ -639,7 +235,7 @@ class RecordStore:
         n = 0
         with self._transaction() as conn:
             for record in records:
-                _write_record(conn, record, self._writer)
+                write_record(conn, record, self._writer)
                 n += 1
         return n
 
@@ -717,10 +313,10 @@ class RecordStore:
         where, params = _filters(model, status, sweep_id)
         order = "DESC" if newest_first else "ASC"
         rows = self._read(
-            f"SELECT {_ROW_COLUMNS} FROM records r {where} ORDER BY started_at {order}, rowid {order} LIMIT ? OFFSET ?",
+            f"SELECT {ROW_COLUMNS} FROM records r {where} ORDER BY started_at {order}, rowid {order} LIMIT ? OFFSET ?",
             [*params, -1 if limit is None else limit, offset],
         )
-        return [_row(r) for r in rows]
+        return [row_from(r) for r in rows]
 
     def summary(self, model: str | None = None, sweep_id: str | None = None) -> list[SummaryRow]:
         """The comparison table: one row per (model, host), ordered by model then host."""
@@ -735,7 +331,7 @@ class RecordStore:
         groups: dict[tuple[str | None, str | None], list[tuple[Any, ...]]] = defaultdict(list)
         for row in rows:
             groups[row[0], row[1]].append(row)
-        return [_summarise(*key, groups[key]) for key in sorted(groups, key=lambda k: (k[0] or "", k[1] or ""))]
+        return [summarise(*key, groups[key]) for key in sorted(groups, key=lambda k: (k[0] or "", k[1] or ""))]
 
 
 def _filters(model: str | None, status: Status | str | None, sweep_id: str | None = None) -> tuple[str, list[Any]]:
@@ -750,65 +346,3 @@ def _filters(model: str | None, status: Status | str | None, sweep_id: str | Non
         clauses.append("r.status = ?")
         params.append(Status(status).value)
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def _chat_row(row: tuple[Any, ...]) -> ChatRow:
-    session_id, created_at, title, model, settings, host, *last = row
-    return ChatRow(session_id, created_at, title, model, json.loads(settings or "{}"), host, *last)
-
-
-def _summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:
-    """One group's SummaryRow from its rows, oldest first (columns as selected in summary())."""
-    (
-        _,
-        _,
-        status,
-        warmup,
-        cold,
-        load_ms,
-        total,
-        chars_s,
-        eval_tok_s,
-        net_w,
-        j_per_token,
-        mem_peak,
-        swap_peak,
-        quant,
-        file_size,
-        ps_size,
-        processor,
-    ) = zip(*rows, strict=True)
-    counted = [i for i, w in enumerate(warmup) if not w]
-    ok = [i for i in counted if status[i] == Status.OK.value]
-
-    def median(column: tuple[Any, ...], among: list[int]) -> float | None:
-        values = [column[i] for i in among if column[i] is not None]
-        return statistics.median(values) if values else None
-
-    def peak(column: tuple[Any, ...]) -> int | None:
-        return max((column[i] for i in counted if column[i] is not None), default=None)
-
-    def latest(column: tuple[Any, ...]) -> Any:
-        return next((v for v in reversed(column) if v is not None), None)
-
-    outcomes = Counter(status[i] for i in counted)
-    return SummaryRow(
-        model=model,
-        host=host,
-        quant=latest(quant),
-        file_size_bytes=latest(file_size),
-        loaded_size_bytes=latest(ps_size),
-        processor=latest(processor),
-        load_ms=median(load_ms, [i for i in ok if cold[i]]),
-        total_wall_ms=median(total, ok),
-        chars_s=median(chars_s, ok),
-        eval_tok_s=median(eval_tok_s, ok),
-        mem_peak=peak(mem_peak),
-        swap_peak=peak(swap_peak),
-        net_w=median(net_w, ok),
-        j_per_token=median(j_per_token, ok),
-        ok=outcomes[Status.OK.value],
-        failed=sum(outcomes[s] for s in _FAILED),
-        cancelled=outcomes[Status.CANCELLED.value],
-        interrupted=outcomes[Status.INTERRUPTED.value],
-    )

@@ -245,10 +245,10 @@ class SweepRunner:
     def _failed(self, model: CatalogModel, rep: int, warm: bool, failure: Failure) -> None:
         problem = self.recorder.failed_run(
             record_model(model if model.size else None, None, model.name),
-            self.session.engine_facts(),
+            self.session.server.engine_facts(),
             SweepTag(self.sweep_id, rep, warm),
             failure,
-            self.session.predicted(model.name),
+            self.session.fits.as_recorded(model.name),
         )
         if problem:
             self.notes.append(problem)

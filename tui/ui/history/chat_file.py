@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tui.core.records.store import ChatRow
+from tui.core.records.rows import ChatRow
 
 _NOT_WORD = re.compile(r"[^\w]+")
 SLUG_LENGTH = 40

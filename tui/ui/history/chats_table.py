@@ -8,7 +8,7 @@ from datetime import tzinfo
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.core.records.store import ChatRow
+from tui.core.records.rows import ChatRow
 from tui.ui.history import cells
 
 TITLE_WIDTH = 48

@@ -24,8 +24,9 @@ from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.core.records.export import chat_to_markdown
+from tui.core.records.rows import ChatRow, RecordRow, SummaryRow
 from tui.core.records.schema import Record, Status
-from tui.core.records.store import ChatRow, RecordRow, RecordStore, SummaryRow
+from tui.core.records.store import RecordStore
 from tui.ui.footer import KeysFooter
 from tui.ui.history import cells, summary_table, turns_table
 from tui.ui.history.chat_file import file_stem, write_new
@@ -80,7 +81,7 @@ class HistoryScreen(ModalScreen[None]):
 
     @dataclass
     class ChatsLoaded(Message):
-        sessions: list[ChatRow]
+        chats: list[ChatRow]
         limit: int
 
     @dataclass
@@ -179,14 +180,11 @@ class HistoryScreen(ModalScreen[None]):
     def _read_chats(self, limit: int, known: frozenset[str]) -> None:
         worker = get_current_worker()
         try:
-            sessions = self.store.chats(limit=limit)
+            chats = self.store.chats(limit=limit)
             if worker.is_cancelled:  # a refresh asked again meanwhile
                 return
-            self.post_message(self.ChatsLoaded(sessions, limit))
-            # The store keeps no count per chat: count only the chats new to the table.
-            counts = {
-                s.session_id: len(self.store.chat_turns(s.session_id)) for s in sessions if s.session_id not in known
-            }
+            self.post_message(self.ChatsLoaded(chats, limit))
+            counts = self.store.turn_counts([chat.session_id for chat in chats if chat.session_id not in known])
         except sqlite3.Error as e:
             self.post_message(self.Failed("chats", f"Could not read the chats: {e}"))
             return
@@ -247,8 +245,8 @@ class HistoryScreen(ModalScreen[None]):
             select.value = chosen
 
     def on_history_screen_chats_loaded(self, message: ChatsLoaded) -> None:
-        self.query_one(ChatsTable).append(message.sessions)
-        self._chats_exhausted = len(message.sessions) < message.limit
+        self.query_one(ChatsTable).append(message.chats)
+        self._chats_exhausted = len(message.chats) < message.limit
 
     def on_history_screen_turn_counts(self, message: TurnCounts) -> None:
         self._pending.discard("chats")

@@ -9,7 +9,7 @@ from typing import Literal
 from textual_plotext import PlotextPlot
 
 from tui.core.ollama.sanitize import strip_controls
-from tui.core.records.store import SummaryRow
+from tui.core.records.rows import SummaryRow
 
 NAME_WIDTH = 24
 Speed = Literal["eval_tok_s", "chars_s"]

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from rich.text import Text
 
-from tui.core.records.store import SummaryRow
+from tui.core.records.rows import SummaryRow
 from tui.ui.history import cells
 from tui.ui.history.column_widths import Column
 from tui.ui.history.sized_table import SizedTable

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from tui.core.records.store import RecordRow
+from tui.core.records.rows import RecordRow
 from tui.ui.history import cells
 from tui.ui.history.column_widths import Column
 from tui.ui.history.sized_table import SizedTable
