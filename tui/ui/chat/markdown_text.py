@@ -23,7 +23,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.ui.chat.sized_by_layout import SizedByLayout
+from tui.perf.sized_by_layout import SizedByLayout
 
 FENCES = ("```", "~~~")
 # Blocks whose lines are kept: more than a screen's worth, so scrolling redraws none of them.
@@ -107,7 +107,7 @@ class MarkdownText(SizedByLayout, Widget):
         return height + 1 if height else 0
 
     def release(self) -> None:
-        """Drop the lines kept for drawing (a finished answer); the chat drops Textual's (ChatView.forget_drawn)."""
+        """Drop the lines kept for drawing (a finished answer); the turn's end drops Textual's (forget_drawn)."""
         self._drawn.clear()
 
     def clear(self) -> None:

@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui.core.records.export import session_to_markdown
 from tui.core.records.schema import Record, Status
 from tui.core.records.store import RecordRow, RecordStore, Session, SummaryRow
-from tui.ui.footer import KeysFooter
+from tui.perf.keys_footer import KeysFooter
 from tui.ui.history import cells, summary_table, turns_table
 from tui.ui.history.chat_file import file_stem, write_new
 from tui.ui.history.chats_table import ChatsTable
