@@ -240,7 +240,7 @@ class OllamonApp(App[None]):
 
     @work(group="start", exit_on_error=False)
     async def _finish_start(self) -> None:
-        """After the first paint: import the HTTP client (a third of a second), then ask for the models."""
+        """After the first paint: import the HTTP client (slow to import), then ask for the models."""
         perf.app_started(self)
         self.session.engine.prepare()
         self.refresh_models()
