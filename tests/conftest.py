@@ -15,6 +15,7 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama, default_models
+from tui.perf.switch import tuning_on
 
 SNAPSHOT_ROOT = Path(__file__).resolve().parents[1] / "snapshots"
 
@@ -31,7 +32,7 @@ class TopLevelSnapshots(pytest_textual_snapshot.SVGImageExtension):
 pytest_textual_snapshot.SVGImageExtension = TopLevelSnapshots
 
 
-LEAKY_VARIABLES = ("OLLAMA_HOST", "NO_COLOR", "TEXTUAL", "OLLAMON_DB", "OLLAMA_API_KEY")
+LEAKY_VARIABLES = ("OLLAMA_HOST", "NO_COLOR", "TEXTUAL", "OLLAMON_DB", "OLLAMA_API_KEY", "OLLAMON_NO_TUNING")
 
 
 def neutral_directories(root: Path) -> dict[str, str]:
@@ -41,9 +42,10 @@ def neutral_directories(root: Path) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def neutral_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No user config, host or colour settings leak into a test."""
+    """No user config, host, colour or tuning settings leak into a test."""
     for name in LEAKY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    tuning_on.cache_clear()  # the switch is read once a process: read it again without the user's setting
     for name, value in neutral_directories(tmp_path).items():
         monkeypatch.setenv(name, value)
 

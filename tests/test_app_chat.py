@@ -435,10 +435,10 @@ async def test_start_up_ends_once_the_model_names_are_shown(
 ) -> None:
     # The collector paused for start-up comes back after the first list, so the client is frozen too.
     app = build_app(fake_ollama.url, live=False, clock=StepClock(), retry_interval=0)  # no poll to list first
-    monkeypatch.setattr("tui.app.START_WAIT_S", 60.0)  # nor the fallback
+    monkeypatch.setattr("tui.perf.hooks.START_WAIT_S", 60.0)  # nor the fallback
     seen: list[tuple[bool, bool]] = []
     monkeypatch.setattr(
-        "tui.app.resume_collector", lambda: seen.append((app.session.engine._wire is not None, bool(app.models)))
+        "tui.perf.hooks.resume_collector", lambda: seen.append((app.session.engine._wire is not None, bool(app.models)))
     )
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: bool(seen))
@@ -447,8 +447,8 @@ async def test_start_up_ends_once_the_model_names_are_shown(
 
 async def test_start_up_ends_after_a_while_when_no_list_comes(monkeypatch: pytest.MonkeyPatch) -> None:
     resumed: list[int] = []
-    monkeypatch.setattr("tui.app.resume_collector", lambda: resumed.append(1))
-    monkeypatch.setattr("tui.app.START_WAIT_S", 0.05)
+    monkeypatch.setattr("tui.perf.hooks.resume_collector", lambda: resumed.append(1))
+    monkeypatch.setattr("tui.perf.hooks.START_WAIT_S", 0.05)
     with socket.socket() as silent:  # takes the connection, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
@@ -460,8 +460,8 @@ async def test_start_up_ends_after_a_while_when_no_list_comes(monkeypatch: pytes
 
 async def test_each_turn_gives_freed_memory_back(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> None:
     released: list[int] = []
-    monkeypatch.setattr("tui.app.release_freed", lambda: released.append(1))
-    monkeypatch.setattr("tui.app.RELEASE_AFTER_S", 0.01)
+    monkeypatch.setattr("tui.perf.hooks.release_freed", lambda: released.append(1))
+    monkeypatch.setattr("tui.perf.hooks.RELEASE_AFTER_S", 0.01)
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")

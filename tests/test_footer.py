@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
 
-from tui.ui.footer import KeysFooter
+from tui.perf.keys_footer import KeysFooter
+from tui.perf.switch import NO_TUNING, tuning_on
 
 
 class TwoKeys(App[None]):
@@ -74,3 +76,19 @@ async def test_a_key_that_comes_and_goes_alone_leaves_the_other_keys_as_they_wer
             await pilot.pause()
             assert _keys(app)[: len(shown)] == shown
             assert [key for key in app.query("FooterKey") if str(key.description) != "Stop"] == before
+
+
+async def test_with_the_tuning_off_every_update_rebuilds_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OLLAMON_NO_TUNING=1: Textual's own footer, which makes new keys even when none changed."""
+    monkeypatch.setenv(NO_TUNING, "1")
+    tuning_on.cache_clear()
+    app = TwoKeys()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        before = list(app.query("FooterKey"))
+        app.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        after = list(app.query("FooterKey"))
+        assert [str(key.description) for key in after] == [str(key.description) for key in before]
+        assert not set(after) & set(before)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Lowest first. A name is a module or a package (then everything below it), but for the two
 # packages in EXACT, which stand for their __init__ alone.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("tui", "tui.core", "tui.core.units", "tui.core.open_enum", "tui.core.gc_pause", "tui.core.freed_memory"),
+    ("tui", "tui.core", "tui.core.units", "tui.core.open_enum"),
     ("tui.core.ollama",),
     ("tui.core.sampling",),
     ("tui.core.records",),

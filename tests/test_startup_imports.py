@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tui.cli.main import main
-from tui.core import gc_pause
+from tui.perf import collector
 
 # Loaded on first use: the history screen and its charts, exporting, the settings dialog.
 ON_FIRST_USE = ("tui.ui.history", "plotext", "tui.core.records.export", "csv", "tui.ui.settings.settings_screen")
@@ -52,8 +52,8 @@ def test_a_command_runs_with_the_collector_back_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Only the app waits for its first frame; `history`, `bench` and the rest collect as usual.
-    monkeypatch.setattr(gc_pause, "_paused", False)
-    gc_pause.pause_collector()
+    monkeypatch.setattr(collector, "_paused", False)
+    collector.pause_collector()
     try:
         main(["history", "--db", str(tmp_path / "none.sqlite")])  # says there are no records yet
         assert gc.isenabled()

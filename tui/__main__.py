@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tui.core.gc_pause import pause_collector
+from tui.perf.hooks import before_start
 
 
 def main() -> int:
-    pause_collector()
+    before_start()
     # Imported after the pause: importing Textual and the app is most of start-up.
     from tui.cli.main import main as run
 

@@ -37,13 +37,13 @@ from tui.core.chat.events import (
     Unloaded,
 )
 from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy
-from tui.core.freed_memory import release_freed
-from tui.core.gc_pause import resume_collector
 from tui.core.ollama.client import OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, ThinkingDelta
 from tui.core.ollama.models import CatalogModel
 from tui.core.sampling.monitor import BaselineInterrupted
+from tui.perf import hooks as perf
+from tui.perf.keys_footer import KeysFooter
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.chat_view import ChatView
 from tui.ui.chat.load_anyway import LoadAnywayScreen
@@ -51,18 +51,12 @@ from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage, out
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 from tui.ui.chat.status import StatusLine
-from tui.ui.footer import KeysFooter
-from tui.ui.gone_widgets import forget_gone_widgets
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline (f5) is measured over.
 BASELINE_SECONDS = 10.0
-# Work that holds the interpreter (a heap trim, a full garbage collection) waits this long after
-# the frame it would delay: a turn's last, which drops the lines drawn while it streamed, or the first list's.
-RELEASE_AFTER_S = 0.5
-START_WAIT_S = 5.0  # at most this long after the first frame without collecting garbage
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # The smallest terminal the chat screen lays out in (keep in step with the text of #too-small).
 MIN_WIDTH, MIN_HEIGHT = 60, 16
@@ -246,9 +240,8 @@ class OllamonApp(App[None]):
 
     @work(group="start", exit_on_error=False)
     async def _finish_start(self) -> None:
-        """After the first paint: import the HTTP client (a third of a second), then ask for the models."""
-        # Start-up ends with the first list on screen, or after a while without one (see gc_pause).
-        self.set_timer(START_WAIT_S, resume_collector)
+        """After the first paint: import the HTTP client (slow to import), then ask for the models."""
+        perf.app_started(self)
         self.session.engine.prepare()
         self.refresh_models()
 
@@ -303,8 +296,8 @@ class OllamonApp(App[None]):
             if not any(worker.group == "fit" and not worker.is_finished for worker in self.workers):
                 self.predict_fits()
         self._refreshed_at = time.monotonic()
-        if first_contact:  # the first list ends start-up (see gc_pause); a no-op after that
-            self.set_timer(RELEASE_AFTER_S, resume_collector)
+        if first_contact:
+            perf.first_models_shown(self)
 
     @work(group="fit", exit_on_error=False)
     async def predict_fits(self) -> None:
@@ -525,9 +518,7 @@ class OllamonApp(App[None]):
         reply, self._reply = self._reply, None
         if reply is not None and reply.is_attached:
             await reply.finish(outcome, error=failure is not None)
-        self.chat_view.forget_drawn()
-        forget_gone_widgets()
-        self.set_timer(RELEASE_AFTER_S, release_freed)
+        perf.turn_ended(self, self.chat_view)
         self.resources.turn_ended(cost)
         self.resources.show_loaded(result.running or self.session.running)
         load_s = self.timer_state.load_s

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from tui import __version__
 from tui.cli.bench_options import add_bench_arguments
 from tui.cli.history import add_history_arguments
-from tui.core.gc_pause import resume_collector
 from tui.core.ollama.host import resolve_host
 from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
+from tui.perf.hooks import command_parsed
 
 if TYPE_CHECKING:
     from tui.core.chat.recorder import TurnRecorder
@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ollamon` console script."""
     args = build_parser().parse_args(argv)
     if args.command is not None:
-        resume_collector()  # a command runs with it; only the app waits for its first model list
+        command_parsed()
     if args.command == "history":
         from tui.cli.history import run_history
 

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     import httpx
     import ollama
 
-# httpx, pydantic and ollama take a third of a second to import: they are imported on the first
-# request, after the app's first paint, not when this module is.
+# httpx, pydantic and ollama are slow to import: they are imported on the first request, after
+# the app's first paint, not when this module is.
 
 
 def default_timeout() -> httpx.Timeout:
@@ -127,7 +127,7 @@ class OllamaEngine:
         return self._wire or self.prepare()
 
     def prepare(self) -> ollama.AsyncClient:
-        """The client, made now if not yet (importing the library takes a third of a second)."""
+        """The client, made now if not yet (importing the library is slow)."""
         if self._wire is None:
             import ollama
 
@@ -137,7 +137,7 @@ class OllamaEngine:
                 transport=self._transport,
                 event_hooks={"response": [_refuse_non_json]},
                 # Plain HTTP (Ollama's default) needs no TLS: building httpx's certificate store
-                # anyway took ~50 ms before the first model names and ~0.8 MB. HTTPS verifies.
+                # anyway delayed the first model names and cost memory. HTTPS verifies.
                 verify=urlsplit(self._url).scheme == "https",
             )
         return self._wire

@@ -76,9 +76,9 @@ class _Seen:
 class OllamaProcessFinder:
     """Scans processes each read, keeping psutil objects between reads so CPU% has an interval.
 
-    Reading every process's name and parent costs ~20 µs each, so a process seen before keeps
-    what was learnt about it; every `recheck_every` scans all are read again, which catches a
-    wrapper script that exec'd into `ollama serve` under the same pid.
+    Reading every process's name and parent adds up over a whole process table, so a process seen
+    before keeps what was learnt about it; every `recheck_every` scans all are read again, which
+    catches a wrapper script that exec'd into `ollama serve` under the same pid.
 
     When no process is named like the server, the one listening on `port` (the local host's)
     is taken as the server: a renamed binary or a wrapper. That lookup lists the machine's

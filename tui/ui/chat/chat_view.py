@@ -6,8 +6,8 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 
 from tui.core.records.schema import Record, Status
+from tui.perf.sized_by_layout import SizedByLayout
 from tui.ui.chat.messages import AssistantMessage, UserMessage
-from tui.ui.chat.sized_by_layout import SizedByLayout
 
 
 class ChatView(SizedByLayout, VerticalScroll):
@@ -31,16 +31,6 @@ class ChatView(SizedByLayout, VerticalScroll):
             reply.add_answer(record.answer or "")
             await reply.finish(turn_figures(record), error=record.status is not Status.OK)
         self.anchor()
-
-    def forget_drawn(self) -> None:
-        """Make every message drop the lines Textual keeps of it; only those on screen are drawn again.
-
-        Textual keeps each line a widget has drawn, with the pieces the compositor cut from it, for
-        as long as the widget lives: ~390 lines and ~2,700 small caches for each 4,000-token answer.
-        """
-        for message in self.children:
-            for widget in message.walk_children(with_self=True):
-                widget.refresh()
 
     async def clear(self) -> None:
         """Remove every message (new chat)."""

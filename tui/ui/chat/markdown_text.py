@@ -1,15 +1,15 @@
 """Streamed Markdown as one widget: each finished block is rendered once, the last on every write.
 
-Textual's Markdown widget mounts a widget per block (a long answer: hundreds, ~50 kB each, all
-laid out on every change), so a chat of long answers grew by ~11 MB an answer and slowed down.
+Textual's Markdown widget mounts a widget per block (a long answer: hundreds, all laid out on
+every change), so a chat of long answers grew by megabytes an answer and slowed down.
 Here an answer is one widget: blocks are split at blank lines outside code fences, each rendered
 with Rich's Markdown at the widget's width; only line counts are kept for every block, and the
 lines of a few recently drawn blocks (the ones on screen), so a finished answer costs its text.
 
 While it grows, the widget keeps room for a few lines to come: a write that fits in that room
 repaints only the lines it changed. A write that changes the height makes a new layout, which
-moves every message on screen and repaints the whole chat: with one at each of the 2 writes a
-second, an answer streaming at 50 tok/s took 21 % of a core instead of 17 %.
+moves every message on screen and repaints the whole chat, which at each write of a streamed
+answer cost a noticeable share of a core (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.ui.chat.sized_by_layout import SizedByLayout
+from tui.perf.sized_by_layout import SizedByLayout
 
 FENCES = ("```", "~~~")
 # Blocks whose lines are kept: more than a screen's worth, so scrolling redraws none of them.
@@ -107,7 +107,7 @@ class MarkdownText(SizedByLayout, Widget):
         return height + 1 if height else 0
 
     def release(self) -> None:
-        """Drop the lines kept for drawing (a finished answer); the chat drops Textual's (ChatView.forget_drawn)."""
+        """Drop the lines kept for drawing (a finished answer); the turn's end drops Textual's (forget_drawn)."""
         self._drawn.clear()
 
     def clear(self) -> None:

@@ -9,7 +9,7 @@ from textual.widgets import Collapsible, Static
 
 from tui.core import units
 from tui.core.ollama.stats import DoneStats
-from tui.ui.chat.sized_by_layout import SizedByLayout
+from tui.perf.sized_by_layout import SizedByLayout
 
 
 class UserMessage(Static):

@@ -27,7 +27,7 @@ from tui.core.records.export import chat_to_markdown
 from tui.core.records.rows import ChatRow, RecordRow, SummaryRow
 from tui.core.records.schema import Record, Status
 from tui.core.records.store import RecordStore
-from tui.ui.footer import KeysFooter
+from tui.perf.keys_footer import KeysFooter
 from tui.ui.history import cells, summary_table, turns_table
 from tui.ui.history.chat_file import file_stem, write_new
 from tui.ui.history.chats_table import ChatsTable

@@ -20,7 +20,7 @@ from textual.widgets import Collapsible, Markdown, Static
 from tui.core import units
 from tui.core.ollama.sanitize import strip_controls
 from tui.core.records.schema import Record, Status
-from tui.ui.footer import KeysFooter
+from tui.perf.keys_footer import KeysFooter
 from tui.ui.history import cells
 from tui.ui.history.timeline_chart import MemoryChart, PowerChart, has_watts
 

@@ -14,7 +14,7 @@ from textual.validation import Integer, Number, Validator
 from textual.widgets import Button, Input, Label, Static, Switch
 
 from tui.core.chat.conversation import ChatSettings
-from tui.ui.footer import KeysFooter
+from tui.perf.keys_footer import KeysFooter
 
 # Sane bounds: Ollama takes more, but past these a value is a typo, not a choice.
 TEMPERATURE_MAX = 2.0

@@ -19,8 +19,8 @@ LINUX_LIBRARY = "libnvidia-ml.so.1"
 
 
 def driver_missing() -> str | None:
-    """Why NVIDIA's driver library cannot load, found without pynvml: importing it costs ~1 MB
-    and 40-50 ms, for nothing on a Mac or a machine without an NVIDIA GPU. None: try NVML."""
+    """Why NVIDIA's driver library cannot load, found without pynvml: importing it costs memory
+    and start-up time, for nothing on a Mac or a machine without an NVIDIA GPU. None: try NVML."""
     if sys.platform == "darwin":
         return "no NVIDIA driver on macOS"
     if sys.platform.startswith("linux"):

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tui.core import gc_pause
-from tui.core.gc_pause import pause_collector, resume_collector
+from tui.perf import collector
+from tui.perf.collector import pause_collector, resume_collector
 
 
 @pytest.fixture(autouse=True)
 def collector_as_it_was(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(gc_pause, "_paused", False)
+    monkeypatch.setattr(collector, "_paused", False)
     yield
     gc.unfreeze()
     gc.enable()

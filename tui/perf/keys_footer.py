@@ -6,6 +6,8 @@ from textual.binding import Binding
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+from tui.perf.switch import tuning_on
+
 # What Footer.compose draws a key from: the binding, whether it is enabled, its tooltip.
 Key = tuple[Binding, bool, str]
 
@@ -20,13 +22,15 @@ def _one_more(longer: list[Key], shorter: list[Key]) -> int | None:
 
 class KeysFooter(Footer):
     """Textual's footer rebuilds all its keys on every bindings update (each focus change and
-    `refresh_bindings`): four to six times a chat turn, ~40 ms each here with its new layout,
-    while the keys shown changed twice (Stop comes and goes). Here nothing is rebuilt when the keys
-    are the same, and a key that comes or goes alone is mounted or removed by itself.
+    `refresh_bindings`): several times a chat turn, each with a new layout, while the keys shown
+    changed twice (Stop comes and goes). Here nothing is rebuilt when the keys are the same, and a
+    key that comes or goes alone is mounted or removed by itself.
 
     Each rebuild also binds the new keys to `compact`; the old keys' watchers are dropped only
-    when `compact` changes (it never does here), so every turn kept a row of dead keys alive
-    (~30 widgets a turn). Touching `compact` after a rebuild lets Textual drop them."""
+    when `compact` changes (it never does here), so every turn kept a row of dead keys alive.
+    Touching `compact` after a rebuild lets Textual drop them.
+
+    With the tuning off (OLLAMON_NO_TUNING) it is Textual's footer: every update rebuilds."""
 
     _composed: tuple[Key, ...] | None = None
 
@@ -39,6 +43,9 @@ class KeysFooter(Footer):
         )
 
     async def recompose(self) -> None:
+        if not tuning_on():
+            await super().recompose()
+            return
         keys = self._keys_shown()
         if keys is not None and keys == self._composed:
             return

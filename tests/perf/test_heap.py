@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tui.core import freed_memory
+from tui.perf import heap
 
-glibc = pytest.mark.skipif(freed_memory._malloc_trim() is None, reason="no malloc_trim in this C library")
+glibc = pytest.mark.skipif(heap._malloc_trim() is None, reason="no malloc_trim in this C library")
 
 
 def _rss_mb() -> float:
@@ -25,7 +25,7 @@ def test_freed_blocks_leave_the_resident_memory() -> None:
     survivors = blocks[::50]
     del blocks
     before = _rss_mb()
-    assert freed_memory.release_freed() is True
+    assert heap.release_freed() is True
     assert _rss_mb() < before - 20
     assert len(survivors) == 400
 
@@ -34,9 +34,9 @@ def test_without_malloc_trim_it_says_it_did_nothing(monkeypatch: pytest.MonkeyPa
     class Library:  # macOS's or musl's C library: no malloc_trim
         pass
 
-    monkeypatch.setattr(freed_memory.ctypes, "CDLL", lambda _name: Library())
-    freed_memory._malloc_trim.cache_clear()
+    monkeypatch.setattr(heap.ctypes, "CDLL", lambda _name: Library())
+    heap._malloc_trim.cache_clear()
     try:
-        assert freed_memory.release_freed() is False
+        assert heap.release_freed() is False
     finally:
-        freed_memory._malloc_trim.cache_clear()
+        heap._malloc_trim.cache_clear()

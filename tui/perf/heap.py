@@ -2,7 +2,7 @@
 
 glibc's malloc keeps freed blocks for reuse and returns a page to the system only from the top of
 its heap: after a long answer the memory of its transient strings and drawn lines stayed in the
-process (~2-3 MB after one 4,000-token answer here). `malloc_trim(0)` returns every free page.
+process. `malloc_trim(0)` returns every free page.
 Other C libraries (macOS, musl) have no malloc_trim; there this does nothing.
 """
 
