@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import itertools
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fake_server import ServerProcess, long_answer
+from bench.startup import measure_launches, print_launches, ratios, runs_text
 from bench.terminal import SIZE, Terminal, ollamon_command, python_command, running
 from tui.app import OllamonApp
 from tui.cli.main import build_monitor
@@ -125,17 +125,6 @@ def floor_stream(url: str, server: ServerProcess, floor: str = "stream") -> floa
         return _stream_share(terminal, server, b"go")
 
 
-def launch(command: list[str], painted: bytes, listed: bytes | None) -> tuple[float, float]:
-    """Seconds from launch to `painted`, then to `listed` (nan when absent)."""
-    terminal = Terminal(command)
-    try:
-        first = terminal.wait_for(painted)
-        shown = terminal.wait_for(listed) if listed else None
-        return (first or float("nan"), shown or float("nan"))
-    finally:
-        terminal.close()
-
-
 def memory_after_answers(url: str, server: ServerProcess, answers: int) -> list[float]:
     """RSS (MB) at launch and after each answer, one chat of `answers` turns."""
     with running(ollamon_command(url, "--model", "bench:long"), b"loaded in", 1.0) as terminal:
@@ -145,15 +134,6 @@ def memory_after_answers(url: str, server: ServerProcess, answers: int) -> list[
             terminal.drain(1.0)
             rss.append(terminal.rss_mb())
         return rss
-
-
-def _runs(values: list[float], unit: str, digits: int = 2) -> str:
-    shown = ", ".join(f"{value:.{digits}f}" for value in values)
-    return f"[{shown}] {unit}, median {statistics.median(values):.{digits}f}"
-
-
-def _ratios(values: list[float], floors: list[float]) -> list[float]:
-    return [value / floor for value, floor in zip(values, floors, strict=True)]
 
 
 def main() -> None:
@@ -167,7 +147,7 @@ def main() -> None:
     fast = measure_stream(long_tokens, 1000.0, runs=runs)
     lags = [r["lag_ms"] for r in fast]
     print(f"(a) {long_tokens:,} tokens at 1,000 tok/s: lag from server's last chunk to full text on screen:")
-    print(f"    runs {_runs(lags, 'ms', 0)} (target < 250 ms)")
+    print(f"    runs {runs_text(lags, 'ms', 0)} (target < 250 ms)")
     print(
         f"    lost characters: {[int(r['lost_chars']) for r in fast]}, "
         f"answer text identical: {all(r['text_equal'] for r in fast)}"
@@ -182,34 +162,16 @@ def main() -> None:
             receiving.append(floor_stream(slow_server.url, slow_server, "receive"))
     finally:
         slow_server.stop()
-    ratios = _ratios(shares, floors)
+    shares_ratio = ratios(shares, floors)
     print(f"(b) {slow_tokens} tokens at 50 tok/s, CPU while streaming (share of one core):")
-    print(f"    ollamon {_runs([s * 100 for s in shares], '%', 1)}")
-    print(f"    floor   {_runs([f * 100 for f in floors], '%', 1)}")
-    print(f"    ratio   {_runs(ratios, '', 2)} (goal <= 0.30, and ollamon < 10 %)")
-    print(f"    receive floor {_runs([r * 100 for r in receiving], '%', 1)} (the same tokens received, none drawn)")
+    print(f"    ollamon {runs_text([s * 100 for s in shares], '%', 1)}")
+    print(f"    floor   {runs_text([f * 100 for f in floors], '%', 1)}")
+    print(f"    ratio   {runs_text(shares_ratio, '', 2)} (goal <= 0.30, and ollamon < 10 %)")
+    print(f"    receive floor {runs_text([r * 100 for r in receiving], '%', 1)} (the same tokens received, none drawn)")
 
     server = ServerProcess(long_tokens, 1000.0)
     try:
-        painted, listed, floor_painted, floor_listed = [], [], [], []
-        models_floor = python_command("-m", "bench.floors", "models", "--host", server.url)
-        for run in range(runs + 1):  # interleaved; the first round only warms the caches
-            first, shown = launch(ollamon_command(server.url), b"Timers", b" models")
-            paint_floor = launch(python_command("-m", "bench.floors", "paint"), b"Timers", None)[0]
-            client_floor = launch(models_floor, b"Timers", b" models")[1]
-            if run:
-                painted.append(first)
-                listed.append(shown)
-                floor_painted.append(paint_floor)
-                floor_listed.append(client_floor)
-        print("(c) launch (after one unmeasured launch of each):")
-        print(f"    ollamon first paint  {_runs(painted, 's')}")
-        print(f"    floor first paint    {_runs(floor_painted, 's')}")
-        print(f"    ratio                {_runs(_ratios(painted, floor_painted), '')} (goal <= 1.5)")
-        print(f"    ollamon models shown {_runs(listed, 's')}")
-        print(f"    models / floor paint {_runs(_ratios(listed, floor_painted), '')} (goal <= 2.0)")
-        print(f"    client floor models  {_runs(floor_listed, 's')} (paint floor + the ollama client's /api/tags)")
-        print(f"    models / client floor {_runs(_ratios(listed, floor_listed), '')}")
+        print_launches(measure_launches(server.url, runs))
         rss = memory_after_answers(server.url, server, answers)
         print(f"(d) RSS of one chat of {answers} answers of {long_tokens:,} tokens:")
         print(f"    at launch {rss[0]:.1f} MB, after 1 answer {rss[1]:.1f} MB (goal <= 80 MB), ", end="")

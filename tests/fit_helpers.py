@@ -6,8 +6,7 @@ from typing import Any
 
 from devtools import fake_gguf
 from devtools.fake_gguf import FakeArch
-from tui.core.fit import Fact, GpuKind, Machine, ModelFacts
-from tui.core.fit.inputs import GIB, MIB, OllamaVersion
+from tui.core.fit.inputs import GIB, MIB, Fact, GpuKind, Machine, ModelFacts, OllamaVersion
 from tui.core.ollama.models import ModelTensors, TensorInfo
 
 # The reviewer's 16 GB Mac mini M4: Metal's working-set limit as Ollama logged it.

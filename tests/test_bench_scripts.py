@@ -37,6 +37,10 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
             "(d) RSS of one chat of 2 answers",
         ],
     ),
+    "startup.py": (
+        ["--runs", "1"],
+        ["ollamon first paint  [", "    ratio                [", "models / client floor ["],
+    ),
     "idle.py": (["--runs", "1", "--seconds", "1"], ["run 1: ollamon", "idle ratio median"]),
     "sampler.py": (["--ticks", "3", "--idle-seconds", "0.5"], ["first tick", "3 ticks: mean", "idle app over"]),
     "store.py": (

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from importlib.resources import files
 from pathlib import Path, PurePath
-from typing import ClassVar, assert_never
+from typing import TYPE_CHECKING, ClassVar, assert_never
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -54,12 +54,17 @@ from tui.ui.chat.status import StatusLine
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 
+if TYPE_CHECKING:
+    from tui.core.chat.recorder import TurnRecorder
+
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline (f5) is measured over.
 BASELINE_SECONDS = 10.0
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # The smallest terminal the chat screen lays out in (keep in step with the text of #too-small).
 MIN_WIDTH, MIN_HEIGHT = 60, 16
+# Opens the record store: the recorder, or None and why records cannot be saved.
+OpenRecords = Callable[[], "tuple[TurnRecorder | None, str | None]"]
 
 
 def stylesheet_paths() -> list[str | PurePath]:
@@ -122,13 +127,17 @@ class OllamonApp(App[None]):
         live_interval: float = 0.25,
         wall_clock: Callable[[], float] = time.time,
         store_problem: str | None = None,
+        open_records: OpenRecords | None = None,
         baseline_seconds: float = BASELINE_SECONDS,
     ) -> None:
+        """`open_records` opens the record store after the first screen is drawn (the command
+        line's way); a test gives the session its recorder, or `store_problem`, up front."""
         super().__init__()
         self.session = session
         session.listener = self._on_session_event
         self.monitor = session.monitor
         self._store_problem = store_problem
+        self._open_records = open_records
         self._wall_clock = wall_clock
         self._live = live
         self._retry_interval = retry_interval
@@ -240,8 +249,16 @@ class OllamonApp(App[None]):
 
     @work(group="start", exit_on_error=False)
     async def _finish_start(self) -> None:
-        """After the first paint: import the HTTP client (slow to import), then ask for the models."""
+        """After the first paint: open the records, import the HTTP client (slow to import), then
+        ask for the models: no model can be chosen, so no turn sent, before the records are open."""
         perf.app_started(self)
+        if self._open_records is not None:
+            recorder, problem = await asyncio.to_thread(self._open_records)
+            self.session.recorder = recorder
+            if problem:
+                await self._note(f"Records are not being saved: {problem}", True)
+            elif recorder is not None:
+                self.recover_records()
         self.session.engine.prepare()
         self.refresh_models()
 
@@ -308,7 +325,7 @@ class OllamonApp(App[None]):
 
     def _poll(self) -> None:
         """Retry often while Ollama is unreachable; otherwise refresh now and then."""
-        busy = any(worker.group == "poll" and worker.is_running for worker in self.workers)
+        busy = any(worker.group in ("poll", "start") and not worker.is_finished for worker in self.workers)
         due = not self.connected or time.monotonic() - self._refreshed_at >= self._refresh_interval
         if due and not busy:
             self.refresh_models()

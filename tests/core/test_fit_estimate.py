@@ -7,10 +7,10 @@ import pytest
 from devtools import fake_gguf
 from devtools.fake_gguf import FakeArch
 from tests.fit_helpers import facts, mac
-from tui.core.fit import Accuracy, Fact, GpuKind, Machine, Request, Verdict, predict
-from tui.core.fit.estimate import Era, ps_size
+from tui.core.fit.estimate import Era, predict, ps_size
 from tui.core.fit.ggml import LayerWeights, tensor_bytes
-from tui.core.fit.inputs import GIB, KvCacheType, OllamaVersion
+from tui.core.fit.inputs import GIB, Fact, GpuKind, KvCacheType, Machine, OllamaVersion, Request
+from tui.core.fit.verdict import Accuracy, Verdict
 from tui.core.ollama.models import LoadedModel
 
 Q4, Q8, F16 = "Q4_K_M", "Q8_0", "F16"

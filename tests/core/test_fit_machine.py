@@ -6,9 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from tui.core.fit import Fact, GpuKind
 from tui.core.fit.gather import MachineUnknown, WhatIf, hypothetical_machine, read_machine
-from tui.core.fit.inputs import GIB, MIB, OllamaVersion
+from tui.core.fit.inputs import GIB, MIB, Fact, GpuKind, OllamaVersion
 from tui.core.fit.machine import (
     apple_gpu_memory,
     logged_gpu_memory,

@@ -10,9 +10,10 @@ from devtools.fake_ollama import FakeOllama, reviewer_models
 from tests.fit_helpers import M4_GPU
 from tui.core.chat.conversation import ChatSettings
 from tui.core.chat.session import ChatSession
-from tui.core.fit import Fact, Verdict, gather
+from tui.core.fit import gather
 from tui.core.fit.gather import WhatIf
-from tui.core.fit.inputs import GIB
+from tui.core.fit.inputs import GIB, Fact
+from tui.core.fit.verdict import Verdict
 from tui.core.ollama.client import OllamaEngine
 from tui.core.sampling.monitor import ResourceMonitor
 

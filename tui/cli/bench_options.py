@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tui.core.sweep.plan import FORMATS, SweepPlan
+from tui.core.records.formats import SWEEP_FORMATS
+
+if TYPE_CHECKING:
+    from tui.core.sweep.plan import SweepPlan
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,11 +40,13 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip models predicted to swap or not to load (each run a failed row with the reason)",
     )
     parser.add_argument("--resume", metavar="SWEEP_ID", help="run only what that sweep is missing")
-    parser.add_argument("--format", choices=FORMATS, default="table", help="the closing table (default table)")
+    parser.add_argument("--format", choices=SWEEP_FORMATS, default="table", help="the closing table (default table)")
 
 
 def plan_from(args: argparse.Namespace) -> SweepPlan:
     """The plan the options describe; ValueError with a message for bad input."""
+    from tui.core.sweep.plan import SweepPlan  # only `bench` needs it, not every launch's parser
+
     if args.prompt_file is not None:
         try:
             prompt = args.prompt_file.read_text(encoding="utf-8")

@@ -13,9 +13,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tui.core.fit import Fact, Fit, GpuKind, Verdict
-from tui.core.fit.estimate import Accuracy, gib, ps_size
-from tui.core.fit.gather import MachineUnknown, WhatIf, fit_models, read_machine
+from tui.core.fit.estimate import Accuracy, Fit, gib, ps_size
+from tui.core.fit.gather import MachineUnknown, fit_models, read_machine
+from tui.core.fit.inputs import Fact, GpuKind
+from tui.core.fit.verdict import Verdict
+from tui.core.fit.what_if import WhatIf
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
 

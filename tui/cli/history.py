@@ -14,37 +14,11 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.core.records.files import APPLICATION_ID, StoreError, path_problem
-from tui.core.records.formats import FORMATS
 from tui.core.records.migrations import SCHEMA_VERSION
-from tui.core.records.schema import Status
 from tui.core.records.store import RecordStore
 
 # Formats that carry each record's prompt, thinking and answer with --with-content.
 CONTENT_FORMATS = ("json", "jsonl", "csv")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive whole number")
-    return value
-
-
-def add_history_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `ollamon history`."""
-    parser.add_argument(
-        "--format", choices=FORMATS, default="table", help="table (default), json, jsonl, csv or md (a Markdown table)"
-    )
-    parser.add_argument("--model", metavar="NAME", help="only this model, e.g. qwen3:8b")
-    parser.add_argument("--status", choices=[s.value for s in Status], help="only turns with this outcome")
-    parser.add_argument("--sweep", metavar="SWEEP_ID", help="only the runs of this `ollamon bench` sweep")
-    parser.add_argument(
-        "--summary", action="store_true", help="one row per model and host: medians, peaks and outcome counts"
-    )
-    parser.add_argument(
-        "--with-content", action="store_true", help="include prompt, thinking and answer (json, jsonl and csv only)"
-    )
-    parser.add_argument("--limit", type=_positive_int, metavar="N", help="at most N turns, newest first")
 
 
 def open_read_only(path: Path) -> RecordStore:

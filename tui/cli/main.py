@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui import __version__
 from tui.cli.bench_options import add_bench_arguments
-from tui.cli.history import add_history_arguments
+from tui.cli.history_options import add_history_arguments
 from tui.core.ollama.host import resolve_host
 from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 from tui.perf.hooks import command_parsed
@@ -224,16 +224,15 @@ def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *,
     from tui.core.chat.session import ChatSession
     from tui.core.ollama.client import OllamaEngine
 
-    recorder, problem = open_recorder(db, keep_content=keep_content)
     monitor = build_monitor(options, host=host)
-    session = ChatSession(OllamaEngine(host), monitor, recorder=recorder)
-    app = OllamonApp(session, model=model, store_problem=problem)
+    session = ChatSession(OllamaEngine(host), monitor)
+    app = OllamonApp(session, model=model, open_records=lambda: open_recorder(db, keep_content=keep_content))
     try:
         app.run()
     finally:
         monitor.close()
-        if recorder is not None:
-            recorder.store.close()
+        if session.recorder is not None:
+            session.recorder.store.close()
     return app.return_code or 0
 
 

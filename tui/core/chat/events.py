@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tui.core.chat.timers import TurnTimes
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Failure, ThinkingDelta
 from tui.core.ollama.models import LoadedModel
 from tui.core.ollama.stats import DoneStats
-from tui.core.records.schema import LoadInfo, Record, Sample, Status
 from tui.core.sampling.monitor import AnswerCost
+
+if TYPE_CHECKING:
+    from tui.core.records.schema import LoadInfo, Record, Sample, Status
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class RecordProblem:
 
 def turn_status(cancelled: bool, failure: Failure | None) -> Status:
     """How a turn ended, as its record says it: a stop wins over an error that came with it."""
+    from tui.core.records.schema import Status  # the records load with the first turn, not before the first screen
+
     if cancelled:
         return Status.CANCELLED
     if failure is not None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui.core.chat.recorder import load_info
 from tui.core.ollama.models import LoadedModel
 from tui.core.ollama.stats import DoneStats
-from tui.core.records.schema import LoadInfo
+
+if TYPE_CHECKING:
+    from tui.core.records.schema import LoadInfo
 
 # Ollama's load_duration is milliseconds when the model was in memory, seconds when it loaded.
 LOADED_THRESHOLD_NS = 250_000_000
@@ -43,6 +44,8 @@ def turn_load(
     predicted: dict[str, Any] | None,
 ) -> LoadInfo:
     """A turn's load: the explicit load just before it, if it was of this model; else Ollama's load_duration."""
+    from tui.core.chat.recorder import load_info  # the records load with the first turn, not before the first screen
+
     duration = stats.load_duration if stats else None
     ollama_ms = duration / 1e6 if duration is not None else None
     if explicit is not None and explicit.model == model:

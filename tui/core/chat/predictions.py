@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui.core.fit import Fit, Machine, ModelFacts, Request, predict
-from tui.core.fit.gather import MachineUnknown, WhatIf, model_facts, read_machine, server_request
+from tui.core.fit.what_if import WhatIf
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.models import CatalogModel, LoadedModel
+
+if TYPE_CHECKING:
+    from tui.core.fit.estimate import Fit
+    from tui.core.fit.inputs import Machine, ModelFacts, Request
 
 
 class Predictions:
@@ -38,6 +41,10 @@ class Predictions:
         """
         if self._what_if is None:
             return self.by_model
+        # The advisor loads with its first prediction, after the first screen.
+        from tui.core.fit.estimate import predict
+        from tui.core.fit.gather import MachineUnknown, model_facts, read_machine, server_request
+
         inputs = (
             tuple((m.name, m.digest, m.size) for m in models),
             tuple((m.name, m.size, m.size_vram) for m in running),

@@ -4,11 +4,14 @@ it answers, and whether it is another machine."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.host import is_local
 from tui.core.ollama.models import CatalogModel, LoadedModel
-from tui.core.records.schema import EngineInfo
+
+if TYPE_CHECKING:
+    from tui.core.records.schema import EngineInfo
 
 # /api/ps for the record must not hold up the end of a turn when Ollama has gone away.
 PS_TIMEOUT_S = 3.0
@@ -71,6 +74,10 @@ class ServerState:
         )
 
     def engine_facts(self) -> EngineInfo:
+        from tui.core.records.schema import (
+            EngineInfo,  # the records load with the first turn, not before the first screen
+        )
+
         return EngineInfo(
             name="ollama", version=self.version or None, host_url=self.engine.host, remote=bool(self._remote)
         )

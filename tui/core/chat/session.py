@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tui.core.chat.conversation import ChatSettings, Conversation
 from tui.core.chat.events import (
@@ -27,23 +28,23 @@ from tui.core.chat.events import (
 )
 from tui.core.chat.loading import LoadTiming, reloaded, turn_load
 from tui.core.chat.predictions import Predictions
-from tui.core.chat.recorder import SweepTag, TurnRecorder, record_model, timeline
 from tui.core.chat.server import ServerState
 from tui.core.chat.timers import TurnTimer
 from tui.core.chat.turn import ActiveTurn
-from tui.core.fit import Fit
-from tui.core.fit.gather import WhatIf
+from tui.core.fit.what_if import MEASURE_HERE, WhatIf
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, AnswerWasThinking, Done, Failure, ThinkingDelta
 from tui.core.ollama.models import CatalogModel, LoadedModel, ModelDetails
-from tui.core.records.rows import ChatRow
-from tui.core.records.schema import LoadInfo, Record, Sample, chat_messages
 from tui.core.sampling.monitor import ResourceMonitor
 
+if TYPE_CHECKING:
+    from tui.core.chat.recorder import SweepTag, TurnRecorder
+    from tui.core.fit.estimate import Fit
+    from tui.core.records.rows import ChatRow
+    from tui.core.records.schema import LoadInfo, Record, Sample
+
 Listener = Callable[[SessionEvent], Awaitable[None]]
-# The fit advisor's default: measure the machine Ollama runs on (when that is this one).
-MEASURE_HERE = WhatIf()
 
 
 class SessionBusy(Exception):
@@ -330,6 +331,8 @@ class ChatSession:
         """Insert the running record before the turn's first await: no cancellation can skip it."""
         if self.recorder is None:
             return None
+        from tui.core.chat.recorder import record_model  # the records load with the first turn
+
         info = next((item for item in self.models if item.name == turn.model), None)
         details = self.details if self.details and self.details.name == turn.model else None
         turn.record, problem = self.recorder.begin(
@@ -432,6 +435,8 @@ class ChatSession:
 
     def _timeline(self, start: float | None, end: float | None) -> tuple[Sample, ...]:
         """The monitor's readings during the turn, as the record keeps them."""
+        from tui.core.chat.recorder import timeline  # the records load with the first turn, not before the first screen
+
         return tuple(timeline(self.monitor.window(start, end), start)) if start is not None else ()
 
     async def stop(self) -> None:
@@ -463,6 +468,8 @@ class ChatSession:
         if chat is None:
             return None
         turns = await asyncio.to_thread(store.chat_turns, session_id)
+        from tui.core.records.schema import chat_messages  # the records load with the first turn or reopen
+
         self.conversation.settings = ChatSettings.from_saved(chat.settings)
         self.conversation.turns = chat_messages(turns)
         self.last_prompt = turns[-1].prompt if turns else None

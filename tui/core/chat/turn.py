@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tui.core.chat.timers import TurnTimer
 from tui.core.ollama.events import Failure
 from tui.core.ollama.stats import DoneStats
-from tui.core.records.schema import Record
+
+if TYPE_CHECKING:
+    from tui.core.records.schema import Record
 
 
 @dataclass

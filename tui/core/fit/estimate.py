@@ -25,39 +25,13 @@ from tui.core.fit.inputs import (
     Request,
 )
 from tui.core.fit.placement import Placement, estimate_layers, greedy_layout
+from tui.core.fit.verdict import Accuracy, Verdict
 from tui.core.sampling.processor import processor_split
 
 # llama.cpp's --fit leaves about this much free on each device (era C).
 FIT_MARGIN = 1 * GIB
 # macOS and the apps beside Ollama keep some RAM; above what is left the model pages to swap.
 OS_HEADROOM = 4 * GIB
-
-
-class Verdict(str, enum.Enum):
-    FITS = "fits"
-    SPILLS = "spills"
-    SWAPS = "swaps"
-    WONT_LOAD = "will_not_load"
-
-    @property
-    def label(self) -> str:
-        return {
-            "fits": "fits on GPU",
-            "spills": "spills to CPU",
-            "swaps": "will swap, likely to fail",
-            "will_not_load": "will not load",
-        }[self.value]
-
-    @property
-    def unfit(self) -> bool:
-        """Worth a warning before loading (and skipping in a sweep): it swaps or never loads."""
-        return self in (Verdict.SWAPS, Verdict.WONT_LOAD)
-
-
-class Accuracy(str, enum.Enum):
-    EXACT = "exact"  # Ollama's own rule on the model's exact tensor sizes
-    ESTIMATE = "estimate"  # the runner decides at load time: about ±1 layer
-    ROUGH = "rough"  # a generic formula or the file size stood in for missing facts
 
 
 class Era(str, enum.Enum):

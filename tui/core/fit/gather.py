@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import psutil
 
 from tui.core.fit.estimate import Fit, predict
 from tui.core.fit.inputs import Fact, GpuKind, Machine, ModelFacts, OllamaVersion, Request
 from tui.core.fit.machine import read_local_machine, rule_of_thumb
+from tui.core.fit.what_if import MEASURE_HERE, WhatIf
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.host import is_local
@@ -20,21 +20,6 @@ from tui.core.ollama.models import CatalogModel, LoadedModel
 
 class MachineUnknown(Exception):
     """Ollama runs elsewhere and nothing said what that machine has."""
-
-
-@dataclass(frozen=True)
-class WhatIf:
-    """A machine described on the command line instead of measured (bytes; None: not given)."""
-
-    ram: int | None = None
-    gpu_memory: int | None = None  # what the GPU may use with nothing loaded
-    gpu_free: int | None = None  # what it has free right now
-    gpu: GpuKind | None = None
-    version: str | None = None
-
-    @property
-    def describes_machine(self) -> bool:
-        return any(v is not None for v in (self.ram, self.gpu_memory, self.gpu_free, self.gpu))
 
 
 def hypothetical_machine(what_if: WhatIf, version: Fact[OllamaVersion], local_ram: Callable[[], int]) -> Machine:
@@ -61,7 +46,7 @@ def hypothetical_machine(what_if: WhatIf, version: Fact[OllamaVersion], local_ra
 
 async def read_machine(
     engine: OllamaEngine,
-    what_if: WhatIf = WhatIf(),
+    what_if: WhatIf = MEASURE_HERE,
     *,
     local: Callable[[Fact[OllamaVersion], Sequence[LoadedModel]], Machine] = read_local_machine,
 ) -> Machine:

@@ -12,24 +12,10 @@ from typing import Any, NamedTuple
 from tui import __version__
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.stats import rate as tokens_per_s
-from tui.core.open_enum import OpenStrEnum
+from tui.core.records.status import Status
 
 # Bump on any incompatible change to the JSON form (it is a public interface).
 SCHEMA_VERSION = 1
-
-
-class Status(OpenStrEnum):
-    """Outcome of a turn; `running` only while it is in flight.
-
-    A status written by a newer ollamon is kept as it is, so its records still show.
-    """
-
-    RUNNING = "running"
-    OK = "ok"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-    TIMEOUT = "timeout"
 
 
 def utc_now() -> str:

@@ -12,8 +12,6 @@ from tui.core.ollama.models import CatalogModel
 # Zero-width characters: each repetition's prompt starts differently, so Ollama's prompt cache
 # cannot skip the prefill, and nothing visible changes.
 _INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060")
-# The forms of a sweep's closing table.
-FORMATS = ("table", "md", "csv", "json")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from tui.core.chat.events import SessionEvent
 from tui.core.chat.recorder import SweepTag, record_model
 from tui.core.chat.session import ChatSession
-from tui.core.fit import Fit, Verdict
+from tui.core.fit.estimate import Fit
+from tui.core.fit.verdict import Verdict
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import AnswerDelta, Failure, ThinkingDelta
 from tui.core.ollama.models import CatalogModel

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 
 from tui.core.ollama.sanitize import strip_controls
 from tui.core.records.export import csv_text, text_table
+from tui.core.records.formats import SWEEP_FORMATS
 from tui.core.records.schema import Record, Status
-from tui.core.sweep.plan import FORMATS
 from tui.core.units import human_bytes, memory_bytes
 
 # tok/s varying by more than this share of its median between repetitions is worth a warning.
@@ -232,9 +232,9 @@ def _flat(row: SweepRow) -> dict[str, object]:
 
 
 def render(rows: Sequence[SweepRow], fmt: str, *, sweep_id: str, width: int | None = None) -> str:
-    """The table in one of FORMATS; csv and json carry every figure and its spread."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    """The table in one of SWEEP_FORMATS; csv and json carry every figure and its spread."""
+    if fmt not in SWEEP_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(SWEEP_FORMATS)}")
     if fmt == "json":
         return (
             json.dumps({"sweep_id": sweep_id, "models": [asdict(r) for r in rows]}, ensure_ascii=False, indent=2) + "\n"

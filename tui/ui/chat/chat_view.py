@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
-from tui.core.records.schema import Record, Status
 from tui.perf.sized_by_layout import SizedByLayout
 from tui.ui.chat.messages import AssistantMessage, UserMessage
+
+if TYPE_CHECKING:
+    from tui.core.records.schema import Record
 
 
 class ChatView(SizedByLayout, VerticalScroll):
@@ -21,6 +25,7 @@ class ChatView(SizedByLayout, VerticalScroll):
     async def replay(self, records: list[Record]) -> None:
         """Show a past chat's turns as they ended, with each turn's figures beneath."""
         from tui.core.records.export import turn_figures  # not needed before a reopen
+        from tui.core.records.schema import Status
 
         for record in records:
             await self.mount(UserMessage(record.prompt if record.prompt is not None else "(prompt not kept)"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,7 +11,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.core.fit import Fit
+if TYPE_CHECKING:
+    from tui.core.fit.estimate import Fit
 
 
 class LoadAnywayScreen(ModalScreen[bool]):

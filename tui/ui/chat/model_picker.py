@@ -4,15 +4,18 @@ loaded ones marked."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Select
 
-from tui.core.fit import Accuracy, Fit, Verdict
+from tui.core.fit.verdict import Accuracy, Verdict
 from tui.core.ollama.models import CatalogModel
 from tui.core.sampling.processor import cpu_percent
 from tui.core.units import human_bytes
+
+if TYPE_CHECKING:
+    from tui.core.fit.estimate import Fit
 
 _MARK_STYLES = {
     Verdict.FITS: "green",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,13 +13,15 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from tui.core.fit import Fit
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.energy import Baseline
 from tui.core.sampling.monitor import SWAP_GROWTH_WARNING, AnswerCost, ResourceMonitor
 from tui.core.sampling.processor import processor_split
 from tui.core.units import memory_bytes
 from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote, ResourceView
+
+if TYPE_CHECKING:
+    from tui.core.fit.estimate import Fit
 
 # Sparkline points kept on screen: a panel is about this many cells wide.
 SPARK_POINTS = 36

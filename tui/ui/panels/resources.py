@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.core.fit import Fit
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.monitor import AnswerCost
 from tui.core.sampling.processor import processor_split
@@ -17,6 +17,9 @@ from tui.core.sampling.sampler import Reading
 from tui.core.units import human_bytes, memory_bytes, memory_pair
 from tui.ui.panels.figures import FigurePanel, Row
 from tui.ui.panels.spark import spark
+
+if TYPE_CHECKING:
+    from tui.core.fit.estimate import Fit
 
 
 @dataclass(frozen=True)
