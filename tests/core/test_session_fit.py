@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from devtools.fake_ollama import FakeOllama, reviewer_models
-from tests.fit_helpers import M4_GPU
+from tests.helpers.fit import M4_GPU
 from tui.core.chat.conversation import ChatSettings
 from tui.core.chat.session import ChatSession
 from tui.core.fit import Fact, Verdict, gather
