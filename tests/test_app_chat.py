@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import gc
 import socket
+import time
 from typing import Any
 
 import pytest
 from textual import events
-from textual._styles_cache import StylesCache
+from textual._styles_cache import StylesCache  # the private cache is what the memory tests measure
 from textual.widget import Widget
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
-from tests.app_factory import build_app
-from tests.conftest import StepClock, wait_until
-from tests.pilot_steps import choose, notices, send
+from tests.helpers.apps import make_app
+from tests.helpers.pilot import choose, notices, send, wait_until
 from tui.app import OllamonApp
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.markdown_text import MarkdownText
@@ -26,31 +26,27 @@ from tui.ui.panels.timers import TimersPanel
 SIZE = (120, 40)
 
 
-def make_app(url: str, **kwargs: Any) -> OllamonApp:
-    kwargs.setdefault("live", False)
-    kwargs.setdefault("clock", StepClock())
-    return build_app(url, retry_interval=0.1, refresh_interval=0.2, **kwargs)
-
-
 def _render_text(app: OllamonApp) -> str:
     return app.query_one(TimersPanel).plain_text(40)
 
 
 async def test_models_listed_with_size_and_quantization(fake_ollama: FakeOllama) -> None:
+    """The dropdown lists every model with its size and quantization, and the status shows the version."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
         picker = app.query_one(ModelPicker)
-        labels = [str(prompt) for prompt, _ in picker._options[1:]]
+        labels = [str(prompt) for prompt, _ in picker.choices]
         names = [model.name for model in default_models()]
-        assert sorted(value for _, value in picker._options[1:]) == sorted(names)
+        assert sorted(value for _, value in picker.choices) == sorted(names)
         assert any("qwen3:8b" in label and "5.2 GB" in label and "Q4_K_M" in label for label in labels)
         assert "0.12.6" in str(app.query_one("#status").render())
 
 
 async def test_choose_model_loads_and_shows_load_time(fake_ollama: FakeOllama) -> None:
+    """Choosing a model loads it, says how long the load took and marks it loaded."""
     fake_ollama.load_delay = 0.3
-    app = make_app(fake_ollama.url, clock=__import__("time").monotonic)
+    app = make_app(fake_ollama.url, clock=time.monotonic)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "qwen3:8b")
         assert app.timer_state.load_s is not None and app.timer_state.load_s >= 0.3
@@ -58,7 +54,7 @@ async def test_choose_model_loads_and_shows_load_time(fake_ollama: FakeOllama) -
         assert "qwen3:8b loaded in" in str(note.render()) and "cold load" in str(note.render())
         assert "qwen3:8b" in fake_ollama.loaded
         await wait_until(pilot, lambda: "qwen3:8b" in app.loaded)
-        label = next(str(p) for p, v in app.query_one(ModelPicker)._options if v == "qwen3:8b")
+        label = next(str(p) for p, v in app.query_one(ModelPicker).choices if v == "qwen3:8b")
         assert label.startswith("●")
 
 
@@ -414,6 +410,7 @@ async def test_finished_turns_do_not_keep_their_drawn_lines(fake_ollama: FakeOll
 
 
 async def test_widgets_that_are_gone_leave_no_drawn_lines_behind(fake_ollama: FakeOllama) -> None:
+    """Removed messages leave no drawn lines behind in Textual's cache, turn after turn."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
@@ -424,6 +421,7 @@ async def test_widgets_that_are_gone_leave_no_drawn_lines_behind(fake_ollama: Fa
         await send(pilot, app, "five")  # its end empties Textual's cache of the removed widgets
         await pilot.pause(0.1)
         gc.collect()
+        # Only Textual's private per-widget caches show lines kept for widgets that are gone.
         owned = {id(widget._styles_cache) for widget in gc.get_objects() if isinstance(widget, Widget)}
         orphans = [cache for cache in gc.get_objects() if isinstance(cache, StylesCache) and id(cache) not in owned]
         # Widgets gone after the last turn's end wait for the next one; none pile up turn after turn.
@@ -433,8 +431,9 @@ async def test_widgets_that_are_gone_leave_no_drawn_lines_behind(fake_ollama: Fa
 async def test_start_up_ends_once_the_model_names_are_shown(
     fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The paused collector comes back once the first model list is on screen."""
     # The collector paused for start-up comes back after the first list, so the client is frozen too.
-    app = build_app(fake_ollama.url, live=False, clock=StepClock(), retry_interval=0)  # no poll to list first
+    app = make_app(fake_ollama.url, retry_interval=0, refresh_interval=5.0)  # no poll to list first
     monkeypatch.setattr("tui.perf.hooks.START_WAIT_S", 60.0)  # nor the fallback
     seen: list[tuple[bool, bool]] = []
     monkeypatch.setattr(
@@ -446,13 +445,16 @@ async def test_start_up_ends_once_the_model_names_are_shown(
 
 
 async def test_start_up_ends_after_a_while_when_no_list_comes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The paused collector comes back after a while when no model list comes."""
     resumed: list[int] = []
     monkeypatch.setattr("tui.perf.hooks.resume_collector", lambda: resumed.append(1))
     monkeypatch.setattr("tui.perf.hooks.START_WAIT_S", 0.05)
     with socket.socket() as silent:  # takes the connection, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
-        app = build_app(f"http://127.0.0.1:{silent.getsockname()[1]}", live=False, retry_interval=0)
+        app = make_app(
+            f"http://127.0.0.1:{silent.getsockname()[1]}", clock=time.monotonic, retry_interval=0, refresh_interval=5.0
+        )
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: bool(resumed))
             assert not app.models

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
-from tests.app_factory import build_app
-from tests.conftest import StepClock, wait_until
-from tests.pilot_steps import choose, send
-from tests.resource_fakes import NORMAL, scenario_sampler
-from tui.app import OllamonApp
-from tui.core.chat.recorder import TurnRecorder
-from tui.core.records.schema import HostInfo, Record, Status
+from tests.helpers.apps import make_app, recording_app
+from tests.helpers.pilot import choose, send, wait_until
+from tui.core.records.schema import Record, Status
 from tui.core.records.store import RecordStore
 from tui.ui.chat.messages import AssistantMessage, NoteMessage
 from tui.ui.chat.prompt import PromptInput
@@ -23,29 +19,13 @@ from tui.ui.chat.prompt import PromptInput
 SIZE = (120, 40)
 
 
-def make_app(url: str, db: Path, **kwargs: Any) -> tuple[OllamonApp, RecordStore]:
-    store = RecordStore.open(db)
-    recorder = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"), keep_content=kwargs.pop("keep", True))
-    app = build_app(
-        url,
-        clock=StepClock(),
-        live=False,
-        retry_interval=0.1,
-        refresh_interval=0.2,
-        sampler=scenario_sampler(NORMAL, ticks=2),
-        idle_watts=5.0,
-        recorder=recorder,
-        **kwargs,
-    )
-    return app, store
-
-
 def records(store: RecordStore) -> list[Record]:
     return store.records(newest_first=False, with_content=True)
 
 
 async def test_record_matches_what_the_server_sent(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    app, store = make_app(fake_ollama.url, tmp_path / "r.sqlite")
+    """A chat turn's record holds what the fake server sent and measured."""
+    app, store = recording_app(fake_ollama.url, tmp_path / "r.sqlite")
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "qwen3:8b")
         await send(pilot, app, "用中文解释大语言模型")
@@ -71,7 +51,8 @@ async def test_record_matches_what_the_server_sent(fake_ollama: FakeOllama, tmp_
 
 
 async def test_spilled_model_split_and_multi_turn_session(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    app, store = make_app(fake_ollama.url, tmp_path / "r.sqlite")
+    """A spilled model's CPU/GPU split is recorded, and turns of one chat share its session."""
+    app, store = recording_app(fake_ollama.url, tmp_path / "r.sqlite")
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
         await send(pilot, app, "one")
@@ -87,6 +68,7 @@ async def test_spilled_model_split_and_multi_turn_session(fake_ollama: FakeOllam
 
 
 async def test_failed_and_cancelled_turns_are_recorded(tmp_path: Path) -> None:
+    """Failed and cancelled turns are recorded with their status."""
     flaky = FakeModel(
         name="flaky:1b",
         answer="one two three four five",
@@ -95,7 +77,7 @@ async def test_failed_and_cancelled_turns_are_recorded(tmp_path: Path) -> None:
     )
     slow = FakeModel(name="slow:1b", answer=" ".join(["word"] * 200))
     with FakeOllama([flaky, slow], rate=2000.0) as server:
-        app, store = make_app(server.url, tmp_path / "r.sqlite")
+        app, store = recording_app(server.url, tmp_path / "r.sqlite")
         async with app.run_test(size=SIZE) as pilot:
             await choose(pilot, app, "flaky:1b")
             await send(pilot, app, "go")
@@ -116,7 +98,8 @@ async def test_failed_and_cancelled_turns_are_recorded(tmp_path: Path) -> None:
 
 
 async def test_content_can_be_left_out(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    app, store = make_app(fake_ollama.url, tmp_path / "r.sqlite", keep=False)
+    """With content off, the record keeps the figures but not the text."""
+    app, store = recording_app(fake_ollama.url, tmp_path / "r.sqlite", keep_content=False)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
         await send(pilot, app, "secret prompt")
@@ -125,12 +108,13 @@ async def test_content_can_be_left_out(fake_ollama: FakeOllama, tmp_path: Path) 
 
 
 async def test_crashed_turns_become_interrupted_at_start(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """A turn left running by a gone process is marked interrupted at start."""
     db = tmp_path / "r.sqlite"
     with RecordStore.open(db) as store:
         store.start_turn(Record())  # stamped with this pid: alive, so left alone
     with RecordStore.open(db) as store:
         store._conn.execute("UPDATE records SET writer_pid = 999999999")  # a process that is gone
-    app, store = make_app(fake_ollama.url, db)
+    app, store = recording_app(fake_ollama.url, db)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: any("interrupted" in str(n.render()) for n in app.query(NoteMessage)))
     [record] = store.records()
@@ -138,10 +122,11 @@ async def test_crashed_turns_become_interrupted_at_start(fake_ollama: FakeOllama
 
 
 async def test_unusable_database_is_reported_and_chat_still_works(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    app = build_app(
+    """An unusable database is reported and the chat still works."""
+    app = make_app(
         fake_ollama.url,
-        live=False,
-        retry_interval=0.1,
+        clock=time.monotonic,
+        refresh_interval=5.0,
         store_problem="/x/records.sqlite: not an ollamon database (left untouched)",
     )
     async with app.run_test(size=SIZE) as pilot:
@@ -152,7 +137,8 @@ async def test_unusable_database_is_reported_and_chat_still_works(fake_ollama: F
 
 
 async def test_reopened_chat_continues_with_its_context(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    app, store = make_app(fake_ollama.url, tmp_path / "r.sqlite")
+    """A reopened chat sends its earlier turns as context and continues its session."""
+    app, store = recording_app(fake_ollama.url, tmp_path / "r.sqlite")
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
         await send(pilot, app, "remember 42")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Any
 
 import pytest
 from rich.console import Console
@@ -12,10 +11,9 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama
-from tests.app_factory import build_app
-from tests.conftest import StepClock, wait_until
-from tests.pilot_steps import choose, send
-from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING, Scenario, scenario_sampler
+from tests.helpers.apps import make_app
+from tests.helpers.pilot import choose, send, wait_until
+from tests.helpers.resources import NO_POWER, NORMAL, SWAPPING, scenario_sampler
 from tui.app import OllamonApp
 from tui.core.chat.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo
@@ -38,21 +36,14 @@ def text_of(widget: object) -> str:
     return console.export_text()
 
 
-def make_app(url: str, scenario: Scenario, ticks: int = 3, **kwargs: Any) -> OllamonApp:
-    sampler = scenario_sampler(scenario, ticks=ticks)
-    sampler.interval = 0.05
-    kwargs.setdefault("live", False)
-    kwargs.setdefault("idle_watts", 5.0)
-    return build_app(url, clock=StepClock(), retry_interval=0.1, refresh_interval=0.2, sampler=sampler, **kwargs)
-
-
 async def chat_once(pilot: Pilot, app: OllamonApp, model: str) -> None:
     await choose(pilot, app, model)
     await send(pilot, app, "hello")
 
 
 async def test_panels_move_with_live_sampling(fake_ollama: FakeOllama) -> None:
-    app = make_app(fake_ollama.url, NORMAL, live=True)
+    """With live sampling on, the panels follow the sampler's new readings."""
+    app = make_app(fake_ollama.url, scenario=NORMAL, sample_interval=0.05, idle_watts=5.0, live=True)
     async with app.run_test(size=SIZE) as pilot:
         sampler = app.monitor.sampler
         assert sampler is not None
@@ -65,7 +56,8 @@ async def test_panels_move_with_live_sampling(fake_ollama: FakeOllama) -> None:
 
 
 async def test_answer_peaks_energy_and_split(fake_ollama: FakeOllama) -> None:
-    app = make_app(fake_ollama.url, NORMAL)
+    """After an answer the panels show its peaks, its energy and the processor split."""
+    app = make_app(fake_ollama.url, scenario=NORMAL, sample_interval=0.05, idle_watts=5.0)
     async with app.run_test(size=SIZE) as pilot:
         await chat_once(pilot, app, "llama3.2:3b")
         await wait_until(pilot, lambda: bool(app.resources.loaded))
@@ -87,7 +79,13 @@ async def test_answer_peaks_energy_and_split(fake_ollama: FakeOllama) -> None:
 async def test_gross_j_per_token_needs_no_baseline(fake_ollama: FakeOllama, tmp_path: Path) -> None:
     """A wall meter's figure: shown and recorded before any idle baseline exists; net stays blank."""
     store = RecordStore.open(tmp_path / "r.sqlite")
-    app = make_app(fake_ollama.url, NORMAL, idle_watts=None, recorder=TurnRecorder(store, HostInfo(hostname="h")))
+    app = make_app(
+        fake_ollama.url,
+        scenario=NORMAL,
+        sample_interval=0.05,
+        idle_watts=None,
+        recorder=TurnRecorder(store, HostInfo(hostname="h")),
+    )
     async with app.run_test(size=SIZE) as pilot:
         await chat_once(pilot, app, "llama3.2:3b")
         power = text_of(app.query_one(PowerPanel))
@@ -97,7 +95,8 @@ async def test_gross_j_per_token_needs_no_baseline(fake_ollama: FakeOllama, tmp_
 
 
 async def test_swap_growth_is_flagged(fake_ollama: FakeOllama) -> None:
-    app = make_app(fake_ollama.url, SWAPPING)
+    """Swap that grows during the answer is flagged."""
+    app = make_app(fake_ollama.url, scenario=SWAPPING, sample_interval=0.05, idle_watts=5.0)
     async with app.run_test(size=SIZE) as pilot:
         await chat_once(pilot, app, "qwen3:8b")
         outcome = str(app.query(AssistantMessage).last().query_one(".outcome").render())
@@ -106,7 +105,8 @@ async def test_swap_growth_is_flagged(fake_ollama: FakeOllama) -> None:
 
 
 async def test_no_power_source_is_said_briefly_and_leaves_j_per_token_blank(fake_ollama: FakeOllama) -> None:
-    app = make_app(fake_ollama.url, NO_POWER, idle_watts=None)
+    """Without a power source the panel says why in brief and J/token stays blank."""
+    app = make_app(fake_ollama.url, scenario=NO_POWER, sample_interval=0.05, idle_watts=None)
     async with app.run_test(size=SIZE) as pilot:
         await chat_once(pilot, app, "qwen3:8b")
         power = text_of(app.query_one(PowerPanel))
@@ -119,9 +119,19 @@ async def test_no_power_source_is_said_briefly_and_leaves_j_per_token_blank(fake
 async def test_f5_measures_and_remembers_idle_power(
     fake_ollama: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """F5 measures the idle power and remembers it for this host."""
     store = BaselineStore(tmp_path)
     # Past the scripted ramp: every reading in the window is the meter's steady 30 W.
-    app = make_app(fake_ollama.url, NORMAL, ticks=8, live=True, idle_watts=None, baselines=store, baseline_seconds=0.3)
+    app = make_app(
+        fake_ollama.url,
+        scenario=NORMAL,
+        ticks=8,
+        sample_interval=0.05,
+        live=True,
+        idle_watts=None,
+        baselines=store,
+        baseline_seconds=0.3,
+    )
     async with app.run_test(size=SIZE) as pilot:
         assert app.resources.baseline is None
         await pilot.press("f5")
@@ -135,10 +145,13 @@ async def test_f5_measures_and_remembers_idle_power(
 
 
 async def test_remembered_baseline_is_used_at_start(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """An idle baseline remembered for this host is used from the start."""
     from tui.core.sampling.energy import Baseline
 
     BaselineStore(tmp_path).set(socket.gethostname(), Baseline("fake-meter", 7.5, 10))
-    app = make_app(fake_ollama.url, NORMAL, idle_watts=None, baselines=BaselineStore(tmp_path))
+    app = make_app(
+        fake_ollama.url, scenario=NORMAL, sample_interval=0.05, idle_watts=None, baselines=BaselineStore(tmp_path)
+    )
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.resources.baseline is not None and app.resources.baseline.watts == 7.5

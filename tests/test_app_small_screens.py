@@ -12,20 +12,13 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from devtools.fake_ollama import FakeOllama
-from tests.app_factory import build_app
-from tests.conftest import StepClock, wait_until
-from tests.pilot_steps import choose, send
+from tests.helpers.apps import make_app
+from tests.helpers.pilot import choose, send, wait_until
 from tui.app import MIN_HEIGHT, MIN_WIDTH, OllamonApp
 from tui.core import units
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
 from tui.ui.chat.prompt import PromptInput
 from tui.ui.settings.settings_screen import SettingsScreen
-
-
-def make_app(url: str, **kwargs: object) -> OllamonApp:
-    kwargs.setdefault("live", False)
-    kwargs.setdefault("clock", StepClock())
-    return build_app(url, retry_interval=0.1, refresh_interval=0.2, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("size", [(40, 10), (41, 10), (36, 10), (40, 8), (MIN_WIDTH - 1, 24), (80, MIN_HEIGHT - 1)])
@@ -54,7 +47,8 @@ async def test_first_frame_is_already_the_one_for_the_size(
     frames: list[set[str | None]] = []
     paint = app._display
 
-    # Textual paints through App._display; a frame inside a batch is not written to the terminal.
+    # No public hook sees each frame: Textual paints through the private App._display (a frame inside
+    # a batch is not written to the terminal) and knows what it shows only in its private compositor.
     def recording(screen: Screen, renderable: object) -> None:
         if renderable is not None and not app._batch_count:
             frames.append({widget.id for widget in screen._compositor.visible_widgets})

@@ -9,9 +9,9 @@ import pytest
 from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeModel, FakeOllama
-from tests.app_factory import build_app
-from tests.conftest import StepClock, wait_until
-from tests.pilot_steps import choose, send
+from tests.helpers.apps import make_app, recording_app
+from tests.helpers.pilot import choose, notices, send, wait_until
+from tests.helpers.resources import NORMAL
 from tui.app import OllamonApp
 from tui.core.chat.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo, Status
@@ -31,13 +31,6 @@ def server() -> Iterator[FakeOllama]:
     fake.stop()
 
 
-def make_app(url: str, db: Path) -> tuple[OllamonApp, RecordStore]:
-    store = RecordStore.open(db)
-    recorder = TurnRecorder(store, HostInfo(hostname="testhost"))
-    app = build_app(url, clock=StepClock(), live=False, retry_interval=0.1, refresh_interval=0.2, recorder=recorder)
-    return app, store
-
-
 async def start_answer(pilot: Pilot, app: OllamonApp, text: str) -> None:
     """Send `text` to the stalling model and wait until part of the answer is on its way."""
     app.query_one(PromptInput).text = text
@@ -46,7 +39,8 @@ async def start_answer(pilot: Pilot, app: OllamonApp, text: str) -> None:
 
 
 async def test_ctrl_n_mid_answer_keeps_the_app_and_finishes_the_record(server: FakeOllama, tmp_path: Path) -> None:
-    app, store = make_app(server.url, tmp_path / "r.sqlite")
+    """Ctrl+N mid-answer keeps the app running and finishes the turn's record."""
+    app, store = recording_app(server.url, tmp_path / "r.sqlite")
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "stall:1b")
         await start_answer(pilot, app, "tell me")
@@ -61,7 +55,8 @@ async def test_ctrl_n_mid_answer_keeps_the_app_and_finishes_the_record(server: F
 
 
 async def test_reopen_mid_answer_keeps_the_app_and_finishes_the_record(server: FakeOllama, tmp_path: Path) -> None:
-    app, store = make_app(server.url, tmp_path / "r.sqlite")
+    """Reopening a chat mid-answer keeps the app running and finishes the turn's record."""
+    app, store = recording_app(server.url, tmp_path / "r.sqlite")
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "quick:1b")
         await send(pilot, app, "first chat")
@@ -79,7 +74,8 @@ async def test_reopen_mid_answer_keeps_the_app_and_finishes_the_record(server: F
 
 
 async def test_escape_right_after_enter_never_blocks_later_prompts(server: FakeOllama, tmp_path: Path) -> None:
-    app, store = make_app(server.url, tmp_path / "r.sqlite")
+    """Escape right after Enter never blocks the prompts after it."""
+    app, store = recording_app(server.url, tmp_path / "r.sqlite")
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "quick:1b")
         prompt = app.query_one(PromptInput)
@@ -96,7 +92,8 @@ async def test_escape_right_after_enter_never_blocks_later_prompts(server: FakeO
 async def test_a_failing_history_read_is_a_message_not_an_exit(
     server: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app, store = make_app(server.url, tmp_path / "r.sqlite")
+    """A history read that fails is a notification, not an exit."""
+    app, store = recording_app(server.url, tmp_path / "r.sqlite")
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise ValueError("unexpected row")
@@ -104,7 +101,7 @@ async def test_a_failing_history_read_is_a_message_not_an_exit(
     monkeypatch.setattr(store, "query", broken)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2")
-        await wait_until(pilot, lambda: any("unexpected row" in str(n.message) for n in app._notifications))
+        await wait_until(pilot, lambda: any("unexpected row" in notice for notice in notices(app)))
         assert app.is_running
         await pilot.press("escape")
         await choose(pilot, app, "quick:1b")
@@ -113,11 +110,12 @@ async def test_a_failing_history_read_is_a_message_not_an_exit(
 
 
 async def test_choosing_the_blank_entry_loads_nothing(server: FakeOllama, tmp_path: Path) -> None:
+    """Choosing the blank dropdown entry loads nothing and keeps the model."""
     from textual.widgets import Select
 
     from tui.ui.chat.model_picker import ModelPicker
 
-    app, store = make_app(server.url, tmp_path / "r.sqlite")
+    app, store = recording_app(server.url, tmp_path / "r.sqlite")
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "quick:1b")
         loads = len([r for r in server.requests if r["path"] in ("/api/generate", "/api/show")])
@@ -131,17 +129,14 @@ async def test_choosing_the_blank_entry_loads_nothing(server: FakeOllama, tmp_pa
 
 
 async def test_a_prompt_during_the_idle_measurement_stops_it(server: FakeOllama, tmp_path: Path) -> None:
-    from tests.resource_fakes import NORMAL, scenario_sampler
-
+    """A prompt sent during the idle measurement stops it."""
     store = RecordStore.open(tmp_path / "r.sqlite")
-    app = build_app(
+    app = make_app(
         server.url,
-        clock=StepClock(),
         live=True,
-        retry_interval=0.1,
-        refresh_interval=0.2,
         recorder=TurnRecorder(store, HostInfo(hostname="testhost")),
-        sampler=scenario_sampler(NORMAL, ticks=8),
+        scenario=NORMAL,
+        ticks=8,
         baseline_seconds=30,
     )
     async with app.run_test(size=SIZE) as pilot:
@@ -149,5 +144,5 @@ async def test_a_prompt_during_the_idle_measurement_stops_it(server: FakeOllama,
         await pilot.press("f5")
         await wait_until(pilot, lambda: app.monitor.measuring)
         await send(pilot, app, "a prompt while measuring")
-        await wait_until(pilot, lambda: any("Idle measurement stopped" in str(n.message) for n in app._notifications))
+        await wait_until(pilot, lambda: any("Idle measurement stopped" in notice for notice in notices(app)))
         assert app.monitor.baseline is None and not app.monitor.measuring

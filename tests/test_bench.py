@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
-from tests.resource_fakes import NORMAL, scenario_sampler
+from tests.helpers.resources import NORMAL, scenario_sampler
 from tui.cli.bench import run_bench
 from tui.cli.main import build_parser
 from tui.cli.pull import run_pull

@@ -19,7 +19,7 @@ from tui.core.sampling.monitor import ResourceMonitor
 
 Q4 = "deepseek-r1:7b-qwen-distill-q4_K_M"
 FP16 = "deepseek-r1:7b-qwen-distill-fp16"
-# The reviewer's 16 GB Mac mini M4, described on the command line as for `ollamon fit`.
+# The Mac mini M4 16 GB of the DeepSeek-R1 sweep, described on the command line as for `ollamon fit`.
 M4_FLAGS = ["--ram", "16GB", "--gpu-memory", "10.67GiB"]
 
 

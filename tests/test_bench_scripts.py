@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LEAKY_VARIABLES, neutral_directories
+from tests.helpers.environment import LEAKY_VARIABLES, neutral_directories
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 # One worker runs them all (with pytest-xdist), so the module fixture starts each script once.

@@ -18,7 +18,7 @@ import pytest
 
 from devtools.fake_ollama import FakeOllama
 from tests.core.test_processes import FakeProcess
-from tests.resource_fakes import NORMAL, scenario_sampler
+from tests.helpers.resources import NORMAL, scenario_sampler
 from tui.cli.doctor import run_doctor
 from tui.core.capture import command_file, write_capture
 from tui.core.ollama.client import OllamaEngine, OllamaError

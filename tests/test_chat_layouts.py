@@ -40,6 +40,7 @@ async def test_an_answer_growing_past_its_room_is_laid_out_once(monkeypatch: pyt
         await reply.flush()
         await pilot.pause()
         layouts: list[int] = []
+        # No public hook sees a layout pass: count calls of the screen's private one.
         monkeypatch.setattr(app.screen, "_refresh_layout", _counting(layouts, app.screen._refresh_layout))
         height = reply.size.height
         # More lines than the room keeps: the text, its message and the chat all grow.

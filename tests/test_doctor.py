@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from devtools.fake_ollama import FakeOllama
-from tests.resource_fakes import NO_POWER, NORMAL, FakeProcesses, Scenario, scenario_sampler
+from tests.helpers.resources import NO_POWER, NORMAL, FakeProcesses, Scenario, scenario_sampler
 from tui.cli.doctor import run_doctor
 from tui.cli.main import main
 from tui.core.sampling.energy import BaselineStore

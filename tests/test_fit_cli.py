@@ -1,10 +1,9 @@
-"""`ollamon fit` and the client's verbose /api/show, against the fake server with the reviewer's models."""
+"""`ollamon fit` and the client's verbose /api/show, on the fake server with the Mac mini M4 16 GB sweep's models."""
 
 from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,7 +14,7 @@ from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
 
 WHAT_IF = ["--ram", "16GB", "--gpu-memory", "10.67GiB", "--ollama-version", "0.12.6"]
-# What `ollama ps` showed on the reviewer's Mac, and what it would show for the 14b FP16.
+# What `ollama ps` showed on the Mac mini M4 16 GB, and what it would show for the 14b FP16.
 OBSERVED = {
     "deepseek-r1:1.5b-qwen-distill-q4_K_M": ("1.4 GB", "100% GPU", "fits on GPU"),
     "deepseek-r1:1.5b-qwen-distill-q8_0": ("2.1 GB", "100% GPU", "fits on GPU"),
@@ -31,21 +30,15 @@ OBSERVED = {
 }
 
 
-@pytest.fixture
-def reviewer() -> Iterator[FakeOllama]:
-    server = FakeOllama(reviewer_models()).start()
-    yield server
-    server.stop()
-
-
 def fit(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["fit", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def test_the_table_shows_the_reviewers_splits(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = fit(capsys, "--host", reviewer.url, *WHAT_IF)
+def test_the_table_shows_the_mac_mini_m4_splits(sweep_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    """On the Mac mini M4 16 GB the table shows each model's size, split and verdict as observed."""
+    code, out, err = fit(capsys, "--host", sweep_ollama.url, *WHAT_IF)
     assert code == 0, err
     rows = {
         line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:]]
@@ -59,9 +52,10 @@ def test_the_table_shows_the_reviewers_splits(reviewer: FakeOllama, capsys: pyte
 
 
 def test_json_has_every_field_with_sources_sorted_by_size(
-    reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]
+    sweep_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = fit(capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json", "--num-ctx", "8192")
+    """--format json has every field with its source, models sorted by size."""
+    code, out, _ = fit(capsys, "--host", sweep_ollama.url, *WHAT_IF, "--format", "json", "--num-ctx", "8192")
     assert code == 0
     fits = json.loads(out)
     assert [f["size_bytes"] for f in fits] == sorted(f["size_bytes"] for f in fits)
@@ -83,11 +77,12 @@ def test_json_has_every_field_with_sources_sorted_by_size(
     assert "deepseek-r1:7b-qwen-distill-fp16" in swaps and "deepseek-r1:7b-qwen-distill-q8_0" not in swaps
 
 
-def test_named_models_only(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+def test_named_models_only(sweep_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    """Named models are the only rows."""
     code, out, _ = fit(
         capsys,
         "--host",
-        reviewer.url,
+        sweep_ollama.url,
         *WHAT_IF,
         "--format",
         "json",
@@ -99,8 +94,9 @@ def test_named_models_only(reviewer: FakeOllama, capsys: pytest.CaptureFixture[s
     assert models == ["deepseek-r1:1.5b-qwen-distill-fp16", "deepseek-r1:14b-qwen-distill-q8_0"]
 
 
-def test_a_model_not_installed_is_a_clear_error(reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = fit(capsys, "--host", reviewer.url, *WHAT_IF, "qwen3:8b")
+def test_a_model_not_installed_is_a_clear_error(sweep_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model that is not installed is a clear error."""
+    code, out, err = fit(capsys, "--host", sweep_ollama.url, *WHAT_IF, "qwen3:8b")
     assert (code, out) == (1, "")
     assert "model 'qwen3:8b' is not installed" in err and "ollama pull" in err and "Traceback" not in err
 
@@ -131,11 +127,12 @@ def test_sizes_ram_counts_in_binary_units() -> None:
 
 
 def test_a_server_without_tensors_is_sized_from_the_file(
-    reviewer: FakeOllama, capsys: pytest.CaptureFixture[str]
+    sweep_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    reviewer.show_tensors = False
+    """A server that lists no tensors gets a fit sized from the file."""
+    sweep_ollama.show_tensors = False
     code, out, _ = fit(
-        capsys, "--host", reviewer.url, *WHAT_IF, "--format", "json", "deepseek-r1:7b-qwen-distill-q4_K_M"
+        capsys, "--host", sweep_ollama.url, *WHAT_IF, "--format", "json", "deepseek-r1:7b-qwen-distill-q4_K_M"
     )
     (only,) = json.loads(out)
     assert code == 0 and only["accuracy"] == "rough" and any("no tensor list" in n for n in only["notes"])
@@ -158,8 +155,9 @@ def test_model_names_are_not_markup(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "[bold]evil[/bold]:1b" in out
 
 
-async def test_the_client_reads_verbose_show(reviewer: FakeOllama) -> None:
-    engine = OllamaEngine(reviewer.url)
+async def test_the_client_reads_verbose_show(sweep_ollama: FakeOllama) -> None:
+    """The client reads the verbose /api/show: shape, tensors and context."""
+    engine = OllamaEngine(sweep_ollama.url)
     try:
         shown = await engine.show_tensors("deepseek-r1:8b-llama-distill-fp16")
         assert shown.architecture == "llama" and shown.token_count == 128256
@@ -172,13 +170,14 @@ async def test_the_client_reads_verbose_show(reviewer: FakeOllama) -> None:
         await engine.aclose()
 
 
-async def test_the_modelfile_num_ctx_is_read(reviewer: FakeOllama) -> None:
-    reviewer.models["deepseek-r1:custom"] = FakeModel(
+async def test_the_modelfile_num_ctx_is_read(sweep_ollama: FakeOllama) -> None:
+    """A Modelfile's num_ctx is read."""
+    sweep_ollama.models["deepseek-r1:custom"] = FakeModel(
         "deepseek-r1:custom",
         arch=reviewer_models()[0].arch,
         parameters='num_ctx                        16384\nstop "<|end|>"',
     )
-    engine = OllamaEngine(reviewer.url)
+    engine = OllamaEngine(sweep_ollama.url)
     try:
         assert (await engine.show_tensors("deepseek-r1:custom")).num_ctx == 16384
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.history_fakes import add_chat, fill
+from tests.helpers.records import add_chat, fill
 from tui.cli.history import run_history
 from tui.cli.history_options import add_history_arguments
 from tui.core.records.export import csv_columns

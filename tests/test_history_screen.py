@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Collapsible, Input, Markdown, Select, Static, TabbedContent
+from textual.widgets import Collapsible, Input, Markdown, OptionList, Select, Static, TabbedContent
 
-from tests.conftest import wait_until
-from tests.history_fakes import HostApp, add_chat, fill, turn
-from tests.pilot_steps import notices
+from tests.helpers.apps import HostApp
+from tests.helpers.pilot import notices, wait_until
+from tests.helpers.records import add_chat, fill, turn
 from tui.core.records.schema import Status
 from tui.core.records.store import RecordStore
 from tui.ui.history.chats_table import ChatsTable
@@ -84,11 +84,12 @@ class TestTurns:
             assert shown_ids(screen) == [r.record_id for r in store.query(status=Status.FAILED)]
 
     async def test_model_filter_lists_the_stored_models(self, store: RecordStore) -> None:
+        """The model filter lists each stored model once, in order."""
         fill(store, 6)
         async with host(store).run_test() as pilot:
             screen = await ready(pilot)
             select = screen.query_one("#filter-model", Select)
-            values = [value for _, value in select._options if value is not Select.NULL]
+            values = [str(option.prompt) for option in select.query_one(OptionList).options][1:]  # after the blank
             assert values == ["gemma3:12b", "llama3.2:3b", "qwen3:8b"]
 
     async def test_pages_load_as_the_cursor_nears_the_end(self, store: RecordStore) -> None:
@@ -164,7 +165,7 @@ class TestDetail:
             assert detail.record.samples and detail.record.answer
             assert detail.query(MemoryChart) and detail.query(PowerChart)
             answer = detail.query_one("#turn-answer", Markdown)
-            assert answer._open_links is False
+            assert answer._open_links is False  # Textual 8.2.8 keeps open_links only privately
             assert detail.query_one("#turn-thinking", Collapsible).collapsed
             await pilot.press("escape")
             await pilot.pause()

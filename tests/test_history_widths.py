@@ -11,8 +11,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, TabbedContent
 
-from tests.conftest import wait_until
-from tests.history_fakes import HostApp, fill, turn
+from tests.helpers.apps import HostApp
+from tests.helpers.pilot import wait_until
+from tests.helpers.records import fill, turn
 from tui.core.records.schema import Record
 from tui.core.records.store import RecordStore
 from tui.ui.history import summary_table, turns_table

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from devtools.fake_ollama import FakeOllama
-from tests.app_factory import build_app
-from tests.conftest import wait_until
-from tests.pilot_steps import choose, send
+from tests.helpers.apps import make_app
+from tests.helpers.pilot import choose, send, wait_until
 from tui.cli.main import main, open_recorder
 from tui.core.records.files import StoreError
 from tui.core.records.store import RecordStore
@@ -41,8 +41,9 @@ def test_recorder_reports_the_reason_instead_of_raising(blocker: Path) -> None:
 
 
 async def test_app_says_records_are_not_saved_and_chats(fake_ollama: FakeOllama, blocker: Path) -> None:
+    """With no database possible, the app says records are not saved and still chats."""
     _, problem = open_recorder(blocker / "records.sqlite", keep_content=True)
-    app = build_app(fake_ollama.url, live=False, retry_interval=0.1, store_problem=problem)
+    app = make_app(fake_ollama.url, clock=time.monotonic, refresh_interval=5.0, store_problem=problem)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: any("not being saved" in str(n.render()) for n in app.query(NoteMessage)))
         note = next(str(n.render()) for n in app.query(NoteMessage) if "not being saved" in str(n.render()))

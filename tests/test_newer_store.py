@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static, TabbedContent
 
-from tests.conftest import wait_until
-from tests.history_fakes import HostApp, add_chat, turn
+from tests.helpers.apps import HostApp
+from tests.helpers.pilot import wait_until
+from tests.helpers.records import add_chat, turn
 from tests.test_history_cli import parse
 from tui.cli.history import run_history
 from tui.core.records.schema import Status

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from devtools.fake_ollama import IMPOSTOR_REPLIES, FakeModel, FakeOllama, default_models
-from tests.conftest import wait_until
-from tests.pilot_steps import choose, send
-from tests.resource_fakes import NORMAL, scenario_sampler
-from tests.test_app_chat import SIZE, make_app
+from tests.helpers.apps import make_app
+from tests.helpers.pilot import choose, send, wait_until
+from tests.helpers.resources import NORMAL, scenario_sampler
 from tui.cli.doctor import run_doctor
 from tui.cli.main import main
 from tui.core.ollama.client import OllamaEngine, OllamaError
@@ -21,6 +20,8 @@ from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.monitor import MonitorOptions
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.messages import AssistantMessage
+
+SIZE = (120, 40)
 
 # What the message says about each mode's reply.
 DETAILS = {
@@ -116,6 +117,7 @@ def test_cli_doctor_on_a_web_server(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 async def test_app_shows_the_banner_stays_alive_and_recovers() -> None:
+    """Against a web server the app shows a banner, stays alive, and recovers when Ollama answers."""
     with FakeOllama(default_models(), rate=2000.0, impostor="html") as server:
         app = make_app(server.url)
         async with app.run_test(size=SIZE) as pilot:

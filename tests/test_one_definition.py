@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.history_fakes import turn
+from tests.helpers.records import turn
 from tui.core import units
 from tui.core.chat.timers import TurnTimes
 from tui.core.records.export import export_rows, turn_figures

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeModel, FakeOllama
-from tests.app_factory import snapshot_app
-from tests.conftest import settled, steady_cursors, wait_until
+from tests.helpers.apps import snapshot_app
+from tests.helpers.pilot import settled, steady_cursors, wait_until
 from tui.app import OllamonApp
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker

@@ -3,35 +3,15 @@ swapping load, and the prediction beside /api/ps in the processor panel."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from devtools.fake_ollama import FakeOllama, reviewer_models
-from tests.app_factory import snapshot_app
-from tests.conftest import frozen_wall_clock, settled, steady_cursors, wait_until
-from tests.fit_helpers import M4_GPU
+from tests.helpers.apps import snapshot_app
+from tests.helpers.fit import MAC_24GB, MAC_MINI_M4_16GB
+from tests.helpers.pilot import settled, steady_cursors, wait_until
 from tui.app import OllamonApp
-from tui.core.fit.gather import WhatIf
-from tui.core.fit.inputs import GIB
 from tui.ui.chat.load_anyway import LoadAnywayScreen
 from tui.ui.chat.model_picker import ModelPicker
 
-# A 24 GB Mac whose GPU may use 12 GiB: the reviewer's models fit, spill or swap there.
-MAC_24GB = WhatIf(ram=24 * GIB, gpu_memory=12 * GIB)
-M4 = WhatIf(ram=16 * GIB, gpu_memory=M4_GPU)
 FP16 = "deepseek-r1:7b-qwen-distill-fp16"
-
-
-@pytest.fixture
-def reviewer_server() -> Iterator[FakeOllama]:
-    server = FakeOllama(reviewer_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock).start()
-    yield server
-    server.stop()
-
-
-def make_app(url: str, machine: WhatIf) -> OllamonApp:
-    return snapshot_app(url, fit_machine=machine)
 
 
 async def _marked(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -64,18 +44,34 @@ async def _loaded_fp16(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 class TestFitAdvisor:
-    def test_dropdown_marks_80x24(self, snap_compare, reviewer_server: FakeOllama) -> None:
+    def test_dropdown_marks_80x24(self, snap_compare, sweep_snapshot_server: FakeOllama) -> None:
         """80x24: each model's mark right after its name, where the narrow dropdown still shows it."""
-        assert snap_compare(make_app(reviewer_server.url, MAC_24GB), terminal_size=(80, 24), run_before=_open_dropdown)
+        assert snap_compare(
+            snapshot_app(sweep_snapshot_server.url, fit_machine=MAC_24GB),
+            terminal_size=(80, 24),
+            run_before=_open_dropdown,
+        )
 
-    def test_dropdown_marks_160x48(self, snap_compare, reviewer_server: FakeOllama) -> None:
+    def test_dropdown_marks_160x48(self, snap_compare, sweep_snapshot_server: FakeOllama) -> None:
         """160x48: fits ✓, spills ◐ with its CPU share, swaps ⚠, in aligned columns."""
-        assert snap_compare(make_app(reviewer_server.url, MAC_24GB), terminal_size=(160, 48), run_before=_open_dropdown)
+        assert snap_compare(
+            snapshot_app(sweep_snapshot_server.url, fit_machine=MAC_24GB),
+            terminal_size=(160, 48),
+            run_before=_open_dropdown,
+        )
 
-    def test_question_before_a_swapping_load_80x24(self, snap_compare, reviewer_server: FakeOllama) -> None:
+    def test_question_before_a_swapping_load_80x24(self, snap_compare, sweep_snapshot_server: FakeOllama) -> None:
         """Choosing a model predicted to swap asks first: the prediction, the reason, the keys."""
-        assert snap_compare(make_app(reviewer_server.url, M4), terminal_size=(80, 24), run_before=_ask_about_fp16)
+        assert snap_compare(
+            snapshot_app(sweep_snapshot_server.url, fit_machine=MAC_MINI_M4_16GB),
+            terminal_size=(80, 24),
+            run_before=_ask_about_fp16,
+        )
 
-    def test_processor_panel_prediction_beside_ps(self, snap_compare, reviewer_server: FakeOllama) -> None:
+    def test_processor_panel_prediction_beside_ps(self, snap_compare, sweep_snapshot_server: FakeOllama) -> None:
         """After the load: /api/ps's split and the predicted one, one under the other."""
-        assert snap_compare(make_app(reviewer_server.url, M4), terminal_size=(120, 40), run_before=_loaded_fp16)
+        assert snap_compare(
+            snapshot_app(sweep_snapshot_server.url, fit_machine=MAC_MINI_M4_16GB),
+            terminal_size=(120, 40),
+            run_before=_loaded_fp16,
+        )

@@ -15,9 +15,9 @@ from textual.pilot import Pilot
 from textual.widgets import Select, TabbedContent
 
 from devtools.fake_ollama import FakeOllama
-from tests.app_factory import snapshot_app
-from tests.conftest import settled, wait_until
-from tests.history_fakes import add_chat, fill
+from tests.helpers.apps import snapshot_app
+from tests.helpers.pilot import settled, wait_until
+from tests.helpers.records import add_chat, fill
 from tui.app import OllamonApp
 from tui.core.chat.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo

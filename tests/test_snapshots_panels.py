@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama
-from tests.app_factory import snapshot_app
-from tests.conftest import settled, steady_cursors, wait_until
-from tests.resource_fakes import NO_POWER, NORMAL, SWAPPING
+from tests.helpers.apps import snapshot_app
+from tests.helpers.pilot import settled, steady_cursors, wait_until
+from tests.helpers.resources import NO_POWER, NORMAL, SWAPPING
 from tui.app import OllamonApp
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker

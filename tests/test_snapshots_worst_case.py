@@ -8,10 +8,10 @@ import ollama
 import pytest
 
 from devtools.fake_ollama import FakeOllama, default_models
-from tests.app_factory import snapshot_app
-from tests.conftest import frozen_wall_clock, settled, steady_cursors, wait_until
-from tests.resource_fakes import GB, FakeMemory, FakePower, FakeProcesses, TickClock
-from tui.app import OllamonApp
+from tests.helpers.apps import snapshot_app
+from tests.helpers.clocks import frozen_wall_clock
+from tests.helpers.pilot import settled, steady_cursors, wait_until
+from tests.helpers.resources import GB, FakeMemory, FakePower, FakeProcesses, sampler_clock
 from tui.core.sampling.sampler import Sampler
 
 GIB, MIB = 2**30, 2**20
@@ -44,17 +44,13 @@ def worst_sampler() -> Sampler:
         memory,
         FakeProcesses([127.5 * GIB / GB] * 3, [None, 399.0, 799.5]),
         [FakePower(None, why=LONG_WHY)],
-        clock=TickClock(),
+        clock=sampler_clock(),
         wall_clock=lambda: 1_700_000_000.0,
         timer=lambda: 0.0,
     )
     for _ in range(3):
         sampler.tick()
     return sampler
-
-
-def make_app(url: str) -> OllamonApp:
-    return snapshot_app(url, idle_watts=None, sampler=worst_sampler())
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -68,4 +64,6 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
 class TestWorstCase:
     def test_crowded_machine(self, snap_compare, crowded: FakeOllama, size: tuple[int, int]) -> None:
         """127.9 GiB of RAM nearly full, 1023.9 MiB of swap, five models loaded, a long power reason."""
-        assert snap_compare(make_app(crowded.url), terminal_size=size, run_before=settle)
+        assert snap_compare(
+            snapshot_app(crowded.url, idle_watts=None, sampler=worst_sampler()), terminal_size=size, run_before=settle
+        )

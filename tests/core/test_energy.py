@@ -69,7 +69,8 @@ class TestSpanEnergy:
 
 
 class TestNetEnergyAndTokens:
-    def test_reviewer_example(self) -> None:
+    def test_32_w_for_10_s_over_5_w_idle(self) -> None:
+        """The worked example: 32 W at the wall for 10 s over 5 W idle is 270 J above idle."""
         # 32 W at the wall for 10 s with 5 W idle: 270 J above idle.
         assert net_energy(320.0, 5.0, 10.0) == pytest.approx(270.0)
 

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from tests.core.test_sanitize import UNSAFE_CASES
+from tests.helpers.records import chat_turn
 from tui.core.records.export import (
     FORMATS,
     chat_to_markdown,
@@ -22,50 +23,17 @@ from tui.core.records.export import (
 from tui.core.records.rows import ChatRow, SummaryRow
 from tui.core.records.schema import (
     Counts,
-    GpuInfo,
-    HostInfo,
-    LoadInfo,
     ModelInfo,
     Power,
-    Rates,
     Record,
-    RequestInfo,
-    Resources,
-    Sample,
     Status,
-    TimingMs,
 )
 from tui.core.records.store import RecordStore
 
-
-def turn(n: int = 0, **kw) -> Record:
-    """A finished turn with figures and content."""
-    fields = dict(
-        record_id=f"r{n}",
-        session_id="s",
-        turn_index=n,
-        started_at=f"2025-10-08T14:0{n}:00.000Z",
-        ended_at=f"2025-10-08T14:0{n}:07.400Z",
-        status=Status.OK,
-        host=HostInfo(hostname="box", gpu=GpuInfo("M2 Ultra GPU", None) if n else None),
-        model=ModelInfo(name="qwen3:8b", quantization="Q4_K_M", capabilities=["completion", "thinking"]),
-        request=RequestInfo(think=True, options={"num_ctx": 8192}),
-        load=LoadInfo(cold=True, load_ms=2100.0, processor="26%/74% CPU/GPU"),
-        timing_ms=TimingMs(ttft=2300.0, thinking=1600.0, answer=4300.0, total_wall=7400.0),
-        counts=Counts(eval_tokens=282, thinking_chars=14, answer_chars=6),
-        rates=Rates(eval_tok_s=62.17, chars_s=3.39),
-        resources=Resources(mem_used_peak_bytes=40 * 2**30, swap_used_peak_bytes=2**30),
-        power=Power(source="smc", net_mean_w=25.0, j_per_token=0.4, why=None),
-        samples=[Sample(0.0, 1, 2, 3, None)],
-        prompt='用中文打个招呼, "quoted", with a | pipe',
-        thinking="Okay, the user\nwants </details> Chinese",
-        answer="你好，世界！\n\nSecond paragraph.",
-    )
-    fields.update(kw)
-    return Record(**fields)
-
-
-RECORDS = [turn(0), turn(1, status=Status.FAILED, error="model 'x' not found", power=Power.unavailable("not root"))]
+RECORDS = [
+    chat_turn(0),
+    chat_turn(1, status=Status.FAILED, error="model 'x' not found", power=Power.unavailable("not root")),
+]
 
 
 class TestRecordFormats:
@@ -213,17 +181,17 @@ class TestChatMarkdown:
 
     def test_multiline_error_stays_in_the_figures_line(self) -> None:
         """A multi-line error cannot break out of the figures blockquote."""
-        line = turn_figures(turn(0, status=Status.FAILED, error="line one\nline two"))
+        line = turn_figures(chat_turn(0, status=Status.FAILED, error="line one\nline two"))
         assert "\n" not in line and "line one line two" in line
 
     def test_turn_without_content_or_thinking(self) -> None:
         """Content not kept shows a placeholder; no thinking means no fold."""
-        md = chat_to_markdown(ChatRow("s", "t"), [turn(0, prompt=None, thinking=None, answer=None)])
+        md = chat_to_markdown(ChatRow("s", "t"), [chat_turn(0, prompt=None, thinking=None, answer=None)])
         assert "*(not kept)*" in md and "<details>" not in md and "*(no answer)*" in md
 
     def test_figures_line(self) -> None:
         """The figures line names the rates, load, split and energy."""
-        line = turn_figures(turn(0, counts=Counts(estimated=True)))
+        line = turn_figures(chat_turn(0, counts=Counts(estimated=True)))
         assert "62.2 tok/s (estimated)" in line and "load 2.10 s (cold)" in line
         assert "26%/74% CPU/GPU" in line and "net 25.0 W, 0.400 J/token" in line
 
@@ -235,7 +203,7 @@ _CONTROLS = {chr(c) for c in [*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA
 @pytest.mark.parametrize(("raw", "clean"), UNSAFE_CASES)
 def test_exports_clean_text_as_the_stream_does(raw: str, clean: str) -> None:
     """The same cases as the stream's sanitiser: a chat export holds exactly its cleaned text."""
-    record = turn(0, model=ModelInfo(name=raw), answer=raw, prompt=raw)
+    record = chat_turn(0, model=ModelInfo(name=raw), answer=raw, prompt=raw)
     chat = chat_to_markdown(ChatRow("s1", "2025-01-01T00:00:00.000Z", title=raw), [record])
     assert f"\n{clean.rstrip()}\n" in chat.replace("\r", "")
     for text in (chat, export_records([record], "table"), export_records([record], "md"), turn_figures(record)):
@@ -243,7 +211,7 @@ def test_exports_clean_text_as_the_stream_does(raw: str, clean: str) -> None:
 
 
 def test_table_keeps_markup_literal() -> None:
-    record = turn(0, model=ModelInfo(name="evil\x1b]0;title\x07[bold]x"))
+    record = chat_turn(0, model=ModelInfo(name="evil\x1b]0;title\x07[bold]x"))
     table = export_records([record], "table")
     assert "\x1b" not in table and "[bold]x" in table
 

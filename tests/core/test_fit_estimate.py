@@ -1,4 +1,4 @@
-"""The fit advisor against fit-estimate.md: the reviewer's eleven models on a 16 GB Mac mini M4."""
+"""The fit advisor against fit-estimate.md: the eleven DeepSeek-R1 variants of the Mac mini M4 16 GB sweep."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from devtools import fake_gguf
 from devtools.fake_gguf import FakeArch
-from tests.fit_helpers import facts, mac
+from tests.helpers.fit import facts, mac
 from tui.core.fit.estimate import Era, predict, ps_size
 from tui.core.fit.ggml import LayerWeights, tensor_bytes
 from tui.core.fit.inputs import GIB, Fact, GpuKind, KvCacheType, Machine, OllamaVersion, Request
@@ -53,7 +53,7 @@ CASES = [
     ),
     ("14b FP16", R14, F16, (18, "29 GB", "63%/37% CPU/GPU"), None, None),
 ]
-# What the reviewer saw happen: the three partial offloads swapped and never answered.
+# What the Mac mini M4 16 GB sweep saw happen: the three partial offloads swapped and never answered.
 FAILED = {"7b FP16", "8b FP16", "14b Q8_0"}
 ERAS = {"A, M = 0": ("0.12.6", 3), "A, M = 512 MiB": ("0.12.10", 4), "B": ("0.13.0", 5)}
 

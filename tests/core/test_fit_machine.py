@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tui.core.fit.gather import MachineUnknown, WhatIf, hypothetical_machine, read_machine
+from tui.core.fit.gather import MachineUnknown, hypothetical_machine, read_machine
 from tui.core.fit.inputs import GIB, MIB, Fact, GpuKind, OllamaVersion
 from tui.core.fit.machine import (
     apple_gpu_memory,
@@ -15,6 +15,7 @@ from tui.core.fit.machine import (
     read_local_machine,
     rule_of_thumb,
 )
+from tui.core.fit.what_if import WhatIf
 from tui.core.ollama.client import OllamaEngine
 from tui.core.ollama.models import LoadedModel
 from tui.core.sampling.power.nvml import NvmlLibrary

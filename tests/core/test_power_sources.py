@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.helpers.clocks import ManualClock
 from tui.core.sampling.power import nvml as nvml_module
 from tui.core.sampling.power.base import Availability, PowerReadError, PowerReading, PowerSource, first_available
 from tui.core.sampling.power.battery import NOT_DISCHARGING, BatterySource
@@ -52,14 +53,6 @@ FIXTURES = next((p for p in (_ROOT / "shared" / "fixtures", _ROOT.parent / "shar
 needs_fixtures = pytest.mark.skipif(FIXTURES is None, reason="shared/fixtures not found beside or in the checkout")
 
 
-class FakeClock:
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n")
@@ -93,7 +86,7 @@ class TestRapl:
         assert source.probe() == Availability.ok("package + DRAM")
 
     def test_watts_from_counter_deltas_over_the_measured_interval(self, tmp_path: Path) -> None:
-        clock = FakeClock()
+        clock = ManualClock()
         p0 = rapl_zone(tmp_path, "intel-rapl:0", "package-0", 1_000_000)
         p1 = rapl_zone(tmp_path, "intel-rapl:1", "package-1", 5_000_000)
         source = RaplSource(tmp_path, clock=clock)
@@ -107,7 +100,7 @@ class TestRapl:
         assert reading.energy_j == pytest.approx(40.0)
 
     def test_wrap_around_adds_the_range_once(self, tmp_path: Path) -> None:
-        clock = FakeClock()
+        clock = ManualClock()
         zone = rapl_zone(tmp_path, "intel-rapl:0", "package-0", MAX_RANGE - 1_000_000)
         source = RaplSource(tmp_path, clock=clock)
         source.read()
@@ -116,7 +109,7 @@ class TestRapl:
         assert source.read().watts == pytest.approx(0.75)  # 1.5 J over 2 s
 
     def test_wrap_with_unreadable_range_drops_only_that_interval(self, tmp_path: Path) -> None:
-        clock = FakeClock()
+        clock = ManualClock()
         zone = rapl_zone(tmp_path, "intel-rapl:0", "package-0", 9_000_000, max_range=None)
         source = RaplSource(tmp_path, clock=clock)
         source.read()
@@ -409,7 +402,7 @@ class FakeSubscription:
 
 class TestIOReportSource:
     def test_the_first_delta_only_starts_each_rails_span(self) -> None:
-        clock = FakeClock()
+        clock = ManualClock()
         subscription = FakeSubscription(
             [
                 [("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9), ("MCPU0_0", "mJ", 99999)],
@@ -495,12 +488,12 @@ BATCHED = {
 }
 
 
-def ioreport_over(counters: Counters) -> tuple[IOReportSource, FakeClock]:
-    clock = FakeClock(0.0)
+def ioreport_over(counters: Counters) -> tuple[IOReportSource, ManualClock]:
+    clock = ManualClock(0.0)
     return IOReportSource(platform="darwin", clock=clock, subscribe=lambda: counters), clock
 
 
-def advance(source: IOReportSource, clock: FakeClock, counters: Counters, seconds: int) -> list[PowerReading]:
+def advance(source: IOReportSource, clock: ManualClock, counters: Counters, seconds: int) -> list[PowerReading]:
     readings = []
     for _ in range(seconds):
         counters.tick()
@@ -801,7 +794,7 @@ class FakeNvml:
 
 class TestNvml:
     def test_energy_counter_path(self) -> None:
-        clock = FakeClock()
+        clock = ManualClock()
         nvml = FakeNvml(energy_mj=[1_000_000, 2_000_000])
         source = NvmlPowerSource(NvmlLibrary(nvml), clock=clock)
         assert source.probe() == Availability.ok("total energy counter")

@@ -6,6 +6,7 @@ from collections.abc import Collection
 
 import pytest
 
+from tests.helpers.clocks import ManualClock
 from tui.core.sampling.memory import MemoryReading
 from tui.core.sampling.power.base import Availability, PowerReadError, PowerReading, PowerSource
 from tui.core.sampling.power.nvml import GpuReading
@@ -16,25 +17,10 @@ from tui.core.sampling.sampler import Sampler, SourceStatus
 GiB = 2**30
 
 
-class Clock:
-    """Monotonic time that the test moves; each read of `timer` costs 3 ms of fake CPU time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.cpu = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def timer(self) -> float:
-        self.cpu += 0.003
-        return self.cpu
-
-
 class Memory:
     name = "fake-memory"
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.fail = False
 
@@ -48,7 +34,7 @@ class Memory:
 class Processes:
     name = "fake-processes"
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
 
     def read(self) -> OllamaProcesses:
@@ -61,7 +47,7 @@ class Watts(PowerSource):
     name = "fake-power"
     scope = "wall (command)"
 
-    def __init__(self, clock: Clock, counter: bool = False) -> None:
+    def __init__(self, clock: ManualClock, counter: bool = False) -> None:
         self.clock, self.counter = clock, counter
         self.energy = 0.0
 
@@ -104,7 +90,7 @@ class Gpu:
         return GpuReading("Fake GPU", 4 * GiB, 24 * GiB, 60.0, {201: 3 * GiB})
 
 
-def make(clock: Clock, counter: bool = False, history_seconds: float = 600) -> Sampler:
+def make(clock: ManualClock, counter: bool = False, history_seconds: float = 600) -> Sampler:
     return Sampler(
         Memory(clock),
         Processes(clock),
@@ -117,14 +103,14 @@ def make(clock: Clock, counter: bool = False, history_seconds: float = 600) -> S
     )
 
 
-def run(sampler: Sampler, clock: Clock, times: list[float]) -> None:
+def run(sampler: Sampler, clock: ManualClock, times: list[float]) -> None:
     for t in times:
         clock.now = t
         sampler.tick()
 
 
 def test_tick_reads_everything_and_measures_its_cost() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     sampler = make(clock)
     clock.now = 2.0
     sample = sampler.tick()
@@ -139,14 +125,14 @@ def test_tick_reads_everything_and_measures_its_cost() -> None:
 
 
 def test_gpu_is_asked_about_the_ollama_pids() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     gpu = Gpu()
     Sampler(Memory(clock), Processes(clock), gpu_source=gpu, clock=clock).tick()
     assert gpu.asked == [{100, 201}]
 
 
 def test_rings_are_bounded_by_the_history() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     sampler = make(clock, history_seconds=10)
     run(sampler, clock, [float(t) for t in range(30)])
     assert len(sampler.samples) == 11
@@ -156,7 +142,7 @@ def test_rings_are_bounded_by_the_history() -> None:
 
 
 def test_missing_values_leave_gaps_in_their_series() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     sampler = make(clock)
     run(sampler, clock, [0.0, 1.0])
     assert [t for t, _ in sampler.series["ollama_cpu"]] == [1.0]  # None at t=0 (not primed yet)
@@ -164,7 +150,7 @@ def test_missing_values_leave_gaps_in_their_series() -> None:
 
 
 def test_window_and_peaks_over_uneven_ticks() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     sampler = make(clock)
     run(sampler, clock, [0.0, 1.0, 2.0, 2.5, 4.0, 5.0, 9.0])
     assert [s.t for s in sampler.window(1.0, 4.0)] == [1.0, 2.0, 2.5, 4.0]
@@ -182,7 +168,7 @@ def test_window_and_peaks_over_uneven_ticks() -> None:
 
 
 def test_counter_sources_give_energy_as_a_counter_delta() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     sampler = make(clock, counter=True)
     run(sampler, clock, [0.0, 1.0, 2.0, 3.0])
     peaks = sampler.peaks(1.0, 3.0)
@@ -191,7 +177,7 @@ def test_counter_sources_give_energy_as_a_counter_delta() -> None:
 
 
 def test_peaks_of_an_empty_window_and_of_a_single_sample() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     sampler = make(clock)
     run(sampler, clock, [0.0, 5.0])
     assert sampler.peaks(1.0, 4.0) is None
@@ -200,7 +186,7 @@ def test_peaks_of_an_empty_window_and_of_a_single_sample() -> None:
 
 
 def test_a_failing_source_does_not_stop_the_others() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     memory = Memory(clock)
     sampler = Sampler(memory, Processes(clock), [Watts(clock)], clock=clock)
     memory.fail = True
@@ -212,7 +198,7 @@ def test_a_failing_source_does_not_stop_the_others() -> None:
 
 
 def test_status_lists_every_probed_source() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     sampler = make(clock)
     sampler.tick()
     assert sampler.status() == [
@@ -225,7 +211,7 @@ def test_status_lists_every_probed_source() -> None:
 
 
 def test_no_power_source() -> None:
-    clock = Clock()
+    clock = ManualClock(0.0)
     sampler = Sampler(Memory(clock), Processes(clock), clock=clock)
     assert sampler.power is None and sampler.tick().watts is None
     assert SourceStatus("power", "none", False, "no power source for this platform", False) in sampler.status()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
-from tests.conftest import StepClock
-from tests.resource_fakes import NORMAL, scenario_sampler
+from tests.helpers.clocks import StepClock
+from tests.helpers.resources import NORMAL, scenario_sampler
 from tui.core.chat.events import LoadFailed, LoadFinished, SessionEvent, TurnEnded, TurnStarted
 from tui.core.chat.recorder import SweepTag, TurnRecorder
 from tui.core.chat.session import ChatSession, NoModel, NothingToRegenerate, SessionBusy

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pytest
 
 from devtools.fake_ollama import FakeOllama, reviewer_models
-from tests.fit_helpers import M4_GPU
+from tests.helpers.fit import M4_GPU
 from tui.core.chat.conversation import ChatSettings
 from tui.core.chat.session import ChatSession
 from tui.core.fit import gather
-from tui.core.fit.gather import WhatIf
 from tui.core.fit.inputs import GIB, Fact
 from tui.core.fit.verdict import Verdict
+from tui.core.fit.what_if import WhatIf
 from tui.core.ollama.client import OllamaEngine
 from tui.core.sampling.monitor import ResourceMonitor
 

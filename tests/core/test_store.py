@@ -14,18 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.records import record
 from tui.core.records.files import APPLICATION_ID, StoreError
 from tui.core.records.migrations import SCHEMA_VERSION
 from tui.core.records.rows import record_row
 from tui.core.records.schema import (
     Counts,
     HostInfo,
-    LoadInfo,
     ModelInfo,
-    Power,
     Rates,
     Record,
-    Resources,
     Sample,
     Status,
     TimingMs,
@@ -41,34 +39,6 @@ def load_fixture_maker():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def make(
-    model: str = "qwen3:8b",
-    status: Status = Status.OK,
-    started_at: str = "2025-01-01T00:00:00.000Z",
-    host: str = "box",
-    **figures: float | int | bool | None,
-) -> Record:
-    """A finished record with the figures the history table and summary use."""
-    return Record(
-        started_at=started_at,
-        ended_at=started_at,
-        status=status,
-        warmup=bool(figures.get("warmup", False)),
-        host=HostInfo(hostname=host),
-        model=ModelInfo(name=model, quantization="Q4_K_M", file_size_bytes=figures.get("file_size")),
-        load=LoadInfo(
-            cold=figures.get("cold"),
-            load_ms=figures.get("load_ms"),
-            ps_size_bytes=figures.get("ps_size"),
-            processor=figures.get("processor"),
-        ),
-        timing_ms=TimingMs(total_wall=figures.get("total")),
-        rates=Rates(eval_tok_s=figures.get("tok_s"), chars_s=figures.get("chars_s")),
-        resources=Resources(mem_used_peak_bytes=figures.get("mem"), swap_used_peak_bytes=figures.get("swap")),
-        power=Power(source="smc", net_mean_w=figures.get("net_w"), j_per_token=figures.get("jpt"), why=None),
-    )
 
 
 @pytest.fixture
@@ -92,7 +62,7 @@ class TestFile:
         old = os.umask(0)
         try:
             with RecordStore.open(path) as s:
-                s.finish_turn(make())
+                s.finish_turn(record())
                 wal = path.with_name("records.sqlite-wal")
                 assert stat.S_IMODE(wal.stat().st_mode) == 0o600  # SQLite copies the file's mode
         finally:
@@ -144,7 +114,7 @@ class TestFile:
         """Our header but garbage pages: StoreError, and the bytes stay as they were."""
         path = tmp_path / "records.sqlite"
         with RecordStore.open(path) as s:
-            s.import_records(make(started_at=f"2025-01-01T00:00:{i:02}.000Z") for i in range(50))
+            s.import_records(record(started_at=f"2025-01-01T00:00:{i:02}.000Z") for i in range(50))
         data = bytearray(path.read_bytes())
         data[4096:] = b"\xa5" * (len(data) - 4096)
         path.write_bytes(data)
@@ -258,8 +228,8 @@ class TestTurns:
 
     def test_content_off_stores_none(self, store: RecordStore) -> None:
         """A record without prompt, thinking and answer leaves no content row."""
-        store.finish_turn(make())
-        kept = make(started_at="2025-01-02T00:00:00.000Z")
+        store.finish_turn(record())
+        kept = record(started_at="2025-01-02T00:00:00.000Z")
         kept.prompt = "hi"
         store.finish_turn(kept)
         assert raw(store.path, "SELECT record_id FROM content") == [(kept.record_id,)]
@@ -282,7 +252,7 @@ class TestTurns:
         assert store.chats()[0].session_id in (first, second)
         assert len(store.chats(limit=1)) == 1
         for i in (1, 0):
-            r = make(f"model{i}", started_at=f"2025-01-01T00:00:0{i}.000Z")
+            r = record(f"model{i}", started_at=f"2025-01-01T00:00:0{i}.000Z")
             r.session_id, r.turn_index, r.prompt, r.answer = first, i, f"q{i}", f"a{i}"
             store.finish_turn(r)
         turns = store.chat_turns(first)
@@ -298,11 +268,11 @@ class TestQuery:
     @pytest.fixture
     def filled(self, store: RecordStore) -> RecordStore:
         rows = [
-            make("a", Status.OK, "2025-01-01T00:00:01.000Z", tok_s=10.0),
-            make("b", Status.FAILED, "2025-01-01T00:00:02.000Z"),
-            make("a", Status.FAILED, "2025-01-01T00:00:03.000Z"),
-            make("a", Status.OK, "2025-01-01T00:00:04.000Z", tok_s=30.0),
-            make("b", Status.OK, "2025-01-01T00:00:05.000Z"),
+            record("a", Status.OK, "2025-01-01T00:00:01.000Z", tok_s=10.0),
+            record("b", Status.FAILED, "2025-01-01T00:00:02.000Z"),
+            record("a", Status.FAILED, "2025-01-01T00:00:03.000Z"),
+            record("a", Status.OK, "2025-01-01T00:00:04.000Z", tok_s=30.0),
+            record("b", Status.OK, "2025-01-01T00:00:05.000Z"),
         ]
         store.import_records(rows)
         return store
@@ -336,13 +306,13 @@ class TestQuery:
 
     def test_same_start_time_keeps_insertion_order(self, store: RecordStore) -> None:
         """Equal timestamps are ordered by insertion, newest last-inserted first."""
-        records = [make(started_at="2025-01-01T00:00:00.000Z") for _ in range(3)]
+        records = [record(started_at="2025-01-01T00:00:00.000Z") for _ in range(3)]
         store.import_records(records)
         assert [r.record_id for r in store.query()] == [r.record_id for r in reversed(records)]
 
     def test_records_for_export(self, filled: RecordStore) -> None:
         """records() returns full records, content only when asked."""
-        r = make("c", started_at="2025-01-01T00:00:09.000Z")
+        r = record("c", started_at="2025-01-01T00:00:09.000Z")
         r.prompt = "p"
         filled.finish_turn(r)
         assert filled.records(model="c")[0].prompt is None
@@ -356,8 +326,10 @@ class TestSummary:
         t = iter(f"2025-01-01T00:00:{i:02}.000Z" for i in range(60))
         store.import_records(
             [
-                make(started_at=next(t), warmup=True, total=99999.0, tok_s=1.0, mem=10**12, cold=True, load_ms=9999.0),
-                make(
+                record(
+                    started_at=next(t), warmup=True, total=99999.0, tok_s=1.0, mem=10**12, cold=True, load_ms=9999.0
+                ),
+                record(
                     started_at=next(t),
                     total=1000.0,
                     tok_s=10.0,
@@ -372,7 +344,7 @@ class TestSummary:
                     ps_size=200,
                     processor="100% GPU",
                 ),
-                make(
+                record(
                     started_at=next(t),
                     total=3000.0,
                     tok_s=30.0,
@@ -384,7 +356,7 @@ class TestSummary:
                     net_w=30.0,
                     jpt=0.7,
                 ),
-                make(
+                record(
                     started_at=next(t),
                     total=2000.0,
                     tok_s=20.0,
@@ -398,15 +370,15 @@ class TestSummary:
                     ps_size=300,
                     processor="26%/74% CPU/GPU",
                 ),
-                make(started_at=next(t), status=Status.FAILED, mem=9, swap=8),
-                make(started_at=next(t), status=Status.TIMEOUT, total=50000.0),
-                make(started_at=next(t), status=Status.CANCELLED),
-                make(started_at=next(t), status=Status.INTERRUPTED),
-                make("other", started_at=next(t), total=1.0),
-                make(started_at=next(t), host="laptop", total=7.0),
+                record(started_at=next(t), status=Status.FAILED, mem=9, swap=8),
+                record(started_at=next(t), status=Status.TIMEOUT, total=50000.0),
+                record(started_at=next(t), status=Status.CANCELLED),
+                record(started_at=next(t), status=Status.INTERRUPTED),
+                record("other", started_at=next(t), total=1.0),
+                record(started_at=next(t), host="laptop", total=7.0),
             ]
         )
-        store.start_turn(make(started_at=next(t)))  # running: not counted
+        store.start_turn(record(started_at=next(t)))  # running: not counted
         rows = store.summary()
         assert [(r.model, r.host) for r in rows] == [("other", "box"), ("qwen3:8b", "box"), ("qwen3:8b", "laptop")]
         q = rows[1]
@@ -423,7 +395,7 @@ class TestSummary:
         """An even count takes the mean of the middle two; no records, no rows."""
         assert store.summary() == []
         rates = (1.0, 2.0, 4.0, 8.0)
-        store.import_records([make(started_at=f"2025-01-01T00:00:0{i}.000Z", tok_s=v) for i, v in enumerate(rates)])
+        store.import_records([record(started_at=f"2025-01-01T00:00:0{i}.000Z", tok_s=v) for i, v in enumerate(rates)])
         assert store.summary()[0].eval_tok_s == 3.0
 
 
@@ -498,7 +470,7 @@ class TestConcurrency:
         path = tmp_path / "shared.sqlite"
         with RecordStore.open(path) as a, RecordStore.open(path) as b:
             for _ in range(20):
-                ra, rb = make("a"), make("b")
+                ra, rb = record("a"), record("b")
                 a.start_turn(ra)
                 b.start_turn(rb)
                 ra.status = rb.status = Status.OK
@@ -523,7 +495,7 @@ class TestConcurrency:
             child.stdin.write("go\n")
             child.stdin.flush()
             for _ in range(n):
-                r = make("parent")
+                r = record("parent")
                 mine.start_turn(r)
                 r.status = Status.OK
                 mine.finish_turn(r)
@@ -537,7 +509,7 @@ class TestConcurrency:
 
         def work() -> None:
             for _ in range(25):
-                store.finish_turn(make("thread"))
+                store.finish_turn(record("thread"))
 
         threads = [threading.Thread(target=work) for _ in range(4)]
         for t in threads:

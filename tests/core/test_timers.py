@@ -2,16 +2,9 @@
 
 import pytest
 
+from tests.helpers.clocks import ManualClock
 from tui.core.chat.timers import TurnTimer
 from tui.core.ollama.stats import DoneStats
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_thinking_then_answer_times() -> None:

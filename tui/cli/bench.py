@@ -1,4 +1,4 @@
-"""`ollamon bench`: the reviewer's sweep in one command, on the same chat session as the TUI."""
+"""`ollamon bench`: the Mac mini M4 16 GB DeepSeek-R1 sweep in one command, on the same chat session as the TUI."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A sweep's comparison table: one row per model, medians with their spread, like the reviewer's.
+"""A sweep's comparison table: one row per model, medians with their spread, like the Mac mini M4 16 GB sweep's.
 
 Warm-up runs count nowhere. Timings and rates are over ok runs; peaks over every finished run
 (a failed run's swap matters); the load is over runs that really loaded the model.

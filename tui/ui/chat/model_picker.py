@@ -45,7 +45,7 @@ def model_labels(models: list[CatalogModel], loaded: set[str], fits: Mapping[str
     """Option lines in aligned columns; Text, so that a model name is never read as markup.
 
     One line per model, cut at the dropdown's edge: the mark comes before the name, so a narrow
-    dropdown (80 columns, the reviewer's 35-character tags) still shows it whole.
+    dropdown (80 columns, the 35-character DeepSeek-R1 tags) still shows it whole.
     """
     fits = fits or {}
     marks = {model.name: fit_mark(fits.get(model.name)) for model in models}
@@ -86,6 +86,12 @@ class ModelPicker(Select[str]):
         self._loaded: set[str] = set()
         self._fits: dict[str, Fit] = {}
         self._shown: tuple[object, ...] = ()
+        self._choices: list[tuple[Text, str]] = []
+
+    @property
+    def choices(self) -> list[tuple[Text, str]]:
+        """The options shown, as (label, model name) in order, without the blank one."""
+        return list(self._choices)
 
     def show_models(self, models: list[CatalogModel], loaded: set[str], keep: str | None) -> bool:
         """Replace the options when they changed; returns whether they did."""
@@ -105,9 +111,10 @@ class ModelPicker(Select[str]):
             return False
         self._shown = shown
         with self.prevent(Select.Changed):
-            self.set_options(
+            self._choices = list(
                 zip(model_labels(models, self._loaded, self._fits), (model.name for model in models), strict=True)
             )
+            self.set_options(self._choices)
             if keep is not None and any(model.name == keep for model in models):
                 self.value = keep
         return True

@@ -1,26 +1,26 @@
-"""Synthetic records with fixed ids and timestamps, and a tiny app that hosts the history screen."""
+"""Records for tests: one factory, `record`, and the chat turns and histories built with it.
+
+- `record(...)`: a finished turn with only the figures you give; start here.
+- `chat_turn(n)`: turn `n` of one chat with every section and the content filled in (exports).
+- `turn(i)` / `fill(store, count)`: a synthetic history whose figures follow from `i` (history screen).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import PurePath
-from typing import ClassVar
+from typing import Any
 
-from textual.app import App, ComposeResult
-from textual.screen import Screen
-from textual.widgets import Static
-
-from tui.app import stylesheet_paths
 from tui.core.records.schema import (
     Counts,
     ErrorKind,
+    GpuInfo,
     HostInfo,
     LoadInfo,
     ModelInfo,
     Power,
     Rates,
     Record,
+    RequestInfo,
     Resources,
     Sample,
     Status,
@@ -36,6 +36,72 @@ MODELS = [
     ("llama3.2:3b", "Q4_K_M", 2_000_000_000, 3_400_000_000, "26%/74% CPU/GPU", 61.5),
     ("gemma3:12b", "Q8_0", 13_000_000_000, 14_800_000_000, "100% GPU", 18.25),
 ]
+
+
+def record(
+    model: str | ModelInfo = "qwen3:8b",
+    status: Status = Status.OK,
+    started_at: str = "2025-01-01T00:00:00.000Z",
+    host: str | HostInfo = "box",
+    *,
+    warmup: bool = False,
+    file_size: int | None = None,
+    cold: bool | None = None,
+    load_ms: float | None = None,
+    ps_size: int | None = None,
+    processor: str | None = None,
+    total: float | None = None,
+    tok_s: float | None = None,
+    chars_s: float | None = None,
+    mem: int | None = None,
+    swap: int | None = None,
+    net_w: float | None = None,
+    jpt: float | None = None,
+    **fields: Any,
+) -> Record:
+    """A finished turn with the figures the history table and summary use; `fields` replace any Record field."""
+    base: dict[str, Any] = dict(
+        started_at=started_at,
+        ended_at=started_at,
+        status=status,
+        warmup=warmup,
+        host=HostInfo(hostname=host) if isinstance(host, str) else host,
+        model=(
+            ModelInfo(name=model, quantization="Q4_K_M", file_size_bytes=file_size) if isinstance(model, str) else model
+        ),
+        load=LoadInfo(cold=cold, load_ms=load_ms, ps_size_bytes=ps_size, processor=processor),
+        timing_ms=TimingMs(total_wall=total),
+        rates=Rates(eval_tok_s=tok_s, chars_s=chars_s),
+        resources=Resources(mem_used_peak_bytes=mem, swap_used_peak_bytes=swap),
+        power=Power(source="smc", net_mean_w=net_w, j_per_token=jpt, why=None),
+    )
+    return Record(**(base | fields))
+
+
+def chat_turn(n: int = 0, **fields: Any) -> Record:
+    """Turn `n` of chat "s", with every section and the content filled in; `fields` replace any of it."""
+    filled: dict[str, Any] = dict(
+        record_id=f"r{n}",
+        session_id="s",
+        turn_index=n,
+        started_at=f"2025-10-08T14:0{n}:00.000Z",
+        ended_at=f"2025-10-08T14:0{n}:07.400Z",
+        status=Status.OK,
+        host=HostInfo(hostname="box", gpu=GpuInfo("M2 Ultra GPU", None) if n else None),
+        model=ModelInfo(name="qwen3:8b", quantization="Q4_K_M", capabilities=["completion", "thinking"]),
+        request=RequestInfo(think=True, options={"num_ctx": 8192}),
+        load=LoadInfo(cold=True, load_ms=2100.0, processor="26%/74% CPU/GPU"),
+        timing_ms=TimingMs(ttft=2300.0, thinking=1600.0, answer=4300.0, total_wall=7400.0),
+        counts=Counts(eval_tokens=282, thinking_chars=14, answer_chars=6),
+        rates=Rates(eval_tok_s=62.17, chars_s=3.39),
+        resources=Resources(mem_used_peak_bytes=40 * 2**30, swap_used_peak_bytes=2**30),
+        power=Power(source="smc", net_mean_w=25.0, j_per_token=0.4, why=None),
+        samples=[Sample(0.0, 1, 2, 3, None)],
+        prompt='用中文打个招呼, "quoted", with a | pipe',
+        thinking="Okay, the user\nwants </details> Chinese",
+        answer="你好，世界！\n\nSecond paragraph.",
+    )
+    return record(**(filled | fields))
 
 
 def iso(moment: datetime) -> str:
@@ -72,7 +138,7 @@ def turn(
     session_id: str | None = None,
     turn_index: int | None = None,
 ) -> Record:
-    """Turn number `i`, started `i` minutes after START, with figures that follow from `i`."""
+    """Turn number `i` of the synthetic history, started `i` minutes after START, with figures that follow from `i`."""
     name, quant, file_size, ps_size, processor, tok_s = MODELS[i % len(MODELS) if model is None else model]
     status = status_of(i) if status is None else status
     ok = status is Status.OK
@@ -88,7 +154,7 @@ def turn(
     )
     started = START + timedelta(minutes=i)
     watts = power and i % 4 != 3
-    record = Record(
+    numbered = record(
         record_id=f"rec{i:05d}",
         session_id=session_id,
         turn_index=turn_index,
@@ -159,13 +225,13 @@ def turn(
         samples=timeline(i, watts=watts, swapping=i % 4 == 1),
     )
     if content:
-        record.prompt = f"Question {i}: why is the sky blue?"
-        record.thinking = "The user asks about **Rayleigh scattering**; keep it short."
-        record.answer = (
+        numbered.prompt = f"Question {i}: why is the sky blue?"
+        numbered.thinking = "The user asks about **Rayleigh scattering**; keep it short."
+        numbered.answer = (
             "Sunlight is scattered by air molecules, and **blue** light scatters most.\n\n"
             "- shorter wavelengths scatter more\n- [more](https://example.com/sky)\n"
         )
-    return record
+    return numbered
 
 
 def fill(store: RecordStore, count: int, start: int = 0) -> list[Record]:
@@ -182,20 +248,3 @@ def add_chat(store: RecordStore, title: str | None, turns: int, first: int) -> s
         turn(first + n, model=0, status=Status.OK, session_id=session_id, turn_index=n) for n in range(turns)
     )
     return session_id
-
-
-class HostApp(App[None]):
-    """A bare app that shows one screen over an empty base screen, with the app's stylesheets."""
-
-    CSS_PATH: ClassVar[list[str | PurePath]] = [*stylesheet_paths()]
-
-    def __init__(self, make_screen: Callable[[], Screen[None]]) -> None:
-        super().__init__()
-        self._make_screen = make_screen
-        self.closed = False
-
-    def compose(self) -> ComposeResult:
-        yield Static("chat screen", id="base")
-
-    def on_mount(self) -> None:
-        self.push_screen(self._make_screen(), callback=lambda _: setattr(self, "closed", True))

@@ -1,4 +1,4 @@
-"""Deterministic resource sources for app tests and snapshots: scripted readings, manual clock."""
+"""Deterministic resource sources for app tests and snapshots: scripted readings, one a second."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tests.helpers.clocks import StepClock
 from tui.core.sampling.memory import MemoryReading
 from tui.core.sampling.power.base import Availability, PowerReading, PowerSource
 from tui.core.sampling.processes import OllamaProcesses
@@ -14,15 +15,9 @@ from tui.core.sampling.sampler import Sampler
 GB = 1_000_000_000
 
 
-class TickClock:
-    """A clock that moves one second each time it is read: each sampler tick is a second apart."""
-
-    def __init__(self, now: float = 5000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
+def sampler_clock() -> StepClock:
+    """The sampler's monotonic clock: one second between ticks, the first at 5001 s."""
+    return StepClock(step=1.0, start=5001.0)
 
 
 class Script:
@@ -123,7 +118,7 @@ def scenario_sampler(scenario: Scenario, ticks: int = 8) -> Sampler:
         FakeMemory(scenario.used_gb, scenario.swap_gb),
         FakeProcesses(scenario.rss_gb, scenario.cpu),
         [FakePower(scenario.watts, why="fake meter unplugged (USB)")],
-        clock=TickClock(),
+        clock=sampler_clock(),
         wall_clock=lambda: 1_700_000_000.0,
         timer=lambda: 0.0,
     )
