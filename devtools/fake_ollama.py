@@ -236,10 +236,10 @@ def default_models() -> list[FakeModel]:
     ]
 
 
-# The fit advisor's reference set: the eleven DeepSeek-R1 distills the reviewer ran on a 16 GB
+# The fit advisor's reference set: the eleven DeepSeek-R1 distills of the sweep on a 16 GB
 # Mac mini M4 (fit-estimate.md), with what `ollama ps` showed for each as loaded size and split
 # (the 14b FP16 was not tried: its figures are the prediction).
-_REVIEWER_RUNS = [
+_MAC_MINI_M4_RUNS = [
     # tag suffix, base, parameter size, file type, observed size, observed GPU share
     ("1.5b-qwen-distill-q4_K_M", fake_gguf.QWEN2_1_5B, "1.8B", "Q4_K_M", 1_400_000_000, 1.0),
     ("1.5b-qwen-distill-q8_0", fake_gguf.QWEN2_1_5B, "1.8B", "Q8_0", 2_100_000_000, 1.0),
@@ -255,7 +255,7 @@ _REVIEWER_RUNS = [
 ]
 
 
-def reviewer_models() -> list[FakeModel]:
+def deepseek_r1_sweep_models() -> list[FakeModel]:
     """The eleven deepseek-r1 tags with their real tensor lists, for `ollamon fit` and its tests."""
     return [
         FakeModel(
@@ -273,7 +273,7 @@ def reviewer_models() -> list[FakeModel]:
             answer=R1_ANSWER,
             arch=arch,
         )
-        for suffix, arch, parameters, file_type, loaded, gpu_share in _REVIEWER_RUNS
+        for suffix, arch, parameters, file_type, loaded, gpu_share in _MAC_MINI_M4_RUNS
     ]
 
 
@@ -1051,7 +1051,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=30.0, help="tokens per second")
     parser.add_argument("--load-delay", type=float, default=1.5, help="seconds a cold load takes")
     parser.add_argument(
-        "--reviewer-models",
+        "--deepseek-r1-sweep",
         action="store_true",
         help="serve the eleven deepseek-r1 tags of fit-estimate.md instead of the default set",
     )
@@ -1061,7 +1061,7 @@ def main() -> None:
         help="answer as a server that is not Ollama (for --host mistakes)",
     )
     args = parser.parse_args()
-    models = reviewer_models() if args.reviewer_models else None
+    models = deepseek_r1_sweep_models() if args.deepseek_r1_sweep else None
     with FakeOllama(
         models, rate=args.rate, load_delay=args.load_delay, port=args.port, quiet=False, impostor=args.impostor
     ) as fake:

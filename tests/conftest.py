@@ -9,7 +9,7 @@ import pytest
 import pytest_textual_snapshot
 from syrupy.location import PyTestLocation
 
-from devtools.fake_ollama import FakeOllama, default_models, reviewer_models
+from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models, default_models
 from tests.helpers.clocks import StepClock, frozen_wall_clock
 from tests.helpers.environment import LEAKY_VARIABLES, neutral_directories
 from tui.perf.switch import tuning_on
@@ -58,7 +58,7 @@ def fake_ollama() -> Iterator[FakeOllama]:
 @pytest.fixture
 def sweep_ollama() -> Iterator[FakeOllama]:
     """The fake server with the eleven DeepSeek-R1 variants of the Mac mini M4 16 GB sweep."""
-    server = FakeOllama(reviewer_models(), rate=2000.0).start()
+    server = FakeOllama(deepseek_r1_sweep_models(), rate=2000.0).start()
     yield server
     server.stop()
 
@@ -66,7 +66,9 @@ def sweep_ollama() -> Iterator[FakeOllama]:
 @pytest.fixture
 def sweep_snapshot_server() -> Iterator[FakeOllama]:
     """`sweep_ollama` for UI snapshots: stats independent of timing, frozen wall clock."""
-    server = FakeOllama(reviewer_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock).start()
+    server = FakeOllama(
+        deepseek_r1_sweep_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock
+    ).start()
     yield server
     server.stop()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.fake_ollama import FakeOllama, reviewer_models
+from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models
 from tests.helpers.apps import make_app
 from tests.helpers.fit import MAC_24GB, MAC_MINI_M4_16GB
 from tests.helpers.pilot import choose, send, wait_until
@@ -33,7 +33,7 @@ def labels(app: OllamonApp) -> dict[str, str]:
 
 
 async def marked(pilot, app: OllamonApp) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    await wait_until(pilot, lambda: len(app.session.predictions) == len(reviewer_models()))
+    await wait_until(pilot, lambda: len(app.session.predictions) == len(deepseek_r1_sweep_models()))
     await wait_until(pilot, lambda: "✓" in labels(app).get(Q4, ""))
     return labels(app)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.fake_ollama import FakeOllama, reviewer_models
+from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models
 from tui.cli.bench import run_bench
 from tui.cli.main import build_parser
 from tui.core.ollama.errors import ErrorKind
@@ -25,7 +25,7 @@ M4_FLAGS = ["--ram", "16GB", "--gpu-memory", "10.67GiB"]
 
 @pytest.fixture
 def fake() -> Iterator[FakeOllama]:
-    server = FakeOllama(reviewer_models(), rate=5000.0).start()
+    server = FakeOllama(deepseek_r1_sweep_models(), rate=5000.0).start()
     yield server
     server.stop()
 

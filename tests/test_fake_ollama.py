@@ -410,10 +410,10 @@ def test_a_server_without_tensors_and_models_without_a_shape(serve: ServeFn) -> 
     assert "tensors" not in shown and shown["model_info"]["qwen3.block_count"] == 36
 
 
-def test_reviewer_models_are_the_eleven_deepseek_r1_tags() -> None:
-    from devtools.fake_ollama import reviewer_models
+def test_the_sweep_models_are_the_eleven_deepseek_r1_tags() -> None:
+    from devtools.fake_ollama import deepseek_r1_sweep_models
 
-    models = reviewer_models()
+    models = deepseek_r1_sweep_models()
     assert len(models) == 11 and all(m.name.startswith("deepseek-r1:") and m.arch for m in models)
     by_name = {m.name: m for m in models}
     assert by_name["deepseek-r1:7b-qwen-distill-q4_K_M"].size == 4_683_075_271

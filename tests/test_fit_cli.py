@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from devtools.fake_ollama import FakeModel, FakeOllama, reviewer_models
+from devtools.fake_ollama import FakeModel, FakeOllama, deepseek_r1_sweep_models
 from tui.cli.fit import parse_size
 from tui.cli.main import main
 from tui.core.ollama.client import OllamaEngine, OllamaError
@@ -150,7 +150,7 @@ def test_on_this_machine_the_environment_and_loaded_models_count(
 
 
 def test_model_names_are_not_markup(capsys: pytest.CaptureFixture[str]) -> None:
-    with FakeOllama([FakeModel("[bold]evil[/bold]:1b", arch=reviewer_models()[0].arch)]) as server:
+    with FakeOllama([FakeModel("[bold]evil[/bold]:1b", arch=deepseek_r1_sweep_models()[0].arch)]) as server:
         code, out, _ = fit(capsys, "--host", server.url, *WHAT_IF)
     assert code == 0 and "[bold]evil[/bold]:1b" in out
 
@@ -174,7 +174,7 @@ async def test_the_modelfile_num_ctx_is_read(sweep_ollama: FakeOllama) -> None:
     """A Modelfile's num_ctx is read."""
     sweep_ollama.models["deepseek-r1:custom"] = FakeModel(
         "deepseek-r1:custom",
-        arch=reviewer_models()[0].arch,
+        arch=deepseek_r1_sweep_models()[0].arch,
         parameters='num_ctx                        16384\nstop "<|end|>"',
     )
     engine = OllamaEngine(sweep_ollama.url)

@@ -3,7 +3,7 @@ swapping load, and the prediction beside /api/ps in the processor panel."""
 
 from __future__ import annotations
 
-from devtools.fake_ollama import FakeOllama, reviewer_models
+from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models
 from tests.helpers.apps import snapshot_app
 from tests.helpers.fit import MAC_24GB, MAC_MINI_M4_16GB
 from tests.helpers.pilot import settled, steady_cursors, wait_until
@@ -16,7 +16,7 @@ FP16 = "deepseek-r1:7b-qwen-distill-fp16"
 
 async def _marked(pilot) -> None:  # type: ignore[no-untyped-def]
     app: OllamonApp = pilot.app
-    await wait_until(pilot, lambda: len(app.session.predictions) == len(reviewer_models()))
+    await wait_until(pilot, lambda: len(app.session.predictions) == len(deepseek_r1_sweep_models()))
     await wait_until(pilot, lambda: settled(app) and all(w.is_finished for w in app.workers if w.group == "fit"))
     steady_cursors(app)
     await pilot.pause()

@@ -67,7 +67,7 @@ TABLE = [
 
 
 @pytest.mark.parametrize(("case", "version", "expected"), TABLE)
-def test_reviewer_models_on_a_16_gb_m4(case: tuple, version: str, expected: tuple) -> None:
+def test_the_deepseek_r1_sweep_on_a_16_gb_m4(case: tuple, version: str, expected: tuple) -> None:
     layers, size, processor = expected
     fit = predict(facts(case[1], case[2], case[0]), Request(), mac(version))
     assert fit.gpu_layers == layers

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.fake_ollama import FakeOllama, reviewer_models
+from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models
 from tests.helpers.fit import M4_GPU
 from tui.core.chat.conversation import ChatSettings
 from tui.core.chat.session import ChatSession
@@ -22,7 +22,7 @@ M4 = WhatIf(ram=16 * GIB, gpu_memory=M4_GPU)
 
 @pytest.fixture
 def fake() -> Iterator[FakeOllama]:
-    server = FakeOllama(reviewer_models(), rate=2000.0).start()
+    server = FakeOllama(deepseek_r1_sweep_models(), rate=2000.0).start()
     yield server
     server.stop()
 
@@ -35,7 +35,7 @@ async def test_every_model_predicted_and_asked_once(fake: FakeOllama) -> None:
     session = ChatSession(OllamaEngine(fake.url), ResourceMonitor(None), fit_machine=M4)
     await session.refresh()
     fits = await session.refresh_predictions()
-    assert sorted(fits) == sorted(model.name for model in reviewer_models())
+    assert sorted(fits) == sorted(model.name for model in deepseek_r1_sweep_models())
     assert fits["deepseek-r1:7b-qwen-distill-fp16"].verdict is Verdict.SWAPS
     assert fits["deepseek-r1:7b-qwen-distill-fp16"].processor == "26%/74% CPU/GPU"
     assert sorted(verbose_shows(fake)) == sorted(fits)

@@ -11,7 +11,7 @@ from tui.core.fit.what_if import WhatIf
 from tui.core.ollama.models import ModelTensors, TensorInfo
 
 # The Mac mini M4 16 GB that ran the sweep of eleven DeepSeek-R1 variants (devtools.fake_ollama's
-# reviewer_models): Metal's working-set limit as Ollama logged it there.
+# deepseek_r1_sweep_models): Metal's working-set limit as Ollama logged it there.
 M4_GPU = round(10922.7 * MIB)
 MAC_MINI_M4_16GB = WhatIf(ram=16 * GIB, gpu_memory=M4_GPU)
 # A 24 GB Mac whose GPU may use 12 GiB: the sweep's models fit, spill or swap there.
