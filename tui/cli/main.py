@@ -13,11 +13,11 @@ from tui import __version__
 from tui.cli.bench_options import add_bench_arguments
 from tui.cli.history_options import add_history_arguments
 from tui.core.ollama.host import resolve_host
-from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 from tui.perf.hooks import command_parsed
 
 if TYPE_CHECKING:
     from tui.core.chat.recorder import TurnRecorder
+    from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 
 
 def _positive_float(text: str) -> float:
@@ -162,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ollamon: {exc}", file=sys.stderr)
         return 2
+    from tui.core.sampling.monitor import MonitorOptions  # after parsing: --help and --version stay quick
+
     options = MonitorOptions(
         interval=args.interval,
         power_command=args.power_cmd,
@@ -241,7 +243,7 @@ def build_monitor(options: MonitorOptions, *, host: str | None = None) -> Resour
     import platformdirs
 
     from tui.core.sampling.energy import BaselineStore
-    from tui.core.sampling.monitor import build_sampler
+    from tui.core.sampling.monitor import ResourceMonitor, build_sampler
 
     return ResourceMonitor.with_saved_baseline(
         build_sampler(options, host=host),
