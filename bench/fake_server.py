@@ -62,12 +62,14 @@ class ServerProcess:
     def last_stream_end(self) -> float | None:
         """Wall-clock time (time.time()) the server wrote its latest stream's last line."""
         self._conn.send("last_end")
-        return self._conn.recv()
+        end: float | None = self._conn.recv()
+        return end
 
     def chats(self) -> int:
         """How many /api/chat requests the server has had."""
         self._conn.send("chats")
-        return self._conn.recv()
+        count: int = self._conn.recv()
+        return count
 
     def stop(self) -> None:
         self._conn.send("stop")

@@ -19,6 +19,7 @@ import argparse
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 
 from rich.table import Table
 from rich.text import Text
@@ -147,14 +148,14 @@ def main() -> None:
     parser.add_argument("--host", default="http://127.0.0.1:11434")
     parser.add_argument("--model", default="bench:long")
     args = parser.parse_args()
-    app: App[None] = {
+    floors: dict[str, Callable[[], App[None]]] = {
         "paint": PaintFloor,
         "models": lambda: ModelsFloor(args.host),
         "idle": IdleFloor,
         "stream": lambda: StreamFloor(args.host, args.model),
         "receive": lambda: ReceiveFloor(args.host, args.model),
-    }[args.floor]()
-    app.run()
+    }
+    floors[args.floor]().run()
 
 
 if __name__ == "__main__":
