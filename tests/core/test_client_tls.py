@@ -9,7 +9,9 @@ from tui.core.ollama.client import OllamaEngine
 
 def _context(host: str) -> ssl.SSLContext:
     # httpx keeps its TLS settings on the connection pool (private; only this test reads it).
-    return OllamaEngine(host)._client._client._transport._pool._ssl_context  # type: ignore[attr-defined]
+    # ollama's client holds its httpx client untyped, so the chain is Any: name what it is.
+    context: ssl.SSLContext = OllamaEngine(host)._client._client._transport._pool._ssl_context
+    return context
 
 
 def test_an_https_host_is_verified() -> None:

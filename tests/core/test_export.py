@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -93,7 +94,7 @@ class TestRecordFormats:
         text = export_records(RECORDS, "table")
         assert "qwen3:8b" in text and "62.2" in text and "\x1b" not in text
 
-    def test_rows_from_query(self, tmp_path) -> None:
+    def test_rows_from_query(self, tmp_path: Path) -> None:
         """History rows straight from the store render like the records they came from."""
         with RecordStore.open(tmp_path / "r.sqlite") as store:
             store.import_records(RECORDS)

@@ -50,7 +50,9 @@ Swapouts:                                 30211.
 """
 
 
-def fake_psutil(total: int = 16 * GiB, available: int = 6 * GiB, swap_used: int = GiB, swap_total: int = 2 * GiB):
+def fake_psutil(
+    total: int = 16 * GiB, available: int = 6 * GiB, swap_used: int = GiB, swap_total: int = 2 * GiB
+) -> SimpleNamespace:
     return SimpleNamespace(
         virtual_memory=lambda: SimpleNamespace(total=total, available=available, used=1, free=1),
         swap_memory=lambda: SimpleNamespace(used=swap_used, total=swap_total),

@@ -8,8 +8,10 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NoReturn, cast
 
 import pytest
 
@@ -24,6 +26,7 @@ from tui.core.sampling.power.ioreport import (
     INT64_MIN,
     BadCounter,
     IOReportSource,
+    IOReportSubscription,
     rail_joules,
     rail_of,
     to_joules,
@@ -35,6 +38,7 @@ from tui.core.sampling.power.registry import PowerOptions, SummedSource, build_s
 from tui.core.sampling.power.smc import (
     CMD_READ_BYTES,
     CMD_READ_KEYINFO,
+    SmcConnection,
     SmcKeyData,
     SmcKeyInfo,
     SmcKeyReader,
@@ -288,7 +292,12 @@ class TestPowermetricsSource:
         chunks = [stream[i : i + 1000] for i in range(0, len(stream), 1000)]
         process = FakeProcess(chunks)
         argv: list[list[str]] = []
-        source = PowermetricsSource(platform="darwin", popen=lambda a, **kw: argv.append(a) or process)
+
+        def popen(a: list[str], **kw: object) -> FakeProcess:
+            argv.append(a)
+            return process
+
+        source = PowermetricsSource(platform="darwin", popen=popen)
         source.start()
         assert process.stdout.drained.wait(5)
         reading = source.read()
@@ -308,7 +317,7 @@ class TestPowermetricsSource:
         assert str(failure.value) == NEEDS_ROOT
 
     def test_probe(self) -> None:
-        def run(rc: int):
+        def run(rc: int) -> Callable[..., subprocess.CompletedProcess[str]]:
             return lambda argv, **kw: subprocess.CompletedProcess(argv, rc, "", "")
 
         assert PowermetricsSource(platform="linux").probe() == Availability.no("not macOS")
@@ -322,7 +331,8 @@ class TestPowermetricsSource:
 def channel_list(name: str) -> list[tuple[str, str]]:
     assert FIXTURES is not None
     lines = (FIXTURES / "ioreport" / name).read_text(encoding="utf-8").splitlines()
-    return [tuple(line.split("\t")) for line in lines if line and not line.startswith("#")]
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    return [(name, unit) for name, unit in rows]
 
 
 @needs_fixtures
@@ -400,6 +410,11 @@ class FakeSubscription:
         self.closed = True
 
 
+def as_subscription(fake: FakeSubscription | Counters) -> IOReportSubscription:
+    """A fake as IOReportSource's subscribe hook returns it: the hook is typed to the real ctypes class."""
+    return cast(IOReportSubscription, fake)
+
+
 class TestIOReportSource:
     def test_the_first_delta_only_starts_each_rails_span(self) -> None:
         clock = ManualClock()
@@ -409,7 +424,7 @@ class TestIOReportSource:
                 [("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9)],
             ]
         )
-        source = IOReportSource(platform="darwin", clock=clock, subscribe=lambda: subscription)
+        source = IOReportSource(platform="darwin", clock=clock, subscribe=lambda: as_subscription(subscription))
         assert source.probe().available
         assert source.read().watts is None
         clock.now += 2.0
@@ -490,7 +505,7 @@ BATCHED = {
 
 def ioreport_over(counters: Counters) -> tuple[IOReportSource, ManualClock]:
     clock = ManualClock(0.0)
-    return IOReportSource(platform="darwin", clock=clock, subscribe=lambda: counters), clock
+    return IOReportSource(platform="darwin", clock=clock, subscribe=lambda: as_subscription(counters)), clock
 
 
 def advance(source: IOReportSource, clock: ManualClock, counters: Counters, seconds: int) -> list[PowerReading]:
@@ -544,7 +559,7 @@ class TestIOReportBatches:
 class Unreadable:
     name = "unreadable"
 
-    def read(self) -> object:
+    def read(self) -> NoReturn:
         raise OSError("not in this test")
 
 
@@ -596,6 +611,7 @@ class TestIOReportBadValues:
         source, clock = ioreport_over(counters)
         source.read()
         before = advance(source, clock, counters, 6)[-1]
+        assert before.energy_j is not None
         counters.corrupt = {"CPU Energy": value}
         dropped = advance(source, clock, counters, 1)[0]
         assert dropped.watts is None and dropped.energy_j is None
@@ -690,6 +706,11 @@ class FakeSmc:
         self.closed = True
 
 
+def as_connection(fake: FakeSmc) -> SmcConnection:
+    """A fake as SmcSource's connect hook returns it: the hook is typed to the real ctypes class."""
+    return cast(SmcConnection, fake)
+
+
 class TestSmcFloor:
     def soc(self, **components: float) -> FakeSource:
         source = FakeSource("ioreport", FULL_SCOPE, {"cpu", "gpu", "ane", "dram"}, watts=sum(components.values()))
@@ -699,7 +720,7 @@ class TestSmcFloor:
     def test_pstr_below_the_soc_shows_the_soc(self) -> None:
         smc = FakeSmc(3.0)
         floor = self.soc(CPU=2.0, GPU=4.0, ANE=0.5, DRAM=1.0)
-        source = SmcSource("darwin", floor=floor, connect=lambda: smc)
+        source = SmcSource("darwin", floor=floor, connect=lambda: as_connection(smc))
         reading = source.read()
         assert reading.watts == pytest.approx(6.5)  # CPU + GPU + ANE; DRAM is not in macmon's floor
         assert reading.components == {"PSTR": 3.0, "CPU + GPU + ANE": 6.5}
@@ -711,7 +732,7 @@ class TestSmcFloor:
 
     def test_without_a_floor_reading_pstr_stands_and_says_why(self) -> None:
         floor = FakeSource("ioreport", FULL_SCOPE, {"cpu"}, available=False)
-        source = SmcSource("darwin", floor=floor, connect=lambda: FakeSmc(9.0))
+        source = SmcSource("darwin", floor=floor, connect=lambda: as_connection(FakeSmc(9.0)))
         reading = source.read()
         assert reading.watts == 9.0 and "ioreport missing" in reading.note
         assert any("max(PSTR" in line for line in source.explain())

@@ -136,7 +136,8 @@ def test_rings_are_bounded_by_the_history() -> None:
     sampler = make(clock, history_seconds=10)
     run(sampler, clock, [float(t) for t in range(30)])
     assert len(sampler.samples) == 11
-    assert sampler.samples.last() is not None and sampler.samples.last()[0] == 29.0
+    last = sampler.samples.last()
+    assert last is not None and last[0] == 29.0
     assert [t for t, _ in sampler.series["mem_used"]] == [float(t) for t in range(19, 30)]
     assert sampler.series["watts"].values()[-1] == 39.0
 

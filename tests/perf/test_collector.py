@@ -23,7 +23,7 @@ def collector_as_it_was(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_a_paused_collector_comes_back_on_with_start_up_frozen() -> None:
     pause_collector()
     assert not gc.isenabled()
-    made_meanwhile = [[] for _ in range(100)]
+    made_meanwhile: list[list[object]] = [[] for _ in range(100)]
     assert resume_collector()
     assert gc.isenabled()
     assert gc.get_freeze_count() >= len(made_meanwhile)
