@@ -15,9 +15,11 @@ def _context(host: str) -> ssl.SSLContext:
 
 
 def test_an_https_host_is_verified() -> None:
+    """An https:// host's certificate and host name are checked."""
     context = _context("https://ollama.example:443")
     assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
 
 
 def test_a_plain_http_host_loads_no_certificates() -> None:
+    """A plain http:// host loads no CA certificates at all."""
     assert _context("http://127.0.0.1:11434").cert_store_stats()["x509_ca"] == 0

@@ -212,12 +212,14 @@ def test_exports_clean_text_as_the_stream_does(raw: str, clean: str) -> None:
 
 
 def test_table_keeps_markup_literal() -> None:
+    """A model name with escape codes and Rich markup prints as plain text in the table."""
     record = chat_turn(0, model=ModelInfo(name="evil\x1b]0;title\x07[bold]x"))
     table = export_records([record], "table")
     assert "\x1b" not in table and "[bold]x" in table
 
 
 def test_answer_headings_nest_under_the_turn_heading() -> None:
+    """An answer's headings move one level under the turn's; code comments and level 6 stay."""
     answer = "# Plan\n\ntext\n\n```python\n# a comment, not a heading\n```\n\n## Step\n###### deep"
     assert nest_headings(answer, 2).split("\n") == [
         "### Plan",
