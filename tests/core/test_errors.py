@@ -25,10 +25,12 @@ from tui.core.ollama.errors import ErrorKind, classify_exception, classify_text
     ],
 )
 def test_classify_text(text: str, status: int | None, kind: ErrorKind) -> None:
+    """Ollama's error text and HTTP status name the kind of failure a person is shown."""
     assert classify_text(text, status) is kind
 
 
 def test_classify_exception() -> None:
+    """Refused, dropped and timed-out connections get their own kinds; anything else is OTHER."""
     assert classify_exception(httpx.ConnectError("refused")) is ErrorKind.CONNECTION
     assert classify_exception(httpx.RemoteProtocolError("peer closed")) is ErrorKind.CONNECTION
     assert classify_exception(httpx.ReadTimeout("slow")) is ErrorKind.TIMEOUT
@@ -38,6 +40,7 @@ def test_classify_exception() -> None:
 
 
 def test_a_kind_from_a_newer_ollamon_is_kept_as_it_is() -> None:
+    """An error kind this version does not know keeps its value and gets the generic hint."""
     kind = ErrorKind("gpu_reset")
     assert kind.value == "gpu_reset" and kind == "gpu_reset"
     assert kind.hint == ErrorKind.OTHER.hint

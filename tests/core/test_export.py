@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -93,7 +94,7 @@ class TestRecordFormats:
         text = export_records(RECORDS, "table")
         assert "qwen3:8b" in text and "62.2" in text and "\x1b" not in text
 
-    def test_rows_from_query(self, tmp_path) -> None:
+    def test_rows_from_query(self, tmp_path: Path) -> None:
         """History rows straight from the store render like the records they came from."""
         with RecordStore.open(tmp_path / "r.sqlite") as store:
             store.import_records(RECORDS)
@@ -211,12 +212,14 @@ def test_exports_clean_text_as_the_stream_does(raw: str, clean: str) -> None:
 
 
 def test_table_keeps_markup_literal() -> None:
+    """A model name with escape codes and Rich markup prints as plain text in the table."""
     record = chat_turn(0, model=ModelInfo(name="evil\x1b]0;title\x07[bold]x"))
     table = export_records([record], "table")
     assert "\x1b" not in table and "[bold]x" in table
 
 
 def test_answer_headings_nest_under_the_turn_heading() -> None:
+    """An answer's headings move one level under the turn's; code comments and level 6 stay."""
     answer = "# Plan\n\ntext\n\n```python\n# a comment, not a heading\n```\n\n## Step\n###### deep"
     assert nest_headings(answer, 2).split("\n") == [
         "### Plan",

@@ -68,6 +68,7 @@ TABLE = [
 
 @pytest.mark.parametrize(("case", "version", "expected"), TABLE)
 def test_the_deepseek_r1_sweep_on_a_16_gb_m4(case: tuple, version: str, expected: tuple) -> None:
+    """Each sweep model's layers, size and CPU/GPU split match what Ollama did on the 16 GB M4."""
     layers, size, processor = expected
     fit = predict(facts(case[1], case[2], case[0]), Request(), mac(version))
     assert fit.gpu_layers == layers
@@ -79,6 +80,7 @@ def test_the_deepseek_r1_sweep_on_a_16_gb_m4(case: tuple, version: str, expected
 
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
 def test_the_failures_come_out_as_will_swap(case: tuple) -> None:
+    """The models that failed on the 16 GB M4 (and 14b FP16) are 'will swap'; the rest fit."""
     fit = predict(facts(case[1], case[2], case[0]), Request(), mac())
     if case[0] in FAILED or case[0] == "14b FP16":
         assert fit.verdict is Verdict.SWAPS
@@ -88,17 +90,20 @@ def test_the_failures_come_out_as_will_swap(case: tuple) -> None:
 
 
 def test_the_reason_says_what_it_needs_and_what_the_gpu_may_use() -> None:
+    """The reason names the memory needed, the GPU's share of the Mac and the layers offloaded."""
     fit = predict(facts(R7, F16), Request(), mac())
     assert fit.reason.startswith("needs 14.1 GiB, the GPU may use 10.7 GiB of this Mac's 16 GiB: 7 of 29 layers")
     assert fit.total_layers == 29 and fit.era is Era.A
 
 
 def test_the_q4_file_sizes_match_ollamas_blobs() -> None:
+    """The fake GGUFs' Q4 file sizes match Ollama's real blobs."""
     assert fake_gguf.file_size(R7, Q4) == 4_683_075_271
     assert abs(fake_gguf.file_size(R14, Q4) - 8_988_112_040) < 20_000
 
 
 def test_tied_embeddings_count_token_embd_as_the_output_layer() -> None:
+    """With tied embeddings token_embd counts as the output layer, and a note says so."""
     tied = facts(fake_gguf.LLAMA_3B_TIED, Q4)
     weights = LayerWeights.from_tensors(tied.tensors, tied.block_count)
     by_name = {t.name: tensor_bytes(t) for t in tied.tensors}
@@ -110,6 +115,7 @@ def test_tied_embeddings_count_token_embd_as_the_output_layer() -> None:
 
 
 def test_a_gpu_share_larger_than_ram_on_a_mac_runs_on_the_cpu() -> None:
+    """A Metal share above the Mac's RAM puts the model all on the CPU, swapping, with a note."""
     # A raised iogpu.wired_limit_mb lets Metal offer more than the Mac has.
     fit = predict(facts(R14, F16), Request(), mac(gpu_memory=40 * GIB, ram=16 * GIB))
     assert (fit.gpu_layers, fit.size_vram, fit.processor) == (0, 0, "100% CPU")
@@ -129,6 +135,7 @@ def _linux_cpu(available: int, version: str = "0.13.0") -> Machine:
 
 
 def test_no_gpu_runs_everything_on_the_cpu() -> None:
+    """Without a GPU the whole model, weights plus KV cache, is on the CPU and spills."""
     model = facts(R7, Q4)
     fit = predict(model, Request(), _linux_cpu(60 * GIB))
     weights = LayerWeights.from_tensors(model.tensors, model.block_count)
@@ -139,11 +146,13 @@ def test_no_gpu_runs_everything_on_the_cpu() -> None:
 
 
 def test_linux_refuses_what_free_memory_cannot_hold() -> None:
+    """On Linux a model larger than free memory is predicted not to load."""
     fit = predict(facts(R7, Q8), Request(), _linux_cpu(4 * GIB))
     assert fit.verdict is Verdict.WONT_LOAD and "refuse" in fit.reason
 
 
 def test_num_ctx_grows_the_kv_cache_and_the_chat_setting_wins() -> None:
+    """A larger num_ctx from the chat grows the KV cache; otherwise the version's default is used."""
     model = facts(R7, Q4)
     small = predict(model, Request(), mac("0.13.0"))
     big = predict(model, Request().with_num_ctx(32768, "the chat's num_ctx"), mac("0.13.0"))
@@ -154,6 +163,7 @@ def test_num_ctx_grows_the_kv_cache_and_the_chat_setting_wins() -> None:
 
 
 def test_num_ctx_precedence_and_the_models_own_limit() -> None:
+    """The Modelfile's num_ctx beats the environment, and any num_ctx is cut to the model's limit."""
     from dataclasses import replace
 
     model = replace(facts(R7, Q4), modelfile_num_ctx=8192)
@@ -166,6 +176,7 @@ def test_num_ctx_precedence_and_the_models_own_limit() -> None:
 
 
 def test_a_second_loaded_model_is_unloaded_when_both_do_not_fit() -> None:
+    """A loaded model is unloaded first when both do not fit, and kept beside one that fits."""
     other = LoadedModel("qwen3:8b", size=6_000_000_000, size_vram=6_000_000_000)
     alone = predict(facts(R7, Q8, "r1:7b"), Request(), mac())
     crowded = predict(facts(R7, Q8, "r1:7b"), Request(), mac(loaded=(other,)))
@@ -178,12 +189,14 @@ def test_a_second_loaded_model_is_unloaded_when_both_do_not_fit() -> None:
 
 
 def test_a_model_already_loaded_does_not_count_against_itself() -> None:
+    """A model that is already loaded does not count against its own fit."""
     itself = LoadedModel("r1:7b", size=8_300_000_000, size_vram=8_300_000_000)
     fit = predict(facts(R7, Q8, "r1:7b"), Request(), mac(loaded=(itself,)))
     assert fit.evicts == () and "loaded" not in fit.inputs and fit.verdict is Verdict.FITS
 
 
 def test_an_unknown_architecture_uses_the_generic_graph_and_says_rough() -> None:
+    """An unknown architecture gets the generic graph estimate, marked rough with a note."""
     fit = predict(facts(FakeArch("newarch", 28, 3584, 28, 4, 152064, 18944), Q4), Request(), mac())
     assert fit.accuracy is Accuracy.ROUGH
     assert any("no graph formula for newarch" in note for note in fit.notes)
@@ -191,6 +204,7 @@ def test_an_unknown_architecture_uses_the_generic_graph_and_says_rough() -> None
 
 
 def test_without_tensors_the_file_size_stands_in() -> None:
+    """Without a tensor list the file size stands in, marked rough with a note."""
     model = facts(R7, F16, with_tensors=False)
     fit = predict(model, Request(), mac())
     assert fit.accuracy is Accuracy.ROUGH
@@ -199,12 +213,14 @@ def test_without_tensors_the_file_size_stands_in() -> None:
 
 
 def test_era_c_is_an_estimate_and_says_so() -> None:
+    """Newer Ollama versions (era C) get an estimate with a ±1 layer note."""
     fit = predict(facts(R7, Q4), Request(), mac("0.31.0"))
     assert fit.era is Era.C and fit.accuracy is Accuracy.ESTIMATE
     assert any("±1 layer" in note for note in fit.notes)
 
 
 def test_a_quantised_kv_cache_needs_flash_attention() -> None:
+    """A q8_0 KV cache applies only with flash attention on, and then the model is smaller."""
     model = facts(R7, F16)
     plain = predict(model, Request.from_environment({"OLLAMA_KV_CACHE_TYPE": "q8_0"}), mac())
     assert plain.inputs["kv_cache_type"].value is KvCacheType.F16
@@ -216,6 +232,7 @@ def test_a_quantised_kv_cache_needs_flash_attention() -> None:
 
 
 def test_gpu_overhead_and_parallel_come_from_the_environment() -> None:
+    """OLLAMA_GPU_OVERHEAD and OLLAMA_NUM_PARALLEL are used, so a model that fit now spills."""
     request = Request.from_environment({"OLLAMA_GPU_OVERHEAD": str(3 * GIB), "OLLAMA_NUM_PARALLEL": "2"})
     fit = predict(facts(R7, Q8), request, mac())
     assert fit.inputs["num_parallel"].value == 2 and fit.inputs["gpu_overhead"].value == 3 * GIB
@@ -223,10 +240,12 @@ def test_gpu_overhead_and_parallel_come_from_the_environment() -> None:
 
 
 def test_old_versions_try_four_parallel_slots_when_the_model_fits() -> None:
+    """Old Ollama versions try four parallel slots when the model fits, else one."""
     assert predict(facts(R1_5, Q4), Request(), mac("0.9.6")).inputs["num_parallel"].value == 4
     assert predict(facts(R7, F16), Request(), mac("0.9.6")).inputs["num_parallel"].value == 1
 
 
 def test_ps_size_prints_like_ollama_ps() -> None:
+    """Predicted sizes print as `ollama ps` prints them."""
     sizes = (15_700_000_000, 9_950_000_000, 5_000_000_000, 999)
     assert [ps_size(n) for n in sizes] == ["15 GB", "9.9 GB", "5 GB", "999 B"]

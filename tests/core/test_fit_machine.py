@@ -32,11 +32,13 @@ def none() -> None:
 
 
 def test_metal_itself_comes_first() -> None:
+    """Metal's recommended working set is the GPU's share when Metal can be asked."""
     fact = apple_gpu_memory(16 * GIB, working_set=lambda: 11_453_251_584, server_log=lambda: LOG, sysctl=lambda _: "0")
     assert fact == Fact(11_453_251_584, "Metal recommendedMaxWorkingSetSize")
 
 
 def test_then_the_server_log_then_the_sysctl_then_the_rule() -> None:
+    """Without Metal the share comes from the server log, then the sysctl, then a guess."""
     from_log = apple_gpu_memory(16 * GIB, working_set=none, server_log=lambda: LOG, sysctl=lambda _: "12000")
     assert from_log.value == int(10.7 * GIB) and "server log" in from_log.source
     from_sysctl = apple_gpu_memory(16 * GIB, working_set=none, server_log=lambda: "", sysctl=lambda _: "12000\n")
@@ -46,6 +48,7 @@ def test_then_the_server_log_then_the_sysctl_then_the_rule() -> None:
 
 
 def test_the_log_reader_takes_the_latest_line_of_the_library() -> None:
+    """The server log gives the latest figure for the asked library, or None."""
     cuda = LOG.replace("library=Metal", "library=CUDA").replace("10.7 GiB", "23.6 GiB")
     assert logged_gpu_memory(LOG + cuda) == int(10.7 * GIB)
     assert logged_gpu_memory(LOG + cuda, "CUDA") == int(23.6 * GIB)
@@ -53,6 +56,7 @@ def test_the_log_reader_takes_the_latest_line_of_the_library() -> None:
 
 
 def test_the_rule_of_thumb_matches_the_macs_seen() -> None:
+    """The rule of thumb gives the GPU shares seen on 16 to 64 GiB Macs."""
     expected = [10.667, 16, 21.333, 27, 48]
     assert [rule_of_thumb(n * GIB) / GIB for n in (16, 24, 32, 36, 64)] == pytest.approx(expected, abs=1e-3)
 
@@ -75,6 +79,7 @@ class _Nvml:
 
 
 def test_nvidia_free_vram_and_loaded_models_added_back() -> None:
+    """On NVIDIA the GPU memory is free VRAM plus what loaded models hold."""
     assert nvidia_free_memory(NvmlLibrary(_Nvml())) == Fact(20 * GIB, "NVML free VRAM")
     loaded = [LoadedModel("qwen3:8b", 6 * GIB, 5 * GIB)]
     machine = read_local_machine(
@@ -86,6 +91,7 @@ def test_nvidia_free_vram_and_loaded_models_added_back() -> None:
 
 
 def test_without_nvml_or_on_an_intel_mac_it_is_cpu_only() -> None:
+    """Linux without NVML and Intel Macs have no GPU; Apple Silicon has Metal."""
     assert read_local_machine(VERSION, [], system="linux", arch="x86_64", nvidia=none).gpu.value is GpuKind.NONE
     assert read_local_machine(VERSION, [], system="darwin", arch="x86_64").gpu.value is GpuKind.NONE
     apple = read_local_machine(VERSION, [], system="darwin", arch="arm64", apple=lambda ram: Fact(7 * GIB, "t"))
@@ -93,6 +99,7 @@ def test_without_nvml_or_on_an_intel_mac_it_is_cpu_only() -> None:
 
 
 def test_a_described_machine_fills_in_what_was_not_said() -> None:
+    """A what-if machine assumes the rest (Apple Silicon, this RAM) or asks for --gpu-memory."""
     mac = hypothetical_machine(WhatIf(ram=16 * GIB), VERSION, lambda: 0)
     assert mac.gpu == Fact(GpuKind.METAL, "assumed: Apple Silicon")
     assert mac.gpu_memory.value == rule_of_thumb(16 * GIB) and mac.loaded == ()
@@ -103,6 +110,7 @@ def test_a_described_machine_fills_in_what_was_not_said() -> None:
 
 
 async def test_a_remote_server_needs_its_machine_described() -> None:
+    """A remote Ollama's machine cannot be read: the error says it is another machine."""
     engine = OllamaEngine("http://gpu-box.invalid:11434")
     try:
         with pytest.raises(MachineUnknown, match="another machine"):

@@ -24,10 +24,12 @@ from tui.core.ollama.host import DEFAULT_HOST, is_local, normalize_host, resolve
     ],
 )
 def test_normalize_host(raw: str, url: str) -> None:
+    """OLLAMA_HOST's short forms become full URLs with a scheme and a port."""
     assert normalize_host(raw) == url
 
 
 def test_precedence_cli_then_env_then_default() -> None:
+    """--host wins over OLLAMA_HOST, which wins over the default; blank values count as unset."""
     env = {"OLLAMA_HOST": "10.0.0.5"}
     assert resolve_host("myhost:1234", env) == "http://myhost:1234"
     assert resolve_host(None, env) == "http://10.0.0.5:11434"
@@ -36,11 +38,13 @@ def test_precedence_cli_then_env_then_default() -> None:
 
 
 def test_bad_port_is_a_clear_error() -> None:
+    """A port that is not a number is refused with 'invalid port'."""
     with pytest.raises(ValueError, match="invalid port"):
         normalize_host("host:notaport")
 
 
 def test_is_local() -> None:
+    """Loopback hosts (IPv4, localhost, IPv6) are local; a LAN address is not."""
     assert is_local("http://127.0.0.1:11434")
     assert is_local("http://localhost:11434")
     assert is_local("http://[::1]:11434")

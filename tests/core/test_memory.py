@@ -50,7 +50,9 @@ Swapouts:                                 30211.
 """
 
 
-def fake_psutil(total: int = 16 * GiB, available: int = 6 * GiB, swap_used: int = GiB, swap_total: int = 2 * GiB):
+def fake_psutil(
+    total: int = 16 * GiB, available: int = 6 * GiB, swap_used: int = GiB, swap_total: int = 2 * GiB
+) -> SimpleNamespace:
     return SimpleNamespace(
         virtual_memory=lambda: SimpleNamespace(total=total, available=available, used=1, free=1),
         swap_memory=lambda: SimpleNamespace(used=swap_used, total=swap_total),
@@ -59,26 +61,31 @@ def fake_psutil(total: int = 16 * GiB, available: int = 6 * GiB, swap_used: int 
 
 class TestVmStat:
     def test_page_size_from_the_header(self) -> None:
+        """vm_stat's page size comes from its header, and every labelled count is read."""
         vm = parse_vm_stat(VM_STAT)
         assert vm.page_size == 16384
         assert vm.pages["Anonymous pages"] == 520000
         assert vm.pages["Translation faults"] == 237470735  # quoted labels too
 
     def test_activity_monitor_memory_used(self) -> None:
+        """Memory used is all pages but free, file-backed and purgeable, as Activity Monitor counts."""
         # 1048576 pages − (free 20000 + file-backed 268576 + purgeable 12000); every page has a
         # category here, so it equals App (520000 − 12000) + wired 140000 + compressed 100000.
         assert activity_monitor_used(parse_vm_stat(VM_STAT), 16 * GiB) == 748000 * 16384
 
     def test_intel_page_size(self) -> None:
+        """A 4096-byte page size from the header scales the same counts."""
         text = VM_STAT.replace("16384", "4096")
         assert activity_monitor_used(parse_vm_stat(text), 4 * GiB) == 748000 * 4096
 
     def test_missing_line_says_which(self) -> None:
+        """A vm_stat without a needed line is an error that names the line."""
         text = "\n".join(line for line in VM_STAT.splitlines() if not line.startswith("File-backed"))
         with pytest.raises(ValueError, match="no 'File-backed pages' line"):
             activity_monitor_used(parse_vm_stat(text), 16 * GiB)
 
     def test_pages_that_do_not_fit_the_machine(self) -> None:
+        """Pages that add up to more than the machine's memory are refused."""
         with pytest.raises(ValueError, match="do not fit"):
             activity_monitor_used(parse_vm_stat(VM_STAT), GiB)
 
@@ -90,9 +97,11 @@ class TestActivityMonitorCapture:
     """The 32 GiB Mac mini of issue 12 (tests/data/vm_stat_32gib.md): Activity Monitor showed 27.27 GiB."""
 
     def test_formula_matches_activity_monitor(self) -> None:
+        """On a real 32 GiB capture the formula gives the 27.27 GiB Activity Monitor showed."""
         assert activity_monitor_used(parse_vm_stat(CAPTURE_32GIB), 32 * GiB) / GiB == pytest.approx(27.27, abs=0.005)
 
     def test_the_sum_of_parts_reads_low_by_the_uncategorised_pages(self) -> None:
+        """App + wired + compressed reads low by exactly the pages in no category."""
         vm = parse_vm_stat(CAPTURE_32GIB)
         parts = (
             vm.bytes("Anonymous pages")
@@ -116,12 +125,14 @@ class TestActivityMonitorCapture:
         assert activity_monitor_used(vm, 32 * GiB) - parts == 32 * GiB - categorised
 
     def test_mac_reader_on_the_capture(self) -> None:
+        """The Mac reader on the capture reports 27.27 GiB used with a formula naming file-backed."""
         run = lambda argv: CAPTURE_32GIB if argv[0] == "vm_stat" else "1"  # noqa: E731
         reading = MacMemory(fake_psutil(total=32 * GiB), run).read()
         assert reading.used / GiB == pytest.approx(27.27, abs=0.005)
         assert "file-backed" in FORMULAS[reading.source]
 
     def test_not_vm_stat(self) -> None:
+        """Output that is not vm_stat's is refused for its missing page size."""
         with pytest.raises(ValueError, match="page size"):
             parse_vm_stat("command not found")
 
@@ -130,15 +141,18 @@ class TestActivityMonitorCapture:
     ("text", "level"), [("1\n", "normal"), ("2", "warn"), ("4", "critical"), ("8", "level 8"), ("", None)]
 )
 def test_pressure_levels(text: str, level: str | None) -> None:
+    """The kernel's pressure number reads as normal, warn, critical, 'level N', or None if empty."""
     assert parse_pressure(text) == level
 
 
 class TestReaders:
     def test_linux_used_is_total_minus_available(self) -> None:
+        """On Linux memory used is total minus available, with swap and no pressure."""
         reading = LinuxMemory(fake_psutil()).read()
         assert reading == MemoryReading(10 * GiB, 16 * GiB, GiB, 2 * GiB, None, "psutil")
 
     def test_mac_reads_vm_stat_and_pressure(self) -> None:
+        """On a Mac the reader runs vm_stat and the pressure sysctl and reports both."""
         calls: list[list[str]] = []
 
         def run(argv: Sequence[str]) -> str:
@@ -150,6 +164,8 @@ class TestReaders:
         assert calls == [["vm_stat"], ["sysctl", "-n", "kern.memorystatus_vm_pressure_level"]]
 
     def test_mac_without_pressure(self) -> None:
+        """A failing pressure sysctl leaves the pressure unknown and the reading intact."""
+
         def run(argv: Sequence[str]) -> str:
             if argv[0] == "sysctl":
                 raise subprocess.CalledProcessError(1, argv)
@@ -158,5 +174,6 @@ class TestReaders:
         assert MacMemory(fake_psutil(), run).read().pressure is None
 
     def test_platform_choice(self) -> None:
+        """macOS gets the vm_stat reader; Linux gets psutil's."""
         assert isinstance(memory_source("darwin"), MacMemory)
         assert isinstance(memory_source("linux"), LinuxMemory)

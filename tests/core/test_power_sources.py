@@ -8,8 +8,10 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NoReturn, cast
 
 import pytest
 
@@ -24,6 +26,7 @@ from tui.core.sampling.power.ioreport import (
     INT64_MIN,
     BadCounter,
     IOReportSource,
+    IOReportSubscription,
     rail_joules,
     rail_of,
     to_joules,
@@ -35,6 +38,7 @@ from tui.core.sampling.power.registry import PowerOptions, SummedSource, build_s
 from tui.core.sampling.power.smc import (
     CMD_READ_BYTES,
     CMD_READ_KEYINFO,
+    SmcConnection,
     SmcKeyData,
     SmcKeyInfo,
     SmcKeyReader,
@@ -74,6 +78,7 @@ def rapl_zone(root: Path, zone: str, name: str, energy_uj: int, max_range: int |
 
 class TestRapl:
     def test_sums_packages_and_dram_and_skips_psys_core_and_mmio(self, tmp_path: Path) -> None:
+        """RAPL sums the packages and DRAM, leaving out psys, core and the MMIO copy."""
         rapl_zone(tmp_path, "intel-rapl:0", "package-0", 0)
         rapl_zone(tmp_path, "intel-rapl:0:0", "core", 0)
         rapl_zone(tmp_path, "intel-rapl:0:1", "dram", 0)
@@ -86,6 +91,7 @@ class TestRapl:
         assert source.probe() == Availability.ok("package + DRAM")
 
     def test_watts_from_counter_deltas_over_the_measured_interval(self, tmp_path: Path) -> None:
+        """RAPL watts are the counters' joules over the measured interval; the first read has none."""
         clock = ManualClock()
         p0 = rapl_zone(tmp_path, "intel-rapl:0", "package-0", 1_000_000)
         p1 = rapl_zone(tmp_path, "intel-rapl:1", "package-1", 5_000_000)
@@ -100,6 +106,7 @@ class TestRapl:
         assert reading.energy_j == pytest.approx(40.0)
 
     def test_wrap_around_adds_the_range_once(self, tmp_path: Path) -> None:
+        """A RAPL counter that wraps adds its max_energy_range once."""
         clock = ManualClock()
         zone = rapl_zone(tmp_path, "intel-rapl:0", "package-0", MAX_RANGE - 1_000_000)
         source = RaplSource(tmp_path, clock=clock)
@@ -109,6 +116,7 @@ class TestRapl:
         assert source.read().watts == pytest.approx(0.75)  # 1.5 J over 2 s
 
     def test_wrap_with_unreadable_range_drops_only_that_interval(self, tmp_path: Path) -> None:
+        """A wrap with no readable range drops that interval only; the next one reads again."""
         clock = ManualClock()
         zone = rapl_zone(tmp_path, "intel-rapl:0", "package-0", 9_000_000, max_range=None)
         source = RaplSource(tmp_path, clock=clock)
@@ -122,6 +130,7 @@ class TestRapl:
         assert source.read().watts == pytest.approx(3.0)
 
     def test_root_only_counters_say_why(self, tmp_path: Path) -> None:
+        """Root-only RAPL counters make the source unavailable with a reason naming the CVE."""
         rapl_zone(tmp_path, "intel-rapl:0", "package-0", 1)
 
         def read_text(path: Path) -> str:
@@ -137,10 +146,12 @@ class TestRapl:
             source.read()
 
     def test_psys_only_when_there_is_no_package(self, tmp_path: Path) -> None:
+        """psys is used only when there is no package zone, and the scope says platform."""
         rapl_zone(tmp_path, "intel-rapl:0", "psys", 0)
         assert RaplSource(tmp_path).scope == "platform (RAPL psys)"
 
     def test_missing_tree_and_empty_tree(self, tmp_path: Path) -> None:
+        """A missing or empty powercap tree makes RAPL unavailable, and a read fails."""
         assert not RaplSource(tmp_path / "absent").probe().available
         assert RaplSource(tmp_path).probe() == Availability.no("no RAPL package or psys zone")
         with pytest.raises(PowerReadError, match="no RAPL"):
@@ -152,6 +163,7 @@ class TestRapl:
 
 class TestHwmon:
     def test_sums_amdgpu_cards_preferring_average(self, tmp_path: Path) -> None:
+        """hwmon sums the amdgpu cards, taking power1_average over power1_input, and skips others."""
         write(tmp_path / "hwmon0" / "name", "k10temp")
         write(tmp_path / "hwmon0" / "power1_input", "99000000")
         write(tmp_path / "hwmon1" / "name", "amdgpu")
@@ -167,10 +179,12 @@ class TestHwmon:
         assert reading.scope == "GPU (amdgpu)" and reading.energy_j is None
 
     def test_no_amdgpu(self, tmp_path: Path) -> None:
+        """Without an amdgpu hwmon device the source is unavailable and says so."""
         write(tmp_path / "hwmon0" / "name", "coretemp")
         assert HwmonSource(tmp_path).probe() == Availability.no("no amdgpu hwmon device")
 
     def test_card_without_power_files(self, tmp_path: Path) -> None:
+        """An amdgpu card without power files is unavailable: no readable power."""
         write(tmp_path / "hwmon0" / "name", "amdgpu")
         availability = HwmonSource(tmp_path).probe()
         assert not availability.available and "no readable power" in availability.why
@@ -181,6 +195,7 @@ class TestHwmon:
 
 class TestBattery:
     def test_discharging_power_now(self, tmp_path: Path) -> None:
+        """A discharging battery's power_now is the system's draw."""
         write(tmp_path / "BAT0" / "status", "Discharging")
         write(tmp_path / "BAT0" / "power_now", "12500000")
         write(tmp_path / "AC" / "online", "0")
@@ -189,6 +204,7 @@ class TestBattery:
         assert source.read().watts == pytest.approx(12.5)
 
     def test_current_times_voltage_and_negative_sign(self, tmp_path: Path) -> None:
+        """Without power_now the draw is |current| × voltage."""
         write(tmp_path / "BAT1" / "status", "Discharging")
         write(tmp_path / "BAT1" / "current_now", "-1000000")
         write(tmp_path / "BAT1" / "voltage_now", "12000000")
@@ -196,6 +212,7 @@ class TestBattery:
 
     @pytest.mark.parametrize("status", ["Charging", "Full", "Not charging"])
     def test_charging_or_full_is_not_system_draw(self, tmp_path: Path, status: str) -> None:
+        """A battery that is charging, full or not charging is not the system's draw."""
         write(tmp_path / "BAT0" / "status", status)
         write(tmp_path / "BAT0" / "power_now", "30000000")
         source = BatterySource(tmp_path)
@@ -204,6 +221,7 @@ class TestBattery:
             source.read()
 
     def test_no_battery(self, tmp_path: Path) -> None:
+        """Without a battery the source says there is none."""
         assert BatterySource(tmp_path).probe() == Availability.no("no battery")
 
 
@@ -218,6 +236,7 @@ def fixture_bytes(name: str) -> bytes:
 @needs_fixtures
 class TestPowermetricsParsing:
     def test_m1_energy_over_elapsed_equals_power(self) -> None:
+        """An M1 sample's energy over its elapsed time equals its reported power."""
         sample = parse_sample(fixture_bytes("powermetrics-output-m1.xml"))
         assert sample.elapsed_s == pytest.approx(2.01917875)
         assert sample.cpu_w == pytest.approx(0.0440773)
@@ -228,6 +247,7 @@ class TestPowermetricsParsing:
         "name", ["powermetrics-output-m1.xml", "powermetrics-output-m1-2.xml", "powermetrics-output-m2ultra.xml"]
     )
     def test_combined_is_cpu_plus_gpu_plus_ane(self, name: str) -> None:
+        """The parsed combined power equals powermetrics' own combined_power."""
         import plistlib
 
         processor = plistlib.loads(fixture_bytes(name))["processor"]
@@ -235,12 +255,14 @@ class TestPowermetricsParsing:
         assert sample.combined_w == pytest.approx(processor["combined_power"] / 1e3, rel=1e-4)
 
     def test_m2_ultra_gpu(self) -> None:
+        """The M2 Ultra's GPU milliwatts are read as a rate, not divided by the interval again."""
         sample = parse_sample(fixture_bytes("powermetrics-output-m2ultra.xml"))
         assert sample.gpu_w == pytest.approx(70.9, abs=0.05)
         # mW already is a rate: dividing by the interval again (asitop's bug) would give ~69.3 W.
         assert sample.gpu_w / sample.elapsed_s != pytest.approx(70.9, abs=0.5)
 
     def test_split_documents_keeps_the_incomplete_rest(self) -> None:
+        """NUL-separated documents are split, and the unfinished tail is kept for later."""
         documents, rest = split_documents(b"<a/>\0<b/>\0<c")
         assert documents == [b"<a/>", b"<b/>"] and rest == b"<c"
 
@@ -283,12 +305,18 @@ class FakeProcess:
 class TestPowermetricsSource:
     @needs_fixtures
     def test_background_reader_takes_every_document_across_chunk_boundaries(self) -> None:
+        """Every document is read across chunks: latest watts, summed energy, via sudo -n."""
         names = ["powermetrics-output-m1.xml", "powermetrics-output-m1-2.xml", "powermetrics-output-m2ultra.xml"]
         stream = b"".join(fixture_bytes(n) + b"\0" for n in names)
         chunks = [stream[i : i + 1000] for i in range(0, len(stream), 1000)]
         process = FakeProcess(chunks)
         argv: list[list[str]] = []
-        source = PowermetricsSource(platform="darwin", popen=lambda a, **kw: argv.append(a) or process)
+
+        def popen(a: list[str], **kw: object) -> FakeProcess:
+            argv.append(a)
+            return process
+
+        source = PowermetricsSource(platform="darwin", popen=popen)
         source.start()
         assert process.stdout.drained.wait(5)
         reading = source.read()
@@ -300,6 +328,7 @@ class TestPowermetricsSource:
         assert reading.components["GPU"] == pytest.approx(expected[-1].gpu_w)
 
     def test_sudo_without_nopasswd_rule(self) -> None:
+        """sudo asking for a password gives no sample and an error saying root is needed."""
         process = FakeProcess([], stderr=b"sudo: a password is required\n", returncode=1, live=False)
         source = PowermetricsSource(platform="darwin", popen=lambda a, **kw: process)
         assert source.wait_for_sample(5) is False
@@ -308,7 +337,9 @@ class TestPowermetricsSource:
         assert str(failure.value) == NEEDS_ROOT
 
     def test_probe(self) -> None:
-        def run(rc: int):
+        """powermetrics is only for macOS and needs passwordless sudo."""
+
+        def run(rc: int) -> Callable[..., subprocess.CompletedProcess[str]]:
             return lambda argv, **kw: subprocess.CompletedProcess(argv, rc, "", "")
 
         assert PowermetricsSource(platform="linux").probe() == Availability.no("not macOS")
@@ -322,7 +353,8 @@ class TestPowermetricsSource:
 def channel_list(name: str) -> list[tuple[str, str]]:
     assert FIXTURES is not None
     lines = (FIXTURES / "ioreport" / name).read_text(encoding="utf-8").splitlines()
-    return [tuple(line.split("\t")) for line in lines if line and not line.startswith("#")]
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    return [(name, unit) for name, unit in rows]
 
 
 @needs_fixtures
@@ -346,6 +378,7 @@ class TestIOReportChannels:
         ],
     )
     def test_exact_matching_picks_one_rail_per_class(self, name: str, expected: dict[str, list[str]]) -> None:
+        """Exact names pick each chip's CPU, GPU, ANE and DRAM rails, not the 100+ channels with CPU."""
         channels = channel_list(name)
         picked: dict[str, list[str]] = {}
         for channel, _ in channels:
@@ -356,6 +389,7 @@ class TestIOReportChannels:
         assert len(loose) > 100  # what a `"CPU" in name` match would have summed
 
     def test_units_follow_each_channel_label(self) -> None:
+        """Each IOReport channel is converted with its own unit label."""
         channels = channel_list("m5_max_energy_model.tsv")
         assert dict(channels)["GPU Energy"] == "nJ" and dict(channels)["CPU Energy"] == "mJ"
         # Every channel reports 2e9 of its own unit over 2 s.
@@ -368,13 +402,16 @@ class TestIOReportChannels:
 class TestIOReportUnits:
     @pytest.mark.parametrize(("label", "joules"), [("mJ", 5e-3), (" uJ", 5e-6), ("nJ ", 5e-9), (" mJ ", 5e-3)])
     def test_trimmed_labels(self, label: str, joules: float) -> None:
+        """Unit labels with spaces around them still convert to joules."""
         assert to_joules(5, label) == pytest.approx(joules)
 
     def test_unknown_unit_is_an_error_not_a_guess(self) -> None:
+        """An unknown unit label is an error, not a guess."""
         with pytest.raises(ValueError, match="unknown"):
             to_joules(5, "W")
 
     def test_names_that_only_look_like_rails(self) -> None:
+        """Channels that only look like rails (GPU0, PCPU, MCPU0_0...) are not rails."""
         assert rail_of("GPU0") is None and rail_of("GPU SRAM0_0") is None and rail_of("PCPU") is None
         assert rail_of("MCPU0_0") is None and rail_of("apciec0 Energy") is None
 
@@ -400,8 +437,14 @@ class FakeSubscription:
         self.closed = True
 
 
+def as_subscription(fake: FakeSubscription | Counters) -> IOReportSubscription:
+    """A fake as IOReportSource's subscribe hook returns it: the hook is typed to the real ctypes class."""
+    return cast(IOReportSubscription, fake)
+
+
 class TestIOReportSource:
     def test_the_first_delta_only_starts_each_rails_span(self) -> None:
+        """The first delta only starts each rail's span; later ones give watts, and samples are released."""
         clock = ManualClock()
         subscription = FakeSubscription(
             [
@@ -409,7 +452,7 @@ class TestIOReportSource:
                 [("CPU Energy", "mJ", 3000), ("GPU Energy", "nJ ", 5e9)],
             ]
         )
-        source = IOReportSource(platform="darwin", clock=clock, subscribe=lambda: subscription)
+        source = IOReportSource(platform="darwin", clock=clock, subscribe=lambda: as_subscription(subscription))
         assert source.probe().available
         assert source.read().watts is None
         clock.now += 2.0
@@ -426,6 +469,7 @@ class TestIOReportSource:
         assert subscription.closed and subscription.released == [2, 3, 4]
 
     def test_not_macos(self) -> None:
+        """IOReport is unavailable off macOS."""
         assert IOReportSource(platform="linux").probe() == Availability.no("not macOS")
 
 
@@ -490,7 +534,7 @@ BATCHED = {
 
 def ioreport_over(counters: Counters) -> tuple[IOReportSource, ManualClock]:
     clock = ManualClock(0.0)
-    return IOReportSource(platform="darwin", clock=clock, subscribe=lambda: counters), clock
+    return IOReportSource(platform="darwin", clock=clock, subscribe=lambda: as_subscription(counters)), clock
 
 
 def advance(source: IOReportSource, clock: ManualClock, counters: Counters, seconds: int) -> list[PowerReading]:
@@ -504,6 +548,7 @@ def advance(source: IOReportSource, clock: ManualClock, counters: Counters, seco
 
 class TestIOReportBatches:
     def test_batched_mj_beside_continuous_nj_reads_the_true_total(self) -> None:
+        """A batched mJ counter beside a continuous nJ one reads the true 16 W, not 6 and 26 W."""
         counters = Counters(BATCHED)
         source, clock = ioreport_over(counters)
         source.read()
@@ -516,6 +561,7 @@ class TestIOReportBatches:
         assert readings[-1].energy_j == pytest.approx(16.0 * 12)  # every published joule counted
 
     def test_a_rail_that_stops_reads_zero_after_the_quiet_window(self) -> None:
+        """A rail that stops is held between batches and reads zero after its quiet window."""
         counters = Counters({"GPU Energy": ("nJ", 5e9, 1), "ANE0": ("mJ", 2_000.0, 2)})
         source, clock = ioreport_over(counters)
         source.read()
@@ -526,6 +572,7 @@ class TestIOReportBatches:
         assert readings[-1].components["ANE"] == 0.0 and readings[-1].watts == pytest.approx(5.0)
 
     def test_sampler_peaks_and_energy_come_from_the_corrected_series(self) -> None:
+        """The sampler's peak and mean watts come from the corrected readings, not doubled ticks."""
         counters = Counters(BATCHED)
         source, clock = ioreport_over(counters)
         sampler = Sampler(Unreadable(), Unreadable(), [source], clock=clock, wall_clock=clock)
@@ -544,12 +591,13 @@ class TestIOReportBatches:
 class Unreadable:
     name = "unreadable"
 
-    def read(self) -> object:
+    def read(self) -> NoReturn:
         raise OSError("not in this test")
 
 
 class TestIOReportFrozenCpu:
     def test_cpu_and_dram_stuck_at_zero_label_the_figure_by_what_counts(self) -> None:
+        """CPU and DRAM counters stuck at zero relabel the figure 'GPU only', with a note why."""
         counters = Counters(
             {
                 "CPU Energy": ("mJ", 0.0, 2),
@@ -568,6 +616,7 @@ class TestIOReportFrozenCpu:
         assert reading.watts == pytest.approx(5.0) and set(reading.components) == {"GPU"}
 
     def test_the_label_returns_when_the_cpu_counter_moves_again(self) -> None:
+        """The full label returns once the CPU counter moves again."""
         counters = Counters({"CPU Energy": ("mJ", 0.0, 2), "GPU Energy": ("nJ", 5e9, 1), "DRAM0": ("mJ", 0.0, 2)})
         source, clock = ioreport_over(counters)
         source.read()
@@ -576,6 +625,7 @@ class TestIOReportFrozenCpu:
         assert advance(source, clock, counters, 2)[-1].scope == FULL_SCOPE
 
     def test_a_busy_batched_cpu_is_not_frozen(self) -> None:
+        """A batched CPU counter that moves every other tick is never taken for frozen."""
         counters = Counters(BATCHED)
         source, clock = ioreport_over(counters)
         source.read()
@@ -592,10 +642,12 @@ class TestIOReportBadValues:
         ],
     )
     def test_the_interval_is_dropped_and_energy_stays_sound(self, value: float, why: str) -> None:
+        """A counter value no delta can be drops its interval with a note; energy never falls."""
         counters = Counters(BATCHED)
         source, clock = ioreport_over(counters)
         source.read()
         before = advance(source, clock, counters, 6)[-1]
+        assert before.energy_j is not None
         counters.corrupt = {"CPU Energy": value}
         dropped = advance(source, clock, counters, 1)[0]
         assert dropped.watts is None and dropped.energy_j is None
@@ -605,6 +657,7 @@ class TestIOReportBadValues:
         assert after[-1].watts == pytest.approx(16.0, rel=0.05)
 
     def test_rail_joules_refuses_what_no_delta_can_be(self) -> None:
+        """rail_joules refuses INT64_MIN and negative rail deltas, and ignores channels not rails."""
         with pytest.raises(BadCounter, match="INT64_MIN"):
             rail_joules([("CPU Energy", "mJ", float(INT64_MIN))])
         with pytest.raises(BadCounter, match="stepped back"):
@@ -614,6 +667,7 @@ class TestIOReportBadValues:
 
 class TestIOReportFailedTick:
     def test_a_failed_delta_keeps_the_previous_sample(self) -> None:
+        """A failed delta keeps the previous sample, so the next delta spans both ticks."""
         counters = Counters({"GPU Energy": ("nJ", 5e9, 1)})
         source, clock = ioreport_over(counters)
         source.read()
@@ -636,6 +690,7 @@ class TestIOReportFailedTick:
 
 class TestSmc:
     def test_key_and_type_codes(self) -> None:
+        """SMC keys encode to and decode from four-character codes; other lengths are refused."""
         assert encode_key("PSTR") == 0x50535452
         assert encode_key("flt ") == 0x666C7420
         assert decode_key(0x50535452) == "PSTR"
@@ -643,17 +698,20 @@ class TestSmc:
             encode_key("PST")
 
     def test_flt_is_little_endian_float32(self) -> None:
+        """SMC 'flt ' values are little-endian float32; other types are unsupported."""
         assert decode_value(encode_key("flt "), struct.pack("<f", 45.9) + b"\0" * 28) == pytest.approx(45.9, rel=1e-6)
         with pytest.raises(ValueError, match="unsupported"):
             decode_value(encode_key("ui32"), b"\0\0\0\1")
 
     def test_struct_matches_the_c_layout(self) -> None:
+        """SmcKeyData has the C struct's size and field offsets."""
         assert ctypes.sizeof(SmcKeyData) == 80
         assert SmcKeyData.key_info.offset == 28
         assert SmcKeyData.data8.offset == 42
         assert SmcKeyData.bytes.offset == 48
 
     def test_requests(self) -> None:
+        """Key-info and read requests carry the key, the command and the data size."""
         info_request = key_info_request("PSTR")
         assert info_request.key == 0x50535452 and info_request.data8 == CMD_READ_KEYINFO == 9
         info = SmcKeyInfo(4, encode_key("flt "), 0)
@@ -661,9 +719,11 @@ class TestSmc:
         assert read.data8 == CMD_READ_BYTES == 5 and read.key_info.data_size == 4
 
     def test_not_macos(self) -> None:
+        """The SMC source is unavailable off macOS."""
         assert SmcSource(platform="linux").probe() == Availability.no("not macOS")
 
     def test_key_info_is_asked_once_per_key(self) -> None:
+        """A key's info is asked of the SMC once; later reads only read bytes."""
         commands: list[int] = []
 
         def call(request: SmcKeyData) -> SmcKeyData:
@@ -690,6 +750,11 @@ class FakeSmc:
         self.closed = True
 
 
+def as_connection(fake: FakeSmc) -> SmcConnection:
+    """A fake as SmcSource's connect hook returns it: the hook is typed to the real ctypes class."""
+    return cast(SmcConnection, fake)
+
+
 class TestSmcFloor:
     def soc(self, **components: float) -> FakeSource:
         source = FakeSource("ioreport", FULL_SCOPE, {"cpu", "gpu", "ane", "dram"}, watts=sum(components.values()))
@@ -697,9 +762,10 @@ class TestSmcFloor:
         return source
 
     def test_pstr_below_the_soc_shows_the_soc(self) -> None:
+        """A PSTR below CPU + GPU + ANE shows that sum with a note; a higher PSTR stands."""
         smc = FakeSmc(3.0)
         floor = self.soc(CPU=2.0, GPU=4.0, ANE=0.5, DRAM=1.0)
-        source = SmcSource("darwin", floor=floor, connect=lambda: smc)
+        source = SmcSource("darwin", floor=floor, connect=lambda: as_connection(smc))
         reading = source.read()
         assert reading.watts == pytest.approx(6.5)  # CPU + GPU + ANE; DRAM is not in macmon's floor
         assert reading.components == {"PSTR": 3.0, "CPU + GPU + ANE": 6.5}
@@ -710,8 +776,9 @@ class TestSmcFloor:
         assert smc.closed and floor.closed
 
     def test_without_a_floor_reading_pstr_stands_and_says_why(self) -> None:
+        """Without an IOReport floor PSTR stands alone and the note says the floor is missing."""
         floor = FakeSource("ioreport", FULL_SCOPE, {"cpu"}, available=False)
-        source = SmcSource("darwin", floor=floor, connect=lambda: FakeSmc(9.0))
+        source = SmcSource("darwin", floor=floor, connect=lambda: as_connection(FakeSmc(9.0)))
         reading = source.read()
         assert reading.watts == 9.0 and "ioreport missing" in reading.note
         assert any("max(PSTR" in line for line in source.explain())
@@ -794,6 +861,7 @@ class FakeNvml:
 
 class TestNvml:
     def test_energy_counter_path(self) -> None:
+        """With a total energy counter NVML watts are the joules over the interval."""
         clock = ManualClock()
         nvml = FakeNvml(energy_mj=[1_000_000, 2_000_000])
         source = NvmlPowerSource(NvmlLibrary(nvml), clock=clock)
@@ -806,6 +874,7 @@ class TestNvml:
         assert reading.energy_j == pytest.approx(150.0) and reading.scope == "GPU"
 
     def test_power_usage_path_when_there_is_no_counter(self) -> None:
+        """Without an energy counter NVML sums each GPU's power usage and has no energy."""
         source = NvmlPowerSource(NvmlLibrary(FakeNvml(power_mw=[250_000, 100_500])))
         assert source.probe() == Availability.ok("power usage")
         reading = source.read()
@@ -813,6 +882,7 @@ class TestNvml:
         assert reading.components == {"gpu0": 250.0, "gpu1": 100.5}
 
     def test_no_device_no_driver_not_installed(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """No device, no driver and no nvidia-ml-py each give their own reason."""
         assert NvmlPowerSource(NvmlLibrary(FakeNvml(power_mw=[]))).probe() == Availability.no("no NVIDIA device")
         no_driver = NvmlPowerSource(NvmlLibrary(FakeNvml(init_error="Driver Not Loaded"))).probe()
         assert no_driver == Availability.no("no NVIDIA driver (Driver Not Loaded)")
@@ -830,6 +900,8 @@ class TestNvml:
     def test_without_the_driver_library_pynvml_is_not_imported(
         self, monkeypatch: pytest.MonkeyPatch, platform: str, why: str
     ) -> None:
+        """Without NVIDIA's driver library the reason names it and pynvml is not imported."""
+
         def no_library(name: str) -> None:
             raise OSError(f"{name}: cannot open shared object file")
 
@@ -839,6 +911,7 @@ class TestNvml:
         assert NvmlLibrary().open() == Availability.no(why)
 
     def test_gpu_memory_utilisation_and_per_process_vram(self) -> None:
+        """The GPU reading adds both cards' memory, averages their load and gives VRAM per asked pid."""
         gpu = NvmlGpu(NvmlLibrary(FakeNvml(power_mw=[1, 1])))
         reading = gpu.read({4242, 4243})
         assert reading.name == "2 × NVIDIA H100 80GB HBM3"
@@ -848,6 +921,7 @@ class TestNvml:
         assert reading.processes_memory == 16 * 2**30 and reading.notes == ()
 
     def test_a_library_mismatch_in_the_process_list_leaves_memory_and_load(self) -> None:
+        """A library mismatch in the process list keeps memory and load, with a note."""
         gpu = NvmlGpu(NvmlLibrary(FakeNvml(power_mw=[1], mismatch={"nvmlDeviceGetComputeRunningProcesses"})))
         reading = gpu.read({4242})
         assert reading.memory_used == 10 * 2**30 and reading.util_pct == pytest.approx(40.0)
@@ -858,6 +932,7 @@ class TestNvml:
         )
 
     def test_a_library_mismatch_in_the_energy_counter_falls_back_to_power(self) -> None:
+        """A library mismatch in the energy counter falls back to power usage."""
         source = NvmlPowerSource(
             NvmlLibrary(FakeNvml(energy_mj=[5], power_mw=[70_000], mismatch={"nvmlDeviceGetTotalEnergyConsumption"}))
         )
@@ -865,6 +940,7 @@ class TestNvml:
         assert source.read().watts == pytest.approx(70.0)
 
     def test_nvml_is_initialised_once_per_process_and_shut_down_at_exit(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """NVML is initialised once per process, shut down once at exit, and not reused after."""
         fake = FakeNvml(power_mw=[1])
         exits: list[object] = []
         monkeypatch.setitem(sys.modules, "pynvml", fake)
@@ -882,6 +958,7 @@ class TestNvml:
         assert not gpu.probe().available  # after shutdown the handles are gone, not reused
 
     def test_a_failed_init_registers_no_shutdown(self) -> None:
+        """A failed NVML init registers no shutdown at exit."""
         exits: list[object] = []
         library = NvmlLibrary(FakeNvml(init_error="Driver Not Loaded"), at_exit=exits.append)
         assert not library.open().available and exits == []
@@ -892,14 +969,17 @@ class TestNvml:
 
 class TestCommand:
     def test_first_number_is_watts(self) -> None:
+        """The first number a power command prints is the wall watts."""
         source = CommandSource([sys.executable, "-c", "print('plug: 42.5 W (230 V)')"])
         assert source.read() == PowerReading(42.5, None, "wall (command)")
 
     @pytest.mark.parametrize(("text", "watts"), [("17", 17.0), ("  .5\n", 0.5), ("1e2 W", 100.0)])
     def test_parse_watts(self, text: str, watts: float) -> None:
+        """Integers, leading-dot decimals and exponents parse as watts."""
         assert parse_watts(text) == watts
 
     def test_garbage_output(self) -> None:
+        """A command that prints no number, or a negative one, is a read error that quotes it."""
         source = CommandSource(["x"], run=lambda argv, **kw: subprocess.CompletedProcess(argv, 0, "offline\n", ""))
         with pytest.raises(PowerReadError, match="printed no number: 'offline'"):
             source.read()
@@ -908,10 +988,13 @@ class TestCommand:
             negative.read()
 
     def test_failure_gives_exit_status_and_stderr(self) -> None:
+        """A failing power command is unavailable with its exit status and stderr."""
         source = CommandSource([sys.executable, "-c", "import sys; sys.exit('plug unreachable')"])
         assert source.probe() == Availability.no("power command exited with 1: plug unreachable")
 
     def test_timeout(self) -> None:
+        """A power command past its timeout is a read error naming the timeout."""
+
         def run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess:
             assert kwargs["timeout"] == 0.5
             raise subprocess.TimeoutExpired(argv, 0.5)
@@ -920,6 +1003,7 @@ class TestCommand:
             CommandSource("plug --watts", timeout=0.5, run=run).read()
 
     def test_missing_program(self, tmp_path: Path) -> None:
+        """A power command that does not exist is a read error: could not run."""
         with pytest.raises(PowerReadError, match="could not run"):
             CommandSource(str(tmp_path / "no-such-command")).read()
 
@@ -956,6 +1040,7 @@ class FakeSource(PowerSource):
 
 class TestRegistry:
     def test_platform_lists(self) -> None:
+        """Each platform lists its power sources in order of preference; Windows has none."""
         names = lambda sources: [s.name for s in sources]  # noqa: E731
         assert names(build_sources(PowerOptions(), "darwin")) == ["smc", "ioreport"]
         assert names(build_sources(PowerOptions(command="plug", powermetrics=True), "darwin")) == [
@@ -968,11 +1053,13 @@ class TestRegistry:
         assert build_sources(PowerOptions(), "win32") == []
 
     def test_first_available_probes_everything(self) -> None:
+        """Every source is probed and the first available one is chosen."""
         a, b = FakeSource("a", "A", {"system"}, available=False), FakeSource("b", "B", {"system"})
         chosen, results = first_available([a, b])
         assert chosen is b and results == [("a", Availability.no("a missing")), ("b", Availability.ok())]
 
     def test_components_are_summed_and_labelled(self) -> None:
+        """Sources for separate components are summed, with a scope naming each part."""
         gpu = FakeSource("nvml", "GPU", {"nvidia"}, watts=200.0, energy_j=50.0)
         package = FakeSource("rapl", "package", {"cpu"}, watts=40.0, energy_j=8.0)
         battery = FakeSource("battery", "battery", {"system"})
@@ -983,23 +1070,27 @@ class TestRegistry:
         assert reading.watts == pytest.approx(240.0) and reading.energy_j == pytest.approx(58.0)
 
     def test_sum_has_no_energy_unless_every_part_counts(self) -> None:
+        """A sum has no energy unless every part has an energy counter."""
         chosen, _ = select_power(
             [FakeSource("rapl", "package", {"cpu"}, energy_j=3.0), FakeSource("hwmon", "GPU (amdgpu)", {"amdgpu"})]
         )
         assert chosen is not None and chosen.read().energy_j is None
 
     def test_whole_system_source_is_never_summed(self) -> None:
+        """A whole-system source is chosen alone, never summed with parts."""
         wall = FakeSource("command", "wall (command)", {"system"})
         chosen, _ = select_power([wall, FakeSource("rapl", "package", {"cpu"})])
         assert chosen is wall
 
     def test_overlapping_components_are_not_summed(self) -> None:
+        """Sources covering the same components are not summed; the first one wins."""
         ioreport = FakeSource("ioreport", "CPU + GPU + ANE + DRAM", {"cpu", "gpu", "ane", "dram"})
         powermetrics = FakeSource("powermetrics", "CPU + GPU + ANE", {"cpu", "gpu", "ane"})
         chosen, _ = select_power([ioreport, powermetrics])
         assert chosen is ioreport
 
     def test_sources_not_chosen_are_closed(self) -> None:
+        """Sources that are not chosen are closed; the chosen one stays open."""
         smc = FakeSource("smc", "system (SMC PSTR)", {"system"})
         ioreport = FakeSource("ioreport", FULL_SCOPE, {"cpu", "gpu", "ane", "dram"})
         chosen, _ = select_power([smc, ioreport])
@@ -1007,6 +1098,7 @@ class TestRegistry:
         assert ioreport.closed  # its subscription, opened by the probe, is not left open
 
     def test_parts_of_a_sum_stay_open(self) -> None:
+        """The parts of a sum stay open; sources left out are closed."""
         package = FakeSource("rapl", "package", {"cpu"})
         gpu = FakeSource("nvml", "GPU", {"nvidia"})
         battery = FakeSource("battery", "battery", {"system"})
@@ -1014,16 +1106,19 @@ class TestRegistry:
         assert not package.closed and not gpu.closed and battery.closed
 
     def test_darwin_smc_owns_an_ioreport_floor(self) -> None:
+        """On macOS the SMC source carries an IOReport floor, and its scope says so."""
         smc = build_sources(PowerOptions(), "darwin")[0]
         assert smc.scope == "system (max of SMC PSTR, CPU + GPU + ANE)"
 
     def test_summed_sources_explain_each_part(self) -> None:
+        """A sum explains itself with one line per part."""
         chosen, _ = select_power([FakeSource("rapl", "package", {"cpu"}), FakeSource("nvml", "GPU", {"nvidia"})])
         assert chosen is not None
         lines = chosen.explain()
         assert lines[0].startswith("sum of 2") and lines[1].startswith("  rapl: package") and "nvml" in lines[2]
 
     def test_nothing_available(self) -> None:
+        """With no source available nothing is chosen, and each probe's reason is kept."""
         chosen, results = select_power([FakeSource("rapl", "package", {"cpu"}, available=False)])
         assert chosen is None and results == [("rapl", Availability.no("rapl missing"))]
 
@@ -1033,6 +1128,7 @@ class TestRegistry:
     [("linux", {"smc", "ioreport", "powermetrics"}), ("darwin", {"rapl", "hwmon", "battery"})],
 )
 def test_the_app_starts_without_the_other_platforms_readers(platform: str, absent: set[str]) -> None:
+    """Building one platform's power sources, app and CLI imported, loads no other platform's readers."""
     code = (
         "import sys, tui.app, tui.cli.main\n"
         "from tui.core.sampling.power.registry import build_sources\n"

@@ -84,6 +84,7 @@ def finder_over(*processes: FakeProcess) -> OllamaProcessFinder:
 
 
 def test_server_and_runner_descendants_across_names() -> None:
+    """The server and all its descendants count, whatever their names; CPU shows from the second read."""
     server = FakeProcess(100, "ollama", ["/usr/bin/ollama", "serve"], rss=60 * MiB, cpu=1.5)
     runner = FakeProcess(
         201, "ollama", ["/usr/bin/ollama", "runner", "--model", "/m/blob"], rss=4000 * MiB, cpu=350.0, ppid=100
@@ -102,6 +103,7 @@ def test_server_and_runner_descendants_across_names() -> None:
 
 
 def test_cpu_uses_last_ticks_objects_even_when_the_iterator_returns_new_ones() -> None:
+    """CPU is asked of the process objects kept from the last tick, not fresh ones."""
     ticks = iter(
         [
             [FakeProcess(100, "ollama", ["ollama", "serve"], cpu=12.0)],
@@ -114,6 +116,7 @@ def test_cpu_uses_last_ticks_objects_even_when_the_iterator_returns_new_ones() -
 
 
 def test_known_processes_are_not_read_again_until_the_recheck() -> None:
+    """Known non-Ollama processes are not re-read until the periodic recheck finds the change."""
     wrapper = FakeProcess(100, "sh", ["/bin/sh", "/usr/local/bin/start-ollama"])
     other = FakeProcess(300, "python3", ["python3"])
     finder = OllamaProcessFinder(lambda: [wrapper, other], recheck_every=3)
@@ -126,6 +129,7 @@ def test_known_processes_are_not_read_again_until_the_recheck() -> None:
 
 
 def test_new_children_of_a_known_server_are_found_at_once() -> None:
+    """A runner started under a known server is counted on the next read."""
     server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB)
     processes = [server]
     finder = OllamaProcessFinder(lambda: list(processes))
@@ -135,6 +139,7 @@ def test_new_children_of_a_known_server_are_found_at_once() -> None:
 
 
 def test_runners_without_a_server() -> None:
+    """Ollama's runners count without a server; a user's own llama-server and the CLI do not."""
     old = FakeProcess(11, "ollama_llama_server", ["/tmp/ollama123/runners/cuda/ollama_llama_server"], rss=MiB)
     truncated = FakeProcess(12, "ollama_llama_se", ["ollama_llama_server"], rss=MiB)  # Linux's 15-char names
     mid = FakeProcess(13, "ollama", ["ollama", "runner", "--mlx-engine"], rss=MiB)
@@ -146,6 +151,7 @@ def test_runners_without_a_server() -> None:
 
 
 def test_macos_app_and_its_server() -> None:
+    """On macOS the Ollama app, its server and runner all count; the server is the `serve` one."""
     app = FakeProcess(10, "Ollama", ["/Applications/Ollama.app/Contents/MacOS/Ollama"], rss=MiB)
     serve = FakeProcess(
         20, "ollama", ["/Applications/Ollama.app/Contents/Resources/ollama", "serve"], rss=2 * MiB, ppid=10
@@ -156,6 +162,7 @@ def test_macos_app_and_its_server() -> None:
 
 
 def test_access_denied_says_why() -> None:
+    """A server whose details are denied is not counted, and the note says whose pid and what to do."""
     server = FakeProcess(100, "ollama", ["ollama", "serve"], denied={"cmdline"})
     found = finder_over(server).read()
     assert found.count == 0
@@ -167,6 +174,7 @@ def test_access_denied_says_why() -> None:
 
 
 def test_another_users_process_does_not_spoil_the_ollama_figures() -> None:
+    """A denied process that is not Ollama's leaves Ollama's figures whole, with no note."""
     server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB, cpu=5.0)
     runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4 * MiB, cpu=50.0, ppid=100)
     root_daemon = FakeProcess(9, "WindowServer", [], denied={"name", "ppid", "cmdline"})
@@ -178,6 +186,7 @@ def test_another_users_process_does_not_spoil_the_ollama_figures() -> None:
 
 
 def test_a_process_denied_halfway_adds_nothing() -> None:
+    """A runner denied partway through adds nothing to the figures and is named in the note."""
     server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB)
     other_users_runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4 * MiB, ppid=100, denied={"cpu_percent"})
     found = finder_over(server, other_users_runner).read()
@@ -186,6 +195,7 @@ def test_a_process_denied_halfway_adds_nothing() -> None:
 
 
 def test_processes_that_exit_mid_scan_are_skipped() -> None:
+    """Processes gone before or during measuring are skipped without a note."""
     server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=MiB)
     exited_runner = FakeProcess(201, "ollama", ["ollama", "runner"], ppid=100)
     processes = [server, exited_runner, FakeProcess(5, "ollama", [], gone=True)]
@@ -197,6 +207,7 @@ def test_processes_that_exit_mid_scan_are_skipped() -> None:
 
 
 def test_nothing_running() -> None:
+    """With no Ollama process the figures are zero and the note says none is running."""
     found = finder_over(FakeProcess(1, "systemd", ["/sbin/init"], ppid=0)).read()
     assert (found.count, found.rss, found.cpu_percent) == (0, 0, None)
     assert found.why == "no Ollama process running on this machine"
@@ -240,6 +251,7 @@ class TestFootprint:
     """macOS: Activity Monitor's Memory column is the physical footprint, not RSS."""
 
     def test_footprint_is_summed_and_labelled(self) -> None:
+        """With a footprint reader memory is the sum of footprints, labelled footprint."""
         server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=60 * MiB)
         runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4000 * MiB, ppid=100)
         footprints = {100: 40 * MiB, 201: 5200 * MiB}
@@ -247,6 +259,7 @@ class TestFootprint:
         assert (found.rss, found.memory_measure) == (5240 * MiB, "footprint")
 
     def test_one_refused_footprint_means_rss_for_all(self) -> None:
+        """One refused footprint makes every process count by RSS, labelled RSS."""
         server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=60 * MiB)
         runner = FakeProcess(201, "ollama", ["ollama", "runner"], rss=4000 * MiB, ppid=100)
 
@@ -259,10 +272,12 @@ class TestFootprint:
         assert (found.rss, found.memory_measure) == (4060 * MiB, "RSS")
 
     def test_without_a_reader_it_is_rss(self) -> None:
+        """Without a footprint reader memory is RSS, found by name."""
         found = finder_over(FakeProcess(100, "ollama", ["ollama", "serve"], rss=60 * MiB)).read()
         assert (found.rss, found.memory_measure, found.found_by) == (60 * MiB, "RSS", "name")
 
     def test_the_struct_puts_the_footprint_where_the_kernel_writes_it(self) -> None:
+        """rusage_info_v2's ri_phys_footprint sits at byte 72, as in the macOS header."""
         from tui.core.sampling.footprint import RusageInfoV2
 
         # 16 bytes of uuid, then seven uint64 fields before ri_phys_footprint.
@@ -274,6 +289,7 @@ class TestFoundByPort:
     """A server not named `ollama serve` is the process listening on the host's port."""
 
     def test_listener_and_its_children_are_ollama(self) -> None:
+        """The process listening on Ollama's port and its children count, found by port."""
         wrapper = FakeProcess(300, "python3", ["python3", "my-ollama.py"], rss=30 * MiB)
         child = FakeProcess(301, "llama-worker", ["llama-worker"], rss=900 * MiB, ppid=300)
         other = FakeProcess(400, "nginx", ["nginx"], rss=5 * MiB)
@@ -285,6 +301,8 @@ class TestFoundByPort:
         assert found.rss == 930 * MiB and found.found_by == "port 11434"
 
     def test_a_named_server_needs_no_socket_listing(self) -> None:
+        """A server found by name is used without listing sockets."""
+
         def refuse() -> list[SimpleNamespace]:
             raise AssertionError("listed sockets although the server was found by name")
 
@@ -293,6 +311,8 @@ class TestFoundByPort:
         assert found.server_pid == 100 and found.found_by == "name"
 
     def test_denied_socket_listing_finds_nothing(self) -> None:
+        """A denied socket listing finds no process and says why."""
+
         def denied() -> list[SimpleNamespace]:
             raise psutil.AccessDenied()
 
@@ -301,6 +321,7 @@ class TestFoundByPort:
         assert found.count == 0 and found.found_by is None and found.why
 
     def test_only_a_listening_socket_counts(self) -> None:
+        """A client connected to the port is not taken for the server."""
         client = FakeProcess(300, "curl", ["curl"])
         finder = OllamaProcessFinder(
             lambda: [client], port=11434, connections=lambda: [listening(300, 11434, psutil.CONN_ESTABLISHED)]

@@ -24,4 +24,5 @@ from tui.core.sampling.processor import processor_split
     ],
 )
 def test_processor_split(size: int, size_vram: int, expected: str) -> None:
+    """The CPU/GPU split reads as `ollama ps` prints it; a VRAM share it cannot be is Unknown."""
     assert processor_split(size, size_vram) == expected

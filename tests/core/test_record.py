@@ -147,7 +147,7 @@ class TestRates:
     def test_eval_rate_is_not_truncated(self) -> None:
         """1000 tokens in 1.5 s is 666.67 tok/s (a truncating client shows 1000)."""
         rate = tokens_per_s(1000, 1_500_000_000)
-        assert rate == pytest.approx(2000 / 3)
+        assert rate is not None and rate == pytest.approx(2000 / 3)
         assert round(rate, 2) == 666.67
 
     def test_true_thousand_is_not_shown_as_1333(self) -> None:

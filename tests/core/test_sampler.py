@@ -110,6 +110,7 @@ def run(sampler: Sampler, clock: ManualClock, times: list[float]) -> None:
 
 
 def test_tick_reads_everything_and_measures_its_cost() -> None:
+    """A tick reads memory, processes, power and GPU into one sample and times its own cost."""
     clock = ManualClock(0.0)
     sampler = make(clock)
     clock.now = 2.0
@@ -125,6 +126,7 @@ def test_tick_reads_everything_and_measures_its_cost() -> None:
 
 
 def test_gpu_is_asked_about_the_ollama_pids() -> None:
+    """The GPU source is asked about exactly the Ollama processes' pids."""
     clock = ManualClock(0.0)
     gpu = Gpu()
     Sampler(Memory(clock), Processes(clock), gpu_source=gpu, clock=clock).tick()
@@ -132,16 +134,19 @@ def test_gpu_is_asked_about_the_ollama_pids() -> None:
 
 
 def test_rings_are_bounded_by_the_history() -> None:
+    """Samples and series keep only the last history_seconds of ticks."""
     clock = ManualClock(0.0)
     sampler = make(clock, history_seconds=10)
     run(sampler, clock, [float(t) for t in range(30)])
     assert len(sampler.samples) == 11
-    assert sampler.samples.last() is not None and sampler.samples.last()[0] == 29.0
+    last = sampler.samples.last()
+    assert last is not None and last[0] == 29.0
     assert [t for t, _ in sampler.series["mem_used"]] == [float(t) for t in range(19, 30)]
     assert sampler.series["watts"].values()[-1] == 39.0
 
 
 def test_missing_values_leave_gaps_in_their_series() -> None:
+    """A value a tick could not give is left out of its series, not stored as zero."""
     clock = ManualClock(0.0)
     sampler = make(clock)
     run(sampler, clock, [0.0, 1.0])
@@ -150,6 +155,7 @@ def test_missing_values_leave_gaps_in_their_series() -> None:
 
 
 def test_window_and_peaks_over_uneven_ticks() -> None:
+    """A window's starts, peaks, means and trapezoid energy follow uneven tick spacing."""
     clock = ManualClock(0.0)
     sampler = make(clock)
     run(sampler, clock, [0.0, 1.0, 2.0, 2.5, 4.0, 5.0, 9.0])
@@ -168,6 +174,7 @@ def test_window_and_peaks_over_uneven_ticks() -> None:
 
 
 def test_counter_sources_give_energy_as_a_counter_delta() -> None:
+    """A source with an energy counter gives the window's energy as the counter's delta."""
     clock = ManualClock(0.0)
     sampler = make(clock, counter=True)
     run(sampler, clock, [0.0, 1.0, 2.0, 3.0])
@@ -177,6 +184,7 @@ def test_counter_sources_give_energy_as_a_counter_delta() -> None:
 
 
 def test_peaks_of_an_empty_window_and_of_a_single_sample() -> None:
+    """An empty window has no peaks; a single sample has watts but no energy."""
     clock = ManualClock(0.0)
     sampler = make(clock)
     run(sampler, clock, [0.0, 5.0])
@@ -186,6 +194,7 @@ def test_peaks_of_an_empty_window_and_of_a_single_sample() -> None:
 
 
 def test_a_failing_source_does_not_stop_the_others() -> None:
+    """A failing source leaves its value empty and its error recorded; the other sources still read."""
     clock = ManualClock(0.0)
     memory = Memory(clock)
     sampler = Sampler(memory, Processes(clock), [Watts(clock)], clock=clock)
@@ -198,6 +207,7 @@ def test_a_failing_source_does_not_stop_the_others() -> None:
 
 
 def test_status_lists_every_probed_source() -> None:
+    """Status lists every source probed, with the power source chosen among them."""
     clock = ManualClock(0.0)
     sampler = make(clock)
     sampler.tick()
@@ -211,6 +221,7 @@ def test_status_lists_every_probed_source() -> None:
 
 
 def test_no_power_source() -> None:
+    """Without a power source ticks have no watts and status says there is none for this platform."""
     clock = ManualClock(0.0)
     sampler = Sampler(Memory(clock), Processes(clock), clock=clock)
     assert sampler.power is None and sampler.tick().watts is None

@@ -25,6 +25,7 @@ UNSAFE_CASES = [
 
 @pytest.mark.parametrize(("raw", "clean"), UNSAFE_CASES)
 def test_strip_controls(raw: str, clean: str) -> None:
+    """Escape sequences and control characters are removed; the visible text stays."""
     assert strip_controls(raw) == clean
 
 
@@ -34,14 +35,17 @@ def _stream(chunks: list[str]) -> str:
 
 
 def test_sequence_split_over_chunks_is_removed() -> None:
+    """CSI and OSC sequences split across stream chunks are still removed whole."""
     assert _stream(["a\x1b", "[3", "1mb", "\x1b]0;ti", "tle\x07c"]) == "abc"
 
 
 def test_crlf_split_over_chunks() -> None:
+    """A CR at the end of one chunk and LF at the start of the next become one newline."""
     assert _stream(["line\r", "\nnext"]) == "line\nnext"
 
 
 def test_unterminated_osc_does_not_swallow_the_answer() -> None:
+    """An OSC that never ends does not hide the rest of a long answer."""
     text = "\x1b]0;" + "x" * 5000
     out = _stream([text[i : i + 100] for i in range(0, len(text), 100)])
     assert "\x1b" not in out

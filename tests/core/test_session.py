@@ -79,6 +79,7 @@ async def ready(fake: FakeOllama, store: RecordStore, model: str = "qwen3:8b") -
 
 
 async def test_ok_turn_has_its_figures_and_explicit_load(fake: FakeOllama, store: RecordStore) -> None:
+    """A good turn is recorded with its figures; only the first turn carries the explicit cold load."""
     session, events = await ready(fake, store)
     result = await session.send("hello")
     second = await session.send("again")
@@ -87,12 +88,13 @@ async def test_ok_turn_has_its_figures_and_explicit_load(fake: FakeOllama, store
     assert first.status is Status.OK and first.load.cold is True and first.load.load_ms == pytest.approx(50)
     # The next turn does not inherit the explicit load: it has Ollama's warm load_duration.
     assert again.load.cold is False and again.load.load_ms is not None and again.load.load_ms < 50
-    assert second.record is again or second.record.record_id == again.record_id
+    assert second.record is again or (second.record is not None and second.record.record_id == again.record_id)
     assert again.request.history_messages == 2 and first.session_id == again.session_id
     assert "TurnStarted" in events.kinds() and events.kinds()[-1] == "TurnEnded"
 
 
 async def test_load_failure_is_an_event_not_an_exception(fake: FakeOllama, store: RecordStore) -> None:
+    """A model that cannot load sends a LoadFailed event with its kind instead of raising."""
     events = Events()
     session = make_session(fake, store, events)
     await session.refresh()
@@ -102,6 +104,7 @@ async def test_load_failure_is_an_event_not_an_exception(fake: FakeOllama, store
 
 
 async def test_midstream_error_is_a_failed_record(fake: FakeOllama, store: RecordStore) -> None:
+    """A runner crash mid-answer leaves a failed record with the partial answer and estimated counts."""
     session, _ = await ready(fake, store, "gemma3:1b")
     result = await session.send("tell me more")
     [record] = final(store)
@@ -112,6 +115,7 @@ async def test_midstream_error_is_a_failed_record(fake: FakeOllama, store: Recor
 
 @pytest.mark.parametrize("at", [TurnStarted, ThinkingDelta, AnswerDelta])
 async def test_cancel_at_each_point_leaves_a_cancelled_record(fake: FakeOllama, store: RecordStore, at: type) -> None:
+    """Cancelling at any point of a turn leaves a cancelled record and a session ready for the next."""
     session, events = await ready(fake, store)
     task = asyncio.ensure_future(session.send("hello"))
     events.on[at] = lambda: task.cancel()
@@ -124,6 +128,7 @@ async def test_cancel_at_each_point_leaves_a_cancelled_record(fake: FakeOllama, 
 
 
 async def test_cancel_while_finishing_still_completes_the_record(fake: FakeOllama, store: RecordStore) -> None:
+    """Cancelling again and again while a turn winds down still leaves its cancelled record."""
     session, events = await ready(fake, store, "stall:1b")
     task = asyncio.ensure_future(session.send("hello"))
     events.on[AnswerDelta] = lambda: task.cancel()
@@ -137,6 +142,7 @@ async def test_cancel_while_finishing_still_completes_the_record(fake: FakeOllam
 
 
 async def test_new_chat_mid_answer(fake: FakeOllama, store: RecordStore) -> None:
+    """A new chat mid-answer cancels the turn, keeps its partial answer and closes the stream."""
     session, events = await ready(fake, store, "stall:1b")
     task = asyncio.ensure_future(session.send("hello"))
     started = asyncio.Event()
@@ -157,6 +163,7 @@ async def _disconnected(fake: FakeOllama) -> bool:
 
 
 async def test_timeout_closes_the_stream_and_records_timeout(fake: FakeOllama, store: RecordStore) -> None:
+    """A turn past its timeout closes the stream and is recorded as a timeout naming the limit."""
     session, _ = await ready(fake, store, "stall:1b")
     result = await session.send("hello", timeout=0.3)
     [record] = final(store)
@@ -166,6 +173,7 @@ async def test_timeout_closes_the_stream_and_records_timeout(fake: FakeOllama, s
 
 
 async def test_listener_error_fails_the_turn_and_reaches_the_caller(fake: FakeOllama, store: RecordStore) -> None:
+    """An error in an event listener fails the turn's record and is raised to the caller."""
     session, events = await ready(fake, store)
 
     def broken() -> None:
@@ -180,6 +188,7 @@ async def test_listener_error_fails_the_turn_and_reaches_the_caller(fake: FakeOl
 
 
 async def test_prompt_during_a_load_waits_for_it(fake: FakeOllama, store: RecordStore) -> None:
+    """A prompt sent while the model loads is sent after the load, and the turn records it cold."""
     fake.load_delay = 0.3
     events = Events()
     session = make_session(fake, store, events)
@@ -197,6 +206,7 @@ async def test_prompt_during_a_load_waits_for_it(fake: FakeOllama, store: Record
 
 
 async def test_refusals_before_anything_starts(fake: FakeOllama, store: RecordStore) -> None:
+    """Sending with no model or during another turn is refused before anything starts."""
     events = Events()
     session = make_session(fake, store, events)
     await session.refresh()
@@ -214,9 +224,12 @@ async def test_refusals_before_anything_starts(fake: FakeOllama, store: RecordSt
 
 
 async def test_reopen_mid_answer_finishes_the_turn_first(fake: FakeOllama, store: RecordStore) -> None:
+    """Reopening a chat mid-answer cancels that turn first, then loads the old chat's turns."""
     session, events = await ready(fake, store, "llama3.2:3b")
     await session.send("first chat")
+    assert session.recorder is not None
     past = session.recorder.session_id
+    assert past is not None
     await session.new_chat()
     await session.choose("stall:1b")
     task = asyncio.ensure_future(session.send("second chat"))
@@ -231,6 +244,7 @@ async def test_reopen_mid_answer_finishes_the_turn_first(fake: FakeOllama, store
 
 
 async def test_sweep_runs_carry_their_tag_and_no_chat_session(fake: FakeOllama, store: RecordStore) -> None:
+    """Sweep runs record their sweep tag and create no chat."""
     session, _ = await ready(fake, store, "llama3.2:3b")
     await session.send("hi", sweep=SweepTag("sweep1", repetition=0, warmup=True))
     [record] = final(store)
@@ -239,6 +253,7 @@ async def test_sweep_runs_carry_their_tag_and_no_chat_session(fake: FakeOllama, 
 
 
 async def test_cold_unload_is_confirmed(fake: FakeOllama, store: RecordStore) -> None:
+    """Unloading all models is confirmed by Ollama and the session no longer holds the model."""
     session, events = await ready(fake, store, "llama3.2:3b")
     unloaded = await session.unload_all()
     assert unloaded.models == ("llama3.2:3b",) and unloaded.confirmed and fake.loaded == {}
@@ -249,6 +264,7 @@ async def test_cold_unload_is_confirmed(fake: FakeOllama, store: RecordStore) ->
 async def test_a_reopened_chat_gets_its_latest_settings_and_turns_keep_the_system_prompt(
     fake: FakeOllama, store: RecordStore
 ) -> None:
+    """A reopened chat gets its latest settings; each turn keeps its own system prompt."""
     from tui.core.chat.conversation import ChatSettings
 
     session, _ = await ready(fake, store, "llama3.2:3b")
@@ -256,10 +272,12 @@ async def test_a_reopened_chat_gets_its_latest_settings_and_turns_keep_the_syste
     await session.send("first")
     session.settings = ChatSettings(system_prompt="Answer in German.", temperature=0.7)
     await session.send("second")
-    chat = session.recorder.session_id  # type: ignore[union-attr]
+    assert session.recorder is not None
+    chat = session.recorder.session_id
+    assert chat is not None
     await session.new_chat()
     session.settings = ChatSettings()
-    reopened = await session.reopen(chat)  # type: ignore[arg-type]
+    reopened = await session.reopen(chat)
     assert reopened is not None
     assert (session.settings.system_prompt, session.settings.temperature) == ("Answer in German.", 0.7)
     first, second = final(store)
@@ -267,12 +285,14 @@ async def test_a_reopened_chat_gets_its_latest_settings_and_turns_keep_the_syste
 
 
 async def test_without_content_only_the_system_prompt_hash_is_kept(fake: FakeOllama, store: RecordStore) -> None:
+    """With content off a turn keeps only the SHA-256 of its system prompt."""
     import hashlib
 
     from tui.core.chat.conversation import ChatSettings
 
     session, _ = await ready(fake, store, "llama3.2:3b")
-    session.recorder.keep_content = False  # type: ignore[union-attr]
+    assert session.recorder is not None
+    session.recorder.keep_content = False
     session.settings = ChatSettings(system_prompt="secret instructions")
     await session.send("hi")
     [record] = final(store)
@@ -305,6 +325,7 @@ async def test_reload_for_another_num_ctx_is_a_cold_load(fake: FakeOllama, store
 async def test_regenerate_is_a_new_record_without_the_old_answer_in_context(
     fake: FakeOllama, store: RecordStore
 ) -> None:
+    """Regenerate makes a new record; the model is not sent the answer being replaced."""
     session, _ = await ready(fake, store)
     with pytest.raises(NothingToRegenerate):
         await session.regenerate()
@@ -323,6 +344,7 @@ async def test_regenerate_is_a_new_record_without_the_old_answer_in_context(
 async def test_the_host_is_resolved_once_and_off_the_event_loop(
     fake: FakeOllama, store: RecordStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Whether the host is local is resolved once, in a worker thread, not on the event loop."""
     import threading
 
     import tui.core.chat.server as server_module

@@ -32,6 +32,7 @@ def verbose_shows(fake: FakeOllama) -> list[str]:
 
 
 async def test_every_model_predicted_and_asked_once(fake: FakeOllama) -> None:
+    """Every model gets a prediction; tensors are fetched once and recomputed only on new settings."""
     session = ChatSession(OllamaEngine(fake.url), ResourceMonitor(None), fit_machine=M4)
     await session.refresh()
     fits = await session.refresh_predictions()
@@ -54,6 +55,7 @@ async def test_every_model_predicted_and_asked_once(fake: FakeOllama) -> None:
 async def test_a_machine_nothing_describes_gives_no_predictions(
     fake: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A remote Ollama gives no predictions, says why, and the server is not asked again."""
     monkeypatch.setattr(gather, "is_local", lambda _host: False)  # as if Ollama ran on another machine
     session = ChatSession(OllamaEngine(fake.url), ResourceMonitor(None))
     await session.refresh()
@@ -66,6 +68,7 @@ async def test_a_machine_nothing_describes_gives_no_predictions(
 
 
 async def test_advisor_off(fake: FakeOllama) -> None:
+    """With the fit advisor off no model is predicted and no verbose /api/show is sent."""
     session = ChatSession(OllamaEngine(fake.url), ResourceMonitor(None), fit_machine=None)
     await session.refresh()
     assert await session.refresh_predictions() == {}

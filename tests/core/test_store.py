@@ -10,14 +10,16 @@ import stat
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from tests.helpers.records import record
 from tui.core.records.files import APPLICATION_ID, StoreError
 from tui.core.records.migrations import SCHEMA_VERSION
-from tui.core.records.rows import record_row
+from tui.core.records.rows import RecordRow, record_row
 from tui.core.records.schema import (
     Counts,
     HostInfo,
@@ -34,17 +36,25 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 
 
-def load_fixture_maker():
+def load_fixture_maker() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_store_v1", DATA / "make_store_v1.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 @pytest.fixture
-def store(tmp_path: Path):
+def store(tmp_path: Path) -> Iterator[RecordStore]:
     with RecordStore.open(tmp_path / "records.sqlite") as s:
         yield s
+
+
+def stored(store: RecordStore, record_id: str) -> Record:
+    """The record `store` holds under `record_id`; the test fails if there is none."""
+    found = store.get(record_id)
+    assert found is not None, record_id
+    return found
 
 
 def raw(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
@@ -185,7 +195,7 @@ class TestMigration:
         """A v1 row left running has no writer stamp: it was a crash."""
         with RecordStore.open(v1_copy) as s:
             assert s.mark_interrupted() == 1
-            assert s.get("v1-crashed").status is Status.INTERRUPTED
+            assert stored(s, "v1-crashed").status is Status.INTERRUPTED
 
     def test_existing_backup_is_not_overwritten(self, v1_copy: Path) -> None:
         """An older .v1.bak stays; the new backup takes the next free name."""
@@ -207,7 +217,7 @@ class TestTurns:
             prompt="用中文打个招呼",
         )
         record_id = store.start_turn(record)
-        running = store.get(record_id)
+        running = stored(store, record_id)
         assert running.status is Status.RUNNING and running.prompt == "用中文打个招呼"
         assert store.query()[0].status is Status.RUNNING
         record.status = Status.OK
@@ -277,7 +287,7 @@ class TestQuery:
         store.import_records(rows)
         return store
 
-    def times(self, rows) -> list[int]:
+    def times(self, rows: list[RecordRow]) -> list[int]:
         return [int(r.started_at[17:19]) for r in rows]
 
     def test_newest_first_by_default(self, filled: RecordStore) -> None:
@@ -302,7 +312,7 @@ class TestQuery:
         """A row has the figures without parsing the JSON, equal to record_row()."""
         row = filled.query(model="a", limit=1)[0]
         assert row.eval_tok_s == 30.0 and row.model == "a" and row.status is Status.OK
-        assert record_row(filled.get(row.record_id)) == row
+        assert record_row(stored(filled, row.record_id)) == row
 
     def test_same_start_time_keeps_insertion_order(self, store: RecordStore) -> None:
         """Equal timestamps are ordered by insertion, newest last-inserted first."""
@@ -423,9 +433,9 @@ class TestCrashRecovery:
         crashed = done.stdout.strip()
         live = store.start_turn(Record())
         assert store.mark_interrupted() == 1
-        assert store.get(crashed).status is Status.INTERRUPTED
-        assert store.get(crashed).prompt == "lost"
-        assert store.get(live).status is Status.RUNNING
+        assert stored(store, crashed).status is Status.INTERRUPTED
+        assert stored(store, crashed).prompt == "lost"
+        assert stored(store, live).status is Status.RUNNING
         assert store.mark_interrupted() == 0
 
     def test_other_live_instance_is_left_alone(self, tmp_path: Path) -> None:
@@ -434,7 +444,7 @@ class TestCrashRecovery:
         with RecordStore.open(path) as first, RecordStore.open(path) as second:
             record_id = first.start_turn(Record())
             assert second.mark_interrupted() == 0
-            assert second.get(record_id).status is Status.RUNNING
+            assert stored(second, record_id).status is Status.RUNNING
 
     def test_reused_pid_and_other_host(self, store: RecordStore) -> None:
         """Our pid with another start time was reused (interrupted); another host's row is kept."""
@@ -445,8 +455,8 @@ class TestCrashRecovery:
         conn.commit()
         conn.close()
         assert store.mark_interrupted() == 1
-        assert store.get(reused).status is Status.INTERRUPTED
-        assert store.get(remote).status is Status.RUNNING
+        assert stored(store, reused).status is Status.INTERRUPTED
+        assert stored(store, remote).status is Status.RUNNING
 
 
 SUBPROCESS_WRITER = """
@@ -491,6 +501,7 @@ class TestConcurrency:
                 stdout=subprocess.PIPE,
                 text=True,
             )
+            assert child.stdout is not None and child.stdin is not None
             assert child.stdout.readline().strip() == "ready"
             child.stdin.write("go\n")
             child.stdin.flush()

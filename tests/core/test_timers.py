@@ -8,6 +8,7 @@ from tui.core.ollama.stats import DoneStats
 
 
 def test_thinking_then_answer_times() -> None:
+    """TTFT, thinking, answer and total times and char rates come from the chunk times, not the end."""
     clock = ManualClock()
     timer = TurnTimer(clock)
     clock.now = 100.5
@@ -29,6 +30,7 @@ def test_thinking_then_answer_times() -> None:
 
 
 def test_model_without_thinking_has_no_thinking_time() -> None:
+    """A turn with no thinking has no thinking time and no char rate."""
     clock = ManualClock()
     timer = TurnTimer(clock)
     clock.now = 101.0
@@ -40,6 +42,7 @@ def test_model_without_thinking_has_no_thinking_time() -> None:
 
 
 def test_live_times_grow_until_end() -> None:
+    """Before the turn ends its times read up to the clock's now."""
     clock = ManualClock()
     timer = TurnTimer(clock)
     clock.now = 101.0
@@ -50,6 +53,7 @@ def test_live_times_grow_until_end() -> None:
 
 
 def test_lone_close_reclassifies() -> None:
+    """Answer text later found to be thinking counts its time and chars as thinking."""
     clock = ManualClock()
     timer = TurnTimer(clock)
     clock.now = 101.0
@@ -66,6 +70,7 @@ def test_lone_close_reclassifies() -> None:
 
 
 def test_rates_use_float_durations() -> None:
+    """Eval and prompt rates divide by exact durations; zero or missing durations give no rate."""
     stats = DoneStats(
         eval_count=1000, eval_duration=1_500_000_000, prompt_eval_count=26, prompt_eval_duration=130_079_000
     )

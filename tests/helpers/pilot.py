@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from tui.app import OllamonApp
 from tui.ui.chat.messages import AssistantMessage
@@ -27,8 +28,8 @@ async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float
 
 def steady_cursors(app: App[Any]) -> None:
     """Stop every text cursor on the current screen blinking: a blink timer is a clock a snapshot sees."""
-    for widget in app.screen.query("Input, TextArea"):
-        widget.cursor_blink = False  # type selectors match subclasses (PromptInput is a TextArea)
+    for widget in (*app.screen.query(Input), *app.screen.query(TextArea)):
+        widget.cursor_blink = False  # type queries match subclasses (PromptInput is a TextArea)
 
 
 def settled(app: App[Any]) -> bool:

@@ -21,9 +21,10 @@ def collector_as_it_was(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_a_paused_collector_comes_back_on_with_start_up_frozen() -> None:
+    """Resuming turns the collector back on, freezes what start-up made, and only once."""
     pause_collector()
     assert not gc.isenabled()
-    made_meanwhile = [[] for _ in range(100)]
+    made_meanwhile: list[list[object]] = [[] for _ in range(100)]
     assert resume_collector()
     assert gc.isenabled()
     assert gc.get_freeze_count() >= len(made_meanwhile)
@@ -38,6 +39,7 @@ class Node:
 
 
 def test_what_start_up_threw_away_is_freed_not_frozen() -> None:
+    """A cycle dropped during start-up is collected on resume, not frozen."""
     pause_collector()
     thrown_away = Node()  # a cycle: only the collector can free it
     gone = weakref.ref(thrown_away)
@@ -47,6 +49,7 @@ def test_what_start_up_threw_away_is_freed_not_frozen() -> None:
 
 
 def test_without_a_pause_resuming_touches_nothing() -> None:
+    """Resuming without a pause does nothing and freezes nothing."""
     frozen = gc.get_freeze_count()
     assert not resume_collector()
     assert gc.isenabled()
@@ -54,6 +57,7 @@ def test_without_a_pause_resuming_touches_nothing() -> None:
 
 
 def test_a_collector_someone_else_turned_off_stays_off() -> None:
+    """A collector turned off before the pause stays off after resuming."""
     gc.disable()
     pause_collector()
     assert not resume_collector()

@@ -8,15 +8,20 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from textual._styles_cache import StylesCache
 from textual.color import Color
+from textual.geometry import Size
 
 from tui.perf import collector, hooks
 from tui.perf.sized_by_layout import SizedByLayout
 from tui.perf.switch import NO_TUNING, tuning_on
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.widget import Widget
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,6 +80,16 @@ class Chat:
         return [widget.refreshed for message in self.children for widget in (message, message.part)]
 
 
+def as_app(app: TimerApp) -> App[Any]:
+    """The stand-in where a hook takes the app: the hooks only call its set_timer."""
+    return cast("App[Any]", app)
+
+
+def as_widget(chat: Chat) -> Widget:
+    """The stand-in where a hook takes the chat view: the hooks only walk and refresh its children."""
+    return cast("Widget", chat)
+
+
 def _fill_textual_style_cache() -> None:
     StylesCache().get_inner_outer(Color(0, 0, 0), Color(10, 20, 30))
     assert StylesCache.get_inner_outer.cache_info().currsize > 0
@@ -125,9 +140,9 @@ def test_switched_off_no_hook_does_anything(monkeypatch: pytest.MonkeyPatch) -> 
     hooks.before_start()
     assert gc.isenabled()
     hooks.command_parsed()
-    hooks.app_started(app)
-    hooks.first_models_shown(app)
-    hooks.turn_ended(app, chat)
+    hooks.app_started(as_app(app))
+    hooks.first_models_shown(as_app(app))
+    hooks.turn_ended(as_app(app), as_widget(chat))
     assert app.timers == []
     assert chat.refreshed() == [0, 0, 0, 0]
     assert StylesCache.get_inner_outer.cache_info().currsize > 0
@@ -140,15 +155,15 @@ def test_switched_on_the_hooks_pause_schedule_and_forget() -> None:
     hooks.command_parsed()
     assert gc.isenabled()
     app, chat = TimerApp(), Chat()
-    hooks.app_started(app)
-    hooks.first_models_shown(app)
+    hooks.app_started(as_app(app))
+    hooks.first_models_shown(as_app(app))
     assert app.timers == [
         (hooks.START_WAIT_S, collector.resume_collector),
         (hooks.RELEASE_AFTER_S, collector.resume_collector),
     ]
     _fill_textual_style_cache()
     app.timers.clear()
-    hooks.turn_ended(app, chat)
+    hooks.turn_ended(as_app(app), as_widget(chat))
     assert chat.refreshed() == [1, 1, 1, 1]
     assert StylesCache.get_inner_outer.cache_info().currsize == 0
     assert app.timers == [(hooks.RELEASE_AFTER_S, hooks.release_freed)]
@@ -171,11 +186,11 @@ class Sized(SizedByLayout, SizeRecorder):
 
 def test_a_size_set_by_layout_asks_for_no_layout_only_when_tuned(monkeypatch: pytest.MonkeyPatch) -> None:
     """On: `layout` becomes False; off: it passes through unchanged."""
-    sized = Sized()
-    sized._size_updated(None, None, None, layout=True)
+    sized, size = Sized(), Size(0, 0)
+    sized._size_updated(size, size, size, layout=True)
     switch_off(monkeypatch)
-    sized._size_updated(None, None, None, layout=True)
-    sized._size_updated(None, None, None, layout=False)
+    sized._size_updated(size, size, size, layout=True)
+    sized._size_updated(size, size, size, layout=False)
     assert sized.layouts == [False, True, False]
 
 
