@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import pytest_textual_snapshot  # type: ignore[import-untyped]  # the plugin ships no py.typed marker
+import pytest_textual_snapshot
 from syrupy.location import PyTestLocation
 
 from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models, default_models
