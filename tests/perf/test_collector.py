@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Iterator
 
-import pytest
-
-from tui.perf import collector
 from tui.perf.collector import pause_collector, resume_collector
-
-
-@pytest.fixture(autouse=True)
-def collector_as_it_was(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(collector, "_paused", False)
-    yield
-    gc.unfreeze()
-    gc.enable()
 
 
 def test_a_paused_collector_comes_back_on_with_start_up_frozen() -> None:

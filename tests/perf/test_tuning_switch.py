@@ -6,7 +6,7 @@ import gc
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,14 +24,6 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def collector_as_it_was(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(collector, "_paused", False)
-    yield
-    gc.unfreeze()
-    gc.enable()
 
 
 def switch_off(monkeypatch: pytest.MonkeyPatch) -> None:
