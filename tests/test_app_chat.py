@@ -11,6 +11,7 @@ import pytest
 from textual import events
 from textual._styles_cache import StylesCache  # the private cache is what the memory tests measure
 from textual.widget import Widget
+from textual.widgets import Input, Switch
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.helpers.apps import make_app
@@ -296,12 +297,12 @@ async def test_settings_are_sent_with_each_request(fake_ollama: FakeOllama) -> N
         await pilot.press("ctrl+s")
         await pilot.pause()
         screen = app.screen
-        screen.query_one("#system").value = "Answer briefly."
-        screen.query_one("#temperature").value = "0.2"
-        screen.query_one("#num_ctx").value = "8192"
-        screen.query_one("#seed").value = "7"
-        screen.query_one("#think").value = False
-        screen.query_one("#keep_alive").value = "10m"
+        screen.query_one("#system", Input).value = "Answer briefly."
+        screen.query_one("#temperature", Input).value = "0.2"
+        screen.query_one("#num_ctx", Input).value = "8192"
+        screen.query_one("#seed", Input).value = "7"
+        screen.query_one("#think", Switch).value = False
+        screen.query_one("#keep_alive", Input).value = "10m"
         await pilot.press("ctrl+s")
         await pilot.pause()
         await send(pilot, app, "hi")
@@ -317,7 +318,7 @@ async def test_settings_reject_bad_values(fake_ollama: FakeOllama) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+s")
         await pilot.pause()
-        app.screen.query_one("#temperature").value = "9"
+        app.screen.query_one("#temperature", Input).value = "9"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "0 to 2" in str(app.screen.query_one("#temperature-why").render())
@@ -392,7 +393,7 @@ async def _first_reply(pilot: Any, app: OllamonApp) -> AssistantMessage:
 
 def _kept_lines(widget: AssistantMessage) -> int:
     """Lines Textual keeps drawn for a message and its parts (a private cache: only this test reads it)."""
-    return sum(len(part._styles_cache._cache) for part in widget.walk_children(with_self=True))
+    return sum(len(part._styles_cache._cache) for part in widget.walk_children(Widget, with_self=True))
 
 
 async def test_finished_turns_do_not_keep_their_drawn_lines(fake_ollama: FakeOllama) -> None:
@@ -470,4 +471,8 @@ async def test_each_turn_gives_freed_memory_back(fake_ollama: FakeOllama, monkey
         assert released == []
         for turns, prompt in enumerate(("one", "two"), start=1):
             await send(pilot, app, prompt)
-            await wait_until(pilot, lambda turns=turns: len(released) == turns)
+
+            def released_per_turn(turns: int = turns) -> bool:
+                return len(released) == turns
+
+            await wait_until(pilot, released_per_turn)

@@ -38,6 +38,7 @@ def bench(fake: FakeOllama, db: Path, *flags: str) -> tuple[int, str, dict[str, 
     code = run_bench(args, fake.url, db, ResourceMonitor(None), out=io.StringIO(), err=err)
     with RecordStore.open(db) as store:
         [sweep_id] = {r.sweep_id for r in store.records()}
+        assert sweep_id is not None
         records = {r.model.name or "": r for r in store.sweep_records(sweep_id)}
         plan = store.get_sweep(sweep_id) or {}
     return code, err.getvalue(), records, plan

@@ -126,7 +126,8 @@ class FakeNvml:
         return i
 
     def nvmlDeviceGetName(self, h: int) -> str:
-        return self.device["name"]
+        name: str = self.device["name"]
+        return name
 
     def nvmlDeviceGetMemoryInfo(self, h: int) -> SimpleNamespace:
         return SimpleNamespace(**self.device["memory"])
@@ -135,10 +136,12 @@ class FakeNvml:
         return SimpleNamespace(gpu=self.device["utilization_gpu"])
 
     def nvmlDeviceGetPowerUsage(self, h: int) -> int:
-        return self.device["power_usage_mw"]
+        milliwatts: int = self.device["power_usage_mw"]
+        return milliwatts
 
     def nvmlDeviceGetTotalEnergyConsumption(self, h: int) -> int:
-        return self.device["total_energy_mj"]
+        millijoules: int = self.device["total_energy_mj"]
+        return millijoules
 
     def nvmlDeviceGetComputeRunningProcesses(self, h: int) -> list[SimpleNamespace]:
         processes = self.device["compute_processes"]

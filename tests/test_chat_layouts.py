@@ -9,7 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from tui.ui.chat.chat_view import ChatView
-from tui.ui.chat.markdown_text import ROOM_SHARE
+from tui.ui.chat.markdown_text import ROOM_SHARE, MarkdownText
 from tui.ui.chat.messages import AssistantMessage
 
 SIZE = (60, 30)
@@ -49,5 +49,5 @@ async def test_an_answer_growing_past_its_room_is_laid_out_once(monkeypatch: pyt
         for _ in range(5):
             await pilot.pause(0.05)
         assert reply.size.height > height
-        assert "line 5" in reply.query_one(".answer-text").shown
+        assert "line 5" in reply.query_one(".answer-text", MarkdownText).shown
         assert len(layouts) == 1

@@ -17,7 +17,7 @@ from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.memory import MacMemory
 from tui.core.sampling.monitor import MonitorOptions
 from tui.core.sampling.power.base import Availability, PowerReading, PowerSource
-from tui.core.sampling.power.smc import SmcSource
+from tui.core.sampling.power.smc import SmcConnection, SmcSource
 from tui.core.sampling.sampler import Sampler
 
 VM_STAT_32GIB = (Path(__file__).resolve().parent / "data" / "vm_stat_32gib.txt").read_text()
@@ -81,7 +81,10 @@ class FakeSoc(PowerSource):
         return PowerReading(7.0, None, self.scope, {"CPU": 2.0, "GPU": 5.0})
 
 
-class FakePstr:
+class FakePstr(SmcConnection):
+    def __init__(self) -> None:  # opens no IOKit connection
+        pass
+
     def read_key(self, key: str) -> float:
         return 4.0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import math
 import socket
@@ -95,14 +96,16 @@ def test_list_shows_models_with_details(fake: FakeOllama) -> None:
     assert {"qwen3:8b", "deepseek-r1:1.5b", "llama3.2:3b", "deepseek-r1:14b"} <= set(models)
     r1 = models["deepseek-r1:1.5b"]
     details = r1.details
+    assert details is not None and r1.digest is not None
     assert (details.family, details.parameter_size, details.quantization_level) == ("qwen2", "1.8B", "Q4_K_M")
-    assert r1.details.families == ["qwen2"] and r1.details.format == "gguf"
+    assert details.families == ["qwen2"] and details.format == "gguf"
     assert r1.size == 1_117_322_599 and len(r1.digest) == 64 and r1.modified_at is not None
 
 
 def test_show_capabilities_and_context_length(fake: FakeOllama) -> None:
     client = ollama.Client(host=fake.url)
     shown = client.show("qwen3:8b")
+    assert shown.modelinfo is not None
     assert shown.capabilities == ["completion", "tools", "thinking"]
     assert shown.modelinfo["qwen3.context_length"] == 40960
     assert shown.modelinfo["general.parameter_count"] == 8_200_000_000
@@ -124,11 +127,13 @@ async def test_field_thinking_streams_thinking_then_content_then_stats(fake: Fak
     answer = joined(tokens)
     assert "## Hello!" in answer and "- explaining code" in answer and "```python" in answer
     assert not any(chunk.done for chunk in tokens)
-    assert all(chunk.created_at.endswith("Z") for chunk in chunks)
+    assert all((chunk.created_at or "").endswith("Z") for chunk in chunks)
     assert final.done and final.done_reason == "stop" and final.message.content == ""
     assert final.eval_count == len(tokens) + 1
     durations = [final.total_duration, final.load_duration, final.prompt_eval_duration, final.eval_duration]
     assert all(isinstance(value, int) and value > 0 for value in durations)
+    assert final.total_duration is not None and final.load_duration is not None
+    assert final.prompt_eval_duration is not None and final.eval_duration is not None
     assert final.total_duration >= final.load_duration + final.prompt_eval_duration + final.eval_duration
 
 
@@ -151,7 +156,8 @@ async def test_inline_styles_put_tags_in_content(
 ) -> None:
     model = FakeModel("r1:test", thinking_style=style, split_tags=split, thinking="Alright, hello.", answer="Hi there!")
     chunks = await chat_chunks(serve([model]), model.name)
-    contents = [chunk.message.content for chunk in chunks]
+    assert all(chunk.message.content is not None for chunk in chunks)
+    contents = [chunk.message.content or "" for chunk in chunks]
     assert "".join(contents).startswith(starts) and "".join(contents).endswith("</think>\n\nHi there!")
     assert joined(chunks, "thinking") == ""
     close_at = contents.index(closing_chunks[0])
@@ -249,7 +255,7 @@ async def test_ps_after_chat_shows_partial_offload(fake: FakeOllama) -> None:
     (running,) = ollama.Client(host=fake.url).ps().models
     assert running.model == "llama3.2:3b" and running.size == 3_400_000_000
     assert running.size_vram == round(3_400_000_000 * 0.74) and running.context_length == 4096
-    assert running.expires_at.tzinfo is not None
+    assert running.expires_at is not None and running.expires_at.tzinfo is not None
 
 
 def test_generate_loads_and_unloads(serve: ServeFn) -> None:
@@ -261,6 +267,7 @@ def test_generate_loads_and_unloads(serve: ServeFn) -> None:
     assert time.monotonic() - started >= 0.1
     (running,) = client.ps().models
     # The keep-alive countdown follows the injected wall clock exactly.
+    assert running.expires_at is not None
     assert running.model == "qwen3:8b" and running.expires_at.timestamp() == 1_760_000_000.0 + 600
     unloaded = client.generate("qwen3:8b", keep_alive=0)
     assert unloaded.done_reason == "unload" and client.ps().models == []
@@ -270,10 +277,11 @@ async def test_cold_then_warm_load_duration(serve: ServeFn) -> None:
     fake = serve(load_delay=0.1)
     cold = (await chat_chunks(fake, "llama3.2:3b"))[-1]
     warm = (await chat_chunks(fake, "llama3.2:3b"))[-1]
+    assert cold.load_duration is not None
     assert cold.load_duration >= 100_000_000 and warm.load_duration == WARM_LOAD_NS
     # A different num_ctx forces a reload, as in Ollama.
     resized = (await chat_chunks(fake, "llama3.2:3b", options={"num_ctx": 8192}))[-1]
-    assert resized.load_duration >= 100_000_000
+    assert resized.load_duration is not None and resized.load_duration >= 100_000_000
 
 
 async def test_keep_alive_zero_unloads_after_the_reply(fake: FakeOllama) -> None:
@@ -281,7 +289,8 @@ async def test_keep_alive_zero_unloads_after_the_reply(fake: FakeOllama) -> None
     assert fake.loaded == {}
     await chat_chunks(fake, "qwen3:8b", keep_alive=-1)
     assert fake.loaded["qwen3:8b"] == math.inf
-    assert ollama.Client(host=fake.url).ps().models[0].expires_at.year > 2300
+    expires_at = ollama.Client(host=fake.url).ps().models[0].expires_at
+    assert expires_at is not None and expires_at.year > 2300
 
 
 def test_parse_keep_alive() -> None:
@@ -303,6 +312,7 @@ async def test_rate_is_accurate_at_1000_tokens_per_second(serve: ServeFn) -> Non
     *tokens, final = await chat_chunks(fake, model.name)
     elapsed = time.monotonic() - started
     assert len(tokens) == 200 and final.eval_count == 201
+    assert final.eval_duration is not None
     assert elapsed >= 0.2  # paced, not dumped at once; how close to 1000 tok/s is in bench/
     eval_rate = final.eval_count / (final.eval_duration / 1e9)
     assert eval_rate <= 1000 * 1.05  # never faster than configured; a busy machine may be slower
@@ -315,6 +325,7 @@ async def test_closing_the_stream_stops_the_server(serve: ServeFn) -> None:
     stream = await client.chat(model.name, HI, stream=True)
     for _ in range(3):
         await anext(stream)
+    assert inspect.isasyncgen(stream)  # the client's stream is an async generator, so it can be closed
     await stream.aclose()
     await wait_for(lambda: fake.disconnects == 1, timeout=5)
     await asyncio.sleep(0.1)
@@ -364,7 +375,7 @@ def read_raw_response(fake: FakeOllama, path: str, body: dict) -> tuple[str, lis
         while data := sock.recv(65536):
             raw += data
     head, rest = raw.split(b"\r\n\r\n", 1)
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size_line, rest = rest.split(b"\r\n", 1)
         size = int(size_line, 16)

@@ -115,7 +115,9 @@ class TestUsage:
             ("--format", "md", "--with-content"),
         ],
     )
-    def test_options_that_do_not_fit_together(self, db: Path, argv: tuple[str, ...], capsys) -> None:
+    def test_options_that_do_not_fit_together(
+        self, db: Path, argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+    ) -> None:
         code, text = history(db, *argv)
         assert code == 2 and text == ""
         assert "ollamon history:" in capsys.readouterr().err
@@ -135,19 +137,19 @@ class TestStoreFileUntouched:
         # SQLite may add its empty shared-memory files beside a WAL database; nothing else appears.
         assert set(after) - set(before) <= {"records.sqlite-wal", "records.sqlite-shm"}
 
-    def test_missing_file_is_not_created(self, tmp_path: Path, capsys) -> None:
+    def test_missing_file_is_not_created(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = tmp_path / "nowhere" / "records.sqlite"
         assert history(path)[0] == 1
         assert str(path) in capsys.readouterr().err
         assert not path.parent.exists()
 
-    def test_an_empty_store_says_which_file_was_read(self, tmp_path: Path, capsys) -> None:
+    def test_an_empty_store_says_which_file_was_read(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = tmp_path / "records.sqlite"
         RecordStore.open(path).close()
         code, _ = history(path)
         assert code == 0 and f"no turns recorded yet in {path}" in capsys.readouterr().err
 
-    def test_empty_file_stays_empty(self, tmp_path: Path, capsys) -> None:
+    def test_empty_file_stays_empty(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = tmp_path / "records.sqlite"
         path.touch()
         assert history(path)[0] == 1
@@ -159,14 +161,16 @@ class TestStoreFileUntouched:
         [(b"just some notes\n" * 64, "not an SQLite database"), (os.urandom(4096), "not an SQLite database")],
         ids=["text", "random"],
     )
-    def test_garbage_is_refused(self, tmp_path: Path, content: bytes, problem: str, capsys) -> None:
+    def test_garbage_is_refused(
+        self, tmp_path: Path, content: bytes, problem: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         path = tmp_path / "records.sqlite"
         path.write_bytes(content)
         assert history(path, "--format", "json")[0] == 1
         assert problem in capsys.readouterr().err
         assert path.read_bytes() == content
 
-    def test_foreign_database_is_refused(self, tmp_path: Path, capsys) -> None:
+    def test_foreign_database_is_refused(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = tmp_path / "other.sqlite"
         conn = sqlite3.connect(path)
         conn.execute("CREATE TABLE records (id INTEGER)")
@@ -177,7 +181,7 @@ class TestStoreFileUntouched:
         assert "another application" in capsys.readouterr().err
         assert path.read_bytes() == before
 
-    def test_damaged_store_is_refused(self, db: Path, capsys) -> None:
+    def test_damaged_store_is_refused(self, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
         data = bytearray(db.read_bytes())
         data[4096:] = b"\xa5" * (len(data) - 4096)
         db.write_bytes(data)
@@ -185,7 +189,7 @@ class TestStoreFileUntouched:
         assert "damaged" in capsys.readouterr().err
         assert db.read_bytes() == bytes(data)
 
-    def test_older_store_is_not_migrated(self, tmp_path: Path, capsys) -> None:
+    def test_older_store_is_not_migrated(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = tmp_path / "records.sqlite"
         shutil.copy(DATA / "store_v1.sqlite", path)
         before = path.read_bytes()

@@ -38,7 +38,8 @@ def host(store: RecordStore, **options: Any) -> HostApp:
 async def ready(pilot: Pilot) -> HistoryScreen:
     """Wait until the screen is up and nothing is being read."""
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
-    screen: HistoryScreen = pilot.app.screen
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
     await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
     return screen
@@ -112,7 +113,9 @@ class TestTurns:
             await pilot.app.push_screen(HistoryScreen(store))
             table = pilot.app.screen.query_one(TurnsTable)
             await wait_until(pilot, lambda: table.row_count == PAGE_SIZE)
-            assert shown_ids(pilot.app.screen)[:3] == [r.record_id for r in store.query(limit=3)]
+            screen = pilot.app.screen
+            assert isinstance(screen, HistoryScreen)
+            assert shown_ids(screen)[:3] == [r.record_id for r in store.query(limit=3)]
 
     async def test_model_name_is_literal_text(self, store: RecordStore) -> None:
         record = turn(0)
@@ -160,10 +163,12 @@ class TestDetail:
             await ready(pilot)
             await pilot.press("down", "down", "enter")
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
-            detail: TurnDetailScreen = pilot.app.screen
+            detail = pilot.app.screen
+            assert isinstance(detail, TurnDetailScreen)
             assert detail.record.record_id == "rec00002"
             assert detail.record.samples and detail.record.answer
-            assert detail.query(MemoryChart) and detail.query(PowerChart)
+            assert detail.query(MemoryChart)
+            assert detail.query(PowerChart)
             answer = detail.query_one("#turn-answer", Markdown)
             assert answer._open_links is False  # Textual 8.2.8 keeps open_links only privately
             assert detail.query_one("#turn-thinking", Collapsible).collapsed

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, TabbedContent
 
@@ -40,7 +42,8 @@ def store(tmp_path: Path) -> Iterator[RecordStore]:
 
 async def history(pilot: Pilot) -> HistoryScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
-    screen: HistoryScreen = pilot.app.screen
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
     await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
     return screen
@@ -52,11 +55,11 @@ async def resized(pilot: Pilot, width: int, height: int) -> None:
     await pilot.pause()
 
 
-def headers(table: DataTable[object]) -> list[str]:
+def headers(table: DataTable[Any]) -> list[str]:
     return [str(column.label) for column in table.columns.values()]
 
 
-def assert_fits(table: DataTable[object]) -> None:
+def assert_fits(table: DataTable[Any]) -> None:
     """Every column shown is whole within the table: nothing to scroll sideways to."""
     used = sum(column.get_render_width(table) for column in table.columns.values())
     assert used <= table.scrollable_content_region.width
@@ -117,7 +120,8 @@ class TestTurnsTable:
             assert hint_text(screen, "#turns-hint") == ""
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
-            detail: TurnDetailScreen = pilot.app.screen
+            detail = pilot.app.screen
+            assert isinstance(detail, TurnDetailScreen)
             assert detail.record.record_id == chosen == records[-6].record_id
 
     async def test_a_new_filter_measures_only_its_own_rows(self, store: RecordStore) -> None:
@@ -218,7 +222,9 @@ class TestTurnDetail:
             assert scroll.max_scroll_x == 0
 
 
-async def test_a_resize_that_changes_no_column_lays_out_nothing_again(store: RecordStore) -> None:
+async def test_a_resize_that_changes_no_column_lays_out_nothing_again(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The rows are laid out again only when the columns change, not on every resize."""
     fill(store, 30)
     fits: list[object] = []
@@ -227,12 +233,12 @@ async def test_a_resize_that_changes_no_column_lays_out_nothing_again(store: Rec
         table = screen.query_one(TurnsTable)
         original = table.post_message
 
-        def counting(message: object) -> bool:
+        def counting(message: Message) -> bool:
             if isinstance(message, SizedTable.ColumnsSized):
                 fits.append(message.widths)
-            return original(message)  # type: ignore[arg-type]
+            return original(message)
 
-        table.post_message = counting  # type: ignore[method-assign]
+        monkeypatch.setattr(table, "post_message", counting)
         await resized(pilot, 80, 41)
         assert fits == []
         await resized(pilot, 200, 41)

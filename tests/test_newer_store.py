@@ -81,7 +81,8 @@ async def test_f2_lists_and_opens_the_newer_turn(store: RecordStore) -> None:
     app = HostApp(lambda: HistoryScreen(store, tz=UTC))
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
-        screen: HistoryScreen = pilot.app.screen
+        screen = pilot.app.screen
+        assert isinstance(screen, HistoryScreen)
         await wait_until(pilot, lambda: not screen.reading)
         table = screen.query_one(TurnsTable)
         assert table.get_row(NEWER_ID)[3].plain == "paused"
