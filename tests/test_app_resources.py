@@ -172,6 +172,7 @@ class _ColumnApp(App[None]):
 
 @pytest.mark.parametrize("remote", [None, "http://gpu-box:11434"])
 async def test_remote_ollama_is_said_plainly(remote: str | None) -> None:
+    """A remote Ollama gets a note that the panels are this machine, not the Ollama host; a local one none."""
     app = _ColumnApp(remote)
     async with app.run_test() as pilot:
         await pilot.pause()

@@ -26,6 +26,7 @@ from tui.ui.settings.settings_screen import SettingsScreen
 
 @pytest.mark.parametrize("size", [(40, 10), (41, 10), (36, 10), (40, 8), (MIN_WIDTH - 1, 24), (80, MIN_HEIGHT - 1)])
 async def test_small_terminal_starts_and_says_the_size_it_needs(fake_ollama: FakeOllama, size: tuple[int, int]) -> None:
+    """A terminal too small says the size it needs; made bigger, the chat returns with the prompt focused."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -67,6 +68,7 @@ async def test_first_frame_is_already_the_one_for_the_size(
 
 
 async def test_smallest_usable_terminal_shows_the_chat(fake_ollama: FakeOllama) -> None:
+    """At the minimum size the chat and its prompt are shown, not the too-small line."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(MIN_WIDTH, MIN_HEIGHT)) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -75,6 +77,7 @@ async def test_smallest_usable_terminal_shows_the_chat(fake_ollama: FakeOllama) 
 
 
 async def test_num_ctx_change_reloads_in_view_as_a_cold_load(fake_ollama: FakeOllama) -> None:
+    """Changing num_ctx reloads the model in view, noted as a cold load that took the load's time."""
     fake_ollama.load_delay = 0.2
     app = make_app(fake_ollama.url, clock=time.monotonic)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -109,6 +112,7 @@ async def test_reload_inside_a_turn_shows_its_load_time(fake_ollama: FakeOllama)
 
 
 async def test_settings_check_num_ctx_against_the_model_and_let_empty_fields_be(fake_ollama: FakeOllama) -> None:
+    """Settings refuse num_ctx past the model's context and a negative seed, and accept empty fields."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await choose(pilot, app, "qwen3:8b")
@@ -135,6 +139,7 @@ async def test_settings_check_num_ctx_against_the_model_and_let_empty_fields_be(
 
 
 async def test_page_keys_in_the_prompt_scroll_the_chat(fake_ollama: FakeOllama) -> None:
+    """Ctrl+Home, Page Down and Ctrl+End in the prompt scroll the chat; the footer names Scroll and Settings."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await choose(pilot, app, "qwen3:8b")
@@ -155,6 +160,7 @@ async def test_page_keys_in_the_prompt_scroll_the_chat(fake_ollama: FakeOllama) 
 
 
 async def test_every_key_is_in_the_command_palette(fake_ollama: FakeOllama) -> None:
+    """Model, New, History, Settings, Copy, Idle W and Scroll are each in the command palette with their key."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -164,6 +170,7 @@ async def test_every_key_is_in_the_command_palette(fake_ollama: FakeOllama) -> N
 
 
 async def test_prompt_looks_focused_only_when_it_is(fake_ollama: FakeOllama) -> None:
+    """The prompt looks focused only while it has focus; the chat marks when it has the keys instead."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -176,6 +183,7 @@ async def test_prompt_looks_focused_only_when_it_is(fake_ollama: FakeOllama) -> 
 
 
 async def test_sigterm_and_sighup_exit_as_ctrl_q_does(fake_ollama: FakeOllama) -> None:
+    """SIGTERM and SIGHUP end the app cleanly, as Ctrl+Q does."""
     for number in (signal.SIGTERM, signal.SIGHUP):
         missed: list[int] = []
 
@@ -203,6 +211,7 @@ async def test_sigterm_and_sighup_exit_as_ctrl_q_does(fake_ollama: FakeOllama) -
 
 
 async def test_toasts_leave_the_prompt_uncovered(fake_ollama: FakeOllama) -> None:
+    """A long toast at 80x24 does not cover the prompt."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -216,6 +225,7 @@ async def test_toasts_leave_the_prompt_uncovered(fake_ollama: FakeOllama) -> Non
 async def test_copy_takes_the_focused_answer_and_ctrl_r_answers_again(
     fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Ctrl+O copies the focused answer, and Ctrl+R sends the last prompt again for a new answer."""
     app = make_app(fake_ollama.url)
     copied: list[str] = []
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
@@ -239,6 +249,7 @@ async def test_copy_takes_the_focused_answer_and_ctrl_r_answers_again(
 async def test_the_first_frame_is_laid_out_for_the_terminal_size(
     fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In a 70x20 terminal the very first frame already has the narrow, short layout's classes."""
     first_frame: list[set[str]] = []
     display = OllamonApp._display
 

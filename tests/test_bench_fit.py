@@ -45,6 +45,7 @@ def bench(fake: FakeOllama, db: Path, *flags: str) -> tuple[int, str, dict[str, 
 
 
 def test_skip_unfit_records_the_skipped_model_as_failed(fake: FakeOllama, tmp_path: Path) -> None:
+    """--skip-unfit records the model predicted to swap as failed and skipped, and never loads it."""
     code, err, records, plan = bench(fake, tmp_path / "b.sqlite", "--skip-unfit")
     assert code == 0 and plan["skip_unfit"] is True
     assert f"{FP16} · predicted · 15 GB, 26%/74% CPU/GPU, 22/29 layers on the GPU: will swap, likely to fail" in err
@@ -64,6 +65,7 @@ def test_skip_unfit_records_the_skipped_model_as_failed(fake: FakeOllama, tmp_pa
 
 
 def test_without_skip_unfit_the_swapping_model_runs_with_its_prediction(fake: FakeOllama, tmp_path: Path) -> None:
+    """Without --skip-unfit the swapping model runs, its record keeping both the predicted and real split."""
     code, err, records, plan = bench(fake, tmp_path / "b.sqlite")
     assert code == 0 and plan["skip_unfit"] is False and "skipped" not in err
     swapping = records[FP16]

@@ -31,6 +31,7 @@ def _counting(calls: list[int], layout: Callable[..., None]) -> Callable[..., No
 
 
 async def test_an_answer_growing_past_its_room_is_laid_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer growing past its room makes the screen lay out once, not once per widget that grew."""
     app = OneChat()
     async with app.run_test(size=SIZE) as pilot:
         chat = app.query_one(ChatView)

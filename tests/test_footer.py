@@ -38,6 +38,7 @@ def _keys(app: App[None]) -> list[str]:
 
 
 async def test_an_update_that_changes_no_key_keeps_the_keys() -> None:
+    """Refreshing the bindings when no key changes keeps the very same key widgets."""
     app = TwoKeys()
     async with app.run_test() as pilot:
         await pilot.pause()
@@ -49,6 +50,7 @@ async def test_an_update_that_changes_no_key_keeps_the_keys() -> None:
 
 
 async def test_a_key_that_comes_and_goes_is_shown_and_hidden() -> None:
+    """A key whose action is enabled and disabled again is shown and then hidden."""
     app = TwoKeys()
     async with app.run_test() as pilot:
         await pilot.pause()
@@ -66,6 +68,7 @@ async def test_a_key_that_comes_and_goes_is_shown_and_hidden() -> None:
 
 
 async def test_a_key_that_comes_and_goes_alone_leaves_the_other_keys_as_they_were() -> None:
+    """A key that comes and goes leaves the other key widgets as they were."""
     app = TwoKeys()
     async with app.run_test() as pilot:
         await pilot.pause()

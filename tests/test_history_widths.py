@@ -73,6 +73,7 @@ def hint_text(screen: HistoryScreen, hint_id: str) -> str:
 
 class TestTurnsTable:
     async def test_80_columns_show_what_fits_whole_and_count_the_rest(self, store: RecordStore) -> None:
+        """At 80 columns the table shows the needed columns whole, in order, and the hint counts the rest."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(80, 24)) as pilot:
             screen = await history(pilot)
@@ -87,6 +88,7 @@ class TestTurnsTable:
             assert screen.query_one("#turns-hint").region.right <= 80
 
     async def test_200_columns_show_every_column_and_no_hint(self, store: RecordStore) -> None:
+        """At 200 columns every column is shown whole and there is no hint."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(200, 60)) as pilot:
             screen = await history(pilot)
@@ -96,6 +98,7 @@ class TestTurnsTable:
             assert hint_text(screen, "#turns-hint") == ""
 
     async def test_120_columns_show_every_column(self, store: RecordStore) -> None:
+        """At 120 columns every column of the turns table is shown and there is no hint."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(120, 40)) as pilot:
             screen = await history(pilot)
@@ -103,6 +106,7 @@ class TestTurnsTable:
             assert hint_text(screen, "#turns-hint") == ""
 
     async def test_a_resize_chooses_again_and_keeps_the_cursor_on_its_turn(self, store: RecordStore) -> None:
+        """A resize chooses the columns again, keeps the cursor on its turn, and Enter opens that turn."""
         records = fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(200, 60)) as pilot:
             screen = await history(pilot)
@@ -125,6 +129,7 @@ class TestTurnsTable:
             assert detail.record.record_id == chosen == records[-6].record_id
 
     async def test_a_new_filter_measures_only_its_own_rows(self, store: RecordStore) -> None:
+        """A new filter sizes the columns for its own rows, so Status shrinks to its header when it can."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(80, 24)) as pilot:
             screen = await history(pilot)
@@ -147,6 +152,7 @@ class TestSummaryTable:
         return screen, screen.query_one(SummaryTable)
 
     async def test_80_columns_shorten_the_median_header_and_say_so(self, store: RecordStore) -> None:
+        """At 80 columns the summary shortens "Total (median)" to "Total" and the hint says so."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(80, 24)) as pilot:
             screen, table = await self.show(pilot)
@@ -160,6 +166,7 @@ class TestSummaryTable:
             assert "Total: median" in hint and f"{len(table.widths.hidden)} columns hidden" in hint
 
     async def test_200_columns_show_every_column_with_its_full_header(self, store: RecordStore) -> None:
+        """At 200 columns the summary shows every column with its full header and no hint."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(200, 60)) as pilot:
             screen, table = await self.show(pilot)
@@ -168,6 +175,7 @@ class TestSummaryTable:
             assert hint_text(screen, "#summary-hint") == ""
 
     async def test_the_host_stays_when_the_rows_come_from_two_hosts(self, store: RecordStore) -> None:
+        """With rows from two hosts the summary keeps the Host column beside the model at 80 columns."""
         fill(store, 6)
         elsewhere = [turn(i) for i in range(6, 9)]
         for record in elsewhere:
@@ -192,6 +200,7 @@ def long_heading_turn() -> Record:
 
 class TestTurnDetail:
     async def test_every_line_fits_80_columns(self) -> None:
+        """At 80 columns every figure of a turn fits its line, the heading breaks between parts, nothing overflows."""
         record = long_heading_turn()
         async with HostApp(lambda: TurnDetailScreen(record, tz=UTC)).run_test(size=(80, 60)) as pilot:
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))

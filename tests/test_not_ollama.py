@@ -41,6 +41,7 @@ def impostor(request: pytest.FixtureRequest) -> Iterator[FakeOllama]:
 
 
 def test_every_mode_has_an_expected_detail() -> None:
+    """Every impostor reply the fake server can send has the detail the message must give."""
     assert set(DETAILS) == set(IMPOSTOR_REPLIES)
 
 
@@ -62,6 +63,7 @@ async def _each_call(engine: OllamaEngine) -> list[OllamaError]:
 
 
 async def test_engine_methods_raise_a_classified_error(impostor: FakeOllama) -> None:
+    """Each engine call to a server that is not Ollama raises a NOT_OLLAMA error naming the server and reply."""
     engine = OllamaEngine(impostor.url)
     try:
         errors = await _each_call(engine)
@@ -75,6 +77,7 @@ async def test_engine_methods_raise_a_classified_error(impostor: FakeOllama) -> 
 
 
 async def test_chat_yields_a_failure(impostor: FakeOllama) -> None:
+    """A chat with a server that is not Ollama ends in a classified failure that suggests --host."""
     engine = OllamaEngine(impostor.url)
     try:
         events = [event async for event in engine.chat("qwen3:8b", [{"role": "user", "content": "hi"}])]
@@ -87,6 +90,7 @@ async def test_chat_yields_a_failure(impostor: FakeOllama) -> None:
 
 
 async def test_a_malformed_line_mid_answer_keeps_the_text_before_it() -> None:
+    """A line that is not JSON mid-answer fails the turn as not Ollama and keeps the text before it."""
     model = FakeModel("proxied:1b", answer="one two three four five", garbled_after=3)
     with FakeOllama([model], rate=2000.0) as server:
         engine = OllamaEngine(server.url)
@@ -103,6 +107,7 @@ async def test_a_malformed_line_mid_answer_keeps_the_text_before_it() -> None:
 
 
 def test_doctor_prints_the_classified_message_and_exits_1(impostor: FakeOllama, tmp_path: Path) -> None:
+    """Doctor on a server that is not Ollama prints the classified message, no traceback, exit 1."""
     lines: list[str] = []
     sampler = scenario_sampler(NORMAL, ticks=1)
     sampler.interval = 0.01
@@ -115,6 +120,7 @@ def test_doctor_prints_the_classified_message_and_exits_1(impostor: FakeOllama, 
 
 
 def test_cli_doctor_on_a_web_server(capsys: pytest.CaptureFixture[str]) -> None:
+    """`ollamon doctor` on a web server says it does not answer like Ollama, exit 1."""
     with FakeOllama(impostor="html") as server:
         assert main(["doctor", "--host", server.url, "--interval", "0.05"]) == 1
     assert "does not answer like Ollama" in capsys.readouterr().out

@@ -64,7 +64,6 @@ class TestResourcePanels:
         assert snap_compare(app, terminal_size=(80, 24), run_before=exchange("llama3.2:3b"))
 
     def test_one_screen_120x40(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
-        """120x40: processor, memory and power with the last answer's figures fit without scrolling;
-        the timers are the line above the prompt."""
+        """120x40: the panels fit the last answer's figures unscrolled; the timers are the line above the prompt."""
         app = snapshot_app(snapshot_server.url, NORMAL)
         assert snap_compare(app, terminal_size=(120, 40), run_before=exchange("qwen3:8b"))
