@@ -11,6 +11,7 @@ import pytest
 from textual import events
 from textual._styles_cache import StylesCache  # the private cache is what the memory tests measure
 from textual.widget import Widget
+from textual.widgets import Input, Switch
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.helpers.apps import make_app
@@ -59,6 +60,7 @@ async def test_choose_model_loads_and_shows_load_time(fake_ollama: FakeOllama) -
 
 
 async def test_preselected_model_is_loaded(fake_ollama: FakeOllama) -> None:
+    """A model named at start-up is loaded and shown as chosen in the dropdown."""
     app = make_app(fake_ollama.url, model="llama3.2:3b")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.timer_state.phase == "ready")
@@ -67,6 +69,7 @@ async def test_preselected_model_is_loaded(fake_ollama: FakeOllama) -> None:
 
 
 async def test_missing_preselected_model_says_how_to_pull(fake_ollama: FakeOllama) -> None:
+    """A model named at start-up that is not installed gets an error note saying to `ollama pull` it."""
     app = make_app(fake_ollama.url, model="nope:1b")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: any("nope:1b" in str(n.render()) for n in app.query(NoteMessage)))
@@ -75,6 +78,7 @@ async def test_missing_preselected_model_says_how_to_pull(fake_ollama: FakeOllam
 
 
 async def test_thinking_then_answer_stream_and_timers(fake_ollama: FakeOllama) -> None:
+    """Thinking then the answer stream in as the server sent them, and the timers show every figure."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "qwen3:8b")
@@ -106,6 +110,7 @@ async def test_thinking_then_answer_stream_and_timers(fake_ollama: FakeOllama) -
 
 
 async def test_chinese_answer_counts_characters(fake_ollama: FakeOllama) -> None:
+    """A Chinese answer's thinking and answer are counted in characters, as the reply shows them."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "qwen3:8b")
@@ -119,6 +124,7 @@ async def test_chinese_answer_counts_characters(fake_ollama: FakeOllama) -> None
 
 
 async def test_multi_turn_context_is_sent(fake_ollama: FakeOllama) -> None:
+    """The second prompt goes with the first exchange before it, and with no think flag for this model."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
@@ -135,6 +141,7 @@ async def test_multi_turn_context_is_sent(fake_ollama: FakeOllama) -> None:
 
 
 async def test_inline_think_tags_are_split(fake_ollama: FakeOllama) -> None:
+    """A model's inline <think> tags split its text into thinking and answer; neither shows a tag."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "deepseek-r1:1.5b")
@@ -145,6 +152,7 @@ async def test_inline_think_tags_are_split(fake_ollama: FakeOllama) -> None:
 
 
 async def test_escape_stops_the_answer_and_closes_the_stream(fake_ollama: FakeOllama) -> None:
+    """Escape stops the answer, the text so far stays on screen and in the conversation, the stream closes."""
     # The runner hangs after three tokens, so Escape always comes before the end, however busy
     # the machine (at 20 tok/s the short answer sometimes finished first under xdist).
     fake_ollama.models["llama3.2:3b"].stall_after = 3
@@ -166,6 +174,7 @@ async def test_escape_stops_the_answer_and_closes_the_stream(fake_ollama: FakeOl
 
 
 async def test_new_chat_clears_conversation(fake_ollama: FakeOllama) -> None:
+    """Ctrl+N empties the chat, and the next prompt is sent without the old turns."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
@@ -178,6 +187,7 @@ async def test_new_chat_clears_conversation(fake_ollama: FakeOllama) -> None:
 
 
 async def test_empty_prompt_is_ignored(fake_ollama: FakeOllama) -> None:
+    """Enter on a blank prompt sends nothing and says nothing; a real prompt then goes through once."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
@@ -195,6 +205,7 @@ async def test_empty_prompt_is_ignored(fake_ollama: FakeOllama) -> None:
 
 
 async def test_multi_line_paste_is_sent_whole(fake_ollama: FakeOllama) -> None:
+    """A pasted 20,000-character text of several lines is sent exactly as pasted."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
@@ -210,6 +221,7 @@ async def test_multi_line_paste_is_sent_whole(fake_ollama: FakeOllama) -> None:
 
 
 async def test_load_failure_is_shown_and_app_stays_usable(fake_ollama: FakeOllama) -> None:
+    """A model too big to load says why and what to do, and another model can then be chosen and used."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "deepseek-r1:14b")
@@ -223,6 +235,7 @@ async def test_load_failure_is_shown_and_app_stays_usable(fake_ollama: FakeOllam
 
 
 async def test_mid_stream_error_keeps_partial_answer() -> None:
+    """A runner crash mid-answer keeps the words so far and names the error under them."""
     model = FakeModel(
         name="flaky:1b",
         answer="one two three four five six",
@@ -243,6 +256,7 @@ async def test_mid_stream_error_keeps_partial_answer() -> None:
 
 
 async def test_stream_without_done_says_figures_are_estimated() -> None:
+    """An answer that ends without Ollama's final figures says that its figures are estimated."""
     model = FakeModel(name="cut:1b", answer="a b c", end_without_done=True)
     with FakeOllama([model], rate=2000.0) as server:
         app = make_app(server.url)
@@ -255,6 +269,7 @@ async def test_stream_without_done_says_figures_are_estimated() -> None:
 
 
 async def test_untrusted_output_is_literal_and_escape_free() -> None:
+    """Markup in an answer or prompt shows as literal text, and terminal escape codes are dropped."""
     nasty = "[bold]x[/] [link=http://evil]y[/link] \x1b]0;pwned\x07\x1b[31mred\x1b[0m done"
     with FakeOllama([FakeModel(name="nasty:1b", answer=nasty)], rate=2000.0) as server:
         app = make_app(server.url)
@@ -268,6 +283,7 @@ async def test_untrusted_output_is_literal_and_escape_free() -> None:
 
 
 async def test_ollama_down_then_up_is_survived() -> None:
+    """With Ollama down a banner names its URL and --host; it goes when Ollama is back, each time."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -290,18 +306,19 @@ async def test_ollama_down_then_up_is_survived() -> None:
 
 
 async def test_settings_are_sent_with_each_request(fake_ollama: FakeOllama) -> None:
+    """Saved settings (system prompt, temperature, num_ctx, seed, think, keep_alive) go with the next request."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "qwen3:8b")
         await pilot.press("ctrl+s")
         await pilot.pause()
         screen = app.screen
-        screen.query_one("#system").value = "Answer briefly."
-        screen.query_one("#temperature").value = "0.2"
-        screen.query_one("#num_ctx").value = "8192"
-        screen.query_one("#seed").value = "7"
-        screen.query_one("#think").value = False
-        screen.query_one("#keep_alive").value = "10m"
+        screen.query_one("#system", Input).value = "Answer briefly."
+        screen.query_one("#temperature", Input).value = "0.2"
+        screen.query_one("#num_ctx", Input).value = "8192"
+        screen.query_one("#seed", Input).value = "7"
+        screen.query_one("#think", Switch).value = False
+        screen.query_one("#keep_alive", Input).value = "10m"
         await pilot.press("ctrl+s")
         await pilot.pause()
         await send(pilot, app, "hi")
@@ -313,11 +330,12 @@ async def test_settings_are_sent_with_each_request(fake_ollama: FakeOllama) -> N
 
 
 async def test_settings_reject_bad_values(fake_ollama: FakeOllama) -> None:
+    """A temperature out of range is refused with the range allowed, and Escape leaves the setting unset."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+s")
         await pilot.pause()
-        app.screen.query_one("#temperature").value = "9"
+        app.screen.query_one("#temperature", Input).value = "9"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "0 to 2" in str(app.screen.query_one("#temperature-why").render())
@@ -327,6 +345,7 @@ async def test_settings_reject_bad_values(fake_ollama: FakeOllama) -> None:
 
 
 async def test_copy_last_answer(fake_ollama: FakeOllama) -> None:
+    """Ctrl+O copies the last answer to the clipboard."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
@@ -336,6 +355,7 @@ async def test_copy_last_answer(fake_ollama: FakeOllama) -> None:
 
 
 async def test_prompt_needs_a_model_first(fake_ollama: FakeOllama) -> None:
+    """Enter before a model is chosen asks for one and keeps the text, which is sent once a model is chosen."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -358,6 +378,7 @@ async def test_prompt_needs_a_model_first(fake_ollama: FakeOllama) -> None:
 
 @pytest.mark.parametrize("width", [80, 160])
 async def test_side_column_folds_on_narrow_terminals(fake_ollama: FakeOllama, width: int) -> None:
+    """Below 100 columns the side panels fold into one timers line; from 100 up they stand beside the chat."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(width, 24)) as pilot:
         await pilot.pause()
@@ -366,6 +387,7 @@ async def test_side_column_folds_on_narrow_terminals(fake_ollama: FakeOllama, wi
 
 
 async def test_the_paragraph_being_written_renders_as_markdown(fake_ollama: FakeOllama) -> None:
+    """The paragraph still being written shows as Markdown: bold as bold, no asterisks or backticks."""
     # The runner stops mid-paragraph: what came so far shows bold as bold, not as asterisks.
     fake_ollama.models["llama3.2:3b"].answer = "Some **bold** words and `code` here, then more text never sent"
     fake_ollama.models["llama3.2:3b"].stall_after = 6
@@ -392,10 +414,11 @@ async def _first_reply(pilot: Any, app: OllamonApp) -> AssistantMessage:
 
 def _kept_lines(widget: AssistantMessage) -> int:
     """Lines Textual keeps drawn for a message and its parts (a private cache: only this test reads it)."""
-    return sum(len(part._styles_cache._cache) for part in widget.walk_children(with_self=True))
+    return sum(len(part._styles_cache._cache) for part in widget.walk_children(Widget, with_self=True))
 
 
 async def test_finished_turns_do_not_keep_their_drawn_lines(fake_ollama: FakeOllama) -> None:
+    """An answer pushed off the screen by the next one keeps none of its drawn lines cached."""
     fake_ollama.models["llama3.2:3b"].answer = "\n\n".join(f"Paragraph {n} of a long answer." for n in range(60))
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
@@ -461,6 +484,7 @@ async def test_start_up_ends_after_a_while_when_no_list_comes(monkeypatch: pytes
 
 
 async def test_each_turn_gives_freed_memory_back(fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After each answer the app gives freed memory back to the system, once per turn."""
     released: list[int] = []
     monkeypatch.setattr("tui.perf.hooks.release_freed", lambda: released.append(1))
     monkeypatch.setattr("tui.perf.hooks.RELEASE_AFTER_S", 0.01)
@@ -470,4 +494,8 @@ async def test_each_turn_gives_freed_memory_back(fake_ollama: FakeOllama, monkey
         assert released == []
         for turns, prompt in enumerate(("one", "two"), start=1):
             await send(pilot, app, prompt)
-            await wait_until(pilot, lambda turns=turns: len(released) == turns)
+
+            def released_per_turn(turns: int = turns) -> bool:
+                return len(released) == turns
+
+            await wait_until(pilot, released_per_turn)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models
 from tests.helpers.apps import make_app
@@ -32,7 +33,7 @@ def labels(app: OllamonApp) -> dict[str, str]:
     return {value: str(prompt) for prompt, value in app.query_one(ModelPicker).choices}
 
 
-async def marked(pilot, app: OllamonApp) -> dict[str, str]:  # type: ignore[no-untyped-def]
+async def marked(pilot: Pilot, app: OllamonApp) -> dict[str, str]:
     await wait_until(pilot, lambda: len(app.session.predictions) == len(deepseek_r1_sweep_models()))
     await wait_until(pilot, lambda: "✓" in labels(app).get(Q4, ""))
     return labels(app)
@@ -86,7 +87,7 @@ async def test_dropdown_marks_agree_with_fit(
         assert mark in shown[model]
 
 
-async def choose_now(pilot, app: OllamonApp, name: str) -> None:  # type: ignore[no-untyped-def]
+async def choose_now(pilot: Pilot, app: OllamonApp, name: str) -> None:
     """Pick `name` and wait until it, not an earlier choice, is loaded."""
     await choose(pilot, app, name)
     await wait_until(pilot, lambda: app.current_model == name and app.timer_state.phase == "ready")

@@ -33,13 +33,15 @@ async def test_record_matches_what_the_server_sent(fake_ollama: FakeOllama, tmp_
     [record] = records(store)
     model = next(m for m in default_models() if m.name == "qwen3:8b")
     assert record.status is Status.OK and record.turn_index == 0 and record.session_id
-    assert record.counts.eval_tokens == app.timer_state.stats.eval_count
+    stats = app.timer_state.stats
+    assert stats is not None and record.counts.eval_tokens == stats.eval_count
     assert record.counts.thinking_chars == len(model.thinking_zh) == len(reply.thinking_text)
     assert record.counts.answer_chars == len(model.answer_zh)
     assert record.answer == model.answer_zh and record.prompt == "用中文解释大语言模型"
     timing = record.timing_ms
     assert timing.thinking is not None and timing.answer is not None and timing.total_wall is not None
     assert timing.thinking + timing.answer <= timing.total_wall
+    assert record.counts.eval_tokens is not None and timing.eval is not None
     assert record.rates.eval_tok_s == pytest.approx(record.counts.eval_tokens / (timing.eval / 1000))
     assert record.load.processor == "100% GPU" and record.load.cold is True and record.load.load_ms
     assert record.model.quantization == "Q4_K_M" and "thinking" in record.model.capabilities
@@ -90,7 +92,8 @@ async def test_failed_and_cancelled_turns_are_recorded(tmp_path: Path) -> None:
             await wait_until(pilot, lambda: not app.streaming)
             await pilot.pause(0.1)
     failed, cancelled = records(store)
-    assert failed.status is Status.FAILED and failed.error_kind.value == "runner_crashed"
+    assert failed.status is Status.FAILED and failed.error_kind is not None
+    assert failed.error_kind.value == "runner_crashed"
     assert "unexpectedly stopped" in (failed.error or "") and failed.answer == "one two "
     assert failed.counts.estimated and failed.counts.eval_tokens == 2
     assert cancelled.status is Status.CANCELLED and cancelled.counts.estimated

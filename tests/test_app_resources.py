@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from devtools.fake_ollama import FakeOllama
 from tests.helpers.apps import make_app
@@ -28,7 +29,7 @@ from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, Rem
 SIZE = (160, 48)
 
 
-def text_of(widget: object) -> str:
+def text_of(widget: FigurePanel | Static) -> str:
     if isinstance(widget, FigurePanel):
         return widget.plain_text(40)
     console = Console(width=40, record=True, color_system=None)
@@ -67,7 +68,8 @@ async def test_answer_peaks_energy_and_split(fake_ollama: FakeOllama) -> None:
         assert cost.peaks.energy_j == pytest.approx(24.5)
         assert cost.net_energy_j == pytest.approx(19.5)
         stats = app.timer_state.stats
-        assert stats is not None and cost.j_per_token == pytest.approx(19.5 / stats.eval_count)
+        assert stats is not None and stats.eval_count is not None
+        assert cost.j_per_token == pytest.approx(19.5 / stats.eval_count)
         processor = text_of(app.query_one(ProcessorPanel))
         assert "26%/74% CPU/GPU" in processor and "llama3.2:3b" in processor
         power = text_of(app.query_one(PowerPanel))
@@ -170,6 +172,7 @@ class _ColumnApp(App[None]):
 
 @pytest.mark.parametrize("remote", [None, "http://gpu-box:11434"])
 async def test_remote_ollama_is_said_plainly(remote: str | None) -> None:
+    """A remote Ollama gets a note that the panels are this machine, not the Ollama host; a local one none."""
     app = _ColumnApp(remote)
     async with app.run_test() as pilot:
         await pilot.pause()

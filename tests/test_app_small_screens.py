@@ -6,10 +6,13 @@ import os
 import signal
 import time
 from dataclasses import replace
+from types import FrameType
 
 import pytest
+from rich.console import RenderableType
 from textual.screen import Screen
 from textual.widgets import Input
+from textual.widgets._footer import FooterKey  # not exported; the app's own footer imports it so too
 
 from devtools.fake_ollama import FakeOllama
 from tests.helpers.apps import make_app
@@ -23,6 +26,7 @@ from tui.ui.settings.settings_screen import SettingsScreen
 
 @pytest.mark.parametrize("size", [(40, 10), (41, 10), (36, 10), (40, 8), (MIN_WIDTH - 1, 24), (80, MIN_HEIGHT - 1)])
 async def test_small_terminal_starts_and_says_the_size_it_needs(fake_ollama: FakeOllama, size: tuple[int, int]) -> None:
+    """A terminal too small says the size it needs; made bigger, the chat returns with the prompt focused."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -40,7 +44,7 @@ async def test_small_terminal_starts_and_says_the_size_it_needs(fake_ollama: Fak
 
 @pytest.mark.parametrize(("size", "too_small"), [((40, 10), True), ((80, MIN_HEIGHT - 1), True), ((80, 24), False)])
 async def test_first_frame_is_already_the_one_for_the_size(
-    fake_ollama: FakeOllama, size: tuple[int, int], too_small: bool
+    fake_ollama: FakeOllama, size: tuple[int, int], too_small: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No frame of the squeezed chat before the size line (nor of the size line before the chat)."""
     app = make_app(fake_ollama.url)
@@ -49,12 +53,12 @@ async def test_first_frame_is_already_the_one_for_the_size(
 
     # No public hook sees each frame: Textual paints through the private App._display (a frame inside
     # a batch is not written to the terminal) and knows what it shows only in its private compositor.
-    def recording(screen: Screen, renderable: object) -> None:
+    def recording(screen: Screen[object], renderable: RenderableType | None) -> None:
         if renderable is not None and not app._batch_count:
             frames.append({widget.id for widget in screen._compositor.visible_widgets})
-        paint(screen, renderable)  # type: ignore[arg-type]
+        paint(screen, renderable)
 
-    app._display = recording  # type: ignore[method-assign]
+    monkeypatch.setattr(app, "_display", recording)
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
         await pilot.pause()
@@ -64,6 +68,7 @@ async def test_first_frame_is_already_the_one_for_the_size(
 
 
 async def test_smallest_usable_terminal_shows_the_chat(fake_ollama: FakeOllama) -> None:
+    """At the minimum size the chat and its prompt are shown, not the too-small line."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(MIN_WIDTH, MIN_HEIGHT)) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -72,6 +77,7 @@ async def test_smallest_usable_terminal_shows_the_chat(fake_ollama: FakeOllama) 
 
 
 async def test_num_ctx_change_reloads_in_view_as_a_cold_load(fake_ollama: FakeOllama) -> None:
+    """Changing num_ctx reloads the model in view, noted as a cold load that took the load's time."""
     fake_ollama.load_delay = 0.2
     app = make_app(fake_ollama.url, clock=time.monotonic)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -106,6 +112,7 @@ async def test_reload_inside_a_turn_shows_its_load_time(fake_ollama: FakeOllama)
 
 
 async def test_settings_check_num_ctx_against_the_model_and_let_empty_fields_be(fake_ollama: FakeOllama) -> None:
+    """Settings refuse num_ctx past the model's context and a negative seed, and accept empty fields."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await choose(pilot, app, "qwen3:8b")
@@ -132,6 +139,7 @@ async def test_settings_check_num_ctx_against_the_model_and_let_empty_fields_be(
 
 
 async def test_page_keys_in_the_prompt_scroll_the_chat(fake_ollama: FakeOllama) -> None:
+    """Ctrl+Home, Page Down and Ctrl+End in the prompt scroll the chat; the footer names Scroll and Settings."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await choose(pilot, app, "qwen3:8b")
@@ -147,11 +155,12 @@ async def test_page_keys_in_the_prompt_scroll_the_chat(fake_ollama: FakeOllama) 
         await pilot.press("ctrl+end")
         await wait_until(pilot, lambda: chat.scroll_y == chat.max_scroll_y)
         assert prompt.has_focus
-        footer = [key.description for key in app.screen.query("FooterKey")]
+        footer = [key.description for key in app.screen.query(FooterKey)]
         assert "Scroll" in footer and "Settings" in footer and "Copy" in footer
 
 
 async def test_every_key_is_in_the_command_palette(fake_ollama: FakeOllama) -> None:
+    """Model, New, History, Settings, Copy, Idle W and Scroll are each in the command palette with their key."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -161,6 +170,7 @@ async def test_every_key_is_in_the_command_palette(fake_ollama: FakeOllama) -> N
 
 
 async def test_prompt_looks_focused_only_when_it_is(fake_ollama: FakeOllama) -> None:
+    """The prompt looks focused only while it has focus; the chat marks when it has the keys instead."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -173,22 +183,35 @@ async def test_prompt_looks_focused_only_when_it_is(fake_ollama: FakeOllama) -> 
 
 
 async def test_sigterm_and_sighup_exit_as_ctrl_q_does(fake_ollama: FakeOllama) -> None:
+    """SIGTERM and SIGHUP end the app cleanly, as Ctrl+Q does."""
     for number in (signal.SIGTERM, signal.SIGHUP):
         missed: list[int] = []
+
         # Without the app's handler the signal would land here (and not kill the test run).
-        previous = signal.signal(number, lambda signum, _frame, missed=missed: missed.append(signum))
+        def handler(signum: int, _frame: FrameType | None, missed: list[int] = missed) -> None:
+            missed.append(signum)
+
+        previous = signal.signal(number, handler)
         try:
             app = make_app(fake_ollama.url)
             async with app.run_test(size=(80, 24)) as pilot:
-                await wait_until(pilot, lambda app=app: bool(app.models))
+
+                def listed(app: OllamonApp = app) -> bool:
+                    return bool(app.models)
+
+                def gone(app: OllamonApp = app, missed: list[int] = missed) -> bool:
+                    return not app.is_running or bool(missed)
+
+                await wait_until(pilot, listed)
                 os.kill(os.getpid(), number)
-                await wait_until(pilot, lambda app=app, missed=missed: not app.is_running or bool(missed))
+                await wait_until(pilot, gone)
             assert not missed and app.return_code in (None, 0)
         finally:
             signal.signal(number, previous)
 
 
 async def test_toasts_leave_the_prompt_uncovered(fake_ollama: FakeOllama) -> None:
+    """A long toast at 80x24 does not cover the prompt."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await wait_until(pilot, lambda: bool(app.models))
@@ -199,10 +222,13 @@ async def test_toasts_leave_the_prompt_uncovered(fake_ollama: FakeOllama) -> Non
         assert toast.height and not toast.overlaps(prompt)
 
 
-async def test_copy_takes_the_focused_answer_and_ctrl_r_answers_again(fake_ollama: FakeOllama) -> None:
+async def test_copy_takes_the_focused_answer_and_ctrl_r_answers_again(
+    fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+O copies the focused answer, and Ctrl+R sends the last prompt again for a new answer."""
     app = make_app(fake_ollama.url)
     copied: list[str] = []
-    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=(120, 40)) as pilot:
         await choose(pilot, app, "qwen3:8b")
         await send(pilot, app, "first")
@@ -223,13 +249,14 @@ async def test_copy_takes_the_focused_answer_and_ctrl_r_answers_again(fake_ollam
 async def test_the_first_frame_is_laid_out_for_the_terminal_size(
     fake_ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """In a 70x20 terminal the very first frame already has the narrow, short layout's classes."""
     first_frame: list[set[str]] = []
     display = OllamonApp._display
 
-    def recording(app: OllamonApp, screen: Screen[object], renderable: object) -> None:
+    def recording(app: OllamonApp, screen: Screen[object], renderable: RenderableType | None) -> None:
         if not first_frame:
             first_frame.append(set(screen.classes))
-        display(app, screen, renderable)  # type: ignore[arg-type]
+        display(app, screen, renderable)
 
     monkeypatch.setattr(OllamonApp, "_display", recording)
     app = make_app(fake_ollama.url)

@@ -44,6 +44,7 @@ def bench(fake: FakeOllama, db: Path, *argv: str) -> tuple[int, str, str]:
 
 
 def test_every_outcome_is_a_row_and_the_sweep_goes_on(fake: FakeOllama, tmp_path: Path) -> None:
+    """Every outcome (ok, timeout, crash, out of memory, not installed) is a row, and the sweep goes on."""
     db = tmp_path / "b.sqlite"
     code, out, err = bench(
         fake,
@@ -85,6 +86,7 @@ def test_every_outcome_is_a_row_and_the_sweep_goes_on(fake: FakeOllama, tmp_path
 
 
 def test_table_figures_are_what_the_server_sent(fake: FakeOllama, tmp_path: Path) -> None:
+    """The table's token counts and eval rate are what the server sent, and only the first run is a cold load."""
     fake.rate = 200.0
     db = tmp_path / "b.sqlite"
     code, out, err = bench(fake, db, "--models", "small:1b", "--prompt", "why", "--repeat", "2", "--format", "csv")
@@ -103,6 +105,7 @@ def test_table_figures_are_what_the_server_sent(fake: FakeOllama, tmp_path: Path
 
 
 def test_repeats_are_not_served_from_the_prompt_cache(fake: FakeOllama, tmp_path: Path) -> None:
+    """Repeated runs each send the prompt tagged differently but alike in length, so no cache answers them."""
     code, _, err = bench(fake, tmp_path / "b.sqlite", "--models", "small:1b", "--prompt", "why", "--repeat", "3")
     assert code == 0, err
     prompts = [r["body"]["messages"][-1]["content"] for r in fake.requests if r["path"] == "/api/chat"]
@@ -111,6 +114,7 @@ def test_repeats_are_not_served_from_the_prompt_cache(fake: FakeOllama, tmp_path
 
 
 def test_bad_input_is_a_message(fake: FakeOllama, tmp_path: Path) -> None:
+    """A missing --prompt, --options that are not a JSON object or an unknown --resume is a message, exit 1."""
     code, _, err = bench(fake, tmp_path / "b.sqlite", "--models", "all")
     assert code == 1 and "--prompt" in err
     code, _, err = bench(fake, tmp_path / "b.sqlite", "--prompt", "x", "--options", "[1]")
@@ -120,6 +124,7 @@ def test_bad_input_is_a_message(fake: FakeOllama, tmp_path: Path) -> None:
 
 
 def test_unreachable_ollama_is_a_message(tmp_path: Path) -> None:
+    """An unreachable Ollama is a message naming its URL, exit 1."""
     args = build_parser().parse_args(["bench", "--prompt", "x"])
     err = io.StringIO()
     code = run_bench(args, "http://127.0.0.1:9", tmp_path / "b.sqlite", ResourceMonitor(None), err=err)
@@ -127,6 +132,7 @@ def test_unreachable_ollama_is_a_message(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_cleanly_and_resume_runs_only_what_is_missing(tmp_path: Path) -> None:
+    """Ctrl+C stops a sweep with exit 130 and the resume command; --resume then runs only what is missing."""
     slow = FakeModel("slow:1b", family="llama", size=100, answer=" ".join(["word"] * 60))
     other = FakeModel("other:1b", family="llama", size=200, answer="done")
     db = tmp_path / "b.sqlite"
@@ -185,6 +191,7 @@ def test_ctrl_c_stops_cleanly_and_resume_runs_only_what_is_missing(tmp_path: Pat
 
 
 def test_pull_shows_progress_and_names_failures(fake: FakeOllama) -> None:
+    """`ollamon pull` shows plain progress up to success, and names the error for a model that does not exist."""
     fake.pullable["new:1b"] = FakeModel("new:1b", family="llama", size=1_000_000)
     err = io.StringIO()
     assert run_pull(fake.url, "new:1b", err=err) == 0
@@ -197,6 +204,7 @@ def test_pull_shows_progress_and_names_failures(fake: FakeOllama) -> None:
 
 
 def test_a_narrow_terminal_gets_the_most_needed_columns_uncut(fake: FakeOllama, tmp_path: Path) -> None:
+    """A 100-column terminal gets the most needed columns whole and names those left out; a file gets all."""
     from tui.core.sweep.table import render, sweep_rows
 
     db = tmp_path / "b.sqlite"
@@ -211,6 +219,7 @@ def test_a_narrow_terminal_gets_the_most_needed_columns_uncut(fake: FakeOllama, 
 
 
 def test_history_shows_one_sweep(fake: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`history --sweep` shows only that sweep's records, as a summary or as rows."""
     from tui.cli.main import main
 
     db = tmp_path / "b.sqlite"

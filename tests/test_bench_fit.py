@@ -38,12 +38,14 @@ def bench(fake: FakeOllama, db: Path, *flags: str) -> tuple[int, str, dict[str, 
     code = run_bench(args, fake.url, db, ResourceMonitor(None), out=io.StringIO(), err=err)
     with RecordStore.open(db) as store:
         [sweep_id] = {r.sweep_id for r in store.records()}
+        assert sweep_id is not None
         records = {r.model.name or "": r for r in store.sweep_records(sweep_id)}
         plan = store.get_sweep(sweep_id) or {}
     return code, err.getvalue(), records, plan
 
 
 def test_skip_unfit_records_the_skipped_model_as_failed(fake: FakeOllama, tmp_path: Path) -> None:
+    """--skip-unfit records the model predicted to swap as failed and skipped, and never loads it."""
     code, err, records, plan = bench(fake, tmp_path / "b.sqlite", "--skip-unfit")
     assert code == 0 and plan["skip_unfit"] is True
     assert f"{FP16} · predicted · 15 GB, 26%/74% CPU/GPU, 22/29 layers on the GPU: will swap, likely to fail" in err
@@ -63,6 +65,7 @@ def test_skip_unfit_records_the_skipped_model_as_failed(fake: FakeOllama, tmp_pa
 
 
 def test_without_skip_unfit_the_swapping_model_runs_with_its_prediction(fake: FakeOllama, tmp_path: Path) -> None:
+    """Without --skip-unfit the swapping model runs, its record keeping both the predicted and real split."""
     code, err, records, plan = bench(fake, tmp_path / "b.sqlite")
     assert code == 0 and plan["skip_unfit"] is False and "skipped" not in err
     swapping = records[FP16]

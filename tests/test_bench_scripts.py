@@ -85,12 +85,14 @@ STARTED_BY_OTHERS = {"floors.py"}
 
 
 def test_every_bench_script_has_a_smoke_test() -> None:
+    """Every bench script that runs as a program has an entry in SCRIPTS, so none goes untested."""
     scripts = {path.name for path in BENCH.glob("*.py") if 'if __name__ == "__main__":' in path.read_text()}
     assert scripts - STARTED_BY_OTHERS == set(SCRIPTS)
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_bench_script_runs_in_tiny_mode(runs: dict[str, subprocess.Popen[str]], script: str) -> None:
+    """Each bench script in its tiny mode exits 0 and prints a line for each part it ran."""
     out, err = runs[script].communicate(timeout=180)  # only stops a hang; nothing here is timed
     assert runs[script].returncode == 0, err
     missing = [line for line in SCRIPTS[script][1] if line not in out]

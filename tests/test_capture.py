@@ -76,22 +76,26 @@ class TestLinuxReplay:
     """The checked-in capture of a Linux machine, read back by the same parsers."""
 
     def test_manifest_accounts_for_every_input(self) -> None:
+        """The Linux capture's manifest says every /proc file and the Ollama replies were read."""
         manifest = json.loads((LINUX / "manifest.json").read_text())
         assert manifest["platform"] == "linux" and manifest["items"]["ollama"] == "ok"
         assert all(note == "ok" for item, note in manifest["items"].items() if item.startswith("/proc/"))
 
     def test_memory_through_psutil(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """psutil reading the captured /proc gives the memory total of its meminfo and a plausible used figure."""
         monkeypatch.setattr(psutil, "PROCFS_PATH", str(LINUX / "files" / "proc"))
         reading = LinuxMemory().read()
         assert reading.total == parse_meminfo_total((LINUX / "files/proc/meminfo").read_text())
         assert 0 < reading.used < reading.total and reading.swap_used >= 0
 
     def test_host_facts(self) -> None:
+        """The host facts read from the capture name the OS and chip and give meminfo's total RAM."""
         host = gather_host(system="Linux", root=LINUX / "files")
         meminfo = (LINUX / "files/proc/meminfo").read_text()
         assert host.os and host.chip and host.ram_bytes == parse_meminfo_total(meminfo)
 
     async def test_ollama_replies_through_the_engine(self) -> None:
+        """The captured Ollama replies replay through the engine: version, models and the loaded model."""
         engine = OllamaEngine("http://127.0.0.1:18556", transport=captured_transport(LINUX))
         try:
             version, models, running = await engine.version(), await engine.list_models(), await engine.ps()
@@ -101,6 +105,7 @@ class TestLinuxReplay:
         assert [item.name for item in running] == ["qwen3:8b"]
 
     def test_process_found_by_its_port(self) -> None:
+        """The captured process list finds the one Ollama server by its port, with its memory."""
         found = replay_finder(LINUX).read()
         rss = json.loads((LINUX / "processes.json").read_text())["processes"][0]["rss"]
         assert (found.count, found.found_by, found.rss) == (1, "port 18556", rss)
@@ -126,7 +131,8 @@ class FakeNvml:
         return i
 
     def nvmlDeviceGetName(self, h: int) -> str:
-        return self.device["name"]
+        name: str = self.device["name"]
+        return name
 
     def nvmlDeviceGetMemoryInfo(self, h: int) -> SimpleNamespace:
         return SimpleNamespace(**self.device["memory"])
@@ -135,10 +141,12 @@ class FakeNvml:
         return SimpleNamespace(gpu=self.device["utilization_gpu"])
 
     def nvmlDeviceGetPowerUsage(self, h: int) -> int:
-        return self.device["power_usage_mw"]
+        milliwatts: int = self.device["power_usage_mw"]
+        return milliwatts
 
     def nvmlDeviceGetTotalEnergyConsumption(self, h: int) -> int:
-        return self.device["total_energy_mj"]
+        millijoules: int = self.device["total_energy_mj"]
+        return millijoules
 
     def nvmlDeviceGetComputeRunningProcesses(self, h: int) -> list[SimpleNamespace]:
         processes = self.device["compute_processes"]
@@ -156,6 +164,7 @@ GPU = {
 
 
 def test_capture_round_trips_through_the_readers(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """A capture written from fakes reads back through the same readers: processes, memory and the GPU."""
     server = FakeProcess(100, "ollama", ["/usr/bin/ollama", "serve"], rss=60 * 2**20)
     runner = FakeProcess(201, "ollama", ["/usr/bin/ollama", "runner"], rss=900 * 2**20, ppid=100)
     other = FakeProcess(300, "bash", ["bash"], rss=1)
@@ -179,6 +188,7 @@ def test_capture_round_trips_through_the_readers(fake_ollama: FakeOllama, tmp_pa
 
 
 async def test_capture_of_a_wrong_host_keeps_what_answered(tmp_path: Path) -> None:
+    """Capturing a server that is not Ollama keeps its reply, which replays as the same classified error."""
     with FakeOllama(impostor="html") as server:
         write_capture(tmp_path / "cap", server.url, platform="linux", process_iter=list, connections=list)
     engine = OllamaEngine(server.url, transport=captured_transport(tmp_path / "cap"))
@@ -190,6 +200,7 @@ async def test_capture_of_a_wrong_host_keeps_what_answered(tmp_path: Path) -> No
 
 
 def test_mac_commands_are_kept_for_the_vm_stat_parser(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """On a Mac the captured vm_stat output replays through the memory parser to the same used figure."""
     outputs = {"vm_stat": VM_STAT, "sysctl -n kern.memorystatus_vm_pressure_level": "1\n"}
     items = write_capture(
         tmp_path / "cap",
@@ -209,6 +220,7 @@ def test_mac_commands_are_kept_for_the_vm_stat_parser(fake_ollama: FakeOllama, t
 
 
 def test_doctor_writes_the_capture(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """`doctor --capture` writes the capture with its manifest and says where it went."""
     lines: list[str] = []
     sampler = scenario_sampler(NORMAL, ticks=1)
     sampler.interval = 0.01

@@ -9,7 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from tui.ui.chat.chat_view import ChatView
-from tui.ui.chat.markdown_text import ROOM_SHARE
+from tui.ui.chat.markdown_text import ROOM_SHARE, MarkdownText
 from tui.ui.chat.messages import AssistantMessage
 
 SIZE = (60, 30)
@@ -31,6 +31,7 @@ def _counting(calls: list[int], layout: Callable[..., None]) -> Callable[..., No
 
 
 async def test_an_answer_growing_past_its_room_is_laid_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer growing past its room makes the screen lay out once, not once per widget that grew."""
     app = OneChat()
     async with app.run_test(size=SIZE) as pilot:
         chat = app.query_one(ChatView)
@@ -49,5 +50,5 @@ async def test_an_answer_growing_past_its_room_is_laid_out_once(monkeypatch: pyt
         for _ in range(5):
             await pilot.pause(0.05)
         assert reply.size.height > height
-        assert "line 5" in reply.query_one(".answer-text").shown
+        assert "line 5" in reply.query_one(".answer-text", MarkdownText).shown
         assert len(layouts) == 1

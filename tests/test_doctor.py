@@ -17,7 +17,7 @@ from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.memory import MacMemory
 from tui.core.sampling.monitor import MonitorOptions
 from tui.core.sampling.power.base import Availability, PowerReading, PowerSource
-from tui.core.sampling.power.smc import SmcSource
+from tui.core.sampling.power.smc import SmcConnection, SmcSource
 from tui.core.sampling.sampler import Sampler
 
 VM_STAT_32GIB = (Path(__file__).resolve().parent / "data" / "vm_stat_32gib.txt").read_text()
@@ -32,6 +32,7 @@ def doctor(url: str, tmp_path: Path, scenario: Scenario = NORMAL, **kwargs: Any)
 
 
 def test_reachable_ollama_and_sources(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """Doctor shows Ollama's version and URL, its models, the power source in use and that no baseline exists."""
     code, out = doctor(fake_ollama.url, tmp_path)
     assert code == 0
     assert f"Ollama     0.12.6 at {fake_ollama.url}" in out
@@ -41,6 +42,7 @@ def test_reachable_ollama_and_sources(fake_ollama: FakeOllama, tmp_path: Path) -
 
 
 def test_unreachable_ollama_exits_nonzero(tmp_path: Path) -> None:
+    """An unreachable Ollama is UNREACHABLE with a hint about --host, exit 1."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -49,11 +51,13 @@ def test_unreachable_ollama_exits_nonzero(tmp_path: Path) -> None:
 
 
 def test_no_power_source_says_why(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """Without a power source doctor says n/a and why, and still exits 0."""
     code, out = doctor(fake_ollama.url, tmp_path, scenario=NO_POWER)
     assert code == 0 and "power      n/a — fake-meter: fake meter unplugged (USB)" in out
 
 
 def test_baseline_is_measured_and_remembered(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """`doctor --baseline` measures the idle watts and remembers them for this host."""
     code, out = doctor(fake_ollama.url, tmp_path, baseline_seconds=0.1)
     assert code == 0 and "remembered for this host" in out
     saved = BaselineStore(tmp_path).get(socket.gethostname(), "fake-meter")
@@ -61,12 +65,14 @@ def test_baseline_is_measured_and_remembered(fake_ollama: FakeOllama, tmp_path: 
 
 
 def test_cli_doctor_on_this_machine(fake_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]) -> None:
+    """`ollamon doctor` on this machine prints memory and power and exits 0."""
     assert main(["doctor", "--host", fake_ollama.url, "--interval", "0.05"]) == 0
     out = capsys.readouterr().out
     assert "memory" in out and "power" in out
 
 
 def test_cli_rejects_a_bad_host(capsys: pytest.CaptureFixture[str]) -> None:
+    """A --host with a port that is not a number is a usage error that says so, exit 2."""
     assert main(["--host", "host:notaport", "doctor"]) == 2
     assert "invalid port" in capsys.readouterr().err
 
@@ -81,7 +87,10 @@ class FakeSoc(PowerSource):
         return PowerReading(7.0, None, self.scope, {"CPU": 2.0, "GPU": 5.0})
 
 
-class FakePstr:
+class FakePstr(SmcConnection):
+    def __init__(self) -> None:  # opens no IOKit connection
+        pass
+
     def read_key(self, key: str) -> float:
         return 4.0
 
@@ -90,6 +99,7 @@ class FakePstr:
 
 
 def test_doctor_names_the_rails_and_the_memory_formula(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """On a Mac doctor names the memory formula, the SMC and ioreport rails and a PSTR below their sum."""
     psutil = SimpleNamespace(
         virtual_memory=lambda: SimpleNamespace(total=32 * 2**30), swap_memory=lambda: SimpleNamespace(used=0, total=0)
     )
@@ -118,6 +128,7 @@ def test_doctor_says_how_the_server_was_found(fake_ollama: FakeOllama, capsys: p
 
 
 def test_the_model_list_is_in_columns(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """Doctor lists the models with quantization and size each in one column."""
     lines: list[str] = []
     sampler = scenario_sampler(NORMAL, ticks=1)
     sampler.interval = 0.01

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import math
 import socket
@@ -82,6 +83,7 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 1.0) -> float
 
 
 def test_root_version_head_and_unknown_path(fake: FakeOllama) -> None:
+    """The root, HEAD and /api/version answer as Ollama does, and an unknown path is Go's plain 404."""
     assert httpx.get(fake.url).text == "Ollama is running"
     assert httpx.head(fake.url).status_code == 200
     assert httpx.get(f"{fake.url}/api/version").json() == {"version": "0.12.6"}
@@ -91,18 +93,22 @@ def test_root_version_head_and_unknown_path(fake: FakeOllama) -> None:
 
 
 def test_list_shows_models_with_details(fake: FakeOllama) -> None:
+    """/api/tags lists the models with Ollama's details: family, size, quantization, digest, format."""
     models = {model.model: model for model in ollama.Client(host=fake.url).list().models}
     assert {"qwen3:8b", "deepseek-r1:1.5b", "llama3.2:3b", "deepseek-r1:14b"} <= set(models)
     r1 = models["deepseek-r1:1.5b"]
     details = r1.details
+    assert details is not None and r1.digest is not None
     assert (details.family, details.parameter_size, details.quantization_level) == ("qwen2", "1.8B", "Q4_K_M")
-    assert r1.details.families == ["qwen2"] and r1.details.format == "gguf"
+    assert details.families == ["qwen2"] and details.format == "gguf"
     assert r1.size == 1_117_322_599 and len(r1.digest) == 64 and r1.modified_at is not None
 
 
 def test_show_capabilities_and_context_length(fake: FakeOllama) -> None:
+    """/api/show gives capabilities and context length, and a 404 with Ollama's message for an unknown model."""
     client = ollama.Client(host=fake.url)
     shown = client.show("qwen3:8b")
+    assert shown.modelinfo is not None
     assert shown.capabilities == ["completion", "tools", "thinking"]
     assert shown.modelinfo["qwen3.context_length"] == 40960
     assert shown.modelinfo["general.parameter_count"] == 8_200_000_000
@@ -116,6 +122,7 @@ def test_show_capabilities_and_context_length(fake: FakeOllama) -> None:
 
 
 async def test_field_thinking_streams_thinking_then_content_then_stats(fake: FakeOllama) -> None:
+    """A thinking model streams thinking, then content, then one final chunk with consistent durations."""
     chunks = await chat_chunks(fake, "qwen3:8b")
     *tokens, final = chunks
     kinds = ["thinking" if chunk.message.thinking else "content" for chunk in tokens]
@@ -124,15 +131,18 @@ async def test_field_thinking_streams_thinking_then_content_then_stats(fake: Fak
     answer = joined(tokens)
     assert "## Hello!" in answer and "- explaining code" in answer and "```python" in answer
     assert not any(chunk.done for chunk in tokens)
-    assert all(chunk.created_at.endswith("Z") for chunk in chunks)
+    assert all((chunk.created_at or "").endswith("Z") for chunk in chunks)
     assert final.done and final.done_reason == "stop" and final.message.content == ""
     assert final.eval_count == len(tokens) + 1
     durations = [final.total_duration, final.load_duration, final.prompt_eval_duration, final.eval_duration]
     assert all(isinstance(value, int) and value > 0 for value in durations)
+    assert final.total_duration is not None and final.load_duration is not None
+    assert final.prompt_eval_duration is not None and final.eval_duration is not None
     assert final.total_duration >= final.load_duration + final.prompt_eval_duration + final.eval_duration
 
 
 async def test_think_false_suppresses_thinking(fake: FakeOllama) -> None:
+    """think=False sends no thinking, only the answer, and the request records the flag."""
     chunks = await chat_chunks(fake, "qwen3:8b", think=False)
     assert joined(chunks, "thinking") == "" and joined(chunks).startswith("## Hello!")
     assert fake.chat_requests[-1]["think"] is False
@@ -149,9 +159,11 @@ async def test_think_false_suppresses_thinking(fake: FakeOllama) -> None:
 async def test_inline_styles_put_tags_in_content(
     serve: ServeFn, style: str, split: bool, starts: str, closing_chunks: list[str]
 ) -> None:
+    """Inline thinking styles put the tags in the content, split across chunks when asked, before the answer."""
     model = FakeModel("r1:test", thinking_style=style, split_tags=split, thinking="Alright, hello.", answer="Hi there!")
     chunks = await chat_chunks(serve([model]), model.name)
-    contents = [chunk.message.content for chunk in chunks]
+    assert all(chunk.message.content is not None for chunk in chunks)
+    contents = [chunk.message.content or "" for chunk in chunks]
     assert "".join(contents).startswith(starts) and "".join(contents).endswith("</think>\n\nHi there!")
     assert joined(chunks, "thinking") == ""
     close_at = contents.index(closing_chunks[0])
@@ -159,6 +171,7 @@ async def test_inline_styles_put_tags_in_content(
 
 
 async def test_chinese_prompt_gets_chinese_answer(fake: FakeOllama) -> None:
+    """A Chinese prompt gets a Chinese answer and thinking, one token per CJK character."""
     question = [{"role": "user", "content": "什么是大语言模型？"}]
     chunks = await chat_chunks(fake, "qwen3:8b", question)
     assert "大语言模型" in joined(chunks) and "中文" in joined(chunks, "thinking")
@@ -167,6 +180,7 @@ async def test_chinese_prompt_gets_chinese_answer(fake: FakeOllama) -> None:
 
 
 def test_tokenize_round_trips_and_splits_cjk() -> None:
+    """tokenize joins back to the text it split, and splits CJK one character a token."""
     for model in default_models():
         for text in (model.thinking, model.answer, model.answer_zh):
             assert "".join(tokenize(text)) == text
@@ -174,11 +188,13 @@ def test_tokenize_round_trips_and_splits_cjk() -> None:
 
 
 async def test_num_predict_stops_with_length(fake: FakeOllama) -> None:
+    """num_predict stops the answer after that many tokens with done_reason "length"."""
     *tokens, final = await chat_chunks(fake, "llama3.2:3b", options={"num_predict": 3})
     assert len(tokens) == 3 and final.done_reason == "length" and final.eval_count == 3
 
 
 def test_non_streaming_chat_returns_whole_message(fake: FakeOllama) -> None:
+    """A chat without streaming returns the whole thinking and answer with the eval count."""
     reply = ollama.Client(host=fake.url).chat("qwen3:8b", HI, stream=False)
     model = model_by_name("qwen3:8b")
     assert (reply.message.thinking, reply.message.content) == (model.thinking, model.answer)
@@ -190,6 +206,7 @@ def test_non_streaming_chat_returns_whole_message(fake: FakeOllama) -> None:
 
 
 async def test_think_on_model_without_thinking_is_400(fake: FakeOllama) -> None:
+    """think=True on a model without thinking is Ollama's 400; think=False is accepted."""
     with pytest.raises(ollama.ResponseError) as caught:
         await chat_chunks(fake, "llama3.2:3b", think=True)
     refusal = (caught.value.status_code, caught.value.error)
@@ -199,12 +216,14 @@ async def test_think_on_model_without_thinking_is_400(fake: FakeOllama) -> None:
 
 
 async def test_unknown_model_is_404(fake: FakeOllama) -> None:
+    """Chat with an unknown model is a 404 with Ollama's message."""
     with pytest.raises(ollama.ResponseError) as caught:
         await chat_chunks(fake, "nope:1b")
     assert (caught.value.status_code, caught.value.error) == (404, "model 'nope:1b' not found")
 
 
 async def test_load_error_comes_before_any_chunk(fake: FakeOllama) -> None:
+    """A model that fails to load errors (500) before any chunk and is not left loaded."""
     client = ollama.AsyncClient(host=fake.url)
     stream = await client.chat("deepseek-r1:14b", HI, stream=True)
     with pytest.raises(ollama.ResponseError) as caught:
@@ -216,6 +235,7 @@ async def test_load_error_comes_before_any_chunk(fake: FakeOllama) -> None:
 
 
 async def test_midstream_error_arrives_after_some_chunks(serve: ServeFn) -> None:
+    """A mid-stream error arrives after some chunks in the stream, and as a 500 without streaming."""
     model = FakeModel(
         "broken:1b", answer="one two three four five", midstream_error="model runner has unexpectedly stopped"
     )
@@ -235,6 +255,7 @@ async def test_midstream_error_arrives_after_some_chunks(serve: ServeFn) -> None
 
 
 async def test_stream_can_end_without_done(serve: ServeFn) -> None:
+    """A stream can end without its done chunk, and then no chunk carries figures."""
     fake = serve([FakeModel("loop:1b", answer="a b c", end_without_done=True)])
     chunks = await chat_chunks(fake, "loop:1b")
     assert joined(chunks) == "a b c" and not any(chunk.done for chunk in chunks)
@@ -245,14 +266,16 @@ async def test_stream_can_end_without_done(serve: ServeFn) -> None:
 
 
 async def test_ps_after_chat_shows_partial_offload(fake: FakeOllama) -> None:
+    """/api/ps after a chat shows the partly offloaded model with its VRAM share and context length."""
     await chat_chunks(fake, "llama3.2:3b")
     (running,) = ollama.Client(host=fake.url).ps().models
     assert running.model == "llama3.2:3b" and running.size == 3_400_000_000
     assert running.size_vram == round(3_400_000_000 * 0.74) and running.context_length == 4096
-    assert running.expires_at.tzinfo is not None
+    assert running.expires_at is not None and running.expires_at.tzinfo is not None
 
 
 def test_generate_loads_and_unloads(serve: ServeFn) -> None:
+    """/api/generate with no prompt loads the model for keep_alive and unloads it with keep_alive 0."""
     fake = serve(load_delay=0.1, wall_clock=lambda: 1_760_000_000.0)
     client = ollama.Client(host=fake.url)
     started = time.monotonic()
@@ -261,30 +284,36 @@ def test_generate_loads_and_unloads(serve: ServeFn) -> None:
     assert time.monotonic() - started >= 0.1
     (running,) = client.ps().models
     # The keep-alive countdown follows the injected wall clock exactly.
+    assert running.expires_at is not None
     assert running.model == "qwen3:8b" and running.expires_at.timestamp() == 1_760_000_000.0 + 600
     unloaded = client.generate("qwen3:8b", keep_alive=0)
     assert unloaded.done_reason == "unload" and client.ps().models == []
 
 
 async def test_cold_then_warm_load_duration(serve: ServeFn) -> None:
+    """The first load takes load_delay, the next is warm, and a different num_ctx loads again."""
     fake = serve(load_delay=0.1)
     cold = (await chat_chunks(fake, "llama3.2:3b"))[-1]
     warm = (await chat_chunks(fake, "llama3.2:3b"))[-1]
+    assert cold.load_duration is not None
     assert cold.load_duration >= 100_000_000 and warm.load_duration == WARM_LOAD_NS
     # A different num_ctx forces a reload, as in Ollama.
     resized = (await chat_chunks(fake, "llama3.2:3b", options={"num_ctx": 8192}))[-1]
-    assert resized.load_duration >= 100_000_000
+    assert resized.load_duration is not None and resized.load_duration >= 100_000_000
 
 
 async def test_keep_alive_zero_unloads_after_the_reply(fake: FakeOllama) -> None:
+    """keep_alive 0 unloads after the reply, and -1 keeps the model with an expiry centuries away."""
     await chat_chunks(fake, "qwen3:8b", keep_alive=0)
     assert fake.loaded == {}
     await chat_chunks(fake, "qwen3:8b", keep_alive=-1)
     assert fake.loaded["qwen3:8b"] == math.inf
-    assert ollama.Client(host=fake.url).ps().models[0].expires_at.year > 2300
+    expires_at = ollama.Client(host=fake.url).ps().models[0].expires_at
+    assert expires_at is not None and expires_at.year > 2300
 
 
 def test_parse_keep_alive() -> None:
+    """parse_keep_alive reads Ollama's forms (seconds, Go durations, negative for forever) and refuses others."""
     assert parse_keep_alive(None) == 300
     assert parse_keep_alive(45) == 45 and parse_keep_alive("30s") == 30
     assert parse_keep_alive("10m") == 600 and parse_keep_alive("1h30m") == 5400 and parse_keep_alive("0") == 0
@@ -297,24 +326,28 @@ def test_parse_keep_alive() -> None:
 
 
 async def test_rate_is_accurate_at_1000_tokens_per_second(serve: ServeFn) -> None:
+    """At 1000 tok/s the tokens are paced, not dumped, and never faster than the rate set."""
     model = FakeModel("fast:1b", answer=" ".join(f"w{i}" for i in range(200)))
     fake = serve([model], rate=1000.0)
     started = time.monotonic()
     *tokens, final = await chat_chunks(fake, model.name)
     elapsed = time.monotonic() - started
     assert len(tokens) == 200 and final.eval_count == 201
+    assert final.eval_duration is not None
     assert elapsed >= 0.2  # paced, not dumped at once; how close to 1000 tok/s is in bench/
     eval_rate = final.eval_count / (final.eval_duration / 1e9)
     assert eval_rate <= 1000 * 1.05  # never faster than configured; a busy machine may be slower
 
 
 async def test_closing_the_stream_stops_the_server(serve: ServeFn) -> None:
+    """Closing the client's stream disconnects it, and the server stops sending without finishing."""
     model = FakeModel("slow:1b", answer=" ".join(["word"] * 100))
     fake = serve([model], rate=50.0)
     client = ollama.AsyncClient(host=fake.url)
     stream = await client.chat(model.name, HI, stream=True)
     for _ in range(3):
         await anext(stream)
+    assert inspect.isasyncgen(stream)  # the client's stream is an async generator, so it can be closed
     await stream.aclose()
     await wait_for(lambda: fake.disconnects == 1, timeout=5)
     await asyncio.sleep(0.1)
@@ -323,6 +356,7 @@ async def test_closing_the_stream_stops_the_server(serve: ServeFn) -> None:
 
 
 async def test_stop_does_not_hang_mid_stream(serve: ServeFn) -> None:
+    """stop() returns while a stream is open, and the client sees the connection drop."""
     model = FakeModel("slow:1b", answer=" ".join(["word"] * 100))
     fake = serve([model], rate=20.0)
     client = ollama.AsyncClient(host=fake.url)
@@ -336,6 +370,7 @@ async def test_stop_does_not_hang_mid_stream(serve: ServeFn) -> None:
 
 
 def test_requests_are_recorded_in_order(fake: FakeOllama) -> None:
+    """Requests are recorded in order, with each chat's body as sent."""
     client = ollama.Client(host=fake.url)
     client.list()
     client.chat("llama3.2:3b", HI, options={"temperature": 0}, keep_alive="1m")
@@ -364,7 +399,7 @@ def read_raw_response(fake: FakeOllama, path: str, body: dict) -> tuple[str, lis
         while data := sock.recv(65536):
             raw += data
     head, rest = raw.split(b"\r\n\r\n", 1)
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size_line, rest = rest.split(b"\r\n", 1)
         size = int(size_line, 16)
@@ -376,6 +411,7 @@ def read_raw_response(fake: FakeOllama, path: str, body: dict) -> tuple[str, lis
 
 
 def test_stream_is_chunked_ndjson_one_line_per_chunk(fake: FakeOllama) -> None:
+    """The chat stream is chunked NDJSON, one JSON line per chunk, with Go's HTML escaping."""
     head, chunks = read_raw_response(fake, "/api/chat", {"model": "deepseek-r1:1.5b", "messages": HI})
     assert head.startswith("HTTP/1.1 200")
     assert "Transfer-Encoding: chunked" in head and "Content-Type: application/x-ndjson" in head
@@ -391,6 +427,7 @@ def test_stream_is_chunked_ndjson_one_line_per_chunk(fake: FakeOllama) -> None:
 
 
 def test_show_lists_tensors_and_verbose_sends_the_whole_tokenizer(fake: FakeOllama) -> None:
+    """/api/show lists tensors; only verbose sends the whole tokenizer, as Ollama empties arrays without it."""
     plain = httpx.post(f"{fake.url}/api/show", json={"model": "deepseek-r1:7b"}).json()
     verbose = httpx.post(f"{fake.url}/api/show", json={"model": "deepseek-r1:7b", "verbose": True}).json()
     assert plain["model_info"]["tokenizer.ggml.tokens"] == []  # Ollama empties arrays without verbose
@@ -403,6 +440,7 @@ def test_show_lists_tensors_and_verbose_sends_the_whole_tokenizer(fake: FakeOlla
 
 
 def test_a_server_without_tensors_and_models_without_a_shape(serve: ServeFn) -> None:
+    """A model without tensor shapes sends no tensors, nor does a server with show_tensors off; model_info stays."""
     fake = serve()
     assert "tensors" not in httpx.post(f"{fake.url}/api/show", json={"model": "gemma3:1b", "verbose": True}).json()
     fake.show_tensors = False
@@ -411,6 +449,7 @@ def test_a_server_without_tensors_and_models_without_a_shape(serve: ServeFn) -> 
 
 
 def test_the_sweep_models_are_the_eleven_deepseek_r1_tags() -> None:
+    """The sweep set is the eleven deepseek-r1 tags, with sizes and GPU share as Ollama showed them."""
     from devtools.fake_ollama import deepseek_r1_sweep_models
 
     models = deepseek_r1_sweep_models()

@@ -102,6 +102,7 @@ def test_a_model_not_installed_is_a_clear_error(sweep_ollama: FakeOllama, capsys
 
 
 def test_unreachable_ollama_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    """`ollamon fit` with Ollama unreachable says so and names --host, exit 1, no traceback."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -110,16 +111,19 @@ def test_unreachable_ollama_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_remote_host_without_machine_facts_says_what_to_give(capsys: pytest.CaptureFixture[str]) -> None:
+    """A remote host with no machine facts asks for --ram and --gpu-memory, exit 1."""
     code, _, err = fit(capsys, "--host", "gpu-box.invalid:11434", "--ollama-version", "0.12.6")
     assert code == 1 and "--ram and --gpu-memory" in err
 
 
 def test_a_bad_size_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A size that is not a size is a usage error showing the expected form (16GB), exit 2."""
     code, _, err = fit(capsys, "--ram", "sixteen")
     assert code == 2 and "--ram" in err and "16GB" in err
 
 
 def test_sizes_ram_counts_in_binary_units() -> None:
+    """RAM sizes count GB as GiB, as the OS reports memory; other sizes are decimal unless given in GiB."""
     assert parse_size("16GB", ram=True) == 16 << 30
     assert parse_size("16GB") == 16_000_000_000
     assert parse_size("10.67GiB") == int(10.67 * (1 << 30))
@@ -141,6 +145,7 @@ def test_a_server_without_tensors_is_sized_from_the_file(
 def test_on_this_machine_the_environment_and_loaded_models_count(
     fake_ollama: FakeOllama, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On this machine num_ctx comes from OLLAMA_CONTEXT_LENGTH and the version from /api/version, named so."""
     monkeypatch.setenv("OLLAMA_CONTEXT_LENGTH", "8192")
     code, out, _ = fit(capsys, "--host", fake_ollama.url, "--format", "json", "deepseek-r1:7b")
     (only,) = json.loads(out)
@@ -150,6 +155,7 @@ def test_on_this_machine_the_environment_and_loaded_models_count(
 
 
 def test_model_names_are_not_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    """A model name with markup in it is printed literally."""
     with FakeOllama([FakeModel("[bold]evil[/bold]:1b", arch=deepseek_r1_sweep_models()[0].arch)]) as server:
         code, out, _ = fit(capsys, "--host", server.url, *WHAT_IF)
     assert code == 0 and "[bold]evil[/bold]:1b" in out

@@ -6,6 +6,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
+from textual.widgets._footer import FooterKey  # not exported; the app's own footer imports it so too
 
 from tui.perf.keys_footer import KeysFooter
 from tui.perf.switch import NO_TUNING, tuning_on
@@ -33,21 +34,23 @@ class TwoKeys(App[None]):
 
 
 def _keys(app: App[None]) -> list[str]:
-    return [str(key.description) for key in app.query("FooterKey")]
+    return [str(key.description) for key in app.query(FooterKey)]
 
 
 async def test_an_update_that_changes_no_key_keeps_the_keys() -> None:
+    """Refreshing the bindings when no key changes keeps the very same key widgets."""
     app = TwoKeys()
     async with app.run_test() as pilot:
         await pilot.pause()
-        before = list(app.query("FooterKey"))
+        before = list(app.query(FooterKey))
         app.refresh_bindings()
         await pilot.pause()
         await pilot.pause()
-        assert list(app.query("FooterKey")) == before
+        assert list(app.query(FooterKey)) == before
 
 
 async def test_a_key_that_comes_and_goes_is_shown_and_hidden() -> None:
+    """A key whose action is enabled and disabled again is shown and then hidden."""
     app = TwoKeys()
     async with app.run_test() as pilot:
         await pilot.pause()
@@ -65,17 +68,18 @@ async def test_a_key_that_comes_and_goes_is_shown_and_hidden() -> None:
 
 
 async def test_a_key_that_comes_and_goes_alone_leaves_the_other_keys_as_they_were() -> None:
+    """A key that comes and goes leaves the other key widgets as they were."""
     app = TwoKeys()
     async with app.run_test() as pilot:
         await pilot.pause()
-        before = list(app.query("FooterKey"))  # New, and the palette's key
+        before = list(app.query(FooterKey))  # New, and the palette's key
         for busy, shown in ((True, ["Stop", "New"]), (False, ["New"])):
             app.busy = busy
             app.refresh_bindings()
             await pilot.pause()
             await pilot.pause()
             assert _keys(app)[: len(shown)] == shown
-            assert [key for key in app.query("FooterKey") if str(key.description) != "Stop"] == before
+            assert [key for key in app.query(FooterKey) if str(key.description) != "Stop"] == before
 
 
 async def test_with_the_tuning_off_every_update_rebuilds_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,10 +89,10 @@ async def test_with_the_tuning_off_every_update_rebuilds_the_keys(monkeypatch: p
     app = TwoKeys()
     async with app.run_test() as pilot:
         await pilot.pause()
-        before = list(app.query("FooterKey"))
+        before = list(app.query(FooterKey))
         app.refresh_bindings()
         await pilot.pause()
         await pilot.pause()
-        after = list(app.query("FooterKey"))
+        after = list(app.query(FooterKey))
         assert [str(key.description) for key in after] == [str(key.description) for key in before]
         assert not set(after) & set(before)

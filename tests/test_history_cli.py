@@ -49,6 +49,7 @@ def db(tmp_path: Path) -> Path:
 
 class TestFormats:
     def test_json_is_a_list_of_records_newest_first(self, db: Path) -> None:
+        """--format json is every record, newest first, with its samples and without the prompt."""
         code, text = history(db, "--format", "json")
         docs = json.loads(text)
         assert code == 0 and len(docs) == 32
@@ -56,12 +57,14 @@ class TestFormats:
         assert docs[0]["samples"] and "prompt" not in docs[0]
 
     def test_jsonl_has_one_record_per_line(self, db: Path) -> None:
+        """--format jsonl is one record per line, and --limit 5 keeps the five newest."""
         code, text = history(db, "--format", "jsonl", "--limit", "5")
         lines = text.splitlines()
         assert code == 0 and len(lines) == 5
         assert [json.loads(line)["record_id"] for line in lines][-1] == "rec00027"
 
     def test_csv_reads_back_with_its_header(self, db: Path) -> None:
+        """--format csv reads back with its header row, and --model keeps only that model's rows."""
         code, text = history(db, "--format", "csv", "--model", "gemma3:12b")
         rows = list(csv.DictReader(io.StringIO(text)))
         assert code == 0 and len(rows) == 10
@@ -69,6 +72,7 @@ class TestFormats:
         assert {r["model.name"] for r in rows} == {"gemma3:12b"}
 
     def test_md_is_a_table(self, db: Path) -> None:
+        """--format md is a Markdown table, and --status failed keeps only the failed turns."""
         code, text = history(db, "--format", "md", "--status", "failed")
         lines = text.splitlines()
         assert code == 0
@@ -77,10 +81,12 @@ class TestFormats:
         assert len(lines) == 2 + 4 and all("| failed |" in line for line in lines[2:])
 
     def test_table_is_the_default(self, db: Path) -> None:
+        """Without --format the history is a table with one line per turn."""
         code, text = history(db, "--limit", "3")
         assert code == 0 and "Started" in text and text.count("2025-03-01T") == 3
 
     def test_with_content_adds_prompt_thinking_answer(self, db: Path) -> None:
+        """--with-content adds the prompt, thinking and answer to each record."""
         _, text = history(db, "--format", "json", "--with-content", "--limit", "1")
         [doc] = json.loads(text)
         assert doc["prompt"].startswith("Question") and doc["thinking"] and doc["answer"]
@@ -88,6 +94,7 @@ class TestFormats:
 
 class TestSummary:
     def test_json_matches_the_store(self, db: Path) -> None:
+        """The summary as JSON has the store's models with their ok and failed counts, in order."""
         code, text = history(db, "--summary", "--format", "json")
         with RecordStore.open(db) as store:
             expected = store.summary()
@@ -96,6 +103,7 @@ class TestSummary:
         assert [(d["ok"], d["failed"]) for d in docs] == [(s.ok, s.failed) for s in expected]
 
     def test_csv_and_md(self, db: Path) -> None:
+        """The summary as CSV has the model and host; as Markdown it is a table of one row per model."""
         _, text = history(db, "--summary", "--format", "csv", "--model", "qwen3:8b")
         [row] = list(csv.DictReader(io.StringIO(text)))
         assert row["model"] == "qwen3:8b" and row["host"] == "studio"
@@ -115,18 +123,23 @@ class TestUsage:
             ("--format", "md", "--with-content"),
         ],
     )
-    def test_options_that_do_not_fit_together(self, db: Path, argv: tuple[str, ...], capsys) -> None:
+    def test_options_that_do_not_fit_together(
+        self, db: Path, argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Options that do not fit together are a usage error naming ollamon history, with nothing printed."""
         code, text = history(db, *argv)
         assert code == 2 and text == ""
         assert "ollamon history:" in capsys.readouterr().err
 
     def test_limit_must_be_positive(self) -> None:
+        """--limit 0 is refused by the parser."""
         with pytest.raises(SystemExit):
             parse("--limit", "0")
 
 
 class TestStoreFileUntouched:
     def test_reading_changes_nothing(self, db: Path) -> None:
+        """Reading the history in any format leaves the store file's bytes as they were."""
         before = snapshot(db)
         for argv in [(), ("--format", "json", "--with-content"), ("--summary",), ("--format", "csv")]:
             assert history(db, *argv)[0] == 0
@@ -135,19 +148,22 @@ class TestStoreFileUntouched:
         # SQLite may add its empty shared-memory files beside a WAL database; nothing else appears.
         assert set(after) - set(before) <= {"records.sqlite-wal", "records.sqlite-shm"}
 
-    def test_missing_file_is_not_created(self, tmp_path: Path, capsys) -> None:
+    def test_missing_file_is_not_created(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A store that does not exist is named in the error and is not created, nor its folder."""
         path = tmp_path / "nowhere" / "records.sqlite"
         assert history(path)[0] == 1
         assert str(path) in capsys.readouterr().err
         assert not path.parent.exists()
 
-    def test_an_empty_store_says_which_file_was_read(self, tmp_path: Path, capsys) -> None:
+    def test_an_empty_store_says_which_file_was_read(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An empty store says which file was read and that no turns are recorded yet."""
         path = tmp_path / "records.sqlite"
         RecordStore.open(path).close()
         code, _ = history(path)
         assert code == 0 and f"no turns recorded yet in {path}" in capsys.readouterr().err
 
-    def test_empty_file_stays_empty(self, tmp_path: Path, capsys) -> None:
+    def test_empty_file_stays_empty(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An empty file is refused as empty and stays empty."""
         path = tmp_path / "records.sqlite"
         path.touch()
         assert history(path)[0] == 1
@@ -159,14 +175,18 @@ class TestStoreFileUntouched:
         [(b"just some notes\n" * 64, "not an SQLite database"), (os.urandom(4096), "not an SQLite database")],
         ids=["text", "random"],
     )
-    def test_garbage_is_refused(self, tmp_path: Path, content: bytes, problem: str, capsys) -> None:
+    def test_garbage_is_refused(
+        self, tmp_path: Path, content: bytes, problem: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A file that is not SQLite is refused as such and left unchanged."""
         path = tmp_path / "records.sqlite"
         path.write_bytes(content)
         assert history(path, "--format", "json")[0] == 1
         assert problem in capsys.readouterr().err
         assert path.read_bytes() == content
 
-    def test_foreign_database_is_refused(self, tmp_path: Path, capsys) -> None:
+    def test_foreign_database_is_refused(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """Another application's SQLite database is refused and left unchanged."""
         path = tmp_path / "other.sqlite"
         conn = sqlite3.connect(path)
         conn.execute("CREATE TABLE records (id INTEGER)")
@@ -177,7 +197,8 @@ class TestStoreFileUntouched:
         assert "another application" in capsys.readouterr().err
         assert path.read_bytes() == before
 
-    def test_damaged_store_is_refused(self, db: Path, capsys) -> None:
+    def test_damaged_store_is_refused(self, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A damaged store is refused as damaged and left as it was."""
         data = bytearray(db.read_bytes())
         data[4096:] = b"\xa5" * (len(data) - 4096)
         db.write_bytes(data)
@@ -185,7 +206,8 @@ class TestStoreFileUntouched:
         assert "damaged" in capsys.readouterr().err
         assert db.read_bytes() == bytes(data)
 
-    def test_older_store_is_not_migrated(self, tmp_path: Path, capsys) -> None:
+    def test_older_store_is_not_migrated(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An older store is refused, not migrated: its bytes stay and no backup is made."""
         path = tmp_path / "records.sqlite"
         shutil.copy(DATA / "store_v1.sqlite", path)
         before = path.read_bytes()

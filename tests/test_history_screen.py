@@ -38,7 +38,8 @@ def host(store: RecordStore, **options: Any) -> HostApp:
 async def ready(pilot: Pilot) -> HistoryScreen:
     """Wait until the screen is up and nothing is being read."""
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
-    screen: HistoryScreen = pilot.app.screen
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
     await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
     return screen
@@ -58,6 +59,7 @@ async def choose(pilot: Pilot, screen: HistoryScreen, select_id: str, value: str
 
 class TestTurns:
     async def test_rows_newest_first_with_dashes_for_missing(self, store: RecordStore) -> None:
+        """Turns are listed newest first in UTC, and a figure not measured shows a dash, never 0."""
         fill(store, 30)
         async with host(store).run_test(size=(160, 48)) as pilot:
             screen = await ready(pilot)
@@ -70,6 +72,7 @@ class TestTurns:
             assert [c.plain for c in table.get_row_at(2)[-2:]] == ["—", "—"]
 
     async def test_filter_by_model_and_status(self, store: RecordStore) -> None:
+        """The model and status filters each narrow the turns, and clearing the model keeps the status filter."""
         fill(store, 40)
         async with host(store).run_test(size=(120, 30)) as pilot:
             screen = await ready(pilot)
@@ -93,6 +96,7 @@ class TestTurns:
             assert values == ["gemma3:12b", "llama3.2:3b", "qwen3:8b"]
 
     async def test_pages_load_as_the_cursor_nears_the_end(self, store: RecordStore) -> None:
+        """Moving the cursor to the last row loads the next page, until every turn is listed."""
         fill(store, 2 * PAGE_SIZE + 50)
         async with host(store).run_test(size=(100, 30)) as pilot:
             screen = await ready(pilot)
@@ -105,6 +109,7 @@ class TestTurns:
             assert shown_ids(screen) == [r.record_id for r in store.query()]
 
     async def test_first_page_of_a_large_store(self, store: RecordStore) -> None:
+        """A store of 2000 turns opens on its first page, newest first."""
         # How fast it opens is measured by bench/store.py, never asserted here.
         fill(store, 2000)
         async with host(store).run_test(size=(160, 48)) as pilot:
@@ -112,9 +117,12 @@ class TestTurns:
             await pilot.app.push_screen(HistoryScreen(store))
             table = pilot.app.screen.query_one(TurnsTable)
             await wait_until(pilot, lambda: table.row_count == PAGE_SIZE)
-            assert shown_ids(pilot.app.screen)[:3] == [r.record_id for r in store.query(limit=3)]
+            screen = pilot.app.screen
+            assert isinstance(screen, HistoryScreen)
+            assert shown_ids(screen)[:3] == [r.record_id for r in store.query(limit=3)]
 
     async def test_model_name_is_literal_text(self, store: RecordStore) -> None:
+        """Markup and escapes in a model name show as the literal name in the table."""
         record = turn(0)
         record.model.name = "[bold red]evil[/]\x1b]0;pwned\x07"
         store.import_records([record])
@@ -124,6 +132,7 @@ class TestTurns:
             assert cell.plain == "[bold red]evil[/]"
 
     async def test_refresh_shows_new_turns(self, store: RecordStore) -> None:
+        """R reads the store again and shows turns recorded since it opened."""
         fill(store, 3)
         async with host(store).run_test() as pilot:
             screen = await ready(pilot)
@@ -134,6 +143,7 @@ class TestTurns:
             assert len(shown_ids(screen)) == 5
 
     async def test_slash_focuses_the_model_filter(self, store: RecordStore) -> None:
+        """/ goes back to the turns tab and puts the focus on the model filter."""
         fill(store, 3)
         async with host(store).run_test() as pilot:
             screen = await ready(pilot)
@@ -144,6 +154,7 @@ class TestTurns:
             assert pilot.app.focused is screen.query_one("#filter-model", Select)
 
     async def test_escape_and_f2_close(self, store: RecordStore) -> None:
+        """Escape and F2 each close the history."""
         for key in ("escape", "f2"):
             app = host(store)
             async with app.run_test() as pilot:
@@ -155,15 +166,18 @@ class TestTurns:
 
 class TestDetail:
     async def test_enter_opens_the_turn(self, store: RecordStore) -> None:
+        """Enter opens the turn: charts, the answer without links, thinking collapsed; Escape goes back."""
         fill(store, 5)
         async with host(store).run_test(size=(160, 48)) as pilot:
             await ready(pilot)
             await pilot.press("down", "down", "enter")
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
-            detail: TurnDetailScreen = pilot.app.screen
+            detail = pilot.app.screen
+            assert isinstance(detail, TurnDetailScreen)
             assert detail.record.record_id == "rec00002"
             assert detail.record.samples and detail.record.answer
-            assert detail.query(MemoryChart) and detail.query(PowerChart)
+            assert detail.query(MemoryChart)
+            assert detail.query(PowerChart)
             answer = detail.query_one("#turn-answer", Markdown)
             assert answer._open_links is False  # Textual 8.2.8 keeps open_links only privately
             assert detail.query_one("#turn-thinking", Collapsible).collapsed
@@ -172,6 +186,7 @@ class TestDetail:
             assert isinstance(pilot.app.screen, HistoryScreen)
 
     async def test_no_power_readings_say_so(self, store: RecordStore) -> None:
+        """A turn without power readings has no power chart and a note saying so, and its power figure is n/a."""
         store.import_records([turn(3, status=Status.OK)])  # every 4th turn has no power source
         async with host(store).run_test(size=(120, 40)) as pilot:
             await ready(pilot)
@@ -184,6 +199,7 @@ class TestDetail:
         assert power_figures(turn(3)) == [("power", "n/a")]
 
     async def test_turn_without_content_or_timeline(self, store: RecordStore) -> None:
+        """A turn recorded without content or timeline says so instead of showing empty charts."""
         record = turn(0, content=False)
         record.samples = []
         store.import_records([record])
@@ -198,6 +214,7 @@ class TestDetail:
 
 class TestSummary:
     async def test_rows_match_the_store_summary(self, store: RecordStore) -> None:
+        """The summary tab's rows are the store's summary: models, eval rates, ok and failed counts."""
         fill(store, 40)
         async with host(store).run_test(size=(160, 48)) as pilot:
             screen = await ready(pilot)
@@ -214,6 +231,7 @@ class TestSummary:
 
 class TestChats:
     async def test_reopen_passes_the_session_id_and_closes(self, store: RecordStore) -> None:
+        """The chats tab lists each chat's title, model and turns, and O reopens the chosen one and closes."""
         first = add_chat(store, "First chat", 2, 100)
         second = add_chat(store, "Second chat", 3, 200)
         reopened: list[str] = []
@@ -232,6 +250,7 @@ class TestChats:
             assert app.closed
 
     async def test_reopen_is_hidden_without_a_callback_or_off_the_chats_tab(self, store: RecordStore) -> None:
+        """Without a reopen callback O is not offered even on the chats tab; E (export) is offered only there."""
         add_chat(store, "A chat", 1, 0)
         async with host(store).run_test() as pilot:
             screen = await ready(pilot)
@@ -242,6 +261,7 @@ class TestChats:
             assert screen.check_action("export", ()) is True
 
     async def test_export_writes_markdown_and_never_overwrites(self, store: RecordStore, tmp_path: Path) -> None:
+        """E exports the chat as Markdown into the folder shown, and a second export gets a new name."""
         add_chat(store, "Why is the sky blue?", 2, 0)
         out = tmp_path / "exports"
         out.mkdir()
@@ -272,6 +292,7 @@ class TestChats:
     async def test_export_offers_a_folder_in_the_documents_and_can_be_cancelled(
         self, store: RecordStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        """Export offers a folder in the Documents, can be cancelled, and makes a folder typed in for it."""
         add_chat(store, None, 1, 0)
         monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(tmp_path / "Documents"))
         monkeypatch.chdir(tmp_path)

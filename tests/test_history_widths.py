@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, TabbedContent
 
@@ -40,7 +42,8 @@ def store(tmp_path: Path) -> Iterator[RecordStore]:
 
 async def history(pilot: Pilot) -> HistoryScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
-    screen: HistoryScreen = pilot.app.screen
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
     await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
     return screen
@@ -52,11 +55,11 @@ async def resized(pilot: Pilot, width: int, height: int) -> None:
     await pilot.pause()
 
 
-def headers(table: DataTable[object]) -> list[str]:
+def headers(table: DataTable[Any]) -> list[str]:
     return [str(column.label) for column in table.columns.values()]
 
 
-def assert_fits(table: DataTable[object]) -> None:
+def assert_fits(table: DataTable[Any]) -> None:
     """Every column shown is whole within the table: nothing to scroll sideways to."""
     used = sum(column.get_render_width(table) for column in table.columns.values())
     assert used <= table.scrollable_content_region.width
@@ -70,6 +73,7 @@ def hint_text(screen: HistoryScreen, hint_id: str) -> str:
 
 class TestTurnsTable:
     async def test_80_columns_show_what_fits_whole_and_count_the_rest(self, store: RecordStore) -> None:
+        """At 80 columns the table shows the needed columns whole, in order, and the hint counts the rest."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(80, 24)) as pilot:
             screen = await history(pilot)
@@ -84,6 +88,7 @@ class TestTurnsTable:
             assert screen.query_one("#turns-hint").region.right <= 80
 
     async def test_200_columns_show_every_column_and_no_hint(self, store: RecordStore) -> None:
+        """At 200 columns every column is shown whole and there is no hint."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(200, 60)) as pilot:
             screen = await history(pilot)
@@ -93,6 +98,7 @@ class TestTurnsTable:
             assert hint_text(screen, "#turns-hint") == ""
 
     async def test_120_columns_show_every_column(self, store: RecordStore) -> None:
+        """At 120 columns every column of the turns table is shown and there is no hint."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(120, 40)) as pilot:
             screen = await history(pilot)
@@ -100,6 +106,7 @@ class TestTurnsTable:
             assert hint_text(screen, "#turns-hint") == ""
 
     async def test_a_resize_chooses_again_and_keeps_the_cursor_on_its_turn(self, store: RecordStore) -> None:
+        """A resize chooses the columns again, keeps the cursor on its turn, and Enter opens that turn."""
         records = fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(200, 60)) as pilot:
             screen = await history(pilot)
@@ -117,10 +124,12 @@ class TestTurnsTable:
             assert hint_text(screen, "#turns-hint") == ""
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
-            detail: TurnDetailScreen = pilot.app.screen
+            detail = pilot.app.screen
+            assert isinstance(detail, TurnDetailScreen)
             assert detail.record.record_id == chosen == records[-6].record_id
 
     async def test_a_new_filter_measures_only_its_own_rows(self, store: RecordStore) -> None:
+        """A new filter sizes the columns for its own rows, so Status shrinks to its header when it can."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(80, 24)) as pilot:
             screen = await history(pilot)
@@ -143,6 +152,7 @@ class TestSummaryTable:
         return screen, screen.query_one(SummaryTable)
 
     async def test_80_columns_shorten_the_median_header_and_say_so(self, store: RecordStore) -> None:
+        """At 80 columns the summary shortens "Total (median)" to "Total" and the hint says so."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(80, 24)) as pilot:
             screen, table = await self.show(pilot)
@@ -156,6 +166,7 @@ class TestSummaryTable:
             assert "Total: median" in hint and f"{len(table.widths.hidden)} columns hidden" in hint
 
     async def test_200_columns_show_every_column_with_its_full_header(self, store: RecordStore) -> None:
+        """At 200 columns the summary shows every column with its full header and no hint."""
         fill(store, 30)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(200, 60)) as pilot:
             screen, table = await self.show(pilot)
@@ -164,6 +175,7 @@ class TestSummaryTable:
             assert hint_text(screen, "#summary-hint") == ""
 
     async def test_the_host_stays_when_the_rows_come_from_two_hosts(self, store: RecordStore) -> None:
+        """With rows from two hosts the summary keeps the Host column beside the model at 80 columns."""
         fill(store, 6)
         elsewhere = [turn(i) for i in range(6, 9)]
         for record in elsewhere:
@@ -188,6 +200,7 @@ def long_heading_turn() -> Record:
 
 class TestTurnDetail:
     async def test_every_line_fits_80_columns(self) -> None:
+        """At 80 columns every figure of a turn fits its line, the heading breaks between parts, nothing overflows."""
         record = long_heading_turn()
         async with HostApp(lambda: TurnDetailScreen(record, tz=UTC)).run_test(size=(80, 60)) as pilot:
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, TurnDetailScreen))
@@ -218,7 +231,9 @@ class TestTurnDetail:
             assert scroll.max_scroll_x == 0
 
 
-async def test_a_resize_that_changes_no_column_lays_out_nothing_again(store: RecordStore) -> None:
+async def test_a_resize_that_changes_no_column_lays_out_nothing_again(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The rows are laid out again only when the columns change, not on every resize."""
     fill(store, 30)
     fits: list[object] = []
@@ -227,12 +242,12 @@ async def test_a_resize_that_changes_no_column_lays_out_nothing_again(store: Rec
         table = screen.query_one(TurnsTable)
         original = table.post_message
 
-        def counting(message: object) -> bool:
+        def counting(message: Message) -> bool:
             if isinstance(message, SizedTable.ColumnsSized):
                 fits.append(message.widths)
-            return original(message)  # type: ignore[arg-type]
+            return original(message)
 
-        table.post_message = counting  # type: ignore[method-assign]
+        monkeypatch.setattr(table, "post_message", counting)
         await resized(pilot, 80, 41)
         assert fits == []
         await resized(pilot, 200, 41)

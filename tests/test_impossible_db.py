@@ -26,16 +26,19 @@ def blocker(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("tail", ["records.sqlite", "deeper/records.sqlite"])
 def test_open_names_the_file_in_the_way(blocker: Path, tail: str) -> None:
+    """Opening a store under a file says that file is in the way, however deep the path goes."""
     with pytest.raises(StoreError, match=f"cannot create it: {blocker} is a file, not a folder"):
         RecordStore.open(blocker / tail)
 
 
 def test_open_on_a_folder_says_so(tmp_path: Path) -> None:
+    """Opening a folder as the store says it is a directory."""
     with pytest.raises(StoreError, match="Is a directory"):
         RecordStore.open(tmp_path)
 
 
 def test_recorder_reports_the_reason_instead_of_raising(blocker: Path) -> None:
+    """The recorder gives the reason instead of raising, so the app can chat without saving."""
     recorder, problem = open_recorder(blocker / "records.sqlite", keep_content=True)
     assert recorder is None and problem is not None and "is a file, not a folder" in problem
 
@@ -54,6 +57,7 @@ async def test_app_says_records_are_not_saved_and_chats(fake_ollama: FakeOllama,
 
 
 def test_history_exits_1_with_the_reason(blocker: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`history --db` under a file exits 1 with the reason and no traceback."""
     assert main(["history", "--db", str(blocker / "records.sqlite")]) == 1
     err = capsys.readouterr().err
     assert f"{blocker} is a file, not a folder" in err and "Traceback" not in err

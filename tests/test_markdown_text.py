@@ -27,6 +27,7 @@ async def _write(pilot: Pilot[None], text: MarkdownText, markdown: str) -> None:
 
 
 async def test_writes_that_fit_the_room_keep_the_height() -> None:
+    """Writes that fit the room kept keep the widget's height and place, and show the whole text."""
     app = OneText()
     async with app.run_test(size=SIZE) as pilot:
         text = app.query_one(MarkdownText)
@@ -39,6 +40,7 @@ async def test_writes_that_fit_the_room_keep_the_height() -> None:
 
 
 async def test_a_write_past_the_room_grows_it_by_a_step() -> None:
+    """A write past the room grows it by one step, not to the text's exact height."""
     app = OneText()
     async with app.run_test(size=SIZE) as pilot:
         text = app.query_one(MarkdownText)
@@ -49,6 +51,7 @@ async def test_a_write_past_the_room_grows_it_by_a_step() -> None:
 
 
 async def test_on_a_small_screen_the_room_is_a_few_lines() -> None:
+    """On a small screen the room kept is a few lines."""
     app = OneText()
     async with app.run_test(size=(40, 12)) as pilot:
         text = app.query_one(MarkdownText)
@@ -57,6 +60,7 @@ async def test_on_a_small_screen_the_room_is_a_few_lines() -> None:
 
 
 async def test_the_end_gives_the_room_back() -> None:
+    """The end gives the room back: the text is its own height, and later writes keep it so."""
     app = OneText()
     async with app.run_test(size=SIZE) as pilot:
         text = app.query_one(MarkdownText)

@@ -58,6 +58,7 @@ def store(newer_db: Path) -> Iterator[RecordStore]:
 
 
 def test_store_reads_unknown_values_as_they_are(store: RecordStore) -> None:
+    """A newer store's unknown status, error kind and sample fields read back as they are."""
     record = store.get(NEWER_ID)
     assert record is not None
     assert record.status == "paused" and record.status.value == "paused"
@@ -70,6 +71,7 @@ def test_store_reads_unknown_values_as_they_are(store: RecordStore) -> None:
 
 @pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv", "md"])
 def test_history_shows_unknown_values(newer_db: Path, fmt: str) -> None:
+    """Every history format shows the unknown status, and the data formats the unknown error kind."""
     out = io.StringIO()
     assert run_history(parse("--format", fmt), newer_db, out=out) == 0
     assert "paused" in out.getvalue()
@@ -78,10 +80,12 @@ def test_history_shows_unknown_values(newer_db: Path, fmt: str) -> None:
 
 
 async def test_f2_lists_and_opens_the_newer_turn(store: RecordStore) -> None:
+    """F2 lists the newer turn with its unknown status and opens it with its unknown error kind."""
     app = HostApp(lambda: HistoryScreen(store, tz=UTC))
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
-        screen: HistoryScreen = pilot.app.screen
+        screen = pilot.app.screen
+        assert isinstance(screen, HistoryScreen)
         await wait_until(pilot, lambda: not screen.reading)
         table = screen.query_one(TurnsTable)
         assert table.get_row(NEWER_ID)[3].plain == "paused"

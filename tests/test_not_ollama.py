@@ -41,6 +41,7 @@ def impostor(request: pytest.FixtureRequest) -> Iterator[FakeOllama]:
 
 
 def test_every_mode_has_an_expected_detail() -> None:
+    """Every impostor reply the fake server can send has the detail the message must give."""
     assert set(DETAILS) == set(IMPOSTOR_REPLIES)
 
 
@@ -62,29 +63,34 @@ async def _each_call(engine: OllamaEngine) -> list[OllamaError]:
 
 
 async def test_engine_methods_raise_a_classified_error(impostor: FakeOllama) -> None:
+    """Each engine call to a server that is not Ollama raises a NOT_OLLAMA error naming the server and reply."""
     engine = OllamaEngine(impostor.url)
     try:
         errors = await _each_call(engine)
     finally:
         await engine.aclose()
     prefix = f"the server at {impostor.url} does not answer like Ollama: "
+    assert impostor.impostor is not None
     for error in errors:
         assert error.kind is ErrorKind.NOT_OLLAMA
         assert error.message.startswith(prefix) and DETAILS[impostor.impostor] in error.message
 
 
 async def test_chat_yields_a_failure(impostor: FakeOllama) -> None:
+    """A chat with a server that is not Ollama ends in a classified failure that suggests --host."""
     engine = OllamaEngine(impostor.url)
     try:
         events = [event async for event in engine.chat("qwen3:8b", [{"role": "user", "content": "hi"}])]
     finally:
         await engine.aclose()
     assert isinstance(events[-1], Failure) and events[-1].kind is ErrorKind.NOT_OLLAMA
+    assert impostor.impostor is not None
     assert DETAILS[impostor.impostor] in events[-1].message
     assert "--host" in events[-1].hint
 
 
 async def test_a_malformed_line_mid_answer_keeps_the_text_before_it() -> None:
+    """A line that is not JSON mid-answer fails the turn as not Ollama and keeps the text before it."""
     model = FakeModel("proxied:1b", answer="one two three four five", garbled_after=3)
     with FakeOllama([model], rate=2000.0) as server:
         engine = OllamaEngine(server.url)
@@ -95,22 +101,26 @@ async def test_a_malformed_line_mid_answer_keeps_the_text_before_it() -> None:
     failure = events[-1]
     assert isinstance(failure, Failure) and failure.kind is ErrorKind.NOT_OLLAMA
     assert "not JSON ('<html>502 Bad Gateway</html>')" in failure.message
-    assert "".join(e.text for e in events[:-1]) == "one two three "
+    deltas = [e for e in events[:-1] if not isinstance(e, Done | Failure)]
+    assert len(deltas) == len(events) - 1 and "".join(e.text for e in deltas) == "one two three "
     assert not any(isinstance(e, Done) for e in events)
 
 
 def test_doctor_prints_the_classified_message_and_exits_1(impostor: FakeOllama, tmp_path: Path) -> None:
+    """Doctor on a server that is not Ollama prints the classified message, no traceback, exit 1."""
     lines: list[str] = []
     sampler = scenario_sampler(NORMAL, ticks=1)
     sampler.interval = 0.01
     code = run_doctor(impostor.url, MonitorOptions(), say=lines.append, sampler=sampler, store=BaselineStore(tmp_path))
     out = "\n".join(lines)
     assert code == 1
+    assert impostor.impostor is not None
     assert f"does not answer like Ollama: {DETAILS[impostor.impostor]}" in out
     assert "--host" in out and "Traceback" not in out
 
 
 def test_cli_doctor_on_a_web_server(capsys: pytest.CaptureFixture[str]) -> None:
+    """`ollamon doctor` on a web server says it does not answer like Ollama, exit 1."""
     with FakeOllama(impostor="html") as server:
         assert main(["doctor", "--host", server.url, "--interval", "0.05"]) == 1
     assert "does not answer like Ollama" in capsys.readouterr().out

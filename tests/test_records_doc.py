@@ -40,6 +40,7 @@ def test_every_field_is_described_where_it_belongs() -> None:
 
 
 def test_sample_positions_and_enum_values_are_described() -> None:
+    """docs/records.md describes each sample position and every status and error kind value."""
     samples = _sections()["samples"]
     for position, name in enumerate(Sample._fields):
         assert f"| {position} | `{name}` |" in samples
@@ -49,4 +50,5 @@ def test_sample_positions_and_enum_values_are_described() -> None:
 
 
 def test_readme_links_it() -> None:
+    """The README links docs/records.md."""
     assert "(docs/records.md)" in (ROOT / "README.md").read_text()

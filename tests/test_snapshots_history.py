@@ -26,6 +26,10 @@ from tui.ui.history.history_screen import HistoryScreen
 from tui.ui.history.turn_detail import TurnDetailScreen
 from tui.ui.history.turns_table import TurnsTable
 
+# The snap_compare fixture: pytest-textual-snapshot declares it as taking the app alone, but it also takes
+# press, terminal_size and run_before.
+SnapCompare = Callable[..., bool]
+
 NARROW, WIDE = (80, 24), (160, 48)
 Steps = Callable[..., Awaitable[None]]
 
@@ -49,11 +53,14 @@ def app(tmp_path: Path, snapshot_server: FakeOllama, utc: None) -> Iterator[Olla
 
 
 async def loaded(pilot: Pilot) -> HistoryScreen:
-    if not isinstance(pilot.app.screen, HistoryScreen):  # still on the chat screen: open the history
-        await wait_until(pilot, lambda: settled(pilot.app) and bool(pilot.app.models))
+    app = pilot.app
+    assert isinstance(app, OllamonApp)
+    if not isinstance(app.screen, HistoryScreen):  # still on the chat screen: open the history
+        await wait_until(pilot, lambda: settled(app) and bool(app.models))
         await pilot.press("f2")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
-    screen: HistoryScreen = pilot.app.screen
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
     await wait_until(pilot, lambda: not screen.reading)
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
@@ -95,54 +102,59 @@ async def show_summary(pilot: Pilot) -> None:
 
 
 class TestTurnsTable:
-    def test_narrow(self, snap_compare, app: OllamonApp) -> None:
+    def test_narrow(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """80x24: filters on one line; time to J/token whole, and a line naming the four columns left out."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_turns)
 
-    def test_wide(self, snap_compare, app: OllamonApp) -> None:
+    def test_wide(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """160x48: every column, "—" where a turn measured no power, the loaded-turns count at the right."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_turns)
 
-    def test_failed_only(self, snap_compare, app: OllamonApp) -> None:
+    def test_failed_only(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """Status filter set to failed: only the four failed turns, in red, and the columns left out named."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_failed)
 
 
 class TestTurnDetail:
-    def test_wide_with_charts(self, snap_compare, app: OllamonApp) -> None:
+    def test_wide_with_charts(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """160x48: five figure boxes, then memory/swap and power charts side by side, then the prompt."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_detail(0))
 
-    def test_narrow_figures(self, snap_compare, app: OllamonApp) -> None:
+    def test_narrow_figures(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """80x24: status and heading, figure boxes two to a row, every figure on one line."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0))
 
-    def test_narrow_charts(self, snap_compare, app: OllamonApp) -> None:
+    def test_narrow_charts(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """80x24 scrolled down: the memory/swap chart above the power chart."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0, "#turn-charts"))
 
-    def test_narrow_resources_and_power(self, snap_compare, app: OllamonApp) -> None:
+    def test_narrow_resources_and_power(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """80x24 scrolled to the resources: memory and swap at start and peak a line each, Power across the row."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0, "#resources-figures"))
 
-    def test_no_power_readings(self, snap_compare, app: OllamonApp) -> None:
+    def test_no_power_readings(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """A turn without a power source: "n/a — why" in the Power box and a note instead of a chart."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_detail(2))
 
 
 class TestSummary:
-    def test_narrow(self, snap_compare, app: OllamonApp) -> None:
+    def test_narrow(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """80x24: the comparison columns that fit, "Total: median" and the hidden count below, then the bars."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_summary)
 
-    def test_wide(self, snap_compare, app: OllamonApp) -> None:
+    def test_wide(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """160x48: every comparison column with ok/failed counts, bars below."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_summary)
 
 
 class TestChats:
     def test_narrow(
-        self, snap_compare, tmp_path: Path, snapshot_server: FakeOllama, utc: None, monkeypatch: pytest.MonkeyPatch
+        self,
+        snap_compare: SnapCompare,
+        tmp_path: Path,
+        snapshot_server: FakeOllama,
+        utc: None,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """80x24: saved chats with the model of their latest turn; every key fits the footer."""
         created = iter(["2025-03-01T09:00:00.000Z", "2025-03-02T18:30:00.000Z"])

@@ -15,10 +15,15 @@ from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 
+# The snap_compare fixture: pytest-textual-snapshot declares it as taking the app alone, but it also takes
+# press, terminal_size and run_before.
+SnapCompare = Callable[..., bool]
+
 
 def exchange(model: str) -> Callable[[Pilot], Awaitable[None]]:
     async def run(pilot: Pilot) -> None:
-        app: OllamonApp = pilot.app
+        app = pilot.app
+        assert isinstance(app, OllamonApp)
         await wait_until(pilot, lambda: bool(app.models))
         app.query_one(ModelPicker).value = model
         await wait_until(pilot, lambda: app.timer_state.phase == "ready" and bool(app.resources.loaded))
@@ -33,33 +38,32 @@ def exchange(model: str) -> Callable[[Pilot], Awaitable[None]]:
 
 
 class TestResourcePanels:
-    def test_normal_wide(self, snap_compare, snapshot_server: FakeOllama) -> None:
+    def test_normal_wide(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
         """160x48: timers beside memory, processor (100% GPU) and power with its idle baseline."""
         app = snapshot_app(snapshot_server.url, NORMAL)
         assert snap_compare(app, terminal_size=(160, 48), run_before=exchange("qwen3:8b"))
 
-    def test_spilled_to_cpu(self, snap_compare, snapshot_server: FakeOllama) -> None:
+    def test_spilled_to_cpu(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
         """A model that did not fit the GPU: 26%/74% CPU/GPU as `ollama ps` prints it."""
         app = snapshot_app(snapshot_server.url, NORMAL)
         assert snap_compare(app, terminal_size=(160, 48), run_before=exchange("llama3.2:3b"))
 
-    def test_swapping(self, snap_compare, snapshot_server: FakeOllama) -> None:
+    def test_swapping(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
         """Swap grows during the answer: the memory panel and the answer say so in red."""
         app = snapshot_app(snapshot_server.url, SWAPPING)
         assert snap_compare(app, terminal_size=(160, 48), run_before=exchange("qwen3:8b"))
 
-    def test_power_unavailable(self, snap_compare, snapshot_server: FakeOllama) -> None:
+    def test_power_unavailable(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
         """No power source: "n/a" and the reason, no J/token."""
         app = snapshot_app(snapshot_server.url, NO_POWER, idle_watts=None)
         assert snap_compare(app, terminal_size=(160, 48), run_before=exchange("qwen3:8b"))
 
-    def test_narrow_resource_line(self, snap_compare, snapshot_server: FakeOllama) -> None:
+    def test_narrow_resource_line(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
         """80x24: panels fold into one line of memory, swap, split and watts above the prompt."""
         app = snapshot_app(snapshot_server.url, SWAPPING)
         assert snap_compare(app, terminal_size=(80, 24), run_before=exchange("llama3.2:3b"))
 
-    def test_one_screen_120x40(self, snap_compare, snapshot_server: FakeOllama) -> None:
-        """120x40: processor, memory and power with the last answer's figures fit without scrolling;
-        the timers are the line above the prompt."""
+    def test_one_screen_120x40(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
+        """120x40: the panels fit the last answer's figures unscrolled; the timers are the line above the prompt."""
         app = snapshot_app(snapshot_server.url, NORMAL)
         assert snap_compare(app, terminal_size=(120, 40), run_before=exchange("qwen3:8b"))

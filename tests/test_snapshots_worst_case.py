@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import ollama
 import pytest
+from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama, default_models
 from tests.helpers.apps import snapshot_app
 from tests.helpers.clocks import frozen_wall_clock
 from tests.helpers.pilot import settled, steady_cursors, wait_until
 from tests.helpers.resources import GB, FakeMemory, FakePower, FakeProcesses, sampler_clock
+from tui.app import OllamonApp
 from tui.core.sampling.sampler import Sampler
+
+# The snap_compare fixture: pytest-textual-snapshot declares it as taking the app alone, but it also takes
+# press, terminal_size and run_before.
+SnapCompare = Callable[..., bool]
 
 GIB, MIB = 2**30, 2**20
 LOADED = ["qwen3:8b", "deepseek-r1:1.5b", "deepseek-r1:7b", "llama3.2:3b", "gemma3:1b"]
@@ -53,16 +59,18 @@ def worst_sampler() -> Sampler:
     return sampler
 
 
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_until(pilot, lambda: bool(pilot.app.models) and bool(pilot.app.resources.loaded))
-    await wait_until(pilot, lambda: settled(pilot.app))
-    steady_cursors(pilot.app)
+async def settle(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, OllamonApp)
+    await wait_until(pilot, lambda: bool(app.models) and bool(app.resources.loaded))
+    await wait_until(pilot, lambda: settled(app))
+    steady_cursors(app)
     await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48), (200, 60)])
 class TestWorstCase:
-    def test_crowded_machine(self, snap_compare, crowded: FakeOllama, size: tuple[int, int]) -> None:
+    def test_crowded_machine(self, snap_compare: SnapCompare, crowded: FakeOllama, size: tuple[int, int]) -> None:
         """127.9 GiB of RAM nearly full, 1023.9 MiB of swap, five models loaded, a long power reason."""
         assert snap_compare(
             snapshot_app(crowded.url, idle_watts=None, sampler=worst_sampler()), terminal_size=size, run_before=settle

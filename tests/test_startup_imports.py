@@ -32,6 +32,7 @@ ON_FIRST_USE = (
 
 
 def test_the_chat_starts_without_what_it_loads_on_first_use() -> None:
+    """The CLI parser and the app import none of the modules loaded only on first use."""
     # What `ollamon` imports before its first frame: the CLI with its parser, then the app.
     script = (
         "import sys\n"
@@ -45,6 +46,7 @@ def test_the_chat_starts_without_what_it_loads_on_first_use() -> None:
 
 
 def test_the_command_imports_the_app_with_the_collector_paused() -> None:
+    """`ollamon --version` imports the app and parses with the garbage collector paused: no collection ran."""
     # `--version` ends while parsing: everything imported before it ran without a collection.
     script = (
         "import gc, sys\n"
@@ -66,6 +68,7 @@ def test_the_command_imports_the_app_with_the_collector_paused() -> None:
 def test_a_command_runs_with_the_collector_back_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A command other than the chat, such as history, runs with the garbage collector back on."""
     # Only the app waits for its first frame; `history`, `bench` and the rest collect as usual.
     monkeypatch.setattr(collector, "_paused", False)
     collector.pause_collector()

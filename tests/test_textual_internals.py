@@ -8,6 +8,7 @@ import re
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
+from typing import cast
 
 import pytest
 from textual.geometry import Size
@@ -64,7 +65,8 @@ def test_breakpoint_classes_follow_textuals_rule(size: tuple[int, int]) -> None:
     horizontal, vertical = OllamonApp.HORIZONTAL_BREAKPOINTS, OllamonApp.VERTICAL_BREAKPOINTS
     ours = breakpoint_classes(Size(*size), horizontal, vertical)
     rule = Screen._get_breakpoint_classes  # reads nothing of the screen: called on none
-    textuals = rule(None, size[0], horizontal) | rule(None, size[1], vertical)
+    no_screen = cast("Screen[object]", None)
+    textuals = rule(no_screen, size[0], horizontal) | rule(no_screen, size[1], vertical)
     assert {name for name, on in ours.items() if on} == textuals
     assert set(ours) == {name for _, name in horizontal + vertical}
 
