@@ -10,14 +10,11 @@ from textual.widgets import Input
 from devtools.fake_ollama import FakeModel, FakeOllama
 from tests.helpers.apps import snapshot_app
 from tests.helpers.pilot import settled, steady_cursors, wait_until
+from tests.helpers.snapshots import SnapCompare
 from tui.app import OllamonApp
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
-
-# The snap_compare fixture: pytest-textual-snapshot declares it as taking the app alone, but it also takes
-# press, terminal_size and run_before.
-SnapCompare = Callable[..., bool]
 
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing answers there
 

@@ -3,21 +3,16 @@ swapping load, and the prediction beside /api/ps in the processor panel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from textual.pilot import Pilot
 
 from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models
 from tests.helpers.apps import snapshot_app
 from tests.helpers.fit import MAC_24GB, MAC_MINI_M4_16GB
 from tests.helpers.pilot import settled, steady_cursors, wait_until
+from tests.helpers.snapshots import SnapCompare
 from tui.app import OllamonApp
 from tui.ui.chat.load_anyway import LoadAnywayScreen
 from tui.ui.chat.model_picker import ModelPicker
-
-# The snap_compare fixture: pytest-textual-snapshot declares it as taking the app alone, but it also takes
-# press, terminal_size and run_before.
-SnapCompare = Callable[..., bool]
 
 FP16 = "deepseek-r1:7b-qwen-distill-fp16"
 

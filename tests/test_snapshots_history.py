@@ -18,6 +18,7 @@ from devtools.fake_ollama import FakeOllama
 from tests.helpers.apps import snapshot_app
 from tests.helpers.pilot import settled, wait_until
 from tests.helpers.records import add_chat, fill
+from tests.helpers.snapshots import SnapCompare
 from tui.app import OllamonApp
 from tui.core.chat.recorder import TurnRecorder
 from tui.core.records.schema import HostInfo
@@ -25,10 +26,6 @@ from tui.core.records.store import RecordStore
 from tui.ui.history.history_screen import HistoryScreen
 from tui.ui.history.turn_detail import TurnDetailScreen
 from tui.ui.history.turns_table import TurnsTable
-
-# The snap_compare fixture: pytest-textual-snapshot declares it as taking the app alone, but it also takes
-# press, terminal_size and run_before.
-SnapCompare = Callable[..., bool]
 
 NARROW, WIDE = (80, 24), (160, 48)
 Steps = Callable[..., Awaitable[None]]

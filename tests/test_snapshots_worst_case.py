@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import ollama
 import pytest
@@ -13,12 +13,9 @@ from tests.helpers.apps import snapshot_app
 from tests.helpers.clocks import frozen_wall_clock
 from tests.helpers.pilot import settled, steady_cursors, wait_until
 from tests.helpers.resources import GB, FakeMemory, FakePower, FakeProcesses, sampler_clock
+from tests.helpers.snapshots import SnapCompare
 from tui.app import OllamonApp
 from tui.core.sampling.sampler import Sampler
-
-# The snap_compare fixture: pytest-textual-snapshot declares it as taking the app alone, but it also takes
-# press, terminal_size and run_before.
-SnapCompare = Callable[..., bool]
 
 GIB, MIB = 2**30, 2**20
 LOADED = ["qwen3:8b", "deepseek-r1:1.5b", "deepseek-r1:7b", "llama3.2:3b", "gemma3:1b"]
