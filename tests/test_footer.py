@@ -37,8 +37,8 @@ def _keys(app: App[None]) -> list[str]:
     return [str(key.description) for key in app.query(FooterKey)]
 
 
-async def test_an_update_that_changes_no_key_keeps_the_keys() -> None:
-    """Refreshing the bindings when no key changes keeps the very same key widgets."""
+async def keys_around_an_update() -> tuple[list[FooterKey], list[FooterKey]]:
+    """The footer's key widgets before and after a bindings update that changes no key."""
     app = TwoKeys()
     async with app.run_test() as pilot:
         await pilot.pause()
@@ -46,7 +46,13 @@ async def test_an_update_that_changes_no_key_keeps_the_keys() -> None:
         app.refresh_bindings()
         await pilot.pause()
         await pilot.pause()
-        assert list(app.query(FooterKey)) == before
+        return before, list(app.query(FooterKey))
+
+
+async def test_an_update_that_changes_no_key_keeps_the_keys() -> None:
+    """Refreshing the bindings when no key changes keeps the very same key widgets."""
+    before, after = await keys_around_an_update()
+    assert after == before
 
 
 async def test_a_key_that_comes_and_goes_is_shown_and_hidden() -> None:
@@ -86,13 +92,6 @@ async def test_with_the_tuning_off_every_update_rebuilds_the_keys(monkeypatch: p
     """OLLAMON_NO_TUNING=1: Textual's own footer, which makes new keys even when none changed."""
     monkeypatch.setenv(NO_TUNING, "1")
     tuning_on.cache_clear()
-    app = TwoKeys()
-    async with app.run_test() as pilot:
-        await pilot.pause()
-        before = list(app.query(FooterKey))
-        app.refresh_bindings()
-        await pilot.pause()
-        await pilot.pause()
-        after = list(app.query(FooterKey))
-        assert [str(key.description) for key in after] == [str(key.description) for key in before]
-        assert not set(after) & set(before)
+    before, after = await keys_around_an_update()
+    assert [str(key.description) for key in after] == [str(key.description) for key in before]
+    assert not set(after) & set(before)
