@@ -123,6 +123,7 @@ def finish_record(
     # Without Ollama's final chunk the client's chunk tally stands in for the token count.
     record.counts = Counts(
         prompt_tokens=stats.prompt_eval_count if stats else None,
+        prompt_cached_tokens=stats.prompt_eval_cached_count if stats else None,
         eval_tokens=stats.eval_count if stats else (times.chunks or None),
         thinking_chars=times.thinking_chars,
         answer_chars=times.answer_chars,

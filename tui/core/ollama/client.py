@@ -101,6 +101,20 @@ async def _next_chunk(stream: AsyncIterator[ollama.ChatResponse]) -> ollama.Chat
         raise NotOllamaReply(not_ollama_detail(exc)) from exc
 
 
+@functools.cache
+def keep_newer_fields() -> None:
+    """Make the client's chat chunks keep the fields its models do not declare.
+
+    ollama-python 0.6.3 (the newest release) drops unknown JSON fields, among them what servers
+    from 0.30 send on every chat chunk: `prompt_eval_cached_count`, `remote_model`, `remote_host`.
+    Allowing extra fields on its ChatResponse model keeps them as attributes; nothing else changes.
+    """
+    from ollama import ChatResponse
+
+    ChatResponse.model_config["extra"] = "allow"
+    ChatResponse.model_rebuild(force=True)
+
+
 class OllamaEngine:
     """One Ollama server. Every failure comes out as `OllamaError` or a `Failure` event."""
 
@@ -131,6 +145,7 @@ class OllamaEngine:
         if self._wire is None:
             import ollama
 
+            keep_newer_fields()
             self._wire = ollama.AsyncClient(
                 host=self._url,
                 timeout=self._timeout or default_timeout(),

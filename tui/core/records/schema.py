@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from tui import __version__
 from tui.core.ollama.errors import ErrorKind
+from tui.core.ollama.stats import prompt_evaluated
 from tui.core.ollama.stats import rate as tokens_per_s
 from tui.core.records.status import Status
 
@@ -117,6 +118,8 @@ class Counts:
     """Token and character counts; `estimated` when they come from the client's tally."""
 
     prompt_tokens: int | None = None
+    # Of prompt_tokens, those the server took from its prompt cache (null: it did not say).
+    prompt_cached_tokens: int | None = None
     eval_tokens: int | None = None
     thinking_chars: int | None = None
     answer_chars: int | None = None
@@ -284,7 +287,9 @@ def compute_rates(counts: Counts, timing: TimingMs) -> Rates:
         eval_ms = (timing.thinking or 0.0) + (timing.answer or 0.0)
     return Rates(
         eval_tok_s=tokens_per_s(counts.eval_tokens, _ms_to_ns(eval_ms)),
-        prompt_tok_s=tokens_per_s(counts.prompt_tokens, _ms_to_ns(timing.prompt_eval)),
+        prompt_tok_s=tokens_per_s(
+            prompt_evaluated(counts.prompt_tokens, counts.prompt_cached_tokens), _ms_to_ns(timing.prompt_eval)
+        ),
         chars_s=chars_per_s(counts.thinking_chars, counts.answer_chars, timing.thinking, timing.answer),
         answer_chars_s=chars_per_s(None, counts.answer_chars, None, timing.answer),
     )

@@ -64,8 +64,11 @@ def time_figures(record: Record) -> list[Figure]:
 def count_figures(record: Record) -> list[Figure]:
     c, r = record.counts, record.rates
     note = " (estimated)" if c.estimated else ""
+    # Only servers that say how many prompt tokens came from their cache (0.30.1+) get that line.
+    cached = [] if c.prompt_cached_tokens is None else [("  of them cached", _num(c.prompt_cached_tokens))]
     return [
         ("prompt tokens", _num(c.prompt_tokens)),
+        *cached,
         ("eval tokens", _num(c.eval_tokens, unit=note)),
         ("thinking chars", _num(c.thinking_chars)),
         ("answer chars", _num(c.answer_chars)),

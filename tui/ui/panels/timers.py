@@ -55,6 +55,9 @@ class TimersPanel(FigurePanel):
             rows.append(Row("total duration", units.nanoseconds(stats.total_duration)))
             rows.append(Row("load duration", units.nanoseconds(stats.load_duration)))
             rows.append(Row("prompt eval count", units.count(stats.prompt_eval_count, "tokens")))
+            if stats.prompt_eval_cached_count is not None:
+                # The rate below counts only the tokens evaluated, not those the cache served.
+                rows.append(Row("  of them cached", units.count(stats.prompt_eval_cached_count, "tokens")))
             rows.append(Row("prompt eval rate", units.per_second(stats.prompt_eval_rate, "tokens")))
             rows.append(Row("eval count", units.count(stats.eval_count, "tokens")))
             rows.append(Row("eval duration", units.nanoseconds(stats.eval_duration)))
