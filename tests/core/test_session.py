@@ -362,3 +362,16 @@ async def test_the_host_is_resolved_once_and_off_the_event_loop(
     await session.send("two")
     assert calls == [False]  # once, in a worker thread: a slow resolver never freezes the UI
     assert all(record.engine.remote is False for record in final(store))
+
+
+async def test_the_record_keeps_the_server_version_and_the_context_the_model_ran_with(
+    fake: FakeOllama, store: RecordStore
+) -> None:
+    """Each turn's record names the Ollama version and the context length /api/ps showed, asked for or default."""
+    session, _ = await ready(fake, store)
+    await session.send("default context")
+    session.settings = replace(session.settings, num_ctx=8192)
+    await session.send("asked for 8k")
+    default, asked = final(store)
+    assert default.engine.version == asked.engine.version == fake.version
+    assert (default.load.context_length, asked.load.context_length) == (4096, 8192)

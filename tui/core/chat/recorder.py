@@ -215,6 +215,7 @@ def load_info(
         ps_size_bytes=loaded.size if loaded else None,
         ps_vram_bytes=loaded.size_vram if loaded else None,
         processor=processor_split(loaded.size, loaded.size_vram) if loaded else None,
+        context_length=loaded.context_length if loaded else None,
         predicted=predicted,
     )
 

@@ -95,6 +95,9 @@ class LoadInfo:
     ps_size_bytes: int | None = None
     ps_vram_bytes: int | None = None
     processor: str | None = None
+    # The context length the model ran with (/api/ps `context_length`): Ollama's default depends
+    # on the version and, from 0.15.5, on the GPU's memory, so num_ctx alone does not say.
+    context_length: int | None = None
     # The fit advisor's prediction before the load (`Fit.to_json()`), beside what /api/ps showed.
     predicted: dict[str, Any] | None = None
 
