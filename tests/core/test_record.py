@@ -66,10 +66,23 @@ def full_record() -> Record:
             prompt_chars=7, history_messages=4, think="high", options={"num_ctx": 8192, "seed": 1}, keep_alive="10m"
         ),
         load=LoadInfo(
-            cold=True, load_ms=2100.5, ps_size_bytes=6 * 10**9, ps_vram_bytes=4 * 10**9, processor="33%/67% CPU/GPU"
+            cold=True,
+            load_ms=2100.5,
+            ps_size_bytes=6 * 10**9,
+            ps_vram_bytes=4 * 10**9,
+            processor="33%/67% CPU/GPU",
+            context_length=8192,
         ),
         timing_ms=TimingMs(2300.0, 1600.0, 4300.0, 7400.0, 13.458291, 130.079, 4535.599, 4883.583458),
-        counts=Counts(26, 282, 14, 6, "stop", estimated=True),
+        counts=Counts(
+            prompt_tokens=26,
+            prompt_cached_tokens=20,
+            eval_tokens=282,
+            thinking_chars=14,
+            answer_chars=6,
+            done_reason="stop",
+            estimated=True,
+        ),
         rates=Rates(62.17, 199.88, 3.39, 1.39),
         resources=Resources(250.0, 6 * 10**9, 30 * 10**9, 40 * 10**9, 0, 10**6, 55.5, None),
         power=Power("smc", "system", 5.0, 30.0, 34.0, 25.0, 222.0, 185.0, 0.66, 1.52, None),
