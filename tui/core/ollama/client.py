@@ -103,16 +103,19 @@ async def _next_chunk(stream: AsyncIterator[ollama.ChatResponse]) -> ollama.Chat
 
 @functools.cache
 def keep_newer_fields() -> None:
-    """Make the client's chat chunks keep the fields its models do not declare.
+    """Make the client's replies keep the fields its models do not declare.
 
     ollama-python 0.6.3 (the newest release) drops unknown JSON fields, among them what servers
-    from 0.30 send on every chat chunk: `prompt_eval_cached_count`, `remote_model`, `remote_host`.
-    Allowing extra fields on its ChatResponse model keeps them as attributes; nothing else changes.
+    from 0.30 send: `prompt_eval_cached_count` on chat chunks, `remote_model` and `remote_host` on
+    chat chunks, /api/tags entries and /api/show of a cloud model. Allowing extra fields on those
+    models keeps them as attributes; nothing else changes.
     """
-    from ollama import ChatResponse
+    from ollama import ChatResponse, ListResponse, ShowResponse
 
-    ChatResponse.model_config["extra"] = "allow"
-    ChatResponse.model_rebuild(force=True)
+    for model in (ChatResponse, ListResponse.Model, ShowResponse):
+        model.model_config["extra"] = "allow"
+        model.model_rebuild(force=True)
+    ListResponse.model_rebuild(force=True)  # its `models` field validates with the rebuilt entry
 
 
 class OllamaEngine:
@@ -202,6 +205,8 @@ class OllamaEngine:
                     family=(details.family if details else "") or "",
                     parameter_size=(details.parameter_size if details else "") or "",
                     quantization=(details.quantization_level if details else "") or "",
+                    remote_host=_text_field(item, "remote_host"),
+                    remote_model=_text_field(item, "remote_model"),
                 )
             )
         return sorted(models, key=lambda model: model.name)
@@ -339,6 +344,12 @@ class OllamaEngine:
         finally:
             # Closing the client's generator closes the HTTP response, so Ollama stops generating.
             await stream.aclose()
+
+
+def _text_field(reply: Any, name: str) -> str | None:
+    """A string field a newer server may send beyond what the client declares; None if absent or not text."""
+    value = getattr(reply, name, None)
+    return value if isinstance(value, str) and value else None
 
 
 def _model_tensors(name: str, shown: Mapping[str, Any]) -> ModelTensors:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class CatalogModel:
-    """A locally available model, as /api/tags lists it."""
+    """A model the server offers, as /api/tags lists it; a cloud model names the host that runs it."""
 
     name: str
     size: int
@@ -16,6 +16,13 @@ class CatalogModel:
     family: str = ""
     parameter_size: str = ""
     quantization: str = ""
+    remote_host: str | None = None  # e.g. https://ollama.com:443 (Ollama 0.12+ cloud models)
+    remote_model: str | None = None  # the name there, e.g. gpt-oss:120b
+
+    @property
+    def cloud(self) -> bool:
+        """Served by another host: no local runner, memory or power is its cost."""
+        return self.remote_host is not None
 
 
 @dataclass(frozen=True)
