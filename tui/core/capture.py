@@ -8,7 +8,8 @@ machine we cannot test on replays through the same parsers here:
 - ``commands/``: stdout of the commands the macOS readers run (vm_stat, sysctl, sw_vers).
 - ``ollama/``: the bodies of /api/version, /api/tags and /api/ps, with ``replies.json`` giving
   each one's status and content type.
-- ``processes.json``: the Ollama-looking processes and the sockets listening on the host's port.
+- ``processes.json``: the Ollama-looking processes, the sockets listening on the host's port, each
+  named server's own listening ports, and how the finder found the server (`found_by`).
 - ``nvml.json``, ``ioreport.json``, ``smc.json``, ``powermetrics.plist``: what those libraries
   returned, where this machine has them.
 - ``manifest.json``: versions, the host, and for each item "ok" or why it is missing.
