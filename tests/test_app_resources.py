@@ -21,10 +21,12 @@ from tui.core.records.schema import HostInfo
 from tui.core.records.store import RecordStore
 from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.monitor import ResourceMonitor
+from tui.core.sampling.processes import OllamaProcesses
+from tui.core.sampling.sampler import Reading
 from tui.ui.chat.messages import AssistantMessage
 from tui.ui.panels.column import ResourceColumn, ResourceLine
-from tui.ui.panels.figures import FigurePanel
-from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote
+from tui.ui.panels.figures import FigurePanel, Row
+from tui.ui.panels.resources import MemoryPanel, PowerPanel, ProcessorPanel, RemoteNote, ResourceView
 
 SIZE = (160, 48)
 
@@ -180,3 +182,30 @@ async def test_remote_ollama_is_said_plainly(remote: str | None) -> None:
         assert note.display is (remote is not None)
         if remote:
             assert "not the Ollama host http://gpu-box:11434" in str(note.render())
+
+
+class _MemoryPanelApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield MemoryPanel()
+
+
+@pytest.mark.parametrize(
+    ("found_by", "shown", "note"),
+    [
+        ("listening on :11500", "listening on :11500", None),
+        ("by name (listing sockets was denied)", "by name", "Ollama found by name: listing sockets was denied"),
+    ],
+)
+async def test_memory_panel_says_how_ollama_was_found(found_by: str, shown: str, note: str | None) -> None:
+    """Under Ollama's memory the panel says how its server was found, a fallback's reason as a note."""
+    ollama = OllamaProcesses(200 * 2**20, None, 2, (100, 101), 100, None, "RSS", found_by)
+    app = _MemoryPanelApp()
+    async with app.run_test() as pilot:
+        panel = app.query_one(MemoryPanel)
+        panel.show(ResourceView(sample=Reading(1.0, 1.7e9, None, ollama, None, None)))
+        await pilot.pause()
+        assert Row("Ollama RSS", "200.0 MiB (2 proc)") in panel.rows
+        assert Row("  found", shown) in panel.rows
+        assert all(len(line) == 30 for line in panel.plain_text(30).splitlines()[: len(panel.rows)])
+        notes = panel.plain_text(30).splitlines()[len(panel.rows) :]
+        assert notes == ["no reading yet", *([note] if note else [])]  # no memory reading in this view

@@ -59,7 +59,15 @@ class CapturedProcess(FakeProcess):
     """A process from processes.json."""
 
     def __init__(self, row: dict[str, Any]) -> None:
-        super().__init__(row["pid"], row["name"], row.get("cmdline", []), rss=row.get("rss", 0), ppid=row["ppid"])
+        super().__init__(
+            row["pid"],
+            row["name"],
+            row.get("cmdline", []),
+            rss=row.get("rss", 0),
+            ppid=row["ppid"],
+            denied={"net_connections"} if "listens_error" in row else (),
+            listens=row.get("listens", []),
+        )
 
 
 def replay_finder(capture: Path) -> OllamaProcessFinder:
@@ -108,7 +116,7 @@ class TestLinuxReplay:
         """The captured process list finds the one Ollama server by its port, with its memory."""
         found = replay_finder(LINUX).read()
         rss = json.loads((LINUX / "processes.json").read_text())["processes"][0]["rss"]
-        assert (found.count, found.found_by, found.rss) == (1, "port 18556", rss)
+        assert (found.count, found.found_by, found.rss) == (1, "listening on :18556", rss)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -181,7 +189,11 @@ def test_capture_round_trips_through_the_readers(fake_ollama: FakeOllama, tmp_pa
     manifest = json.loads((capture / "manifest.json").read_text())
     assert manifest["items"] == items and manifest["host"] == fake_ollama.url
     found = replay_finder(capture).read()
-    assert found.pids == (100, 201) and found.rss == 960 * 2**20 and found.found_by == "name"
+    assert found.pids == (100, 201) and found.rss == 960 * 2**20
+    # Nothing listens on the fake's port in the faked socket list: found by name, and the capture says so.
+    listing = json.loads((capture / "processes.json").read_text())
+    assert found.found_by == listing["found_by"] == f"by name (nothing listens on :{fake_ollama.port})"
+    assert listing["pids"] == [100, 201] and listing["server_pid"] == 100
     [device] = json.loads((capture / "nvml.json").read_text())["devices"]
     reading = NvmlGpu(NvmlLibrary(FakeNvml(device))).read([201])
     assert (reading.name, reading.util_pct, reading.processes_memory) == ("NVIDIA H200", 63.0, 6 * 2**30)
@@ -234,3 +246,27 @@ def test_doctor_writes_the_capture(fake_ollama: FakeOllama, tmp_path: Path) -> N
     )
     assert code == 0 and (tmp_path / "cap" / "manifest.json").is_file()
     assert any(line.startswith(f"capture    {tmp_path / 'cap'}: ") for line in lines)
+
+
+def test_capture_keeps_how_the_server_was_found_where_listing_is_denied(tmp_path: Path) -> None:
+    """macOS without root: the capture keeps each server's own ports and the finder's answer, which replay alike."""
+
+    def denied() -> list[Any]:
+        raise psutil.AccessDenied()
+
+    desktop = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * 2**20, listens=[11434])
+    second = FakeProcess(200, "ollama", ["ollama", "serve"], rss=30 * 2**20, listens=[11500])
+    write_capture(
+        tmp_path / "cap",
+        "http://127.0.0.1:11500",
+        platform="linux",
+        process_iter=lambda: [desktop, second],
+        connections=denied,
+        transport=httpx.MockTransport(lambda request: httpx.Response(404)),
+    )
+    listing = json.loads((tmp_path / "cap" / "processes.json").read_text())
+    assert listing["sockets_why"] == "cannot list sockets: AccessDenied"
+    assert [row["listens"] for row in listing["processes"]] == [[11434], [11500]]
+    assert (listing["found_by"], listing["pids"]) == ("listening on :11500", [200])
+    found = replay_finder(tmp_path / "cap").read()
+    assert (found.found_by, found.pids) == ("listening on :11500", (200,))

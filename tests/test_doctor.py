@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 
 from devtools.fake_ollama import FakeOllama
 from tests.helpers.resources import NO_POWER, NORMAL, FakeProcesses, Scenario, scenario_sampler
+from tests.helpers.servers import fake_servers
 from tui.cli.doctor import run_doctor
 from tui.cli.main import main
 from tui.core.sampling.energy import BaselineStore
@@ -124,7 +127,7 @@ def test_doctor_says_how_the_server_was_found(fake_ollama: FakeOllama, capsys: p
     """The fake server is no `ollama serve`: this test process is found by the port it listens on."""
     assert main(["doctor", "--host", fake_ollama.url, "--interval", "0.05"]) == 0
     out = capsys.readouterr().out
-    assert "RSS" in out and f"found as the process listening on port {fake_ollama.port}" in out
+    assert "RSS" in out and f"listening on :{fake_ollama.port}" in out
 
 
 def test_the_model_list_is_in_columns(fake_ollama: FakeOllama, tmp_path: Path) -> None:
@@ -137,3 +140,17 @@ def test_the_model_list_is_in_columns(fake_ollama: FakeOllama, tmp_path: Path) -
     assert len(listed) >= 5
     assert len({line.index("Q4_K_M") for line in listed}) == 1  # quantization in one column
     assert len({line.index(" GB") if " GB" in line else line.index(" MB") for line in listed}) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names a process through a symlink, as Linux shows it")
+def test_doctor_measures_the_server_on_its_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With two `ollama serve` on one machine, doctor for each port counts that server and its child only."""
+    rss: dict[int, float] = {}
+    with fake_servers(tmp_path, [40, 160]) as servers:
+        for server in servers:
+            assert main(["doctor", "--host", f"127.0.0.1:{server.port}", "--interval", "0.05"]) == 0
+            out = capsys.readouterr().out
+            found = re.search(rf"Ollama: 2 process\(es\), RSS ([\d.]+) MiB, listening on :{server.port}\n", out)
+            assert found is not None, out
+            rss[server.ballast_mib] = float(found.group(1))
+    assert rss[40] > 40 and rss[160] > rss[40] + 100

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import psutil
 import pytest
 
+from tests.helpers.servers import fake_servers
 from tui.core.sampling.processes import OllamaProcessFinder
 
 MiB = 2**20
@@ -33,12 +34,15 @@ class FakeProcess:
         ppid: int = 1,
         denied: Iterable[str] = (),
         gone: bool = False,
+        listens: Iterable[int] = (),
     ) -> None:
         self.pid, self._name, self._cmdline, self.rss, self.cpu, self._ppid = pid, name, cmdline, rss, cpu, ppid
         self.denied = set(denied)
         self.gone = gone
+        self.listens = list(listens)
         self.cpu_calls = 0
         self.name_calls = 0
+        self.socket_calls = 0
 
     def _check(self, method: str) -> None:
         if self.gone:
@@ -71,6 +75,11 @@ class FakeProcess:
         self._check("cpu_percent")
         self.cpu_calls += 1
         return 0.0 if self.cpu_calls == 1 else self.cpu  # psutil's first call has no interval
+
+    def net_connections(self, kind: str = "inet") -> list[SimpleNamespace]:
+        self._check("net_connections")
+        self.socket_calls += 1
+        return [listening(None, port) for port in self.listens]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FakeProcess) and other.pid == self.pid
@@ -207,9 +216,9 @@ def test_processes_that_exit_mid_scan_are_skipped() -> None:
 
 
 def test_nothing_running() -> None:
-    """With no Ollama process the figures are zero and the note says none is running."""
+    """With no Ollama process nothing is measured (None, not 0 bytes) and the note says none is running."""
     found = finder_over(FakeProcess(1, "systemd", ["/sbin/init"], ppid=0)).read()
-    assert (found.count, found.rss, found.cpu_percent) == (0, 0, None)
+    assert (found.count, found.rss, found.cpu_percent, found.found_by) == (0, None, None, None)
     assert found.why == "no Ollama process running on this machine"
 
 
@@ -234,7 +243,7 @@ def test_real_processes_through_psutil(tmp_path: Path) -> None:
         deadline = time.monotonic() + 5
         while (found := finder.read()).count < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert found.server_pid == server.pid and found.count == 2 and found.rss > 0
+        assert found.server_pid == server.pid and found.count == 2 and (found.rss or 0) > 0
         assert finder.read().cpu_percent is not None
     finally:
         for process in psutil.Process(server.pid).children(recursive=True):
@@ -274,7 +283,7 @@ class TestFootprint:
     def test_without_a_reader_it_is_rss(self) -> None:
         """Without a footprint reader memory is RSS, found by name."""
         found = finder_over(FakeProcess(100, "ollama", ["ollama", "serve"], rss=60 * MiB)).read()
-        assert (found.rss, found.memory_measure, found.found_by) == (60 * MiB, "RSS", "name")
+        assert (found.rss, found.memory_measure, found.found_by) == (60 * MiB, "RSS", "by name")
 
     def test_the_struct_puts_the_footprint_where_the_kernel_writes_it(self) -> None:
         """rusage_info_v2's ri_phys_footprint sits at byte 72, as in the macOS header."""
@@ -298,17 +307,21 @@ class TestFoundByPort:
         )
         found = finder.read()
         assert found.pids == (300, 301) and found.server_pid == 300
-        assert found.rss == 930 * MiB and found.found_by == "port 11434"
+        assert found.rss == 930 * MiB and found.found_by == "listening on :11434"
 
-    def test_a_named_server_needs_no_socket_listing(self) -> None:
-        """A server found by name is used without listing sockets."""
-
-        def refuse() -> list[SimpleNamespace]:
-            raise AssertionError("listed sockets although the server was found by name")
-
-        server = FakeProcess(100, "ollama", ["ollama", "serve"])
-        found = OllamaProcessFinder(lambda: [server], port=11434, connections=refuse).read()
-        assert found.server_pid == 100 and found.found_by == "name"
+    def test_the_listener_wins_over_another_named_server(self) -> None:
+        """Two `ollama serve` on one machine: only the one listening on the host's port and its runner count."""
+        desktop = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * MiB)
+        desktop_runner = FakeProcess(101, "llama-server", ["/usr/lib/ollama/llama-server"], rss=4000 * MiB, ppid=100)
+        second = FakeProcess(200, "ollama", ["ollama", "serve"], rss=30 * MiB)
+        second_runner = FakeProcess(201, "llama-server", ["/usr/lib/ollama/llama-server"], rss=900 * MiB, ppid=200)
+        everyone = [desktop, desktop_runner, second, second_runner]
+        sockets = [listening(100, 11434), listening(200, 11500)]
+        found = OllamaProcessFinder(lambda: everyone, port=11500, connections=lambda: sockets).read()
+        assert (found.pids, found.server_pid, found.rss) == ((200, 201), 200, 930 * MiB)
+        assert found.found_by == "listening on :11500"
+        found = OllamaProcessFinder(lambda: everyone, port=11434, connections=lambda: sockets).read()
+        assert (found.pids, found.server_pid, found.rss) == ((100, 101), 100, 4020 * MiB)
 
     def test_denied_socket_listing_finds_nothing(self) -> None:
         """A denied socket listing finds no process and says why."""
@@ -320,6 +333,93 @@ class TestFoundByPort:
         found = finder.read()
         assert found.count == 0 and found.found_by is None and found.why
 
+    def test_denied_listing_asks_the_named_servers(self) -> None:
+        """macOS without root: the listing is denied, so each `ollama serve` says whether it listens."""
+
+        def denied() -> list[SimpleNamespace]:
+            raise psutil.AccessDenied()
+
+        desktop = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * MiB, listens=[11434])
+        second = FakeProcess(200, "ollama", ["ollama", "serve"], rss=30 * MiB, listens=[11500])
+        found = OllamaProcessFinder(lambda: [desktop, second], port=11500, connections=denied).read()
+        assert (found.pids, found.found_by) == ((200,), "listening on :11500")
+
+    def test_denied_everywhere_falls_back_to_the_name_and_says_so(self) -> None:
+        """Listing and the servers' own sockets denied (another user's server): by name, and it says why."""
+
+        def denied() -> list[SimpleNamespace]:
+            raise psutil.AccessDenied()
+
+        server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * MiB, denied={"net_connections"})
+        found = OllamaProcessFinder(lambda: [server], port=11434, connections=denied).read()
+        assert (found.pids, found.found_by) == ((100,), "by name (listing sockets was denied)")
+
+    def test_another_users_hidden_listener(self) -> None:
+        """Linux without root lists another user's socket without its pid: by name, saying whose it is."""
+        server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * MiB, denied={"net_connections"})
+        finder = OllamaProcessFinder(lambda: [server], port=11434, connections=lambda: [listening(None, 11434)])
+        found = finder.read()
+        assert (found.pids, found.found_by) == ((100,), "by name (the listener on :11434 is another user's)")
+
+    def test_nothing_listening_falls_back_to_the_name_and_says_so(self) -> None:
+        """With nothing on the port the named server counts, and the finder says nothing listens there."""
+        server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * MiB, listens=[11434])
+        finder = OllamaProcessFinder(lambda: [server], port=11500, connections=lambda: [listening(100, 11434)])
+        found = finder.read()
+        assert (found.pids, found.found_by) == ((100,), "by name (nothing listens on :11500)")
+
+    def test_a_port_forwarder_is_not_the_server(self) -> None:
+        """A container's published port is held by docker-proxy: not the server, so by name, saying so."""
+        proxy = FakeProcess(50, "docker-proxy", ["docker-proxy", "-host-port", "11500"], rss=5 * MiB)
+        server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * MiB)
+        finder = OllamaProcessFinder(lambda: [proxy, server], port=11500, connections=lambda: [listening(50, 11500)])
+        found = finder.read()
+        assert (found.pids, found.found_by) == ((100,), "by name (:11500 is forwarded by docker-proxy)")
+
+    def test_the_listener_is_not_looked_up_every_read(self) -> None:
+        """Sockets are listed on the first read and on recheck scans only, while the listener stays."""
+        calls: list[int] = []
+
+        def sockets() -> list[SimpleNamespace]:
+            calls.append(1)
+            return [listening(300, 11434)]
+
+        wrapper = FakeProcess(300, "python3", ["python3", "my-ollama.py"], rss=MiB)
+        finder = OllamaProcessFinder(lambda: [wrapper], port=11434, connections=sockets, recheck_every=5)
+        assert all(finder.read().server_pid == 300 for _ in range(5))
+        assert len(calls) == 1
+        finder.read()
+        assert len(calls) == 2
+
+    def test_a_restarted_server_is_found_again_at_once(self) -> None:
+        """When the listener exits, the next read lists the sockets again and finds the new server."""
+        old = FakeProcess(300, "python3", ["python3", "my-ollama.py"], rss=MiB)
+        new = FakeProcess(310, "python3", ["python3", "my-ollama.py"], rss=2 * MiB)
+        processes, sockets = [old], [listening(300, 11434)]
+        finder = OllamaProcessFinder(
+            lambda: list(processes), port=11434, connections=lambda: sockets, recheck_every=100
+        )
+        assert finder.read().server_pid == 300
+        processes[:], sockets[:] = [new], [listening(310, 11434)]
+        found = finder.read()
+        assert (found.server_pid, found.rss, found.found_by) == (310, 2 * MiB, "listening on :11434")
+
+    def test_a_restarted_named_server_is_asked_when_first_seen(self) -> None:
+        """Where listing is denied, a new `ollama serve` is asked for its sockets when it first appears."""
+
+        def denied() -> list[SimpleNamespace]:
+            raise psutil.AccessDenied()
+
+        other = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * MiB, listens=[11434])
+        processes = [other]
+        finder = OllamaProcessFinder(lambda: list(processes), port=11500, connections=denied, recheck_every=100)
+        assert finder.read().found_by == "by name (listing sockets was denied)"
+        assert finder.read().found_by == "by name (listing sockets was denied)"
+        assert other.socket_calls == 1  # asked once, not every read
+        processes.append(FakeProcess(200, "ollama", ["ollama", "serve"], rss=30 * MiB, listens=[11500]))
+        found = finder.read()
+        assert (found.pids, found.found_by) == ((200,), "listening on :11500")
+
     def test_only_a_listening_socket_counts(self) -> None:
         """A client connected to the port is not taken for the server."""
         client = FakeProcess(300, "curl", ["curl"])
@@ -327,3 +427,21 @@ class TestFoundByPort:
             lambda: [client], port=11434, connections=lambda: [listening(300, 11434, psutil.CONN_ESTABLISHED)]
         )
         assert finder.read().count == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names a process through a symlink, as Linux shows it")
+def test_two_real_servers_are_each_measured_by_their_port(tmp_path: Path) -> None:
+    """Two `ollama serve` processes on two ports: each port's finder measures its own server and child."""
+    with fake_servers(tmp_path, [40, 160]) as (small, large):
+        everyone = small.tree() + large.tree()  # both servers, and nothing else on this machine
+        found = {}
+        for server in (small, large):
+            finder = OllamaProcessFinder(lambda: everyone, port=server.port)
+            found[server.port] = finder.read()
+            tree = {process.pid for process in server.tree()}
+            assert set(found[server.port].pids) == tree and len(tree) == 2  # the server and its ballast child
+            assert found[server.port].server_pid == server.pid
+            assert found[server.port].found_by == f"listening on :{server.port}"
+        small_rss, large_rss = found[small.port].rss, found[large.port].rss
+        assert small_rss is not None and large_rss is not None
+        assert small_rss > 40 * MiB and large_rss > small_rss + 100 * MiB

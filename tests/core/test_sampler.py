@@ -6,11 +6,17 @@ from collections.abc import Collection
 
 import pytest
 
+from tests.core.test_processes import FakeProcess
 from tests.helpers.clocks import ManualClock
+from tui.core.chat.events import TurnEnded
+from tui.core.chat.recorder import finish_record, timeline
+from tui.core.chat.timers import TurnTimes
+from tui.core.records.schema import LoadInfo, Record
 from tui.core.sampling.memory import MemoryReading
+from tui.core.sampling.monitor import PowerContext, answer_cost
 from tui.core.sampling.power.base import Availability, PowerReadError, PowerReading, PowerSource
 from tui.core.sampling.power.nvml import GpuReading
-from tui.core.sampling.processes import OllamaProcesses
+from tui.core.sampling.processes import OllamaProcesses, OllamaProcessFinder
 from tui.core.sampling.ring import Ring
 from tui.core.sampling.sampler import Sampler, SourceStatus
 
@@ -238,3 +244,30 @@ def test_ring_readers_iterate_a_snapshot() -> None:
         ring.append(t + 10, value)  # the live deque would raise "mutated during iteration"
     assert list(ring) == [(12.0, 2), (13.0, 3), (14.0, 4)]
     assert ring.between(12.5, 14.0) == [(13.0, 3), (14.0, 4)]
+
+
+def test_a_turn_without_an_ollama_reading_stores_null_not_zero() -> None:
+    """A turn while the server was gone (a restart) records its Ollama memory as null, never 0 B."""
+    clock = ManualClock(0.0)
+    server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=300 * 2**20)
+    processes: list[FakeProcess] = []
+    finder = OllamaProcessFinder(lambda: list(processes))
+    sampler = Sampler(Memory(clock), finder, clock=clock, wall_clock=lambda: 1.7e9 + clock.now, timer=clock.timer)
+    run(sampler, clock, [0.0, 1.0, 2.0])  # the server is restarting: no Ollama process
+    peaks = sampler.peaks(0.0, 2.0)
+    assert peaks is not None and peaks.samples == 3
+    assert peaks.ollama_rss_peak is None and peaks.cpu_pct_mean is None
+    assert [sample.ollama_rss for sample in timeline(sampler.window(0.0, 2.0), 0.0)] == [None, None, None]
+    record = Record()
+    times = TurnTimes(None, None, 1.0, 2.0, 0, 10, 3)
+    ended = TurnEnded("hi", "m", times, None, None, False, answer_cost(peaks, None, 3), LoadInfo(), "", "x", None)
+    finish_record(
+        record, ended, load=LoadInfo(), power=PowerContext(None, None, "none"), interval_s=1.0, keep_content=False
+    )
+    assert record.resources.ollama_rss_peak_bytes is None
+    assert record.to_json_dict()["resources"]["ollama_rss_peak_bytes"] is None
+
+    processes.append(server)  # back up: the peak is its reading, the gap before it stays a gap
+    run(sampler, clock, [3.0])
+    peaks = sampler.peaks(0.0, 3.0)
+    assert peaks is not None and peaks.ollama_rss_peak == 300 * 2**20

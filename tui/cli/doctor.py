@@ -23,12 +23,6 @@ from tui.core.units import human_bytes, memory_bytes
 Print = Callable[[str], None]
 
 
-def _how_found(found_by: str | None) -> str:
-    if found_by and found_by.startswith("port"):
-        return f"found as the process listening on {found_by}"
-    return "found by name (`ollama serve` and its runners)"
-
-
 async def _check_ollama(host: str, say: Print) -> bool:
     engine = OllamaEngine(host)
     try:
@@ -86,7 +80,7 @@ def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
         found = "none found"
         if ollama.count:
             found = f"{ollama.count} process(es), {ollama.memory_measure} {memory_bytes(ollama.rss)}"
-            found += f", {_how_found(ollama.found_by)}"
+            found += f", {ollama.found_by}" if ollama.found_by else ""
         say(f"processes  Ollama: {found}{' — ' + ollama.why if ollama.why else ''}")
     if sampler.power is not None:
         watts = sample.watts if sample else None

@@ -8,7 +8,8 @@ machine we cannot test on replays through the same parsers here:
 - ``commands/``: stdout of the commands the macOS readers run (vm_stat, sysctl, sw_vers).
 - ``ollama/``: the bodies of /api/version, /api/tags and /api/ps, with ``replies.json`` giving
   each one's status and content type.
-- ``processes.json``: the Ollama-looking processes and the sockets listening on the host's port.
+- ``processes.json``: the Ollama-looking processes, the sockets listening on the host's port, each
+  named server's own listening ports, and how the finder found the server (`found_by`).
 - ``nvml.json``, ``ioreport.json``, ``smc.json``, ``powermetrics.plist``: what those libraries
   returned, where this machine has them.
 - ``manifest.json``: versions, the host, and for each item "ok" or why it is missing.
@@ -43,6 +44,7 @@ from tui.core.sampling.power.nvml import NvmlLibrary
 from tui.core.sampling.power.powermetrics import POWERMETRICS, PowermetricsSource
 from tui.core.sampling.power.rapl import RaplSource
 from tui.core.sampling.power.smc import SmcConnection, SmcSource
+from tui.core.sampling.processes import OllamaProcessFinder, listening_ports
 
 Run = Callable[[Sequence[str]], str]
 
@@ -310,8 +312,35 @@ def _processes(
     for process, name, ppid in everyone:
         if process.pid not in wanted:
             continue
-        rows.append(_process_row(process, name, ppid, footprint))
-    capture.json("processes.json", {"port": port, "listeners": listeners, "sockets_why": why, "processes": rows})
+        row = _process_row(process, name, ppid, footprint)
+        if port is not None and process.pid in looks_like:
+            row.update(_listening_ports(process))
+        rows.append(row)
+    # What the finder makes of it, as doctor and the app say it: "listening on :11434", "by name (...)".
+    finder = OllamaProcessFinder(
+        lambda: [p for p, _, _ in everyone], footprint=footprint, port=port, connections=connections
+    )
+    found = finder.read()
+    capture.json(
+        "processes.json",
+        {
+            "port": port,
+            "listeners": listeners,
+            "sockets_why": why,
+            "processes": rows,
+            "found_by": found.found_by,
+            "server_pid": found.server_pid,
+            "pids": list(found.pids),
+        },
+    )
+
+
+def _listening_ports(process: Any) -> dict[str, Any]:
+    """The TCP ports an Ollama-named process listens on, as the finder asks where listing is denied."""
+    try:
+        return {"listens": sorted(listening_ports(process))}
+    except (psutil.Error, OSError) as exc:
+        return {"listens_error": type(exc).__name__}
 
 
 def _process_row(process: Any, name: str, ppid: int, footprint: FootprintReader | None) -> dict[str, Any]:

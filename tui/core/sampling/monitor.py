@@ -45,7 +45,7 @@ def build_sampler(
 ) -> Sampler:
     """The sampler with every source this platform offers, best power source first.
 
-    With a local `host`, the process listening on its port counts as Ollama when none is named so.
+    With a local `host`, the process listening on its port (and its descendants) is Ollama; names are the fallback.
     """
     power = build_sources(PowerOptions(command=options.power_command, powermetrics=options.powermetrics), platform)
     gpu = NvmlGpu() if platform.startswith("linux") else None

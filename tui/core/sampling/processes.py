@@ -15,6 +15,11 @@ from tui.core.sampling.footprint import FootprintReader
 # descendants of the server; _kind's names only find runners left without one.
 APP_NAME = "Ollama"  # the macOS app, parent of `ollama serve`
 ACCESS_DENIED = "access denied to {what}: run ollamon as the user that runs Ollama"
+# Processes that listen on a published port for a server elsewhere (a container, a VM): the
+# server is not below them, so the listener is no answer to "which server".
+PORT_FORWARDERS = frozenset(
+    {"docker-proxy", "rootlessport", "rootlesskit", "slirp4netns", "com.docker.backend", "gvproxy"}
+)
 
 
 @dataclass(frozen=True)
@@ -24,12 +29,13 @@ class OllamaProcesses:
     `cpu_percent` is psutil's per-process figure summed (100 = one core busy); None until
     every process has been seen twice, since psutil's first call has no interval to measure.
     `rss` is the memory in use, of the kind `memory_measure` names: "footprint" (macOS, as
-    Activity Monitor's Memory column) or "RSS". Either undercounts memory-mapped weights: show
-    /api/ps `size` beside it. `found_by` says how the server was found: "name" (`ollama serve`),
-    "port N" (the process listening on the host's port), or None.
+    Activity Monitor's Memory column) or "RSS"; None when no process was measured (unknown is
+    not 0). Either undercounts memory-mapped weights: show /api/ps `size` beside it. `found_by`
+    says how the server was found, for people: "listening on :11434", "by name", or "by name
+    (why not by its port)"; None when nothing was found.
     """
 
-    rss: int
+    rss: int | None
     cpu_percent: float | None
     count: int
     pids: tuple[int, ...]
@@ -59,6 +65,12 @@ def _kind(name: str, args: list[str]) -> str | None:
     return None
 
 
+def listening_ports(process: Any) -> set[int]:
+    """The TCP ports `process` listens on; psutil.AccessDenied where it may not be asked."""
+    sockets = getattr(process, "net_connections", None) or process.connections  # connections() before psutil 6.0
+    return {conn.laddr.port for conn in sockets("tcp") if conn.status == psutil.CONN_LISTEN and conn.laddr}
+
+
 def _looks_like_ollama(name: str) -> bool:
     return name.lower().startswith("ollama") or name == "llama-server"
 
@@ -80,9 +92,14 @@ class OllamaProcessFinder:
     before keeps what was learnt about it; every `recheck_every` scans all are read again, which
     catches a wrapper script that exec'd into `ollama serve` under the same pid.
 
-    When no process is named like the server, the one listening on `port` (the local host's)
-    is taken as the server: a renamed binary or a wrapper. That lookup lists the machine's
-    sockets, so it runs on recheck scans only; `connections` is psutil.net_connections.
+    With a `port` (the host is this machine) the server is the process listening on it, with
+    its descendants: two servers on one machine are told apart. Names are the fallback, said
+    in `found_by`: for a remote host, when nothing listens, or when the listener cannot be
+    seen. Listing the machine's sockets (`connections`, psutil.net_connections) costs a walk
+    over every process's descriptors, so it runs on the first read, on recheck scans and when
+    the listener is gone. macOS allows it to root only, and Linux hides another user's pid;
+    where the listing names no server, each Ollama-named server is asked once for its own
+    sockets (`Process.net_connections`), which also finds a restarted `ollama serve` at once.
     `footprint` reads a pid's physical footprint (macOS); without it, or where it fails, RSS.
     """
 
@@ -105,20 +122,24 @@ class OllamaProcessFinder:
         self._scans = 0
         self._seen: dict[int, _Seen] = {}
         self._measured: dict[int, Any] = {}
-        self._listener: int | None = None
+        self._listener: _Seen | None = None
+        self._list_now = True  # list the sockets on the next read (first read, listener gone)
+        self._no_listener = ""  # why the last listing named no server: "by name (<this>)"
+        self._asked: set[int] = set()  # candidates asked for their sockets since the listing
 
     def read(self) -> OllamaProcesses:
         denied: list[str] = []
         recheck = self._scans % self._recheck_every == 0
         seen = self._scan(denied, recheck)
-        members = self._members(seen)
-        server_pid = next((pid for pid in sorted(members) if seen[pid].kind == "server"), None)
-        found_by = "name" if members else None
-        if server_pid is None and self._port is not None:
-            listener = self._listening_pid(seen, recheck)
-            if listener is not None:
-                members |= _descendants(seen, [listener])
-                server_pid, found_by = listener, f"port {self._port}"
+        listener, fallback = self._find_listener(seen, recheck) if self._port is not None else (None, "by name")
+        if listener is not None:
+            members = _descendants(seen, [listener])
+            server_pid: int | None = listener
+            found_by = f"listening on :{self._port}"
+        else:
+            members = self._members(seen)
+            server_pid = next((pid for pid in sorted(members) if seen[pid].kind == "server"), None)
+            found_by = fallback
 
         rss, cpu, primed = 0, 0.0, True
         footprint: int | None = 0 if self._footprint is not None else None
@@ -144,18 +165,67 @@ class OllamaProcessFinder:
             why = ACCESS_DENIED.format(what=", ".join(denied))
         elif not measured:
             why = "no Ollama process running on this machine"
-        cpu_percent = cpu if measured and primed else None
+        if not measured:
+            return OllamaProcesses(None, None, 0, (), server_pid, why)
         memory, measure = (rss, "RSS") if footprint is None else (footprint, "footprint")
-        return OllamaProcesses(
-            memory,
-            cpu_percent,
-            len(measured),
-            tuple(measured),
-            server_pid,
-            why,
-            measure,
-            found_by if measured else None,
-        )
+        cpu_percent = cpu if primed else None
+        return OllamaProcesses(memory, cpu_percent, len(measured), tuple(measured), server_pid, why, measure, found_by)
+
+    def _find_listener(self, seen: dict[int, _Seen], recheck: bool) -> tuple[int | None, str]:
+        """The pid listening on the port, or None and the name fallback's "by name (why)"."""
+        known = self._listener
+        if known is not None and not recheck:
+            now = seen.get(known.process.pid)
+            if now is not None and now.process == known.process:
+                return known.process.pid, ""
+            self._list_now = True  # the server went away or restarted: look again at once
+        self._listener = None
+        if recheck or self._list_now:
+            self._list_now, self._asked = False, set()
+            pid, self._no_listener = self._list_sockets()
+            if pid is not None and self._take(seen, pid):
+                return pid, ""
+        # Where the listing named no server, the Ollama-named servers are asked for their own
+        # sockets, each once per listing: a server restarted under a new pid is found when seen.
+        for pid, info in seen.items():
+            if info.kind == "server" and pid not in self._asked:
+                self._asked.add(pid)
+                if self._listens(info.process) and self._take(seen, pid):
+                    return pid, ""
+        return None, f"by name ({self._no_listener})"
+
+    def _take(self, seen: dict[int, _Seen], pid: int) -> bool:
+        """Keep `pid` as the listener if it can be read and serves here itself; else say why not."""
+        info = seen.get(pid)
+        if info is None:
+            self._no_listener = f"pid {pid} on :{self._port} could not be read"
+        elif info.name in PORT_FORWARDERS:
+            self._no_listener = f":{self._port} is forwarded by {info.name}"
+        else:
+            self._listener = info
+        return self._listener is not None
+
+    def _list_sockets(self) -> tuple[int | None, str]:
+        """The listener's pid from the machine's socket list, or None and why not."""
+        hidden = False
+        try:
+            for conn in self._connections():
+                if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == self._port:
+                    if conn.pid:
+                        return conn.pid, ""
+                    hidden = True  # Linux: another user's socket, pid None unless root
+        except (psutil.AccessDenied, OSError):
+            return None, "listing sockets was denied"  # macOS lists sockets to root only
+        if hidden:
+            return None, f"the listener on :{self._port} is another user's"
+        return None, f"nothing listens on :{self._port}"
+
+    def _listens(self, process: Any) -> bool:
+        """Whether this process listens on the port; False where it may not be asked."""
+        try:
+            return self._port in listening_ports(process)
+        except (psutil.Error, OSError):
+            return False
 
     def _add_footprint(self, total: int | None, pid: int) -> int | None:
         """The footprint sum with this pid's added; None (use RSS for all) once one read fails."""
@@ -165,19 +235,6 @@ class OllamaProcessFinder:
             return total + self._footprint(pid)
         except OSError:
             return None
-
-    def _listening_pid(self, seen: dict[int, _Seen], recheck: bool) -> int | None:
-        """The pid listening on the port, looked up again on recheck scans; None where not allowed."""
-        if recheck:
-            self._listener = None
-            try:
-                for conn in self._connections():
-                    if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == self._port and conn.pid:
-                        self._listener = conn.pid
-                        break
-            except (psutil.AccessDenied, OSError):
-                pass  # macOS lists other processes' sockets to root only
-        return self._listener if self._listener in seen else None
 
     def _scan(self, denied: list[str], recheck: bool) -> dict[int, _Seen]:
         self._scans += 1

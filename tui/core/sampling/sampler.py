@@ -190,7 +190,7 @@ class Sampler:
             mem_used_peak=_max(m.used for m in memory),
             swap_used_start=memory[0].swap_used if memory else None,
             swap_used_peak=_max(m.swap_used for m in memory),
-            ollama_rss_peak=_max(o.rss for o in ollama),
+            ollama_rss_peak=_max(o.rss for o in ollama if o.rss is not None),
             cpu_pct_mean=_mean(o.cpu_percent for o in ollama),
             gpu_util_pct_mean=_mean(s.gpu.util_pct for s in samples if s.gpu),
             watts_peak=_max(w for _, w in watts),

@@ -84,6 +84,12 @@ class MemoryPanel(ResourcePanel):
         loaded_size = sum(model.size for model in view.loaded) or None
         if ollama is not None and ollama.count:
             rows.append(Row(f"Ollama {ollama.memory_measure}", f"{memory_bytes(ollama.rss)} ({ollama.count} proc)"))
+            if ollama.found_by:
+                # "listening on :11434" fits the row; a fallback's reason goes to the notes.
+                how, _, why = ollama.found_by.partition(" (")
+                rows.append(Row("  found", how))
+                if why:
+                    notes.append(f"Ollama found {how}: {why.removesuffix(')')}")
         elif ollama is not None:
             rows.append(Row(f"Ollama {ollama.memory_measure}", "n/a"))
             notes.append(ollama.why or "no Ollama process here")
