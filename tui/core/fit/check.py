@@ -34,7 +34,7 @@ def gpu_share(processor: str | None) -> int | None:
         return 100
     if processor == "100% CPU":
         return 0
-    match = _SPLIT.match(processor or "")
+    match = _SPLIT.match(processor) if isinstance(processor, str) else None
     return int(match[2]) if match else None
 
 
