@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import socket
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devtools.fake_ollama import FakeModel, FakeOllama, deepseek_r1_sweep_models
-from tui.cli.fit import parse_size
+from tests.helpers.fit import mac
+from tests.helpers.records import record
+from tui.cli.fit import corrected, parse_size
 from tui.cli.main import main
+from tui.core.fit.inputs import MIB
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
+from tui.core.records.schema import EngineInfo, LoadInfo, Record
+from tui.core.records.store import RecordStore
 
 WHAT_IF = ["--ram", "16GB", "--gpu-memory", "10.67GiB", "--ollama-version", "0.12.6"]
 # What `ollama ps` showed on the Mac mini M4 16 GB, and what it would show for the 14b FP16.
@@ -28,6 +36,12 @@ OBSERVED = {
     "deepseek-r1:14b-qwen-distill-q8_0": ("16 GB", "32%/68% CPU/GPU", "will swap"),
     "deepseek-r1:14b-qwen-distill-fp16": ("29 GB", "63%/37% CPU/GPU", "will swap"),
 }
+
+
+@pytest.fixture(autouse=True)
+def no_user_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fit` reads past loads from the store: never the user's own in these tests."""
+    monkeypatch.setenv("OLLAMON_DB", str(tmp_path / "none.sqlite"))
 
 
 def fit(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -188,3 +202,83 @@ async def test_the_modelfile_num_ctx_is_read(sweep_ollama: FakeOllama) -> None:
         assert (await engine.show_tensors("deepseek-r1:custom")).num_ctx == 16384
     finally:
         await engine.aclose()
+
+
+def loaded(model: str, predicted: str, observed: str, version: str = "0.33.0", **load: Any) -> Record:
+    """A turn on this machine that loaded `model`, with the prediction stored beside what /api/ps showed."""
+    guess: dict[str, Any] = {"processor": predicted, "verdict": "fits" if predicted == "100% GPU" else "spills"}
+    guess["era"] = "C"
+    guess |= {"size_vram_bytes": load.pop("predicted_vram", 0), "inputs": {}}
+    info = LoadInfo(cold=True, processor=observed, predicted=guess, **load)
+    return record(model, host=socket.gethostname(), load=info, engine=EngineInfo(version=version))
+
+
+def store_with(path: Path, *records: Record) -> Path:
+    with RecordStore.open(path) as store:
+        store.import_records(records)
+    return path
+
+
+def test_check_reports_predictions_beside_reality_per_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`fit --check` gives loads, exact matches and GPU-share errors per Ollama version, and the worst case."""
+    db = store_with(
+        tmp_path / "r.sqlite",
+        loaded("r1:7b", "100% GPU", "100% GPU", "0.12.6"),
+        loaded("r1:7b", "100% GPU", "100% GPU"),
+        loaded("r1:14b", "22%/78% CPU/GPU", "26%/74% CPU/GPU"),
+    )
+    before = db.read_bytes()
+    code, out, err = fit(capsys, "--check", "--db", str(db))
+    assert code == 0, err
+    rows = [line.split("│")[1:-1] for line in out.splitlines() if line.startswith("│ 0.")]
+    assert [[cell.strip() for cell in row[:5]] for row in rows] == [
+        ["0.12.6", "1", "1", "0.0 pp", "0 pp"],
+        ["0.33.0", "2", "1", "2.0 pp", "4 pp"],
+    ]
+    assert "worst at 0.33.0: r1:14b" in out and "predicted 22%/78% CPU/GPU (spills), Ollama 26%/74% CPU/GPU" in out
+    assert db.read_bytes() == before  # read-only
+
+
+def test_check_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`fit --check --format json` has the same figures, and the era C margin the loads imply."""
+    db = store_with(
+        tmp_path / "r.sqlite",
+        loaded("r1:14b", "22%/78% CPU/GPU", "26%/74% CPU/GPU", predicted_vram=9000 * MIB, ps_vram_bytes=8800 * MIB),
+    )
+    code, out, _ = fit(capsys, "--check", "--db", str(db), "--format", "json")
+    (only,) = json.loads(out)
+    assert code == 0 and (only["version"], only["loads"], only["exact"], only["max_error_pp"]) == ("0.33.0", 1, 0, 4)
+    assert only["margin_bytes"] == 1024 * MIB + 200 * MIB
+    assert only["worst"][0]["observed"] == {"processor": "26%/74% CPU/GPU", "verdict": "spills"}
+
+
+def test_check_without_predictions_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A store with no loads predicted on this host gives a clear message, exit 0; no store at all, exit 1."""
+    db = store_with(tmp_path / "r.sqlite", record("r1:7b", host=socket.gethostname()))
+    code, out, err = fit(capsys, "--check", "--db", str(db))
+    assert (code, out) == (0, "") and "no loads with a prediction" in err
+    code, _, err = fit(capsys, "--check", "--db", str(tmp_path / "missing.sqlite"))
+    assert code == 1 and "no such file" in err and "Traceback" not in err
+
+
+def test_past_loads_correct_the_margin_for_this_machine(tmp_path: Path) -> None:
+    """Era C loads at the same version on this host set the margin, and say how many; other versions do not."""
+    db = store_with(
+        tmp_path / "r.sqlite",
+        loaded("r1:14b", "22%/78% CPU/GPU", "26%/74% CPU/GPU", predicted_vram=9000 * MIB, ps_vram_bytes=8800 * MIB),
+    )
+    machine = corrected(mac("0.33.0"), db)
+    assert machine.fit_margin is not None and machine.fit_margin.value == 1224 * MIB
+    assert machine.fit_margin.source == "margin from 1 past load on this host"
+    assert corrected(mac("0.33.1"), db).fit_margin is None
+    assert corrected(mac("0.12.6"), db) == mac("0.12.6")
+    assert corrected(mac("0.33.0"), tmp_path / "missing.sqlite") == mac("0.33.0")
+    assert replace(machine, fit_margin=None) == mac("0.33.0")
+
+
+def test_a_version_that_is_no_number_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """--ollama-version must look like 0.33.0, exit 2 with the expected form."""
+    code, _, err = fit(capsys, "--ram", "16GB", "--ollama-version", "latest")
+    assert code == 2 and "0.33.0" in err and "Traceback" not in err

@@ -195,6 +195,8 @@ def long_heading_turn() -> Record:
     record.resources.mem_used_peak_bytes = 505_200_000
     assert record.power.source is not None
     record.power.scope = "CPU + GPU + ANE (powermetrics)"
+    record.load.predicted = {"processor": "100% CPU"}  # the widest comparison line
+    record.load.processor = "100% CPU"
     return record
 
 

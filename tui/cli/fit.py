@@ -6,20 +6,26 @@ import argparse
 import asyncio
 import json
 import re
+import socket
+import sqlite3
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tui.core.fit.estimate import Accuracy, Fit, gib, ps_size
+from tui.core.fit.check import PastLoad, VersionCheck, compare, fit_margin, on_host
+from tui.core.fit.estimate import Accuracy, Era, Fit, gib, ps_size
 from tui.core.fit.gather import MachineUnknown, fit_models, read_machine
-from tui.core.fit.inputs import Fact, GpuKind
+from tui.core.fit.inputs import Fact, GpuKind, Machine, OllamaVersion
 from tui.core.fit.verdict import Verdict
 from tui.core.fit.what_if import WhatIf
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
+from tui.core.records.files import StoreError
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([KMGT]i?B|B)\s*$", re.IGNORECASE)
 _DECIMAL = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
@@ -49,6 +55,8 @@ def what_if_from(args: argparse.Namespace) -> WhatIf:
         except ValueError as exc:
             raise ValueError(f"{flag}: {exc}") from exc
 
+    if args.ollama_version and not OllamaVersion.parse(args.ollama_version).known:
+        raise ValueError(f"--ollama-version: {args.ollama_version!r} is not a version: write it like 0.33.0")
     return WhatIf(
         ram=size("--ram", args.ram, ram=True),
         gpu_memory=size("--gpu-memory", args.gpu_memory),
@@ -60,10 +68,38 @@ def what_if_from(args: argparse.Namespace) -> WhatIf:
     )
 
 
-async def _predict(host: str, args: argparse.Namespace, what_if: WhatIf) -> list[Fit]:
+def past_loads(store_path: Path | None, hostname: str | None = None) -> list[PastLoad]:
+    """This host's stored loads with their predictions, read-only; StoreError when the store cannot be read."""
+    if store_path is None:
+        return []
+    from tui.cli.history import open_read_only
+
+    try:
+        with open_read_only(store_path) as store:
+            records = store.records()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(store_path, f"damaged: cannot read its records ({exc})") from exc
+    return on_host(records, hostname or socket.gethostname())
+
+
+def corrected(machine: Machine, store_path: Path | None) -> Machine:
+    """This machine with the fit margin its past era C loads at the same version imply, when there are any."""
+    if Era.of(machine.version.value) is not Era.C or store_path is None or not store_path.is_file():
+        return machine
+    try:
+        loads = past_loads(store_path)
+    except StoreError:
+        return machine  # a prediction without the correction is still a prediction
+    margin = fit_margin(loads, machine.version.value.text)
+    return machine if margin is None else replace(machine, fit_margin=margin)
+
+
+async def _predict(host: str, args: argparse.Namespace, what_if: WhatIf, store_path: Path | None) -> list[Fit]:
     engine = OllamaEngine(host)
     try:
         machine = await read_machine(engine, what_if)
+        if not what_if.describes_machine:
+            machine = corrected(machine, store_path)
         num_ctx = Fact(args.num_ctx, "--num-ctx") if args.num_ctx else None
         return await fit_models(engine, args.models, num_ctx=num_ctx, machine=machine)
     finally:
@@ -131,16 +167,99 @@ def render_table(fits: list[Fit], out: TextIO) -> None:
             console.print(Text(f"note: {fit.model}: {note}"))
 
 
-def run_fit(args: argparse.Namespace, host: str, out: TextIO | None = None) -> int:
-    """Print the predictions; 1 when Ollama cannot be asked or a model is missing, 2 for bad options."""
+def _check_json(checks: list[VersionCheck]) -> list[dict[str, object]]:
+    def load(past: PastLoad) -> dict[str, object]:
+        return {
+            "model": past.model,
+            "started_at": past.started_at,
+            "predicted": {"processor": past.predicted_processor, "verdict": past.predicted_verdict},
+            "observed": {"processor": past.observed_processor, "verdict": past.observed_verdict},
+            "error_pp": past.error,
+        }
+
+    return [
+        {
+            "version": check.version,
+            "loads": len(check.loads),
+            "exact": check.exact,
+            "mean_error_pp": check.mean_error,
+            "max_error_pp": check.max_error,
+            "margin_bytes": (margin := fit_margin(check.loads, check.version)) and margin.value,
+            "worst": [load(past) for past in check.worst()],
+        }
+        for check in checks
+    ]
+
+
+def render_check(checks: list[VersionCheck], out: TextIO) -> None:
+    """One row per Ollama version, then its worst cases."""
+    console = Console(file=out, width=200, color_system=None, force_terminal=False, highlight=False)
+    table = Table("OLLAMA", "LOADS", "EXACT", "MEAN ERROR", "MAX ERROR", "ERA C MARGIN")
+    for check in checks:
+        mean, top = check.mean_error, check.max_error
+        margin = fit_margin(check.loads, check.version)
+        table.add_row(
+            Text(check.version),
+            str(len(check.loads)),
+            str(check.exact),
+            "—" if mean is None else f"{mean:.1f} pp",
+            "—" if top is None else f"{top} pp",
+            "—" if margin is None else f"{gib(margin.value)} ({margin.source})",
+        )
+    console.print(table)
+    console.print("error: percentage points between the predicted and the observed GPU share")
+    for check in checks:
+        for past in check.worst():
+            error = "" if past.error is None else f", {past.error} pp off"
+            line = (
+                f"worst at {check.version}: {past.model} ({past.started_at}): predicted "
+                f"{past.predicted_processor} ({past.predicted_verdict}), Ollama {past.observed_processor} "
+                f"({past.observed_verdict}){error}"
+            )
+            console.print(Text(line))
+
+
+def run_check(args: argparse.Namespace, store_path: Path, out: TextIO | None = None) -> int:
+    """`fit --check`: this host's predictions against what happened, per Ollama version; read-only."""
     out = out or sys.stdout
+    try:
+        loads = past_loads(store_path)
+    except StoreError as exc:
+        print(f"ollamon fit --check: {exc}", file=sys.stderr)
+        return 1
+    if args.models:
+        loads = [load for load in loads if load.model in args.models]
+    if not loads:
+        print(
+            f"ollamon fit --check: no loads with a prediction on {socket.gethostname()} in {store_path} yet "
+            "(the chat stores one beside each load it sees)",
+            file=sys.stderr,
+        )
+        return 0
+    checks = compare(loads)
+    if args.format == "json":
+        out.write(json.dumps(_check_json(checks), indent=2) + "\n")
+    else:
+        render_check(checks, out)
+    out.flush()
+    return 0
+
+
+def run_fit(args: argparse.Namespace, host: str, store_path: Path | None = None, out: TextIO | None = None) -> int:
+    """Print the predictions, or with --check past ones beside reality; 1: something unreadable, 2: bad options."""
+    out = out or sys.stdout
+    if getattr(args, "check", False):
+        if store_path is None:
+            print("ollamon fit --check: no record store", file=sys.stderr)
+            return 1
+        return run_check(args, store_path, out)
     try:
         what_if = what_if_from(args)
     except ValueError as exc:
         print(f"ollamon fit: {exc}", file=sys.stderr)
         return 2
     try:
-        fits = asyncio.run(_predict(host, args, what_if))
+        fits = asyncio.run(_predict(host, args, what_if, store_path))
     except OllamaError as exc:
         where = f"cannot reach Ollama at {host}: " if exc.kind is ErrorKind.CONNECTION else ""
         print(f"ollamon fit: {where}{exc.message}\n  {exc.kind.hint}", file=sys.stderr)

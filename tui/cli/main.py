@@ -126,6 +126,17 @@ def _add_fit_arguments(commands: argparse._SubParsersAction) -> None:
     fit.add_argument("models", nargs="*", metavar="MODEL", help="installed models to check (default: all)")
     fit.add_argument("--num-ctx", type=int, metavar="N", help="context length the chat will ask for")
     fit.add_argument("--format", choices=["table", "json"], default="table")
+    fit.add_argument(
+        "--check",
+        action="store_true",
+        help="compare this host's past predictions with what Ollama did, per Ollama version (read-only)",
+    )
+    fit.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="record database for --check and past loads (default: $OLLAMON_DB, else the user data directory)",
+    )
     add_machine_arguments(fit)
 
 
@@ -173,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "fit":
         from tui.cli.fit import run_fit
 
-        return _quiet_pipe(lambda: run_fit(args, host))
+        return _quiet_pipe(lambda: run_fit(args, host, db_path(args.db)))
     if args.command == "doctor":
         from tui.cli.doctor import run_doctor
 

@@ -1,8 +1,8 @@
 """Predict where Ollama puts a model, what `ollama ps` will then show, and what happens next.
 
 Ollama's placement changed twice (fit-estimate.md): era A (≤ 0.12.10) and era B (0.12.11 up to
-0.30) are reproduced from their rules; from 0.30 llama.cpp measures its own fit while loading,
-so era C is approximated with era B's rule and a 1 GiB margin and labelled ±1 layer.
+0.30) are reproduced from their rules; from 0.30 llama.cpp measures its own fit while loading:
+era C follows that fit (`llama_server`) with an estimated compute buffer, labelled ±1 layer.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.core.fit import llama_server
 from tui.core.fit.ggml import LayerWeights
 from tui.core.fit.graph import KNOWN_GRAPHS, graph_size
 from tui.core.fit.inputs import (
     GIB,
+    MIB,
     OLLAMA_ENGINE_ARCHITECTURES,
     Fact,
     GpuKind,
@@ -29,7 +31,7 @@ from tui.core.fit.verdict import Accuracy, Verdict
 from tui.core.sampling.processor import processor_split
 
 # llama.cpp's --fit leaves about this much free on each device (era C).
-FIT_MARGIN = 1 * GIB
+FIT_MARGIN = llama_server.FIT_MARGIN
 # macOS and the apps beside Ollama keep some RAM; above what is left the model pages to swap.
 OS_HEADROOM = 4 * GIB
 
@@ -222,20 +224,67 @@ def _place(shape: _Shape, machine: Machine, free: int, era: Era, request: Reques
         reserve = 0  # these three releases reserved nothing on Metal
     if era is Era.A and not own_engine:
         return estimate_layers(shape.layers, shape.output, shape.partial, shape.full, free, reserve, overhead)
-    if era is Era.C or own_engine:
-        margin = FIT_MARGIN if era is Era.C else reserve
+    if own_engine:
         return greedy_layout(
             shape.layers,
             shape.output,
             shape.partial,
             shape.full,
             free,
-            margin,
+            reserve,
             overhead,
             buffer=False,
             input_weights=shape.input_weights,
         )
     return greedy_layout(shape.layers, shape.output, shape.partial, shape.full, free, reserve, overhead)
+
+
+@dataclass(frozen=True)
+class _ServerFit:
+    """Era C's settings for one load: flash attention, margin, and the batch for the memory free."""
+
+    model: ModelFacts
+    request: Request
+    machine: Machine
+    flash: Fact[bool]
+    margin: Fact[int]
+
+    def available(self, free: int) -> int:
+        """What Ollama's scheduler counts as free for the preflight (sched.go logs it so)."""
+        taken = self.request.gpu_overhead.value + self.machine.gpu.value.minimum_memory
+        return max(0, free - taken)
+
+    def preflight(self, ctx: int, free: int) -> tuple[int, int]:
+        """Ollama's own prediction for the load with its batch surcharge, and the batch."""
+        predicted = llama_server.preflight_bytes(self.model, ctx)
+        gpu = self.machine.gpu.value
+        batch = llama_server.generation_batch(
+            ctx, predicted, self.available(free), gpu, self.flash.value, self.machine.gpu_memory.value
+        )
+        return predicted + llama_server.batch_surcharge(batch), batch
+
+    def crowded(self, ctx: int, free: int) -> bool:
+        """Ollama unloads other models first when its prediction takes over 80 % of what is free."""
+        wanted, _ = self.preflight(ctx, free)
+        return wanted > self.available(free) * llama_server.EVICT_SHARE // 100
+
+    def place(self, shape: _Shape, ctx: int, free: int, work: _Work) -> Placement:
+        _, batch = self.preflight(ctx, free)
+        compute = llama_server.compute_buffers(self.model, ctx, batch, self.flash.value)
+        work.inputs["num_batch"] = Fact(batch, f"Ollama's generation batch for {ctx} tokens")
+        work.inputs["compute_buffer"] = Fact(compute.device, "estimate: llama.cpp measures it while loading")
+        if self.machine.gpu.value is GpuKind.NONE:
+            return Placement(0, sum(shape.layers) + shape.output + shape.input_weights + compute.host, 0)
+        margin = self.margin.value
+        return llama_server.fit_layers(shape.layers, shape.output, shape.input_weights, compute, free, margin)
+
+
+def _flash_attention(request: Request, gpu: GpuKind, era: Era) -> Fact[bool]:
+    """From 0.30 Ollama passes `--flash-attn auto` unless OLLAMA_FLASH_ATTENTION is set: on with a GPU."""
+    if era is not Era.C or request.flash_attention.source != "default":
+        return request.flash_attention
+    on = gpu is not GpuKind.NONE
+    return Fact(on, "llama.cpp auto (--flash-attn auto)" + (" on the GPU" if on else " on the CPU"))
 
 
 def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
@@ -248,8 +297,21 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
     work.inputs.update(version=machine.version, gpu=machine.gpu, gpu_memory=machine.gpu_memory, ram=machine.ram)
     if machine.ram_available is not None:
         work.inputs["ram_available"] = machine.ram_available
+    if not version.known:
+        work.notes.append(f"Ollama version {version.text!r} is no version number: placed as the newest release")
+    if model.context_length is None:
+        work.notes.append("the server sent no context length: num_ctx is not capped to the model's")
+    flash = _flash_attention(request, gpu, era)
+    server: _ServerFit | None = None
     if era is Era.C:
-        work.lower(Accuracy.ESTIMATE, f"Ollama {version.text} lets llama.cpp fit the model while loading: ±1 layer")
+        margin = machine.fit_margin or Fact(FIT_MARGIN, "llama.cpp's default fit target")
+        server = _ServerFit(model, request, machine, flash, margin)
+        work.inputs["fit_margin"] = margin
+        work.lower(
+            Accuracy.ESTIMATE,
+            f"Ollama {version.text} lets llama.cpp fit the model while loading: ±1 layer "
+            "(its compute buffer is estimated here, measured there)",
+        )
     own_engine = model.architecture in OLLAMA_ENGINE_ARCHITECTURES and era is not Era.C
     if own_engine:
         work.lower(
@@ -259,12 +321,12 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
 
     num_ctx = _num_ctx(model, request, machine)
     kv_type = request.kv_cache_type
-    if kv_type.value is not KvCacheType.F16 and not request.flash_attention.value:
+    if kv_type.value is not KvCacheType.F16 and not flash.value:
         kv_type = Fact(KvCacheType.F16, f"f16: {kv_type.source} needs flash attention")
     work.inputs.update(
         num_ctx=num_ctx,
         kv_cache_type=kv_type,
-        flash_attention=request.flash_attention,
+        flash_attention=flash,
         gpu_overhead=request.gpu_overhead,
     )
     weights = _weights(model, work)
@@ -277,35 +339,46 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
     in_use = sum(m.size_vram for m in loaded) if gpu is not GpuKind.NONE else 0
     free = max(0, machine.gpu_memory.value - in_use)
 
-    def place(parallel: int) -> tuple[_Shape, Placement]:
+    def place(shape: _Shape, parallel: int) -> Placement:
+        if server is not None:
+            return server.place(shape, num_ctx.value * parallel, free, work)
+        return _place(shape, machine, free, era, request, own_engine)
+
+    def shaped(parallel: int) -> tuple[_Shape, Placement]:
         shape = _shape(model, weights, request, num_ctx.value, parallel, kv_type.value, work, gpu)
-        return shape, _place(shape, machine, free, era, request, own_engine)
+        return shape, place(shape, parallel)
 
     total_layers = len(weights.blocks) + 1
     if request.num_parallel is not None:
         parallel = request.num_parallel
-        shape, placement = place(parallel.value)
+        shape, placement = shaped(parallel.value)
     elif version.at_least(0, 10):
         parallel = Fact(1, f"Ollama {version.text} default")
-        shape, placement = place(1)
+        shape, placement = shaped(1)
     else:
-        shape, placement = place(4)  # these versions try 4 parallel slots, and 1 when that does not fit
+        shape, placement = shaped(4)  # these versions try 4 parallel slots, and 1 when that does not fit
         parallel = Fact(4, f"Ollama {version.text} default (auto)")
         if placement.gpu_layers < total_layers:
             parallel = Fact(1, f"Ollama {version.text} default (auto)")
-            shape, placement = place(1)
+            shape, placement = shaped(1)
     work.inputs["num_parallel"] = parallel
 
-    # With other models loaded Ollama wants a full fit; failing that it unloads them one by one.
+    def needs_room() -> bool:
+        if server is not None:
+            return server.crowded(num_ctx.value * parallel.value, free)
+        return placement.gpu_layers < total_layers
+
+    # With other models loaded Ollama wants room (a full fit; from 0.30 its preflight under 80 %
+    # of what is free); failing that it unloads them one by one.
     evicts: list[str] = []
-    while loaded and gpu is not GpuKind.NONE and placement.gpu_layers < total_layers:
+    while loaded and gpu is not GpuKind.NONE and needs_room():
         evicts.append(loaded.pop(0).name)
         free = max(0, machine.gpu_memory.value - sum(m.size_vram for m in loaded))
-        placement = _place(shape, machine, free, era, request, own_engine)
+        placement = place(shape, parallel.value)
     if loaded:
         work.inputs["loaded"] = Fact(sum(m.size_vram for m in loaded), "/api/ps: " + ", ".join(m.name for m in loaded))
 
-    if gpu is GpuKind.METAL and placement.size_vram > machine.ram.value:
+    if gpu is GpuKind.METAL and era is not Era.C and placement.size_vram > machine.ram.value:
         # Ollama refuses a partial offload bigger than RAM on a Mac and runs on the CPU instead.
         work.notes.append(
             f"the GPU share would exceed this Mac's {gib(machine.ram.value)} of RAM: Ollama runs it on the CPU"
@@ -317,6 +390,8 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
         reason += f" (Ollama unloads {', '.join(evicts)} first)"
     elif loaded and gpu is not GpuKind.NONE:
         reason += f" (beside {', '.join(m.name for m in loaded)})"
+    if server is not None and gpu is not GpuKind.NONE:
+        reason += _uncertainty(work.inputs)
     return Fit(
         model=model.name,
         verdict=verdict,
@@ -331,6 +406,14 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
         notes=tuple(work.notes),
         evicts=tuple(evicts),
     )
+
+
+def _uncertainty(inputs: dict[str, Fact[Any]]) -> str:
+    """What an era C prediction rests on that llama.cpp decides only while loading."""
+    compute = inputs["compute_buffer"].value
+    margin = inputs["fit_margin"]
+    where = "" if margin.value == FIT_MARGIN and "past loads" not in margin.source else f" ({margin.source})"
+    return f"; ±1 layer: compute buffer ~{round(compute / MIB)} MiB estimated, {gib(margin.value)} kept free{where}"
 
 
 def _judge(placement: Placement, total_layers: int, machine: Machine, free: int) -> tuple[Verdict, str]:

@@ -65,6 +65,7 @@ class ModelFacts:
     tensors: tuple[TensorInfo, ...]
     file_size: int
     modelfile_num_ctx: int | None = None
+    feed_forward_length: int = 0  # 0: not known
 
     @property
     def heads_max(self) -> int:
@@ -121,6 +122,7 @@ class ModelFacts:
             tensors=shown.tensors,
             file_size=file_size,
             modelfile_num_ctx=shown.num_ctx,
+            feed_forward_length=number("feed_forward_length"),
         )
 
 
@@ -207,6 +209,7 @@ class OllamaVersion:
 
     parts: tuple[int, int, int]
     text: str = field(compare=False)
+    known: bool = field(default=True, compare=False)  # False: the text was no version number
 
     @classmethod
     def parse(cls, text: str) -> OllamaVersion:
@@ -214,7 +217,7 @@ class OllamaVersion:
         parts = (int(match[1]), int(match[2]), int(match[3])) if match else (0, 0, 0)
         if parts == (0, 0, 0):  # "0.0.0" is a source build: assume it is current
             parts = (999, 0, 0)
-        return cls(parts, text.strip() or "unknown")
+        return cls(parts, text.strip() or "unknown", known=match is not None)
 
     def at_least(self, major: int, minor: int, patch: int = 0) -> bool:
         return self.parts >= (major, minor, patch)
@@ -227,6 +230,8 @@ class Machine:
     `gpu_memory` is what the GPU would offer Ollama with no model loaded: on a Mac the Metal
     working-set limit, on NVIDIA the free VRAM plus what loaded models hold. `ram_available`
     (free RAM + free swap) decides Ollama's refusal on Linux and Windows; None: not known.
+    `fit_margin` is the free memory llama.cpp's fit keeps (era C) when past loads on this host
+    corrected it; None: llama.cpp's default.
     """
 
     version: Fact[OllamaVersion]
@@ -236,6 +241,7 @@ class Machine:
     os: str = "darwin"  # "darwin", "linux" or "windows": Ollama's memory refusal skips macOS
     ram_available: Fact[int] | None = None
     loaded: tuple[LoadedModel, ...] = ()
+    fit_margin: Fact[int] | None = None
 
     def without(self, model: str) -> Machine:
         """The machine as a fresh load of `model` finds it: a running copy of it does not count."""

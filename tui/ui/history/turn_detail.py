@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 
 from tui.core import units
+from tui.core.fit.check import cpu_share
 from tui.core.ollama.sanitize import strip_controls
 from tui.core.records.schema import Record, Status
 from tui.perf.keys_footer import KeysFooter
@@ -80,9 +81,22 @@ def count_figures(record: Record) -> list[Figure]:
     ]
 
 
+def prediction(record: Record) -> str | None:
+    """The CPU share the fit advisor predicted beside Ollama's, `22% · Ollama 26%`; None without a prediction."""
+    predicted = record.load.predicted
+    guess = cpu_share(predicted.get("processor")) if isinstance(predicted, dict) else None
+    if guess is None:
+        return None
+    observed = cpu_share(record.load.processor)
+    # "CPU" in the label: the line fits the Load box at 80 columns.
+    return f"{guess.removesuffix(' CPU')} · Ollama {observed.removesuffix(' CPU') if observed else cells.MISSING}"
+
+
 def load_figures(record: Record) -> list[Figure]:
     load, model = record.load, record.model
     cold = None if load.cold is None else ("cold (loaded)" if load.cold else "in memory")
+    # Only turns that kept a prediction get the line: older records look as they did.
+    predicted = prediction(record)
     return [
         ("model was", cold),
         ("load time", _ms(load.load_ms)),
@@ -90,6 +104,7 @@ def load_figures(record: Record) -> list[Figure]:
         ("loaded size", _bytes(load.ps_size_bytes)),
         ("in GPU memory", _bytes(load.ps_vram_bytes)),
         ("processor", load.processor),
+        *([("CPU predicted", predicted)] if predicted else []),
         ("parameters", model.parameter_size),
         ("context", _num(model.context_length, unit=" tokens")),
     ]
