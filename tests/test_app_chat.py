@@ -11,12 +11,13 @@ import pytest
 from textual import events
 from textual._styles_cache import StylesCache  # the private cache is what the memory tests measure
 from textual.widget import Widget
-from textual.widgets import Input, Switch
+from textual.widgets import Input, Select
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.helpers.apps import make_app
 from tests.helpers.pilot import choose, notices, send, wait_until
 from tui.app import OllamonApp
+from tui.core.chat.think import ThinkLevel
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.markdown_text import MarkdownText
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
@@ -317,7 +318,7 @@ async def test_settings_are_sent_with_each_request(fake_ollama: FakeOllama) -> N
         screen.query_one("#temperature", Input).value = "0.2"
         screen.query_one("#num_ctx", Input).value = "8192"
         screen.query_one("#seed", Input).value = "7"
-        screen.query_one("#think", Switch).value = False
+        screen.query_one("#think", Select).value = ThinkLevel.OFF
         screen.query_one("#keep_alive", Input).value = "10m"
         await pilot.press("ctrl+s")
         await pilot.pause()
