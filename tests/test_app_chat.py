@@ -5,18 +5,22 @@ from __future__ import annotations
 import gc
 import socket
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual import events
 from textual._styles_cache import StylesCache  # the private cache is what the memory tests measure
 from textual.widget import Widget
-from textual.widgets import Input, Switch
+from textual.widgets import Input, Select
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
-from tests.helpers.apps import make_app
+from tests.helpers.apps import make_app, recording_app
 from tests.helpers.pilot import choose, notices, send, wait_until
 from tui.app import OllamonApp
+from tui.core.chat.think import ThinkLevel
+from tui.core.records.schema import Status
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.markdown_text import MarkdownText
 from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage
@@ -317,7 +321,7 @@ async def test_settings_are_sent_with_each_request(fake_ollama: FakeOllama) -> N
         screen.query_one("#temperature", Input).value = "0.2"
         screen.query_one("#num_ctx", Input).value = "8192"
         screen.query_one("#seed", Input).value = "7"
-        screen.query_one("#think", Switch).value = False
+        screen.query_one("#think", Select).value = ThinkLevel.OFF
         screen.query_one("#keep_alive", Input).value = "10m"
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -342,6 +346,66 @@ async def test_settings_reject_bad_values(fake_ollama: FakeOllama) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.conversation.settings.temperature is None
+
+
+async def test_think_level_chosen_by_keyboard_is_sent(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """Tab to Think, Enter, pick "high", Tab to Save, Enter: the next request and its record carry think "high"."""
+    app, store = recording_app(fake_ollama.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press(*["tab"] * 5)
+        assert app.focused is app.screen.query_one("#think", Select)
+        await pilot.press("enter", "down", "down", "down", "enter", "tab")
+        assert app.focused is not None and app.focused.id == "save"
+        await pilot.press("enter")
+        await pilot.pause()
+        # Only the model picker picks models: the dialog's choice left the chat's model alone.
+        assert app.session.settings.think is ThinkLevel.HIGH and app.current_model == "qwen3:8b"
+        await send(pilot, app, "hi")
+    assert fake_ollama.chat_requests[-1]["think"] == "high"
+    with store:
+        [record] = store.records(newest_first=False)
+    assert record.request.think == "high"
+
+
+async def test_think_is_offered_only_for_a_model_that_can_think(fake_ollama: FakeOllama) -> None:
+    """For a model without the thinking capability Think is disabled, says why, and Tab goes past it to Save."""
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.query_one("#think", Select).disabled
+        assert "llama3.2:3b has no thinking capability" in str(app.screen.query_one("#think-note").render())
+        await pilot.press(*["tab"] * 5)
+        assert app.focused is not None and app.focused.id == "save"
+
+
+# What Ollama before 0.22 answers (HTTP 400, before any byte) to think "max".
+OLD_OLLAMA_REFUSES_MAX = 'invalid think value: "max" (must be "high", "medium", "low", true, or false)'
+
+
+async def test_a_think_level_the_server_refuses_ends_the_turn_with_its_message(
+    fake_ollama: FakeOllama, tmp_path: Path
+) -> None:
+    """Think "max" goes to the server as it is; an older Ollama's 400 ends the turn failed, in Ollama's words."""
+    app, store = recording_app(fake_ollama.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        app.session.settings = replace(app.session.settings, think=ThinkLevel.MAX)
+        # The fake's error before any byte stands in for the older server's refusal.
+        refusing = fake_ollama.models["qwen3:8b"]
+        refusing.load_error, refusing.load_error_status = OLD_OLLAMA_REFUSES_MAX, 400
+        await send(pilot, app, "hi")
+        outcome = str(app.query(AssistantMessage).last().query_one(".outcome").render())
+        assert OLD_OLLAMA_REFUSES_MAX in outcome and app.timer_state.phase == "failed"
+    assert fake_ollama.chat_requests[-1]["think"] == "max"
+    with store:
+        [record] = store.records(newest_first=False)
+    assert record.status is Status.FAILED and record.request.think == "max"
+    assert OLD_OLLAMA_REFUSES_MAX in (record.error or "")
 
 
 async def test_copy_last_answer(fake_ollama: FakeOllama) -> None:

@@ -123,6 +123,41 @@ def test_bad_input_is_a_message(fake: FakeOllama, tmp_path: Path) -> None:
     assert code == 1 and "no sweep nope" in err
 
 
+@pytest.mark.parametrize(
+    ("flags", "sent", "stored"),
+    [
+        (["--think", "high"], "high", "high"),
+        (["--think"], True, "on"),
+        (["--no-think"], False, "off"),
+        ([], True, None),
+    ],
+)
+def test_think_reaches_the_server_the_record_and_the_plan(
+    fake: FakeOllama, tmp_path: Path, flags: list[str], sent: bool | str, stored: str | None
+) -> None:
+    """--think LEVEL (alone: on; --no-think: off) reaches a thinking model and its record; others get none."""
+    db = tmp_path / "b.sqlite"
+    code, out, err = bench(fake, db, "--models", "qwen3:8b,small:1b", "--prompt", "why", *flags, "--format", "json")
+    assert code == 0, err
+    sweep_id = json.loads(out)["sweep_id"]
+    sent_to = {r["model"]: r for r in fake.chat_requests if r.get("messages")}
+    assert sent_to["qwen3:8b"]["think"] == sent and type(sent_to["qwen3:8b"]["think"]) is type(sent)
+    assert sent_to["small:1b"].get("think") is None
+    with RecordStore.open(db) as store:
+        records = {r.model.name: r for r in store.sweep_records(sweep_id)}
+        plan = store.get_sweep(sweep_id) or {}
+    assert records["qwen3:8b"].request.think == sent and records["small:1b"].request.think is None
+    assert plan["think"] == stored
+
+
+def test_an_unknown_think_level_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """--think with a level Ollama does not know stops before any request, listing the levels."""
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["bench", "--prompt", "x", "--think", "extreme"])
+    assert stopped.value.code == 2
+    assert "invalid choice: 'extreme'" in capsys.readouterr().err
+
+
 def test_unreachable_ollama_is_a_message(tmp_path: Path) -> None:
     """An unreachable Ollama is a message naming its URL, exit 1."""
     args = build_parser().parse_args(["bench", "--prompt", "x"])

@@ -368,6 +368,8 @@ class OllamonApp(App[None]):
             self.picker.value = name
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select is not self.picker:  # a dialog's choice (the settings' think level) is not a model
+            return
         if event.value is Select.NULL:
             # The blank "Choose a model" entry is not a model: keep the chat's model on show.
             if self.current_model is not None:

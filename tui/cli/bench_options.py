@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.core.chat.think import ThinkLevel
 from tui.core.records.formats import SWEEP_FORMATS
 
 if TYPE_CHECKING:
@@ -25,8 +26,19 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         "--cold", action="store_true", help="unload every model before each run and time an explicit load"
     )
     think = parser.add_mutually_exclusive_group()
-    think.add_argument("--think", dest="think", action="store_true", default=None, help="ask capable models to think")
-    think.add_argument("--no-think", dest="think", action="store_false", help="ask capable models not to think")
+    think.add_argument(
+        "--think",
+        dest="think",
+        nargs="?",
+        const=ThinkLevel.ON.value,
+        default=None,
+        choices=[level.value for level in ThinkLevel],
+        metavar="LEVEL",
+        help="ask capable models to think: on (alone: --think), off, low, medium, high, max (Ollama 0.22+)",
+    )
+    think.add_argument(
+        "--no-think", dest="think", action="store_const", const=ThinkLevel.OFF.value, help="the same as --think off"
+    )
     parser.add_argument("--options", metavar="JSON", help='Ollama options, e.g. \'{"num_ctx": 8192, "seed": 1}\'')
     parser.add_argument("--num-predict", type=int, metavar="N", help="cap generated tokens (thinking included)")
     parser.add_argument("--timeout", type=float, metavar="S", help="give up on a run after S seconds")
@@ -80,7 +92,7 @@ def plan_from(args: argparse.Namespace) -> SweepPlan:
         repeat=args.repeat,
         warmup=args.warmup,
         cold=args.cold,
-        think=args.think,
+        think=ThinkLevel(args.think) if args.think is not None else None,
         options=options,
         timeout=args.timeout,
         cooldown=args.cooldown,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.core.chat.think import ThinkLevel, ThinkWire
+
 
 @dataclass
 class ChatSettings:
@@ -14,24 +16,33 @@ class ChatSettings:
     temperature: float | None = None
     num_ctx: int | None = None
     seed: int | None = None
-    think: bool = True
+    think: ThinkLevel = ThinkLevel.ON
     keep_alive: str | None = None
     # Other `options` keys, as `bench --options` / `--num-predict` pass them (e.g. num_predict).
     extra_options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_saved(cls, saved: dict[str, Any]) -> ChatSettings:
-        """Settings stored with a past chat; keys this version does not know are ignored."""
-        return cls(**{key: value for key, value in saved.items() if key in cls.__dataclass_fields__})
+        """Settings stored with a past chat; keys (and think values) this version does not know are ignored.
+
+        Chats saved before think levels stored `think` as a boolean: true is on, false is off.
+        """
+        known = {key: value for key, value in saved.items() if key in cls.__dataclass_fields__}
+        if "think" in known:
+            try:
+                known["think"] = ThinkLevel.of(known["think"])
+            except ValueError:
+                del known["think"]
+        return cls(**known)
 
     def options(self) -> dict[str, Any]:
         """The `options` object of a request."""
         values = {**self.extra_options, "temperature": self.temperature, "num_ctx": self.num_ctx, "seed": self.seed}
         return {key: value for key, value in values.items() if value is not None}
 
-    def think_param(self, can_think: bool) -> bool | None:
+    def think_param(self, can_think: bool) -> ThinkWire | None:
         """`think` goes only to models with the capability; others answer 400."""
-        return self.think if can_think else None
+        return self.think.wire if can_think else None
 
 
 @dataclass

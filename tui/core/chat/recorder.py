@@ -243,7 +243,7 @@ class TurnRecorder:
         model: ModelInfo,
         engine: EngineInfo,
         settings: ChatSettings,
-        think: bool | None,
+        think: bool | str | None,
         history_messages: int,
         sweep: SweepTag | None = None,
     ) -> tuple[Record | None, str | None]:

@@ -29,6 +29,7 @@ from tui.core.chat.events import (
 from tui.core.chat.loading import LoadTiming, reloaded, turn_load
 from tui.core.chat.predictions import Predictions
 from tui.core.chat.server import ServerState
+from tui.core.chat.think import ThinkWire
 from tui.core.chat.timers import TurnTimer
 from tui.core.chat.turn import ActiveTurn
 from tui.core.fit.what_if import MEASURE_HERE, WhatIf
@@ -324,7 +325,7 @@ class ChatSession:
         self,
         turn: ActiveTurn,
         settings: ChatSettings,
-        think: bool | None,
+        think: ThinkWire | None,
         history: int,
         sweep: SweepTag | None,
     ) -> str | None:
@@ -346,7 +347,7 @@ class ChatSession:
         )
         return problem
 
-    async def _stream(self, turn: ActiveTurn, messages: list[dict[str, str]], think: bool | None) -> None:
+    async def _stream(self, turn: ActiveTurn, messages: list[dict[str, str]], think: ThinkWire | None) -> None:
         settings, timer = self.settings, turn.timer
         events = self.engine.chat(
             turn.model,

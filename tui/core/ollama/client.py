@@ -301,7 +301,7 @@ class OllamaEngine:
         model: str,
         messages: Sequence[Mapping[str, str]],
         *,
-        think: bool | None = None,
+        think: bool | str | None = None,
         options: Mapping[str, Any] | None = None,
         keep_alive: str | float | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from tui.core.chat.conversation import ChatSettings
+from tui.core.chat.think import ThinkLevel
 from tui.core.ollama.models import CatalogModel
 
 # Zero-width characters: each repetition's prompt starts differently, so Ollama's prompt cache
@@ -23,7 +24,7 @@ class SweepPlan:
     repeat: int = 1
     warmup: bool = False
     cold: bool = False
-    think: bool | None = None  # None: each model's default (on where it can think)
+    think: ThinkLevel | None = None  # None: each model's default (on where it can think)
     options: dict[str, Any] = field(default_factory=dict)
     timeout: float | None = None
     cooldown: float | None = None
@@ -35,8 +36,16 @@ class SweepPlan:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> SweepPlan:
+        """The stored plan; `think` stored as a boolean (before think levels) is on or off.
+
+        ValueError for a think value this version does not know: rerunning with another would
+        mix two settings in one sweep.
+        """
         known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in doc.items() if key in known})
+        values = {key: value for key, value in doc.items() if key in known}
+        if values.get("think") is not None:
+            values["think"] = ThinkLevel.of(values["think"])
+        return cls(**values)
 
     def runs(self) -> list[tuple[int, bool]]:
         """(repetition, warm-up) of each run of one model: 0 is the untimed warm-up."""
@@ -50,7 +59,7 @@ class SweepPlan:
             temperature=options.pop("temperature", None),
             num_ctx=options.pop("num_ctx", None),
             seed=options.pop("seed", None),
-            think=self.think if self.think is not None else True,
+            think=self.think if self.think is not None else ThinkLevel.ON,
             extra_options=options,
         )
 

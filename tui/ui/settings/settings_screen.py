@@ -11,9 +11,10 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.validation import Integer, Number, Validator
-from textual.widgets import Button, Input, Label, Static, Switch
+from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.core.chat.conversation import ChatSettings
+from tui.core.chat.think import ThinkLevel
 from tui.perf.keys_footer import KeysFooter
 
 # Sane bounds: Ollama takes more, but past these a value is a typo, not a choice.
@@ -84,7 +85,14 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
                 yield from self._field("keep_alive", s.keep_alive, "5m", "text", "5m, 1h; 0 unloads, -1 keeps")
                 yield Label("Think")
                 with Horizontal(id="think-row"):
-                    yield Switch(s.think, id="think", disabled=not self._can_think)
+                    yield Select(
+                        [(level.value, level) for level in ThinkLevel],
+                        value=s.think,
+                        allow_blank=False,
+                        compact=True,
+                        id="think",
+                        disabled=not self._can_think,
+                    )
                     yield Static(Content(self._think_note()), id="think-note")
             yield Static("", id="settings-error")
             with Horizontal(id="settings-buttons"):
@@ -168,12 +176,14 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
         def value(field: str) -> str:
             return self.query_one(f"#{field}", Input).value.strip()
 
+        think: Select[ThinkLevel] = self.query_one("#think", Select)
+
         return replace(
             self._settings,
             system_prompt=self.query_one("#system", Input).value,
             temperature=float(value("temperature")) if value("temperature") else None,
             num_ctx=int(value("num_ctx")) if value("num_ctx") else None,
             seed=int(value("seed")) if value("seed") else None,
-            think=self.query_one("#think", Switch).value,
+            think=think.selection or self._settings.think,
             keep_alive=value("keep_alive") or None,
         )
