@@ -4,7 +4,10 @@ It follows /work/shared/ollama-protocol.md: NDJSON streams sent as one HTTP chun
 errors as a real status before the first byte and as an `{"error"}` line after it, metrics in
 integer nanoseconds, tokens paced at `rate` per second against absolute deadlines.
 
-Standalone: `python -m devtools.fake_ollama --port 11434 --rate 30 --load-delay 1.5`.
+It speaks today's Ollama (TODAY) unless given an older `version`; the behaviour that changed
+between releases is gated on the release that brought it (the *_SINCE constants below).
+
+Standalone: `python -m devtools.fake_ollama --port 11434 --rate 30 --load-delay 1.5 [--version 0.12.6]`.
 """
 
 from __future__ import annotations
@@ -26,11 +29,28 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from devtools import fake_gguf
+from devtools import fake_gguf, fake_llama_server
 from devtools.fake_gguf import FakeArch
 
+# The newest Ollama release the fake follows (/work/shared/ollama-protocol.md, "Since 0.30").
+TODAY = "0.33.0"
+# Releases that changed what a client sees.
+CLOUD_SINCE = "0.12.0"  # models served by a remote host: remote_model/remote_host fields
+VRAM_DEFAULT_CTX_SINCE = "0.15.5"  # the default num_ctx follows total GPU memory
+THINK_MAX_SINCE = "0.22.0"  # think: "max"
+LLAMA_SERVER_SINCE = "0.30.0"  # a llama-server child process per loaded model
+PROMPT_CACHE_COUNT_SINCE = "0.30.1"  # prompt_eval_count includes cached prompt tokens
+
+GIB = 1 << 30
+MIB = 1 << 20
 DEFAULT_KEEP_ALIVE_S = 300.0
 DEFAULT_NUM_CTX = 4096
+DEFAULT_GPU_TOTAL_BYTES = 8 * GIB
+# From 0.15.5 the default context by total GPU memory (server/routes.go): (at least, num_ctx).
+VRAM_CONTEXT_TIERS = [(47 * GIB, 262_144), (23 * GIB, 32_768)]
+CLOUD_HOST = "https://ollama.com:443"
+CLOUD_LOAD_NS = 1_234_567  # the remote host's own figure: nothing loads locally
+THINK_LEVELS = ("high", "medium", "low")
 WARM_LOAD_NS = 12_345_678
 PROMPT_EVAL_NS_PER_TOKEN = 1_000_000
 # Go's time.Duration tops out at ~292 years; Ollama shows "forever" models expiring then.
@@ -93,10 +113,23 @@ class FakeModel:
     # The GGUF shape behind /api/show's architecture keys and tensor list (file type = quantization).
     arch: FakeArch | None = None
     parameters: str = ""  # the Modelfile's PARAMETER lines, as /api/show sends them
+    # A cloud model (Ollama 0.12+): served by remote_host as remote_model, never loaded locally.
+    remote_host: str | None = None
+    remote_model: str | None = None
 
     def __post_init__(self) -> None:
         if not self.digest:
             self.digest = hashlib.sha256(self.name.encode()).hexdigest()
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.remote_host is not None
+
+    def remote_fields(self) -> dict[str, str]:
+        """remote_model and remote_host as Ollama adds them to a cloud model's replies; {} for a local one."""
+        if self.remote_host is None:
+            return {}
+        return {"remote_model": self.remote_model or self.name, "remote_host": self.remote_host}
 
     @property
     def size_vram(self) -> int:
@@ -155,8 +188,40 @@ ZH_ANSWER = (
 )
 
 
-def default_models() -> list[FakeModel]:
-    """The model set served standalone: one model per thinking style plus the two failure modes."""
+def default_models(*, with_cloud: bool = False) -> list[FakeModel]:
+    """The model set served standalone: one model per thinking style plus the two failure modes.
+
+    with_cloud adds cloud_models() at the end (off by default: tests and snapshots list this set).
+    """
+    return [*_local_models(), *(cloud_models() if with_cloud else [])]
+
+
+GPT_OSS_THINKING = "The user says hi. Reply with a short, friendly greeting and offer help."
+GPT_OSS_ANSWER = "Hi there! How can I help you today?"
+
+
+def cloud_models() -> list[FakeModel]:
+    """Models served by ollama.com (Ollama 0.12+): listed and shown locally, run remotely."""
+    return [
+        FakeModel(
+            "gpt-oss:120b-cloud",
+            family="gptoss",
+            parameter_size="116.8B",
+            quantization="MXFP4",
+            size=384,  # the manifest only: no weights on disk
+            loaded_size=0,
+            context_length=131072,
+            capabilities=["completion", "tools", "thinking"],
+            thinking_style="field",
+            thinking=GPT_OSS_THINKING,
+            answer=GPT_OSS_ANSWER,
+            remote_host=CLOUD_HOST,
+            remote_model="gpt-oss:120b",
+        )
+    ]
+
+
+def _local_models() -> list[FakeModel]:
     return [
         FakeModel(
             "qwen3:8b",
@@ -334,6 +399,34 @@ def _prompt_eval_count(texts: list[str]) -> int:
     return sum(len(text) for text in texts) // 4 + 10
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """A release as a comparable tuple: "0.30.1" -> (0, 30, 1); a "v" prefix and "-rc2" suffix are ignored."""
+    match = re.match(r"\d+(?:\.\d+)*", version.removeprefix("v"))
+    if match is None:
+        raise ValueError(f"not an Ollama version: {version!r}")
+    return tuple(int(part) for part in match.group().split("."))
+
+
+def think_error(think: Any, version: str) -> str | None:
+    """Ollama's 400 text for a `think` value its ThinkValue refuses (api/types.go), or None if accepted."""
+    levels = [*THINK_LEVELS, *(["max"] if version_key(version) >= version_key(THINK_MAX_SINCE) else [])]
+    allowed = ", ".join(json.dumps(level) for level in levels) + ", true, or false"
+    if think is None or isinstance(think, bool) or think in levels:
+        return None
+    if isinstance(think, str):
+        return f"invalid think value: {json.dumps(think, ensure_ascii=False)} (must be {allowed})"
+    return f"think must be a boolean or string ({allowed})"
+
+
+def vram_default_context(gpu_total_bytes: int) -> int:
+    """The num_ctx Ollama 0.15.5+ runs with when none is asked for, by total GPU memory."""
+    return next((ctx for least, ctx in VRAM_CONTEXT_TIERS if gpu_total_bytes >= least), DEFAULT_NUM_CTX)
+
+
+# Builds one stream line from (model, "thinking" or "content", text).
+ChunkFn = Callable[[FakeModel, str, str], dict]
+
+
 class _Aborted(Exception):
     """The client hung up or the server is stopping: stop generating at once."""
 
@@ -349,8 +442,14 @@ class FakeOllama:
 
     requests: every request in order, {"method", "path", "body"}; chat_requests: /api/chat bodies;
     loaded: model name -> monotonic expiry (inf = forever); disconnects: generations the client
-    abandoned; finished_streams: generations written to the end. `rate` (tokens/s) and
-    `load_delay` (seconds per cold load) may be changed while it runs.
+    abandoned; finished_streams: generations written to the end; runner_pids(): the llama-server
+    children. `rate` (tokens/s) and `load_delay` (seconds per cold load) may be changed while it runs.
+
+    `version` picks the Ollama release it behaves as (default TODAY). From 0.30 it can start a real
+    `llama-server` child per loaded model (`runner_processes=True`; off by default, as each one is a
+    Python start-up) holding `runner_mib_per_gb` MiB of touched memory per GB of the model's
+    loaded size, at most `runner_max_mib`. `gpu_total_bytes` is the GPU memory that picks the
+    default context from 0.15.5.
     """
 
     def __init__(
@@ -359,27 +458,40 @@ class FakeOllama:
         *,
         rate: float = 1000.0,
         load_delay: float = 0.0,
-        version: str = "0.12.6",
+        version: str = TODAY,
         port: int = 0,
         quiet: bool = True,
         nominal_stats: bool = False,
         impostor: str | None = None,
         wall_clock: Callable[[], float] = time.time,
+        gpu_total_bytes: int = DEFAULT_GPU_TOTAL_BYTES,
+        runner_processes: bool = False,
+        runner_mib_per_gb: float = 1.0,
+        runner_max_mib: float = 64.0,
     ) -> None:
-        self.models = {model.name: model for model in (default_models() if models is None else models)}
+        self.version = version
+        served = default_models() if models is None else models
+        # A server older than cloud models cannot have one installed.
+        self.models = {model.name: model for model in served if self._since(CLOUD_SINCE) or not model.is_cloud}
         # Models `/api/pull` can fetch (they join `models` once pulled).
         self.pullable: dict[str, FakeModel] = {}
         self.rate = rate
         # Prompt evaluation time per prompt token (the whole chat so far is the prompt).
         self.prompt_eval_ns_per_token = PROMPT_EVAL_NS_PER_TOKEN
         self.load_delay = load_delay
-        self.version = version
         self.port = port
         self.quiet = quiet
         # Snapshot tests need stats that do not depend on the machine's timing.
         self.nominal_stats = nominal_stats
         # Off: answer /api/show without `tensors`, like an old server or a proxy in front of one.
         self.show_tensors = True
+        # Off: from 0.30.1 count cached prompt tokens in prompt_eval_count but send no
+        # prompt_eval_cached_count, as ollama v0.33.0-rc2's api.Metrics has no such field.
+        self.report_cached_count = True
+        self.gpu_total_bytes = gpu_total_bytes
+        self.runner_processes = runner_processes and self._since(LLAMA_SERVER_SINCE)
+        self.runner_mib_per_gb = runner_mib_per_gb
+        self.runner_max_mib = runner_max_mib
         self.impostor = impostor  # a key of IMPOSTOR_REPLIES: answer as that server, not as Ollama
         # What /api/ps's expires_at counts from: snapshot tests freeze it, so the keep-alive
         # countdown on screen is exact rather than right by a margin.
@@ -392,6 +504,9 @@ class FakeOllama:
         self.disconnects = 0
         self.finished_streams = 0
         self._loaded_ctx: dict[str, int] = {}
+        self._runners: dict[str, fake_llama_server.LlamaServerProcess] = {}
+        # model name -> the (role, content) messages its runner has evaluated, for the prompt cache
+        self._prompt_cache: dict[str, list[tuple[str, str]]] = {}
         self._expires_at: dict[str, float] = {}  # model name -> wall-clock expiry, for /api/ps
         self._active: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -410,6 +525,9 @@ class FakeOllama:
         self.port = self._server.server_address[1]
         serve = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         serve.start()
+        if self.runner_processes:
+            # Expiry is otherwise noticed on the next request; a runner should end on time.
+            threading.Thread(target=self._reap_expired, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -418,6 +536,9 @@ class FakeOllama:
         self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            for name in list(self._runners):
+                self._drop_runner(name)
         # Idle keep-alive connections would otherwise keep serving from their daemon threads.
         with self._lock:
             connections = list(self._connections)
@@ -440,6 +561,27 @@ class FakeOllama:
             return self.models.get(name)
         return self.models.get(f"{name}:latest")
 
+    def runner_pids(self) -> dict[str, int]:
+        """Model name -> pid of its llama-server child, for the models loaded now."""
+        with self._lock:
+            return {name: runner.pid for name, runner in self._runners.items()}
+
+    def default_context(self, model: FakeModel) -> int:
+        """The context a model runs with when the request sets no num_ctx."""
+        if not self._since(VRAM_DEFAULT_CTX_SINCE):
+            return DEFAULT_NUM_CTX
+        # Ollama caps the context at what the model was trained for (llm/server.go).
+        return min(vram_default_context(self.gpu_total_bytes), model.context_length)
+
+    def runner_ballast_bytes(self, model: FakeModel) -> int:
+        """Memory a model's llama-server child touches: scaled down from its loaded size."""
+        mib = min(model.loaded_size / 1e9 * self.runner_mib_per_gb, self.runner_max_mib)
+        return max(0, round(mib * MIB))
+
+    def _since(self, release: str) -> bool:
+        """Whether the version served is `release` or newer."""
+        return version_key(self.version) >= version_key(release)
+
     # Bookkeeping shared by the handler threads.
 
     def _record(self, method: str, path: str, body: Any) -> None:
@@ -460,16 +602,45 @@ class FakeOllama:
         now = time.monotonic()
         for name, expiry in list(self.loaded.items()):
             if expiry <= now and not self._active.get(name):
-                del self.loaded[name]
-                self._loaded_ctx.pop(name, None)
+                self._forget(name)
+
+    def _forget(self, name: str) -> None:
+        """Unload a model: its keep-alive, context, runner and prompt cache go (caller holds the lock)."""
+        self.loaded.pop(name, None)
+        self._loaded_ctx.pop(name, None)
+        self._prompt_cache.pop(name, None)
+        self._drop_runner(name)
+
+    def _drop_runner(self, name: str) -> None:
+        runner = self._runners.pop(name, None)
+        if runner is not None:
+            runner.stop()
+
+    def _reap_expired(self) -> None:
+        while not self._stopping.wait(0.05):
+            with self._lock:
+                self._prune_expired()
 
     def _is_warm(self, model: FakeModel, num_ctx: int) -> bool:
         with self._lock:
             self._prune_expired()
             return model.name in self.loaded and self._loaded_ctx.get(model.name) == num_ctx
 
-    def _acquire(self, model: FakeModel, num_ctx: int, keep_alive: float) -> None:
+    def _acquire(
+        self,
+        model: FakeModel,
+        num_ctx: int,
+        keep_alive: float,
+        runner: fake_llama_server.LlamaServerProcess | None,
+        cold: bool,
+    ) -> None:
         with self._lock:
+            if cold:
+                # A (re)load starts a new runner: the old one and its cache are gone.
+                self._prompt_cache.pop(model.name, None)
+                self._drop_runner(model.name)
+            if runner is not None:
+                self._runners[model.name] = runner
             self._keep(model, keep_alive)
             self._loaded_ctx[model.name] = num_ctx
             self._active[model.name] = self._active.get(model.name, 0) + 1
@@ -489,8 +660,24 @@ class FakeOllama:
 
     def _unload(self, model: FakeModel) -> None:
         with self._lock:
-            self.loaded.pop(model.name, None)
-            self._loaded_ctx.pop(model.name, None)
+            self._forget(model.name)
+
+    def _cached_tokens(self, model: FakeModel, messages: list[tuple[str, str]], prompt_count: int) -> int:
+        """Prompt tokens the model's runner still holds: those of the messages it evaluated last time."""
+        with self._lock:
+            cached = self._prompt_cache.get(model.name, [])
+        shared = 0
+        while shared < min(len(cached), len(messages)) and cached[shared] == messages[shared]:
+            shared += 1
+        if shared == 0:
+            return 0
+        # At least the last prompt token is always evaluated again.
+        return min(_prompt_eval_count([text for _, text in messages[:shared]]), prompt_count - 1)
+
+    def _remember_prompt(self, model: FakeModel, messages: list[tuple[str, str]]) -> None:
+        with self._lock:
+            if model.name in self.loaded:
+                self._prompt_cache[model.name] = messages
 
     def _running(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -614,6 +801,7 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "name": model.name,
                 "model": model.name,
+                **model.remote_fields(),
                 "modified_at": MODIFIED_AT,
                 "size": model.size,
                 "digest": model.digest,
@@ -638,6 +826,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "parameters": model.parameters,
                 "template": "",
                 "details": model.details(),
+                **model.remote_fields(),
                 "model_info": self._model_info(model, verbose=body.get("verbose") is True),
                 "capabilities": model.capabilities,
                 "modified_at": MODIFIED_AT,
@@ -646,6 +835,12 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _model_info(self, model: FakeModel, *, verbose: bool) -> dict[str, Any]:
+        if model.is_cloud:
+            # Only what the manifest says: there is no local file to read.
+            return {
+                "general.architecture": model.family,
+                f"{model.family}.context_length": model.context_length,
+            }
         if model.arch is not None:
             return fake_gguf.model_info(model.arch, model.parameter_count, verbose=verbose)
         return {
@@ -656,7 +851,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _tensors(self, model: FakeModel) -> dict[str, Any]:
         # Ollama lists the tensors with or without verbose; only arrays in model_info need it.
-        if model.arch is None or not self.fake.show_tensors:
+        if model.arch is None or model.is_cloud or not self.fake.show_tensors:
             return {}
         return {"tensors": fake_gguf.tensors(model.arch, model.quantization)}
 
@@ -707,7 +902,7 @@ class _Handler(BaseHTTPRequestHandler):
             body,
             prompt=user_texts[-1] if user_texts else "",
             load_only=not messages,
-            prompt_texts=[m.get("content") or "" for m in messages],
+            prompt_messages=[(m.get("role") or "", m.get("content") or "") for m in messages],
             chunk=_chat_chunk,
             done_extra=_chat_done_extra,
         )
@@ -718,7 +913,7 @@ class _Handler(BaseHTTPRequestHandler):
             body,
             prompt=prompt,
             load_only=not prompt,
-            prompt_texts=[body.get("system") or "", prompt],
+            prompt_messages=[("system", body.get("system") or ""), ("user", prompt)],
             chunk=_generate_chunk,
             done_extra=_generate_done_extra,
         )
@@ -729,12 +924,18 @@ class _Handler(BaseHTTPRequestHandler):
         *,
         prompt: str,
         load_only: bool,
-        prompt_texts: list[str],
-        chunk: Callable[[str, str, str], dict],
+        prompt_messages: list[tuple[str, str]],
+        chunk: ChunkFn,
         done_extra: Callable[[str, str], dict],
     ) -> None:
         """Ollama's chat/generate handler: checks, (un)load, then the token stream."""
         started = time.monotonic_ns()
+        think = body.get("think")
+        # Ollama refuses a bad think value while decoding the request, before it looks the model up.
+        refusal = think_error(think, self.fake.version)
+        if refusal is not None:
+            self._send_error(400, refusal)
+            return
         model = self._model_or_error(body.get("model") or "")
         if model is None:
             return
@@ -747,13 +948,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake._unload(model)
             self._send_json(200, _empty_done(model, chunk, "unload"))
             return
-        think = body.get("think")
         # Only a truthy think is refused: Ollama checks `req.Think.Bool()`, so false passes.
         if think not in (None, False) and "thinking" not in model.capabilities:
             self._send_error(400, f'"{model.name}" does not support thinking')
             return
         options = body.get("options") or {}
-        num_ctx = int(options.get("num_ctx") or DEFAULT_NUM_CTX)
+        num_ctx = int(options.get("num_ctx") or self.fake.default_context(model))
         try:
             load_ns = self._load(model, num_ctx, keep_alive)
         except _LoadFailed as exc:
@@ -770,8 +970,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             tokens = _plan_tokens(model, prompt, think)
             run = _Run(model, chunk, done_extra, body.get("stream") is not False)
-            prompt_count = _prompt_eval_count(prompt_texts)
-            stats = self._generate_tokens(run, tokens, options, started, load_ns, prompt_count)
+            prompt_count = _prompt_eval_count([text for _, text in prompt_messages])
+            cached = 0
+            if self.fake._since(PROMPT_CACHE_COUNT_SINCE) and not model.is_cloud:
+                cached = self.fake._cached_tokens(model, prompt_messages, prompt_count)
+            stats = self._generate_tokens(run, tokens, options, started, load_ns, prompt_count, cached)
+            if stats is not None and not model.is_cloud:
+                self.fake._remember_prompt(model, [*prompt_messages, ("assistant", run.texts["content"])])
             # Bookkeeping before the last line: a client that has seen the end also sees its effects.
             lease.release()
             self.fake._count("finished_streams")
@@ -788,22 +993,43 @@ class _Handler(BaseHTTPRequestHandler):
             lease.release()
 
     def _load(self, model: FakeModel, num_ctx: int, keep_alive: float) -> int:
-        """Load (or reuse) the model; returns load_duration in ns."""
+        """Load (or reuse) the model; returns load_duration in ns. A cloud model loads nothing."""
+        if model.is_cloud:
+            if model.load_error is not None:
+                raise _LoadFailed(model.load_error_status, model.load_error)
+            return CLOUD_LOAD_NS
         with self.fake._load_lock:
             if model.load_error is not None:
                 raise _LoadFailed(model.load_error_status, model.load_error)
+            runner = None
             # Ollama reloads the runner when num_ctx changes.
-            if self.fake._is_warm(model, num_ctx):
+            cold = not self.fake._is_warm(model, num_ctx)
+            if not cold:
                 self._wait_until(time.monotonic() + WARM_LOAD_NS / 1e9)
                 load_ns = WARM_LOAD_NS
             else:
                 load_started = time.monotonic_ns()
-                self._wait_until(time.monotonic() + self.fake.load_delay)
+                runner = self._start_runner(model, num_ctx)
+                try:
+                    self._wait_until(time.monotonic() + self.fake.load_delay)
+                except _Aborted:
+                    if runner is not None:
+                        runner.stop()
+                    raise
                 load_ns = time.monotonic_ns() - load_started
                 if self.fake.nominal_stats:
                     load_ns = round(self.fake.load_delay * 1e9)
-            self.fake._acquire(model, num_ctx, keep_alive)
+            self.fake._acquire(model, num_ctx, keep_alive, runner, cold)
         return load_ns
+
+    def _start_runner(self, model: FakeModel, num_ctx: int) -> fake_llama_server.LlamaServerProcess | None:
+        """The model's llama-server child (0.30+, when asked for), or None; a failed start is Ollama's 500."""
+        if not self.fake.runner_processes:
+            return None
+        try:
+            return fake_llama_server.start(model.name, num_ctx, 0, self.fake.runner_ballast_bytes(model))
+        except fake_llama_server.RunnerFailed as exc:
+            raise _LoadFailed(500, f"llama-server process has terminated: {exc}") from exc
 
     def _generate_tokens(
         self,
@@ -813,9 +1039,13 @@ class _Handler(BaseHTTPRequestHandler):
         started: int,
         load_ns: int,
         prompt_count: int,
+        cached: int,
     ) -> dict | None:
-        """Stream the tokens; returns the done line's stats, or None when the stream ends without one."""
-        prompt_ns = prompt_count * self.fake.prompt_eval_ns_per_token
+        """Stream the tokens; returns the done line's stats, or None when the stream ends without one.
+
+        `cached` prompt tokens come from the runner's cache: counted in prompt_eval_count, not timed.
+        """
+        prompt_ns = (prompt_count - cached) * self.fake.prompt_eval_ns_per_token
         self._wait_until(time.monotonic() + prompt_ns / 1e9)
         num_predict = int(options.get("num_predict") or -1)
         limited = 0 < num_predict < len(tokens)
@@ -848,6 +1078,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.fake.nominal_stats:
             eval_ns = round(eval_count / self.fake.rate * 1e9)
             total_ns = load_ns + prompt_ns + eval_ns
+        cached_count = {"prompt_eval_cached_count": cached} if cached and self.fake.report_cached_count else {}
         return {
             "done": True,
             "done_reason": "length" if limited else "stop",
@@ -855,6 +1086,7 @@ class _Handler(BaseHTTPRequestHandler):
             "load_duration": load_ns,
             "prompt_eval_count": prompt_count,
             "prompt_eval_duration": prompt_ns,
+            **cached_count,
             "eval_count": eval_count,
             "eval_duration": eval_ns,
         }
@@ -908,7 +1140,7 @@ class _Lease:
         self.fake = fake
         self.model = model
         self.keep_alive = keep_alive
-        self.held = True
+        self.held = not model.is_cloud  # a cloud model is never loaded here, so there is nothing to hold
 
     def release(self) -> None:
         if self.held:
@@ -922,7 +1154,7 @@ class _Run:
     def __init__(
         self,
         model: FakeModel,
-        chunk: Callable[[str, str, str], dict],
+        chunk: ChunkFn,
         done_extra: Callable[[str, str], dict],
         stream: bool,
     ) -> None:
@@ -945,7 +1177,7 @@ class _Run:
 
     def token(self, handler: _Handler, kind: str, text: str) -> None:
         self.texts[kind] += text
-        self.emit(handler, self.chunk(self.model.name, kind, text))
+        self.emit(handler, self.chunk(self.model, kind, text))
 
     def fail(self, handler: _Handler, text: str) -> None:
         # Before the first byte an error still gets a real status, as Ollama's streamResponse does.
@@ -967,7 +1199,7 @@ class _Run:
         """Finish with the done line (stats) or, when stats is None, with no done line at all."""
         final = None
         if stats is not None:
-            final = {**self.chunk(self.model.name, "content", ""), **stats}
+            final = {**self.chunk(self.model, "content", ""), **stats}
         if self.stream:
             if final is not None:
                 self.emit(handler, final)
@@ -976,7 +1208,7 @@ class _Run:
             handler._write_chunk(b"")
             return
         # Non-streaming Ollama replies with the last object, carrying the whole text.
-        reply = final or self.last or self.chunk(self.model.name, "content", "")
+        reply = final or self.last or self.chunk(self.model, "content", "")
         handler._send_json(200, {**reply, **self.done_extra(self.texts["thinking"], self.texts["content"])})
 
 
@@ -994,11 +1226,12 @@ def _plan_tokens(model: FakeModel, prompt: str, think: Any) -> list[tuple[str, s
     return [("content", token) for token in inline] + answer_tokens
 
 
-def _chat_chunk(model: str, kind: str, text: str) -> dict:
+def _chat_chunk(model: FakeModel, kind: str, text: str) -> dict:
     message = {"role": "assistant", "content": text if kind == "content" else ""}
     if kind == "thinking" and text:
         message["thinking"] = text
-    return {"model": model, "created_at": rfc3339_nano_utc(), "message": message, "done": False}
+    head = {"model": model.name, **model.remote_fields()}
+    return {**head, "created_at": rfc3339_nano_utc(), "message": message, "done": False}
 
 
 def _chat_done_extra(thinking: str, content: str) -> dict:
@@ -1008,9 +1241,10 @@ def _chat_done_extra(thinking: str, content: str) -> dict:
     return {"message": message}
 
 
-def _generate_chunk(model: str, kind: str, text: str) -> dict:
+def _generate_chunk(model: FakeModel, kind: str, text: str) -> dict:
     response = text if kind == "content" else ""
-    chunk = {"model": model, "created_at": rfc3339_nano_utc(), "response": response}
+    head = {"model": model.name, **model.remote_fields()}
+    chunk = {**head, "created_at": rfc3339_nano_utc(), "response": response}
     if kind == "thinking" and text:
         chunk["thinking"] = text
     return {**chunk, "done": False}
@@ -1020,8 +1254,8 @@ def _generate_done_extra(thinking: str, content: str) -> dict:
     return {"response": content, **({"thinking": thinking} if thinking else {})}
 
 
-def _empty_done(model: FakeModel, chunk: Callable[[str, str, str], dict], reason: str) -> dict:
-    return {**chunk(model.name, "content", ""), "done": True, "done_reason": reason}
+def _empty_done(model: FakeModel, chunk: ChunkFn, reason: str) -> dict:
+    return {**chunk(model, "content", ""), "done": True, "done_reason": reason}
 
 
 _ROUTES: dict[tuple[str, str], Callable[[_Handler, Any], None]] = {
@@ -1060,10 +1294,35 @@ def main() -> None:
         choices=sorted(IMPOSTOR_REPLIES),
         help="answer as a server that is not Ollama (for --host mistakes)",
     )
+    parser.add_argument("--version", default=TODAY, help=f"the Ollama release to behave as (default {TODAY})")
+    parser.add_argument(
+        "--cloud", action="store_true", help=f"also serve a cloud model ({CLOUD_SINCE}+): gpt-oss:120b-cloud"
+    )
+    parser.add_argument(
+        "--gpu-total-gib",
+        type=float,
+        default=DEFAULT_GPU_TOTAL_BYTES / GIB,
+        help="total GPU memory, which picks the default context from 0.15.5 (default 8)",
+    )
+    parser.add_argument(
+        "--runner-processes",
+        action="store_true",
+        help=f"start a llama-server child process per loaded model ({LLAMA_SERVER_SINCE}+)",
+    )
     args = parser.parse_args()
-    models = deepseek_r1_sweep_models() if args.deepseek_r1_sweep else None
+    models = deepseek_r1_sweep_models() if args.deepseek_r1_sweep else default_models()
+    if args.cloud:
+        models += cloud_models()
     with FakeOllama(
-        models, rate=args.rate, load_delay=args.load_delay, port=args.port, quiet=False, impostor=args.impostor
+        models,
+        rate=args.rate,
+        load_delay=args.load_delay,
+        version=args.version,
+        port=args.port,
+        quiet=False,
+        impostor=args.impostor,
+        gpu_total_bytes=round(args.gpu_total_gib * GIB),
+        runner_processes=args.runner_processes,
     ) as fake:
         print(f"Fake Ollama {fake.version} on {fake.url}: {', '.join(fake.models)}", flush=True)
         print("Ctrl-C stops it.", flush=True)

@@ -42,7 +42,10 @@ def neutral_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
 @pytest.fixture
 def snapshot_server() -> Iterator[FakeOllama]:
     """The fake server for UI snapshots: on a free port, stats independent of timing, frozen wall clock."""
-    server = FakeOllama(default_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock).start()
+    # Pinned: the snapshots show "Ollama 0.12.6" and that release's figures.
+    server = FakeOllama(
+        default_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock, version="0.12.6"
+    ).start()
     yield server
     server.stop()
 
@@ -50,7 +53,8 @@ def snapshot_server() -> Iterator[FakeOllama]:
 @pytest.fixture
 def fake_ollama() -> Iterator[FakeOllama]:
     """A real HTTP server on 127.0.0.1 speaking Ollama's wire format, fast enough for tests."""
-    server = FakeOllama(default_models(), rate=2000.0).start()
+    # Pinned: app tests assert the version they were written against (status line, doctor, records).
+    server = FakeOllama(default_models(), rate=2000.0, version="0.12.6").start()
     yield server
     server.stop()
 
@@ -58,7 +62,8 @@ def fake_ollama() -> Iterator[FakeOllama]:
 @pytest.fixture
 def sweep_ollama() -> Iterator[FakeOllama]:
     """The fake server with the eleven DeepSeek-R1 variants of the Mac mini M4 16 GB sweep."""
-    server = FakeOllama(deepseek_r1_sweep_models(), rate=2000.0).start()
+    # Pinned: the sweep ran on Ollama 0.12.6, and the fit predictions follow the server's version.
+    server = FakeOllama(deepseek_r1_sweep_models(), rate=2000.0, version="0.12.6").start()
     yield server
     server.stop()
 
@@ -66,8 +71,9 @@ def sweep_ollama() -> Iterator[FakeOllama]:
 @pytest.fixture
 def sweep_snapshot_server() -> Iterator[FakeOllama]:
     """`sweep_ollama` for UI snapshots: stats independent of timing, frozen wall clock."""
+    # Pinned: the sweep ran on Ollama 0.12.6; the snapshots show that release's predictions.
     server = FakeOllama(
-        deepseek_r1_sweep_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock
+        deepseek_r1_sweep_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock, version="0.12.6"
     ).start()
     yield server
     server.stop()

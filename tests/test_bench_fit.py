@@ -25,7 +25,8 @@ M4_FLAGS = ["--ram", "16GB", "--gpu-memory", "10.67GiB"]
 
 @pytest.fixture
 def fake() -> Iterator[FakeOllama]:
-    server = FakeOllama(deepseek_r1_sweep_models(), rate=5000.0).start()
+    # Pinned: the sweep ran on Ollama 0.12.6, and the fit predictions follow the server's version.
+    server = FakeOllama(deepseek_r1_sweep_models(), rate=5000.0, version="0.12.6").start()
     yield server
     server.stop()
 

@@ -6,22 +6,35 @@ import asyncio
 import inspect
 import json
 import math
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import ollama
+import psutil
 import pytest
 
 from devtools.fake_ollama import (
+    CLOUD_HOST,
+    CLOUD_LOAD_NS,
+    GIB,
+    PROMPT_EVAL_NS_PER_TOKEN,
+    TODAY,
     WARM_LOAD_NS,
     FakeModel,
     FakeOllama,
+    cloud_models,
     default_models,
     parse_keep_alive,
     tokenize,
+    version_key,
+    vram_default_context,
 )
 
 HI = [{"role": "user", "content": "Hi"}]
@@ -86,7 +99,7 @@ def test_root_version_head_and_unknown_path(fake: FakeOllama) -> None:
     """The root, HEAD and /api/version answer as Ollama does, and an unknown path is Go's plain 404."""
     assert httpx.get(fake.url).text == "Ollama is running"
     assert httpx.head(fake.url).status_code == 200
-    assert httpx.get(f"{fake.url}/api/version").json() == {"version": "0.12.6"}
+    assert httpx.get(f"{fake.url}/api/version").json() == {"version": TODAY}
     missing = httpx.get(f"{fake.url}/api/nothing")
     assert (missing.status_code, missing.text) == (404, "404 page not found")
     assert missing.headers["content-type"].startswith("text/plain")
@@ -457,3 +470,314 @@ def test_the_sweep_models_are_the_eleven_deepseek_r1_tags() -> None:
     by_name = {m.name: m for m in models}
     assert by_name["deepseek-r1:7b-qwen-distill-q4_K_M"].size == 4_683_075_271
     assert by_name["deepseek-r1:7b-qwen-distill-fp16"].vram_fraction == 0.74  # as `ollama ps` showed it
+
+
+# Today's Ollama by default, older releases on request.
+
+OLD = "0.12.6"
+CLOUD = "gpt-oss:120b-cloud"
+REMOTE = {"remote_model": "gpt-oss:120b", "remote_host": CLOUD_HOST}
+
+
+def chat_lines(fake: FakeOllama, body: dict[str, Any], path: str = "/api/chat") -> list[dict[str, Any]]:
+    """POST a streaming request with httpx; every NDJSON line as a dict, fields the client would drop kept."""
+    with httpx.stream("POST", f"{fake.url}{path}", json=body, timeout=10) as reply:
+        assert reply.status_code == 200
+        return [json.loads(line) for line in reply.iter_lines() if line]
+
+
+def chat_reply(fake: FakeOllama, model: str, messages: list[dict[str, str]], **fields: Any) -> dict[str, Any]:
+    """A non-streaming chat's JSON reply, as the server wrote it."""
+    body = {"model": model, "messages": messages, "stream": False, **fields}
+    reply = httpx.post(f"{fake.url}/api/chat", json=body, timeout=10)
+    assert reply.status_code == 200, reply.text
+    result: dict[str, Any] = reply.json()
+    return result
+
+
+def test_version_key_orders_releases() -> None:
+    """version_key compares releases numerically and ignores a v prefix and an -rc suffix."""
+    assert version_key("0.12.6") < version_key("0.15.5") < version_key("v0.30.1") < version_key("0.33.0-rc2")
+    assert version_key("0.9.0") < version_key("0.12.0") and version_key(TODAY) == (0, 33, 0)
+
+
+def test_an_older_version_is_served_when_asked(serve: ServeFn) -> None:
+    """version="0.12.6" answers /api/version with 0.12.6; the default is today's release."""
+    assert TODAY == "0.33.0" and FakeOllama().version == TODAY
+    assert httpx.get(f"{serve(version=OLD).url}/api/version").json() == {"version": OLD}
+
+
+def test_cli_serves_the_version_asked_and_the_cloud_model() -> None:
+    """`python -m devtools.fake_ollama --version 0.12.6 --cloud` serves 0.12.6 with the cloud model listed."""
+    command = [sys.executable, "-m", "devtools.fake_ollama", "--port", "0", "--version", OLD, "--cloud"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert banner.startswith(f"Fake Ollama {OLD} on http://127.0.0.1:") and CLOUD in banner
+        url = banner.split(" on ", 1)[1].split(": ", 1)[0]
+        assert httpx.get(f"{url}/api/version").json() == {"version": OLD}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# Cloud models (0.12+).
+
+
+def test_cloud_model_is_opt_in() -> None:
+    """default_models() has no cloud model; with_cloud=True adds gpt-oss:120b-cloud at the end."""
+    assert not any(model.is_cloud for model in default_models())
+    *local, cloud = default_models(with_cloud=True)
+    assert [model.name for model in local] == [model.name for model in default_models()]
+    assert (cloud.name, cloud.remote_model, cloud.remote_host) == (CLOUD, "gpt-oss:120b", CLOUD_HOST)
+
+
+@pytest.mark.parametrize("version", [TODAY, OLD])
+def test_cloud_model_is_listed_and_shown_with_its_remote(serve: ServeFn, version: str) -> None:
+    """/api/tags and /api/show carry remote_model and remote_host for a cloud model, and show no tensors."""
+    fake = serve(default_models(with_cloud=True), version=version)
+    tags = {entry["name"]: entry for entry in httpx.get(f"{fake.url}/api/tags").json()["models"]}
+    assert {key: tags[CLOUD][key] for key in REMOTE} == REMOTE
+    assert "remote_host" not in tags["qwen3:8b"]
+    shown = httpx.post(f"{fake.url}/api/show", json={"model": CLOUD}).json()
+    assert {key: shown[key] for key in REMOTE} == REMOTE and "tensors" not in shown
+    assert shown["model_info"] == {"general.architecture": "gptoss", "gptoss.context_length": 131072}
+    assert "remote_host" not in httpx.post(f"{fake.url}/api/show", json={"model": "qwen3:8b"}).json()
+
+
+def test_a_server_before_cloud_models_has_none(serve: ServeFn) -> None:
+    """A 0.11 server cannot have a cloud model installed: it is left out of the models served."""
+    fake = serve(default_models(with_cloud=True), version="0.11.10")
+    assert CLOUD not in fake.models and len(fake.models) == len(default_models())
+
+
+def test_every_cloud_chat_and_generate_chunk_carries_the_remote(serve: ServeFn) -> None:
+    """Every /api/chat and /api/generate line of a cloud model names the remote; local lines do not."""
+    fake = serve(cloud_models(), load_delay=5.0)
+    lines = chat_lines(fake, {"model": CLOUD, "messages": HI, "think": "high"})
+    assert len(lines) > 2 and all({key: line[key] for key in REMOTE} == REMOTE for line in lines)
+    assert list(lines[0])[:3] == ["model", "remote_model", "remote_host"]  # Go's field order
+    assert "".join(line["message"].get("thinking", "") for line in lines) == cloud_models()[0].thinking
+    generated = chat_lines(fake, {"model": CLOUD, "prompt": "Hi"}, path="/api/generate")
+    assert all({key: line[key] for key in REMOTE} == REMOTE for line in generated)
+    loaded = httpx.post(f"{fake.url}/api/generate", json={"model": CLOUD}).json()
+    assert (loaded["done_reason"], loaded["remote_host"]) == ("load", CLOUD_HOST)
+    local = chat_lines(serve(), {"model": "llama3.2:3b", "messages": HI})
+    assert not any("remote_host" in line for line in local)
+
+
+def test_cloud_model_loads_nothing_locally(serve: ServeFn) -> None:
+    """A cloud model's load is instant, it never shows in /api/ps, and it starts no runner."""
+    fake = serve(default_models(with_cloud=True), load_delay=5.0, runner_processes=True)
+    final = chat_lines(fake, {"model": CLOUD, "messages": HI, "keep_alive": -1})[-1]
+    assert final["done"] and final["load_duration"] == CLOUD_LOAD_NS
+    assert httpx.get(f"{fake.url}/api/ps").json() == {"models": []}
+    assert fake.loaded == {} and fake.runner_pids() == {}
+
+
+async def test_the_ollama_client_chats_with_a_cloud_model(serve: ServeFn) -> None:
+    """The ollama client streams a cloud model's answer (its 0.6 models drop remote_model/remote_host)."""
+    fake = serve(cloud_models())
+    chunks = await chat_chunks(fake, CLOUD, think="low")
+    assert joined(chunks) == cloud_models()[0].answer and chunks[-1].done
+    assert [model.model for model in ollama.Client(host=fake.url).list().models] == [CLOUD]
+
+
+# Think levels.
+
+
+@pytest.mark.parametrize("think", [True, False, "low", "medium", "high", "max"])
+def test_think_levels_are_accepted_and_recorded(fake: FakeOllama, think: bool | str) -> None:
+    """Every think value Ollama takes today is accepted, and the request log shows the value sent."""
+    reply = chat_reply(fake, "qwen3:8b", HI, think=think)
+    assert reply["done"] and bool(reply["message"].get("thinking")) is (think is not False)
+    assert fake.chat_requests[-1]["think"] == think
+
+
+@pytest.mark.parametrize(
+    ("version", "think", "error"),
+    [
+        (TODAY, "extreme", 'invalid think value: "extreme" (must be "high", "medium", "low", "max", true, or false)'),
+        (TODAY, 5, 'think must be a boolean or string ("high", "medium", "low", "max", true, or false)'),
+        (OLD, "max", 'invalid think value: "max" (must be "high", "medium", "low", true, or false)'),
+    ],
+)
+def test_a_think_value_ollama_refuses_is_400(serve: ServeFn, version: str, think: Any, error: str) -> None:
+    """An unknown think value is Ollama's 400 with its own text ("max" only from 0.22), and is still logged."""
+    fake = serve(version=version)
+    requests: list[tuple[str, dict[str, Any]]] = [("/api/chat", {"messages": HI}), ("/api/generate", {"prompt": "Hi"})]
+    for path, body in requests:
+        reply = httpx.post(f"{fake.url}{path}", json={"model": "qwen3:8b", "think": think, **body})
+        assert (reply.status_code, reply.json()) == (400, {"error": error})
+    assert fake.chat_requests[-1]["think"] == think
+
+
+def test_a_bad_think_value_is_refused_before_the_model_is_looked_up(fake: FakeOllama) -> None:
+    """Ollama rejects the think value while decoding the request, so an unknown model still gets the 400."""
+    reply = httpx.post(f"{fake.url}/api/chat", json={"model": "nope:1b", "messages": HI, "think": "huge"})
+    assert reply.status_code == 400 and reply.json()["error"].startswith('invalid think value: "huge"')
+
+
+async def test_think_levels_through_the_ollama_client(fake: FakeOllama) -> None:
+    """The ollama client's think="high" reaches the server as "high" and gets the thinking back."""
+    chunks = await chat_chunks(fake, "qwen3:8b", think="high")
+    assert joined(chunks, "thinking") == model_by_name("qwen3:8b").thinking
+    assert fake.chat_requests[-1]["think"] == "high"
+
+
+# The prompt cache (0.30.1+).
+
+
+def second_turn(fake: FakeOllama, model: str = "llama3.2:3b") -> tuple[dict[str, Any], dict[str, Any], list[dict]]:
+    """Two turns of one chat: the replies, and the second turn's messages."""
+    first = chat_reply(fake, model, HI)
+    messages = [*HI, {"role": "assistant", "content": first["message"]["content"]}, {"role": "user", "content": "More"}]
+    return first, chat_reply(fake, model, messages), messages
+
+
+def test_today_a_later_turn_counts_its_cached_prompt_tokens(fake: FakeOllama) -> None:
+    """From 0.30.1 a later turn counts cached tokens in prompt_eval_count and times only those evaluated."""
+    first, second, _ = second_turn(fake)
+    assert "prompt_eval_cached_count" not in first
+    cached = second["prompt_eval_cached_count"]
+    assert 0 < cached < second["prompt_eval_count"]
+    evaluated = second["prompt_eval_count"] - cached
+    assert second["prompt_eval_duration"] == evaluated * fake.prompt_eval_ns_per_token
+
+
+def test_the_prompt_count_is_the_same_with_and_without_the_cache(serve: ServeFn) -> None:
+    """prompt_eval_count of a later turn is the whole prompt at 0.33.0 as at 0.12.6; only 0.12.6 times all of it."""
+    _, today, _ = second_turn(serve())
+    _, old, _ = second_turn(serve(version=OLD))
+    assert today["prompt_eval_count"] == old["prompt_eval_count"]
+    assert "prompt_eval_cached_count" not in old
+    assert old["prompt_eval_duration"] == old["prompt_eval_count"] * PROMPT_EVAL_NS_PER_TOKEN
+
+
+def test_the_cache_needs_the_same_prefix_and_the_same_loaded_model(fake: FakeOllama) -> None:
+    """Another first message, a reload for a new num_ctx, or an unload leaves nothing cached."""
+    _, _, messages = second_turn(fake)
+    edited = [{"role": "user", "content": "Hello"}, *messages[1:]]
+    assert "prompt_eval_cached_count" not in chat_reply(fake, "llama3.2:3b", edited)
+    assert "prompt_eval_cached_count" in chat_reply(fake, "llama3.2:3b", [*edited, {"role": "user", "content": "?"}])
+    assert "prompt_eval_cached_count" not in chat_reply(fake, "llama3.2:3b", messages, options={"num_ctx": 8192})
+    httpx.post(f"{fake.url}/api/generate", json={"model": "llama3.2:3b", "keep_alive": 0})
+    assert "prompt_eval_cached_count" not in chat_reply(fake, "llama3.2:3b", messages)
+
+
+def test_without_the_cached_count_field_the_count_still_includes_the_cache(fake: FakeOllama) -> None:
+    """report_cached_count off (as in ollama v0.33.0-rc2's source) keeps the count inflated and sends no field."""
+    fake.report_cached_count = False
+    _, second, _ = second_turn(fake)
+    assert "prompt_eval_cached_count" not in second
+    assert second["prompt_eval_duration"] < second["prompt_eval_count"] * fake.prompt_eval_ns_per_token
+
+
+# The default context by GPU memory (0.15.5+).
+
+
+def test_vram_default_context_tiers() -> None:
+    """Under 23 GiB of GPU memory the default context is 4096; from 23 GiB 32768; from 47 GiB 262144."""
+    assert [vram_default_context(gib * GIB) for gib in (8, 22, 23, 46, 47, 80)] == [
+        4096,
+        4096,
+        32768,
+        32768,
+        262144,
+        262144,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "gpu_gib", "context"),
+    [(TODAY, 8, 4096), (TODAY, 24, 32768), (TODAY, 48, 262144), (TODAY, 80, 262144), (OLD, 48, 4096)],
+)
+def test_ps_shows_the_default_context_for_the_gpu(serve: ServeFn, version: str, gpu_gib: int, context: int) -> None:
+    """/api/ps context_length follows total GPU memory from 0.15.5 when num_ctx is not given; 4096 before."""
+    model = FakeModel("long:8b", context_length=1_048_576)
+    fake = serve([model], version=version, gpu_total_bytes=gpu_gib * GIB)
+    chat_reply(fake, model.name, HI)
+    (running,) = ollama.Client(host=fake.url).ps().models
+    assert running.context_length == context
+
+
+def test_default_context_is_capped_and_num_ctx_wins(serve: ServeFn) -> None:
+    """The default never exceeds the model's own context length, and an explicit num_ctx is used as given."""
+    fake = serve(gpu_total_bytes=48 * GIB)
+    chat_reply(fake, "deepseek-r1:1.5b", HI)
+    chat_reply(fake, "llama3.2:3b", HI, options={"num_ctx": 8192})
+    contexts = {model.model: model.context_length for model in ollama.Client(host=fake.url).ps().models}
+    assert contexts == {"deepseek-r1:1.5b": 131072, "llama3.2:3b": 8192}
+
+
+# llama-server child processes (0.30+).
+
+
+def runner(fake: FakeOllama, model: str) -> psutil.Process:
+    """The model's llama-server child as psutil sees it."""
+    return psutil.Process(fake.runner_pids()[model])
+
+
+def gone(process: psutil.Process) -> bool:
+    """Whether the process has ended (a reaped child no longer exists)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_runner_processes_are_off_unless_asked_and_before_0_30(serve: ServeFn) -> None:
+    """No child without runner_processes=True, nor at 0.12.6 with it."""
+    for fake in (serve(), serve(version=OLD, runner_processes=True)):
+        chat_reply(fake, "llama3.2:3b", HI)
+        assert fake.runner_pids() == {}
+
+
+def test_a_loaded_model_has_a_llama_server_child_holding_memory(serve: ServeFn) -> None:
+    """Loading starts a llama-server child of this process that holds the scaled-down ballast until unload."""
+    fake = serve(runner_processes=True, runner_mib_per_gb=4.0)
+    chat_reply(fake, "qwen3:8b", HI)
+    child = runner(fake, "qwen3:8b")
+    assert child.cmdline()[0] == "llama-server" and "--ctx-size" in child.cmdline()
+    if sys.platform.startswith("linux"):
+        assert child.name() == "llama-server"
+    assert child.ppid() == os.getpid()
+    ballast = fake.runner_ballast_bytes(model_by_name("qwen3:8b"))
+    assert ballast == 24 * 2**20  # 6.0 GB loaded at 4 MiB per GB
+    assert child.memory_info().rss >= ballast
+    chat_reply(fake, "qwen3:8b", HI)
+    assert runner(fake, "qwen3:8b").pid == child.pid  # a warm model keeps its runner
+    httpx.post(f"{fake.url}/api/generate", json={"model": "qwen3:8b", "keep_alive": 0})
+    assert gone(child) and fake.runner_pids() == {}
+
+
+def test_runner_ballast_is_capped() -> None:
+    """The ballast is runner_mib_per_gb per GB of loaded size, never over runner_max_mib."""
+    fake = FakeOllama(runner_mib_per_gb=10.0, runner_max_mib=32.0)
+    assert fake.runner_ballast_bytes(FakeModel("big:70b", loaded_size=40_000_000_000)) == 32 * 2**20
+    assert fake.runner_ballast_bytes(FakeModel("small:1b", loaded_size=1_500_000_000)) == 15 * 2**20
+
+
+async def test_runners_end_on_expiry_reload_and_stop(serve: ServeFn) -> None:
+    """A runner ends when its keep-alive expires, when a new num_ctx reloads the model, and when the server stops."""
+    fake = serve(runner_processes=True)
+    chat_reply(fake, "deepseek-r1:1.5b", HI, keep_alive="100ms")
+    expiring = runner(fake, "deepseek-r1:1.5b")
+    await wait_for(lambda: gone(expiring), timeout=5)
+    chat_reply(fake, "llama3.2:3b", HI)
+    first = runner(fake, "llama3.2:3b")
+    chat_reply(fake, "llama3.2:3b", HI, options={"num_ctx": 8192})
+    second = runner(fake, "llama3.2:3b")
+    assert gone(first) and not gone(second)
+    fake.stop()
+    assert gone(second)
+
+
+def test_leaving_the_with_block_ends_every_runner() -> None:
+    """`with FakeOllama(...)` leaves no llama-server child behind."""
+    with FakeOllama(rate=5000.0, runner_processes=True) as fake:
+        chat_reply(fake, "llama3.2:3b", HI)
+        chat_reply(fake, "deepseek-r1:1.5b", HI)
+        children = [psutil.Process(pid) for pid in fake.runner_pids().values()]
+    assert len(children) == 2 and all(gone(child) for child in children)

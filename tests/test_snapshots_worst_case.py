@@ -27,7 +27,10 @@ LONG_WHY = (
 
 @pytest.fixture
 def crowded() -> Iterator[FakeOllama]:
-    server = FakeOllama(default_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock).start()
+    # Pinned: the snapshots show "Ollama 0.12.6" and that release's figures.
+    server = FakeOllama(
+        default_models(), rate=5000.0, nominal_stats=True, wall_clock=frozen_wall_clock, version="0.12.6"
+    ).start()
     client = ollama.Client(host=server.url)
     for name in LOADED:
         client.generate(model=name, keep_alive=-1)  # held forever: no "unloads in" that moves

@@ -22,7 +22,8 @@ M4 = WhatIf(ram=16 * GIB, gpu_memory=M4_GPU)
 
 @pytest.fixture
 def fake() -> Iterator[FakeOllama]:
-    server = FakeOllama(deepseek_r1_sweep_models(), rate=2000.0).start()
+    # Pinned: the sweep ran on Ollama 0.12.6, and the fit predictions follow the server's version.
+    server = FakeOllama(deepseek_r1_sweep_models(), rate=2000.0, version="0.12.6").start()
     yield server
     server.stop()
 
