@@ -563,3 +563,20 @@ async def test_each_turn_gives_freed_memory_back(fake_ollama: FakeOllama, monkey
                 return len(released) == turns
 
             await wait_until(pilot, released_per_turn)
+
+
+async def test_the_second_turn_shows_its_cached_prompt_tokens() -> None:
+    """Against today's Ollama the timers panel says how many prompt tokens were cached, and the rate excludes them."""
+    with FakeOllama(default_models(), rate=5000.0) as today:  # today's version serves the prompt cache
+        app = make_app(today.url)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await choose(pilot, app, "qwen3:8b")
+            await send(pilot, app, "first")
+            assert "of them cached" not in _render_text(app)
+            await send(pilot, app, "second")
+            stats = app.timer_state.stats
+            assert stats is not None and stats.prompt_eval_cached_count
+            shown = _render_text(app)
+            assert f"of them cached {stats.prompt_eval_cached_count} tokens" in " ".join(shown.split())
+            assert stats.prompt_eval_rate is not None
+            assert f"{stats.prompt_eval_rate:.2f} tokens/s" in shown

@@ -375,3 +375,19 @@ async def test_the_record_keeps_the_server_version_and_the_context_the_model_ran
     default, asked = final(store)
     assert default.engine.version == asked.engine.version == fake.version
     assert (default.load.context_length, asked.load.context_length) == (4096, 8192)
+
+
+async def test_a_later_turn_counts_its_cached_prompt_tokens_apart(fake: FakeOllama, store: RecordStore) -> None:
+    """On today's server the second turn's record says how many prompt tokens were cached; its rate leaves them out."""
+    session, _ = await ready(fake, store)
+    first = await session.send("hello")
+    second = await session.send("and again")
+    assert first.stats is not None and second.stats is not None
+    assert first.stats.prompt_eval_cached_count is None  # nothing was cached before the first turn
+    cached = second.stats.prompt_eval_cached_count
+    assert cached is not None and 0 < cached < (second.stats.prompt_eval_count or 0)
+    _, again = final(store)
+    assert again.counts.prompt_cached_tokens == cached
+    evaluated = (second.stats.prompt_eval_count or 0) - cached
+    duration_s = (second.stats.prompt_eval_duration or 0) / 1e9
+    assert again.rates.prompt_tok_s == pytest.approx(evaluated / duration_s)
