@@ -485,7 +485,11 @@ class OllamonApp(App[None]):
         how = "cold load" if event.cold else "was in memory"
         took = units.seconds(event.seconds)
         if self._load_note is not None:
-            self._load_note[1].update(Content(f"{event.model} loaded in {took} ({how})"))
+            if event.remote_host:
+                done = f"{event.model} runs on {event.remote_host} (cloud): nothing loads on this machine"
+            else:
+                done = f"{event.model} loaded in {took} ({how})"
+            self._load_note[1].update(Content(done))
             self._load_note = None
         self.timer_state = TimersState(phase="ready", load_s=event.seconds)
         self._show_timers()
@@ -534,6 +538,8 @@ class OllamonApp(App[None]):
             phase, outcome = "done", outcome_line(times.total, times.chars_per_s, result.stats)
         if cost is not None and cost.swapped:
             outcome += f"\n⚠ swap grew by {units.memory_bytes(cost.swap_growth)} during this answer"
+        if result.remote_host:
+            outcome += f"\ncomputed remotely on {result.remote_host}: this machine's memory and power are not its cost"
         reply, self._reply = self._reply, None
         if reply is not None and reply.is_attached:
             await reply.finish(outcome, error=failure is not None)

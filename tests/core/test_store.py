@@ -543,3 +543,32 @@ class TestSweeps:
             assert [r.record_id for r in store.sweep_records(sweep)] == [mine.record_id]
             [row] = store.summary(sweep_id=sweep)
             assert row.ok == 1 and store.summary()[0].ok == 2
+
+
+class TestCloudTurns:
+    def test_a_v3_file_migrates_with_a_backup_and_its_turns_stay_local(self, tmp_path: Path) -> None:
+        """A v3 store gets the remote-host column after a .v3.bak copy; its turns count as local."""
+        path = tmp_path / "store.sqlite"
+        with RecordStore.open(path) as store:
+            store.finish_turn(record("qwen3:8b", tok_s=40.0))
+        conn = sqlite3.connect(path)  # back to v3 as an older ollamon left it: no remote_host column
+        conn.execute("ALTER TABLE records DROP COLUMN remote_host")
+        conn.execute("PRAGMA user_version = 3")
+        conn.commit()
+        conn.close()
+        with RecordStore.open(path) as store:
+            rows = store.summary()
+        assert raw(path.with_name("store.sqlite.v3.bak"), "PRAGMA user_version") == [(3,)]
+        assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert [(row.model, row.remote_host, row.eval_tok_s) for row in rows] == [("qwen3:8b", None, 40.0)]
+
+    def test_a_cloud_model_has_its_own_summary_row_after_the_local_ones(self, store: RecordStore) -> None:
+        """Turns computed on a remote host never share a comparison row with local turns, and come last."""
+        cloud = ModelInfo(name="gpt-oss:120b-cloud", remote_host="https://ollama.com:443", remote_model="gpt-oss:120b")
+        store.finish_turn(record(cloud, tok_s=90.0))
+        store.finish_turn(record("zz-local:1b", tok_s=30.0))
+        rows = store.summary()
+        assert [(row.model, row.remote_host) for row in rows] == [
+            ("zz-local:1b", None),
+            ("gpt-oss:120b-cloud", "https://ollama.com:443"),
+        ]

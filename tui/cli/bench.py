@@ -45,6 +45,9 @@ class ProgressView:
 
     def __call__(self, progress: Progress) -> None:
         line = describe(progress)
+        if not progress.model and progress.phase == "skipped":
+            self._keep(line)  # what the sweep leaves out stays on screen, above the live status
+            return
         if self._status is not None:
             from rich.text import Text
 
@@ -52,6 +55,14 @@ class ProgressView:
         elif (progress.model, progress.run, progress.phase) != self._last:
             print(line, file=self._err, flush=True)  # one line per phase: a log, not a stream of updates
         self._last = (progress.model, progress.run, progress.phase)
+
+    def _keep(self, line: str) -> None:
+        if self._status is None:
+            print(line, file=self._err, flush=True)
+        else:
+            from rich.text import Text
+
+            self._status.console.print(Text(line))
 
     def close(self) -> None:
         if self._status is not None:

@@ -51,6 +51,11 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip models predicted to swap or not to load (each run a failed row with the reason)",
     )
+    parser.add_argument(
+        "--include-cloud",
+        action="store_true",
+        help="with all or a glob, run cloud models too (they run on another host; named ones always run)",
+    )
     parser.add_argument("--resume", metavar="SWEEP_ID", help="run only what that sweep is missing")
     parser.add_argument("--format", choices=SWEEP_FORMATS, default="table", help="the closing table (default table)")
 
@@ -98,4 +103,5 @@ def plan_from(args: argparse.Namespace) -> SweepPlan:
         cooldown=args.cooldown,
         idle_baseline=args.idle_baseline,
         skip_unfit=args.skip_unfit,
+        include_cloud=args.include_cloud,
     )

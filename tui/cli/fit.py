@@ -9,6 +9,7 @@ import re
 import socket
 import sqlite3
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -19,12 +20,13 @@ from rich.text import Text
 
 from tui.core.fit.check import PastLoad, VersionCheck, compare, fit_margin, on_host
 from tui.core.fit.estimate import Accuracy, Era, Fit, gib, ps_size
-from tui.core.fit.gather import MachineUnknown, fit_models, read_machine
+from tui.core.fit.gather import MachineUnknown, fit_report, read_machine
 from tui.core.fit.inputs import Fact, GpuKind, Machine, OllamaVersion
 from tui.core.fit.verdict import Verdict
 from tui.core.fit.what_if import WhatIf
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
+from tui.core.ollama.models import CatalogModel
 from tui.core.records.files import StoreError
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([KMGT]i?B|B)\s*$", re.IGNORECASE)
@@ -94,14 +96,16 @@ def corrected(machine: Machine, store_path: Path | None) -> Machine:
     return machine if margin is None else replace(machine, fit_margin=margin)
 
 
-async def _predict(host: str, args: argparse.Namespace, what_if: WhatIf, store_path: Path | None) -> list[Fit]:
+async def _predict(
+    host: str, args: argparse.Namespace, what_if: WhatIf, store_path: Path | None
+) -> tuple[list[Fit], list[CatalogModel]]:
     engine = OllamaEngine(host)
     try:
         machine = await read_machine(engine, what_if)
         if not what_if.describes_machine:
             machine = corrected(machine, store_path)
         num_ctx = Fact(args.num_ctx, "--num-ctx") if args.num_ctx else None
-        return await fit_models(engine, args.models, num_ctx=num_ctx, machine=machine)
+        return await fit_report(engine, args.models, num_ctx=num_ctx, machine=machine)
     finally:
         await engine.aclose()
 
@@ -140,14 +144,21 @@ def _header(fit: Fit) -> list[str]:
     return lines
 
 
-def render_table(fits: list[Fit], out: TextIO) -> None:
+def remote_reason(model: CatalogModel) -> str:
+    """What `fit` says of a cloud model."""
+    return f"runs on {model.remote_host}: no local placement"
+
+
+def render_table(fits: list[Fit], out: TextIO, cloud: Sequence[CatalogModel] = ()) -> None:
     console = (
         Console(file=out, highlight=False)
         if out.isatty()
         else Console(file=out, width=200, color_system=None, force_terminal=False, highlight=False)
     )
+    for model in cloud:
+        console.print(Text(f"{model.name} {remote_reason(model)}"))
     if not fits:
-        console.print("No models installed.")
+        console.print("No local models." if cloud else "No models installed.")
         return
     for line in _header(fits[0]):
         console.print(Text(line))
@@ -259,7 +270,7 @@ def run_fit(args: argparse.Namespace, host: str, store_path: Path | None = None,
         print(f"ollamon fit: {exc}", file=sys.stderr)
         return 2
     try:
-        fits = asyncio.run(_predict(host, args, what_if, store_path))
+        fits, cloud = asyncio.run(_predict(host, args, what_if, store_path))
     except OllamaError as exc:
         where = f"cannot reach Ollama at {host}: " if exc.kind is ErrorKind.CONNECTION else ""
         print(f"ollamon fit: {where}{exc.message}\n  {exc.kind.hint}", file=sys.stderr)
@@ -268,8 +279,12 @@ def run_fit(args: argparse.Namespace, host: str, store_path: Path | None = None,
         print(f"ollamon fit: {exc}", file=sys.stderr)
         return 1
     if args.format == "json":
-        out.write(json.dumps([fit.to_json() for fit in fits], indent=2) + "\n")
+        remote = [
+            {"model": m.name, "verdict": "remote", "remote_host": m.remote_host, "reason": remote_reason(m)}
+            for m in cloud
+        ]
+        out.write(json.dumps([fit.to_json() for fit in fits] + remote, indent=2) + "\n")
     else:
-        render_table(fits, out)
+        render_table(fits, out, cloud)
     out.flush()
     return 0

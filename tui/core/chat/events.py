@@ -23,11 +23,13 @@ class LoadStarted:
 
 @dataclass(frozen=True)
 class LoadFinished:
-    """`cold`: the model was not in memory (with this context length) before."""
+    """`cold`: the model was not in memory (with this context length) before; `remote_host`: a
+    cloud model, which loads nothing here."""
 
     model: str
     seconds: float
     cold: bool
+    remote_host: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class TurnEnded:
     record: Record | None
     running: tuple[LoadedModel, ...] = ()
     samples: tuple[Sample, ...] = ()
+    # A cloud model's host: the answer was computed there, so this machine's figures are not
+    # its cost (`cost` and `samples` are then empty).
+    remote_host: str | None = None
 
     @property
     def status(self) -> Status:

@@ -68,6 +68,8 @@ class Predictions:
         machine = replace(self._machine, loaded=tuple(running))
         predictions, problem = {}, None
         for model in models:
+            if model.cloud:
+                continue  # runs on its remote host: nothing to place here
             try:
                 facts = await model_facts(engine, model, self._facts)
             except OllamaError as exc:

@@ -134,6 +134,8 @@ def finish_record(
     record.samples = list(ended.samples)
     record.resources = _resources(cost, interval_s)
     record.power = _power(cost, power)
+    if ended.remote_host is not None:
+        record.power = Power.unavailable(f"computed remotely on {ended.remote_host}: no local power is its cost")
     if keep_content:
         record.thinking, record.answer = ended.thinking or None, ended.answer
 
@@ -195,6 +197,8 @@ def record_model(model: CatalogModel | None, details: ModelDetails | None, name:
         file_size_bytes=model.size if model else None,
         context_length=details.context_length if details else None,
         capabilities=list(details.capabilities) if details else [],
+        remote_host=model.remote_host if model else None,
+        remote_model=model.remote_model if model else None,
     )
 
 

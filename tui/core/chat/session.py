@@ -172,6 +172,10 @@ class ChatSession:
         """The chosen model's longest context (/api/show), the most num_ctx can ask for."""
         return self.details.context_length if self.details and self.details.name == self.model else None
 
+    def remote_host(self, name: str) -> str | None:
+        """The host that runs `name` when it is a cloud model (as /api/tags said), else None."""
+        return next((model.remote_host for model in self.models if model.name == name), None)
+
     def holds(self, name: str) -> bool:
         """Whether /api/ps last showed `name` in memory with the context length this chat asks for."""
         return self.server.holds(name, self.settings.num_ctx)
@@ -225,9 +229,10 @@ class ChatSession:
                 await self._emit(LoadFailed(name, self.load_failure))
                 return False
             await self.server.ps_quietly()
-            cold = not held or reloaded(before, self.server.in_memory(name))
+            remote = self.remote_host(name)
+            cold = not remote and (not held or reloaded(before, self.server.in_memory(name)))
             self._explicit_load = self.last_load = LoadTiming(name, seconds, cold)
-            await self._emit(LoadFinished(name, seconds, cold))
+            await self._emit(LoadFinished(name, seconds, cold, remote))
             return True
         finally:
             self._load_over.set()
@@ -391,7 +396,9 @@ class ChatSession:
             turn.timer.end()
             end = await self.monitor.mark()
             stats = turn.stats
-            cost = self.monitor.cost(turn.mark, end, stats.eval_count if stats else None)
+            remote = self.remote_host(turn.model)
+            # A cloud model's answer was computed elsewhere: this machine's readings are not its cost.
+            cost = None if remote else self.monitor.cost(turn.mark, end, stats.eval_count if stats else None)
             running = await self.server.ps_quietly()
             load = self._load_for(turn, running)
             result = TurnEnded(
@@ -407,7 +414,8 @@ class ChatSession:
                 answer=turn.answer,
                 record=turn.record,
                 running=tuple(running),
-                samples=self._timeline(turn.mark, end),
+                samples=() if remote else self._timeline(turn.mark, end),
+                remote_host=remote,
             )
             if self.recorder is not None and turn.record is not None:
                 problem = await asyncio.to_thread(

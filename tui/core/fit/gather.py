@@ -111,16 +111,31 @@ async def fit_models(
     machine: Machine | None = None,
     request: Request | None = None,
 ) -> list[Fit]:
-    """Predict every installed model (or those named), smallest predicted size first.
+    """Predict every installed local model (or those named), smallest predicted size first.
 
     `num_ctx` is the chat's setting (it wins); `machine` defaults to `read_machine(engine)` and
     `request` to `server_request(engine)`. Raises OllamaError, MachineUnknown.
     """
+    fits, _ = await fit_report(engine, names, num_ctx=num_ctx, machine=machine, request=request)
+    return fits
+
+
+async def fit_report(
+    engine: OllamaEngine,
+    names: Sequence[str] = (),
+    *,
+    num_ctx: Fact[int] | None = None,
+    machine: Machine | None = None,
+    request: Request | None = None,
+) -> tuple[list[Fit], list[CatalogModel]]:
+    """`fit_models`, and the cloud models among those asked about: they run on their remote host,
+    so there is nothing to place here."""
     installed = await engine.list_models()
     chosen = _installed(installed, names) if names else installed
+    local = [model for model in chosen if not model.cloud]
     machine = machine or await read_machine(engine)
     request = request or server_request(engine)
     if num_ctx is not None:
         request = request.with_num_ctx(num_ctx.value, num_ctx.source)
-    fits = [predict(await model_facts(engine, model), request, machine) for model in chosen]
-    return sorted(fits, key=lambda fit: (fit.size, fit.model))
+    fits = [predict(await model_facts(engine, model), request, machine) for model in local]
+    return sorted(fits, key=lambda fit: (fit.size, fit.model)), [model for model in chosen if model.cloud]

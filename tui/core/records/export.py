@@ -58,7 +58,7 @@ _ROW_COLUMNS: list[tuple[str, Callable[[RecordRow], str]]] = [
 
 _SUMMARY_COLUMNS: list[tuple[str, Callable[[SummaryRow], str]]] = [
     ("Model", lambda s: _text(s.model)),
-    ("Host", lambda s: _text(s.host)),
+    ("Host", lambda s: _text(s.where)),
     ("Quant", lambda s: _text(s.quant)),
     ("File", lambda s: _bytes(s.file_size_bytes)),
     ("Loaded", lambda s: _bytes(s.loaded_size_bytes)),

@@ -3,6 +3,7 @@ columns (what the history table shows), one line of the comparison table."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from dataclasses import dataclass, field, fields, replace
@@ -52,7 +53,8 @@ class RecordRow:
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """One line of the comparison table: a model on a host.
+    """One line of the comparison table: a model on a host (`remote_host`: a cloud model's, which
+    computed its answers; this machine's figures are then not its cost).
 
     Warm-up turns count nowhere but in the latest sizes. Medians are over ok turns; load_ms is
     the median over cold loads; peaks are maxima over every finished turn (a failed turn's swap
@@ -78,6 +80,12 @@ class SummaryRow:
     failed: int
     cancelled: int
     interrupted: int
+    remote_host: str | None = None
+
+    @property
+    def where(self) -> str | None:
+        """Where the answers were computed: this machine's host name, or a cloud model's remote host."""
+        return f"{self.remote_host} (cloud)" if self.remote_host else self.host
 
 
 ROW_NAMES = tuple(f.name for f in fields(RecordRow))
@@ -111,15 +119,27 @@ _WRITE_COLUMNS = (
     "file_size",
     "ps_size",
     "processor",
+    "remote_host",
     "writer_pid",
     "writer_host",
     "writer_started",
 )
-_UPSERT = (
-    f"INSERT INTO records ({', '.join(_WRITE_COLUMNS)})"
-    f" VALUES ({', '.join('?' for _ in _WRITE_COLUMNS)})"
-    " ON CONFLICT (record_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _WRITE_COLUMNS[1:])
-)
+
+
+@functools.cache
+def _upsert(columns: tuple[str, ...]) -> str:
+    return (
+        f"INSERT INTO records ({', '.join(columns)})"
+        f" VALUES ({', '.join('?' for _ in columns)})"
+        " ON CONFLICT (record_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    )
+
+
+def table_columns(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The records table's write columns as they are in this file now (a migration step that
+    copies records writes only the columns its own schema has; later steps add the rest)."""
+    present = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+    return tuple(column for column in _WRITE_COLUMNS if column in present)
 
 
 def _columns(record: Record) -> dict[str, Any]:
@@ -147,17 +167,20 @@ def _columns(record: Record) -> dict[str, Any]:
         "file_size": record.model.file_size_bytes,
         "ps_size": record.load.ps_size_bytes,
         "processor": record.load.processor,
+        "remote_host": record.model.remote_host,
     }
 
 
 Writer = tuple[int | None, str | None, float | None]
 
 
-def write_record(conn: sqlite3.Connection, record: Record, writer: Writer) -> None:
+def write_record(
+    conn: sqlite3.Connection, record: Record, writer: Writer, columns: tuple[str, ...] = _WRITE_COLUMNS
+) -> None:
     """Upsert one record into all four tables, inside the caller's transaction."""
     cols = _columns(record)
     cols["writer_pid"], cols["writer_host"], cols["writer_started"] = writer
-    conn.execute(_UPSERT, [cols[c] for c in _WRITE_COLUMNS])
+    conn.execute(_upsert(columns), [cols[c] for c in columns])
     doc = {k: v for k, v in record.to_json_dict().items() if k not in CONTENT_KEYS and k != "samples"}
     conn.execute(
         "INSERT OR REPLACE INTO documents VALUES (?, ?)",

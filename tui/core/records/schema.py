@@ -72,6 +72,9 @@ class ModelInfo:
     file_size_bytes: int | None = None
     context_length: int | None = None
     capabilities: list[str] = field(default_factory=list)
+    # A cloud model: the host that computed the answer and its name there (null: ran here).
+    remote_host: str | None = None
+    remote_model: str | None = None
 
 
 @dataclass

@@ -319,19 +319,21 @@ class RecordStore:
         return [row_from(r) for r in rows]
 
     def summary(self, model: str | None = None, sweep_id: str | None = None) -> list[SummaryRow]:
-        """The comparison table: one row per (model, host), ordered by model then host."""
+        """The comparison table: one row per (model, host, remote host), local models first, then by
+        model and host: a cloud model's turns never share a row with a local model's."""
         where, params = _filters(model, None, sweep_id)
         finished = f"{where} AND" if where else "WHERE"
         rows = self._read(
             "SELECT model, host, status, warmup, cold, load_ms, total_wall_ms, chars_s, eval_tok_s,"
-            " net_w, j_per_token, mem_peak, swap_peak, quant, file_size, ps_size, processor"
+            " net_w, j_per_token, mem_peak, swap_peak, quant, file_size, ps_size, processor, remote_host"
             f" FROM records r {finished} r.status != 'running' ORDER BY started_at",
             params,
         )
-        groups: dict[tuple[str | None, str | None], list[tuple[Any, ...]]] = defaultdict(list)
+        groups: dict[tuple[str | None, str | None, str | None], list[tuple[Any, ...]]] = defaultdict(list)
         for row in rows:
-            groups[row[0], row[1]].append(row)
-        return [summarise(*key, groups[key]) for key in sorted(groups, key=lambda k: (k[0] or "", k[1] or ""))]
+            groups[row[0], row[1], row[-1]].append(row)
+        order = sorted(groups, key=lambda k: (k[2] is not None, k[0] or "", k[1] or "", k[2] or ""))
+        return [summarise(*key, groups[key]) for key in order]
 
 
 def _filters(model: str | None, status: Status | str | None, sweep_id: str | None = None) -> tuple[str, list[Any]]:

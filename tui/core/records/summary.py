@@ -12,7 +12,7 @@ from tui.core.records.schema import Status
 _FAILED = {Status.FAILED.value, Status.TIMEOUT.value}
 
 
-def summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:
+def summarise(model: str | None, host: str | None, remote_host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:
     """One group's SummaryRow from its rows, oldest first (columns as selected in summary())."""
     (
         _,
@@ -32,6 +32,7 @@ def summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) 
         file_size,
         ps_size,
         processor,
+        _,
     ) = zip(*rows, strict=True)
     counted = [i for i, w in enumerate(warmup) if not w]
     ok = [i for i in counted if status[i] == Status.OK.value]
@@ -66,4 +67,5 @@ def summarise(model: str | None, host: str | None, rows: list[tuple[Any, ...]]) 
         failed=sum(outcomes[s] for s in _FAILED),
         cancelled=outcomes[Status.CANCELLED.value],
         interrupted=outcomes[Status.INTERRUPTED.value],
+        remote_host=remote_host,
     )

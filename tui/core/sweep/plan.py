@@ -30,6 +30,8 @@ class SweepPlan:
     cooldown: float | None = None
     idle_baseline: float | None = None
     skip_unfit: bool = False  # models the fit advisor predicts to swap or not load are not run
+    # Cloud models run elsewhere: `all` and globs leave them out unless asked (a named one is run).
+    include_cloud: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,20 +77,24 @@ def run_prompt(prompt: str, index: int) -> str:
     return "".join(digits) + prompt
 
 
-def select_models(spec: str, installed: list[CatalogModel]) -> tuple[list[CatalogModel], list[str]]:
-    """Models named by `a,b`, `all` or a glob, smallest first; and the names not installed."""
+def select_models(
+    spec: str, installed: list[CatalogModel], *, include_cloud: bool = False
+) -> tuple[list[CatalogModel], list[str], list[CatalogModel]]:
+    """Models named by `a,b`, `all` or a glob, smallest first; the names not installed; and the
+    cloud models `all` or a glob left out (a cloud model named outright is chosen)."""
     by_name = {model.name: model for model in installed}
     chosen: list[CatalogModel] = []
     missing: list[str] = []
+    left_out: list[CatalogModel] = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:
             continue
-        if part == "all":
-            chosen.extend(m for m in installed if m not in chosen)
-        elif any(ch in part for ch in "*?["):
-            matched = [m for m in installed if fnmatch.fnmatchcase(m.name, part)]
-            chosen.extend(m for m in matched if m not in chosen)
-            if not matched:
+        if part == "all" or any(ch in part for ch in "*?["):
+            matched = [m for m in installed if part == "all" or fnmatch.fnmatchcase(m.name, part)]
+            wanted = [m for m in matched if include_cloud or not m.cloud]
+            chosen.extend(m for m in wanted if m not in chosen)
+            left_out.extend(m for m in matched if m not in wanted and m not in left_out)
+            if not matched and part != "all":
                 missing.append(part)
         else:
             model = by_name.get(part) or by_name.get(part if ":" in part else f"{part}:latest")
@@ -96,4 +102,5 @@ def select_models(spec: str, installed: list[CatalogModel]) -> tuple[list[Catalo
                 missing.append(part)
             elif model not in chosen:
                 chosen.append(model)
-    return sorted(chosen, key=lambda m: (m.size, m.name)), missing
+    left_out = [m for m in left_out if m not in chosen]
+    return sorted(chosen, key=lambda m: (m.size, m.name)), missing, left_out

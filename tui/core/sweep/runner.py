@@ -117,7 +117,13 @@ class SweepRunner:
 
     async def _run(self) -> None:
         await self.session.refresh()
-        found, missing = select_models(",".join(self.plan.models), self.session.models)
+        found, missing, cloud = select_models(
+            ",".join(self.plan.models), self.session.models, include_cloud=self.plan.include_cloud
+        )
+        if cloud:
+            names = ", ".join(model.name for model in cloud)
+            note = f"cloud models not run (they run elsewhere; --include-cloud runs them): {names}"
+            self.report(Progress("", 0, 0, 0, 0, "skipped", note=note))
         done = self._done()
         todo = [(m, rep, warm) for m in found for rep, warm in self.plan.runs() if (m.name, rep, warm) not in done]
         self._remaining = len(todo)

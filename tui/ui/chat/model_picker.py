@@ -25,6 +25,10 @@ _MARK_STYLES = {
 }
 
 
+# A cloud model's mark: served by another host, so there is no placement to predict.
+CLOUD_MARK = "☁ cloud"
+
+
 def fit_mark(fit: Fit | None) -> str:
     """`✓`, `◐ 26% CPU`, `⚠ swap` or `✗ no load`; `?` after a rough estimate; empty without a prediction."""
     if fit is None:
@@ -48,22 +52,22 @@ def model_labels(models: list[CatalogModel], loaded: set[str], fits: Mapping[str
     dropdown (80 columns, the 35-character DeepSeek-R1 tags) still shows it whole.
     """
     fits = fits or {}
-    marks = {model.name: fit_mark(fits.get(model.name)) for model in models}
+    marks = {model.name: CLOUD_MARK if model.cloud else fit_mark(fits.get(model.name)) for model in models}
     name_width = max((len(model.name) for model in models), default=0)
     mark_width = max((len(mark) for mark in marks.values()), default=0)
-    size_width = max((len(human_bytes(model.size)) for model in models), default=0)
+    size_width = max((len("remote" if model.cloud else human_bytes(model.size)) for model in models), default=0)
     params_width = max((len(model.parameter_size) for model in models), default=0)
     labels = []
     for model in models:
         label = Text(f"{'●' if model.name in loaded else ' '} ")
         if mark_width:
             fit = fits.get(model.name)
-            label.append(f"{marks[model.name]:<{mark_width}}", style=_MARK_STYLES[fit.verdict] if fit else "")
+            style = "cyan" if model.cloud else _MARK_STYLES[fit.verdict] if fit else ""
+            label.append(f"{marks[model.name]:<{mark_width}}", style=style)
             label.append("  ")
         label.append(f"{model.name:<{name_width}}  ")
-        label.append(
-            f"{human_bytes(model.size):>{size_width}}  {model.parameter_size:>{params_width}}  {model.quantization}"
-        )
+        size = "remote" if model.cloud else human_bytes(model.size)
+        label.append(f"{size:>{size_width}}  {model.parameter_size:>{params_width}}  {model.quantization}")
         label.rstrip()
         labels.append(label)
     return labels

@@ -22,7 +22,7 @@ def bar_labels(rows: Sequence[SummaryRow]) -> list[str]:
     for row in rows:
         name = row.model or "(unknown model)"
         if per_model[row.model] > 1:
-            name = f"{name} @ {row.host or '?'}"
+            name = f"{name} @ {row.where or '?'}"
         # plotext output is parsed as ANSI: a name must not bring escapes of its own.
         name = strip_controls(name).replace("\n", " ")
         labels.append(name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…")

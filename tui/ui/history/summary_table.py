@@ -38,7 +38,7 @@ def summary_cells(row: SummaryRow) -> list[Text]:
     """One model's cells, in COLUMNS order; medians and peaks as SummaryRow defines them."""
     return [
         cells.label(row.model),
-        cells.label(row.host),
+        cells.label(row.where),
         cells.label(row.quant),
         cells.size(row.file_size_bytes),
         cells.size(row.loaded_size_bytes),
@@ -65,7 +65,7 @@ class SummaryTable(SizedTable):
     def show(self, rows: Sequence[SummaryRow]) -> None:
         """Replace the rows."""
         # The same model on two hosts makes two rows that only the host tells apart.
-        several_hosts = len({row.host for row in rows}) > 1
+        several_hosts = len({row.where for row in rows}) > 1
         self.use_columns([replace(c, priority=1) if c.key == "host" and several_hosts else c for c in COLUMNS])
         self.drop_rows()
         self.keep_rows((str(n), summary_cells(row)) for n, row in enumerate(rows))

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui.core.records.files import APPLICATION_ID, backup
-from tui.core.records.migrations import v1, v2, v3
+from tui.core.records.migrations import v1, v2, v3, v4
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # MIGRATIONS[n] takes a file from schema version n to n + 1; a new file runs them all.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [v1.migrate, v2.migrate, v3.migrate]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [v1.migrate, v2.migrate, v3.migrate, v4.migrate]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 from tui.core.records.migrations.script import run_script
-from tui.core.records.rows import write_record
+from tui.core.records.rows import table_columns, write_record
 from tui.core.records.schema import Record
 
 SCHEMA = """
@@ -76,8 +76,9 @@ def migrate(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP INDEX {index}")
     conn.execute("ALTER TABLE records RENAME TO records_v1")
     run_script(conn, SCHEMA)
+    columns = table_columns(conn)
     for (text,) in conn.execute("SELECT doc FROM records_v1").fetchall():
-        write_record(conn, Record.from_json_dict(json.loads(text)), (None, None, None))
+        write_record(conn, Record.from_json_dict(json.loads(text)), (None, None, None), columns)
     conn.execute("DROP TABLE records_v1")
     # Bare columns beside min() come from the earliest turn (documented SQLite behaviour).
     conn.execute(
