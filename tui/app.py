@@ -493,7 +493,10 @@ class OllamonApp(App[None]):
             self._load_note = None
         self.timer_state = TimersState(phase="ready", load_s=event.seconds)
         self._show_timers()
-        self._set_status(f"{event.model} · loaded in {took}", f"loaded in {took}")
+        if event.remote_host:
+            self._set_status(f"{event.model} · cloud, runs on {event.remote_host}", "cloud model")
+        else:
+            self._set_status(f"{event.model} · loaded in {took}", f"loaded in {took}")
         self.picker.show_models(self.models, self.loaded, keep=event.model)
         self.resources.show_loaded(self.session.running)
 
