@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models
+from devtools.fake_ollama import TODAY, FakeOllama, deepseek_r1_sweep_models
 from tests.helpers.fit import M4_GPU
+from tests.helpers.records import record
 from tui.core.chat.conversation import ChatSettings
+from tui.core.chat.recorder import TurnRecorder
 from tui.core.chat.session import ChatSession
 from tui.core.fit import gather
-from tui.core.fit.inputs import GIB, Fact
+from tui.core.fit.inputs import GIB, MIB, Fact
 from tui.core.fit.verdict import Verdict
 from tui.core.fit.what_if import WhatIf
 from tui.core.ollama.client import OllamaEngine
+from tui.core.records.schema import EngineInfo, HostInfo, LoadInfo
+from tui.core.records.store import RecordStore
 from tui.core.sampling.monitor import ResourceMonitor
 
 M4 = WhatIf(ram=16 * GIB, gpu_memory=M4_GPU)
@@ -75,3 +81,30 @@ async def test_advisor_off(fake: FakeOllama) -> None:
     assert await session.refresh_predictions() == {}
     assert verbose_shows(fake) == [] and session.fits.as_recorded("deepseek-r1:7b-qwen-distill-fp16") is None
     await session.engine.aclose()
+
+
+async def test_the_chat_corrects_its_margin_from_this_hosts_past_loads(tmp_path: Path) -> None:
+    """With stored era C loads at the server's version on this host, the chat's predictions say they used them."""
+    store = RecordStore.open(tmp_path / "r.sqlite")
+    here = HostInfo(hostname=socket.gethostname())
+    guess = {"processor": "22%/78% CPU/GPU", "verdict": "spills", "era": "C", "size_vram_bytes": 9000 * MIB}
+    past = record(
+        "deepseek-r1:14b-qwen-distill-q8_0",
+        host=here,
+        load=LoadInfo(
+            cold=True, processor="26%/74% CPU/GPU", ps_vram_bytes=8800 * MIB, predicted=guess | {"inputs": {}}
+        ),
+        engine=EngineInfo(version=TODAY),
+    )
+    store.import_records([past])
+    with FakeOllama(deepseek_r1_sweep_models(), rate=2000.0) as today:
+        recorder = TurnRecorder(store, here)
+        session = ChatSession(OllamaEngine(today.url), ResourceMonitor(None), recorder=recorder)
+        await session.refresh()
+        fits = await session.refresh_predictions()
+    store.close()
+    margins = {fit.inputs["fit_margin"].source for fit in fits.values()}
+    assert margins == {"margin from 1 past load on this host"}
+    assert all(
+        "margin from 1 past load on this host" in fit.reason for fit in fits.values() if "±1 layer" in fit.reason
+    )

@@ -10,7 +10,6 @@ import socket
 import sqlite3
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.core.fit.check import PastLoad, VersionCheck, compare, fit_margin, on_host
+from tui.core.fit.check import corrected as correct_margin
 from tui.core.fit.estimate import Accuracy, Era, Fit, gib, ps_size
 from tui.core.fit.gather import MachineUnknown, fit_report, read_machine
 from tui.core.fit.inputs import Fact, GpuKind, Machine, OllamaVersion
@@ -92,8 +92,7 @@ def corrected(machine: Machine, store_path: Path | None) -> Machine:
         loads = past_loads(store_path)
     except StoreError:
         return machine  # a prediction without the correction is still a prediction
-    margin = fit_margin(loads, machine.version.value.text)
-    return machine if margin is None else replace(machine, fit_margin=margin)
+    return correct_margin(machine, loads)
 
 
 async def _predict(

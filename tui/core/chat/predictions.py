@@ -4,6 +4,7 @@ the models, what is loaded or num_ctx change."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.models import CatalogModel, LoadedModel
 
 if TYPE_CHECKING:
+    from tui.core.fit.check import PastLoad
     from tui.core.fit.estimate import Fit
     from tui.core.fit.inputs import Machine, ModelFacts, Request
 
@@ -19,12 +21,14 @@ if TYPE_CHECKING:
 class Predictions:
     """The latest prediction per listed model, and why there is none (`problem`)."""
 
-    def __init__(self, machine: WhatIf | None) -> None:
+    def __init__(self, machine: WhatIf | None, past_loads: Callable[[], list[PastLoad]] | None = None) -> None:
         """`machine` describes the server's machine (empty: measure it when Ollama runs here);
-        None turns the advisor off."""
+        None turns the advisor off. `past_loads` gives this host's stored loads (read off the
+        event loop, once): from Ollama 0.30 they correct the free-memory margin of a measured machine."""
         self.by_model: dict[str, Fit] = {}
         self.problem: str | None = None
         self._what_if = machine
+        self._past_loads = past_loads
         self._machine: Machine | None = None
         self._request: Request | None = None
         self._facts: dict[tuple[str, str], ModelFacts] = {}
@@ -54,7 +58,12 @@ class Predictions:
             return self.by_model
         try:
             if self._machine is None:
-                self._machine = await read_machine(engine, self._what_if)
+                machine = await read_machine(engine, self._what_if)
+                if self._past_loads is not None and not self._what_if.describes_machine:
+                    from tui.core.fit.check import corrected
+
+                    machine = corrected(machine, await asyncio.to_thread(self._past_loads))
+                self._machine = machine
                 # Host name resolution can be slow: off the event loop.
                 self._request = await asyncio.to_thread(server_request, engine)
         except MachineUnknown as exc:

@@ -41,6 +41,7 @@ from tui.core.sampling.monitor import ResourceMonitor
 
 if TYPE_CHECKING:
     from tui.core.chat.recorder import SweepTag, TurnRecorder
+    from tui.core.fit.check import PastLoad
     from tui.core.fit.estimate import Fit
     from tui.core.records.rows import ChatRow
     from tui.core.records.schema import LoadInfo, Record, Sample
@@ -106,7 +107,7 @@ class ChatSession:
         self._explicit_load: LoadTiming | None = None  # reported by the next turn, then cleared
         self.last_load: LoadTiming | None = None
         self.load_failure: Failure | None = None
-        self.fits = Predictions(fit_machine)
+        self.fits = Predictions(fit_machine, past_loads=self._past_loads)
         self.last_prompt: str | None = None  # of this chat, for regenerate
 
     # State
@@ -171,6 +172,20 @@ class ChatSession:
     def context_length(self) -> int | None:
         """The chosen model's longest context (/api/show), the most num_ctx can ask for."""
         return self.details.context_length if self.details and self.details.name == self.model else None
+
+    def _past_loads(self) -> list[PastLoad]:
+        """This host's stored loads with their predictions (none without a recorder or when the store fails)."""
+        if self.recorder is None:
+            return []
+        import sqlite3
+
+        from tui.core.fit.check import on_host  # with the first prediction, not before the first screen
+
+        try:
+            records = self.recorder.store.records()
+        except (sqlite3.Error, OSError):
+            return []  # a prediction without the correction is still a prediction
+        return on_host(records, self.recorder.host.hostname)
 
     def remote_host(self, name: str) -> str | None:
         """The host that runs `name` when it is a cloud model (as /api/tags said), else None."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from tui.core.fit.inputs import GIB, Fact, OllamaVersion
+from tui.core.fit.estimate import Era
+from tui.core.fit.inputs import GIB, Fact, Machine, OllamaVersion
 from tui.core.fit.llama_server import FIT_MARGIN
 from tui.core.ollama.errors import ErrorKind
 from tui.core.records.schema import Record
@@ -188,3 +189,11 @@ def fit_margin(loads: Iterable[PastLoad], version: str) -> Fact[int] | None:
     margin = int(min(max(statistics.median(implied), low), high))
     count = len(implied)
     return Fact(margin, f"margin from {count} past load{'s' if count != 1 else ''} on this host")
+
+
+def corrected(machine: Machine, loads: Iterable[PastLoad]) -> Machine:
+    """`machine` with the fit margin its past era C loads at the same version imply, when there are any."""
+    if Era.of(machine.version.value) is not Era.C:
+        return machine
+    margin = fit_margin(loads, machine.version.value.text)
+    return machine if margin is None else replace(machine, fit_margin=margin)

@@ -412,7 +412,7 @@ def _uncertainty(inputs: dict[str, Fact[Any]]) -> str:
     """What an era C prediction rests on that llama.cpp decides only while loading."""
     compute = inputs["compute_buffer"].value
     margin = inputs["fit_margin"]
-    where = "" if margin.value == FIT_MARGIN and "past loads" not in margin.source else f" ({margin.source})"
+    where = "" if margin.value == FIT_MARGIN and "past load" not in margin.source else f" ({margin.source})"
     return f"; ±1 layer: compute buffer ~{round(compute / MIB)} MiB estimated, {gib(margin.value)} kept free{where}"
 
 
