@@ -23,6 +23,7 @@ from tui.core.ollama.client import OllamaEngine
 from tui.core.records.schema import HostInfo, Status
 from tui.core.records.store import RecordStore
 from tui.core.sampling.monitor import ResourceMonitor
+from tui.core.sweep.table import render, sweep_rows
 from tui.ui.chat.messages import AssistantMessage, NoteMessage
 from tui.ui.chat.model_picker import CLOUD_MARK, model_labels
 
@@ -103,6 +104,15 @@ def test_fit_says_a_cloud_model_has_no_local_placement(today: FakeOllama, capsys
     ]
 
 
+def _last_table_row(db: Path) -> str:
+    """The last model row of the sweep's closing table, rendered again from the store."""
+    with RecordStore.open(db) as store:
+        records = store.records(newest_first=False)
+    rows = sweep_rows(records)
+    table = render(rows, "md", sweep_id="x")
+    return [line.strip("| ") for line in table.splitlines() if line.startswith("| ")][-1]
+
+
 def _bench(server: FakeOllama, db: Path, *argv: str) -> tuple[int, str]:
     args = build_parser().parse_args(["bench", "--db", str(db), "--prompt", "hi", *argv])
     err = io.StringIO()
@@ -122,6 +132,8 @@ def test_bench_all_leaves_cloud_models_out_unless_asked(tmp_path: Path) -> None:
             assert [r.model.name for r in store.records()] == ["gemma3:1b"]
         code, err = _bench(server, tmp_path / "b.sqlite", "--models", "all", "--include-cloud")
         assert code == 0 and "cloud models not run" not in err
+        last = _last_table_row(tmp_path / "b.sqlite")
+        assert last.startswith(CLOUD.name) and " cloud " in last
         with RecordStore.open(tmp_path / "b.sqlite") as store:
             ran = {r.model.name: r.model.remote_host for r in store.records()}
             rows = [(row.model, row.where) for row in store.summary()]

@@ -80,6 +80,7 @@ class SweepRow:
     failed: int
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    remote_host: str | None = None  # a cloud model's host: computed there, so no local cost
 
 
 def _first_answer(record: Record) -> float | None:
@@ -99,11 +100,12 @@ SWAP_FLAG_BYTES = 64 * 1024 * 1024
 
 
 def sweep_rows(records: Sequence[Record]) -> list[SweepRow]:
-    """Rows in the order the models ran (smallest first)."""
+    """Rows in the order the models ran (smallest first), cloud models after the local ones."""
     by_model: dict[str, list[Record]] = {}
     for record in records:
         by_model.setdefault(record.model.name or "?", []).append(record)
-    return [_row(name, runs) for name, runs in by_model.items()]
+    rows = [_row(name, runs) for name, runs in by_model.items()]
+    return sorted(rows, key=lambda row: row.remote_host is not None)
 
 
 def _row(name: str, runs: list[Record]) -> SweepRow:
@@ -118,6 +120,7 @@ def _row(name: str, runs: list[Record]) -> SweepRow:
         if r.resources.swap_used_peak_bytes is not None and r.resources.swap_used_start_bytes is not None
     ]
     row = SweepRow(
+        remote_host=latest.model.remote_host,
         model=name,
         digest=latest.model.digest,
         quant=latest.model.quantization,
@@ -201,7 +204,7 @@ _COLUMNS: list[tuple[str, Callable[[SweepRow], str]]] = [
     ("Quant", lambda r: r.quant or "n/a"),
     ("File", lambda r: human_bytes(r.file_size_bytes)),
     ("Loaded", lambda r: human_bytes(r.loaded_size_bytes)),
-    ("Processor", lambda r: r.processor or "n/a"),
+    ("Processor", lambda r: r.processor or ("cloud" if r.remote_host else "n/a")),
     ("Load", _load),
     ("Total", lambda r: _fmt(r.total_ms, _secs)),
     ("chars/s", lambda r: _fmt(r.chars_s, lambda v: f"{v:.1f}")),
