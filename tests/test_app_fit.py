@@ -14,7 +14,7 @@ from tests.helpers.fit import MAC_24GB, MAC_MINI_M4_16GB
 from tests.helpers.pilot import choose, send, wait_until
 from tui.app import OllamonApp
 from tui.core.chat.recorder import TurnRecorder
-from tui.core.fit.gather import fit_models, read_machine
+from tui.core.fit.gather import fit_report, read_machine
 from tui.core.fit.what_if import WhatIf
 from tui.core.ollama.client import OllamaEngine
 from tui.core.records.schema import HostInfo
@@ -75,7 +75,7 @@ async def test_dropdown_marks_agree_with_fit(
         shown = await marked(pilot, app)
         engine = OllamaEngine(sweep_ollama.url)
         try:
-            fits = await fit_models(engine, machine=await read_machine(engine, machine))
+            fits, _ = await fit_report(engine, machine=await read_machine(engine, machine))
         finally:
             await engine.aclose()
     # What `ollamon fit` predicts is what each option shows, right before the name.

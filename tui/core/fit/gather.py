@@ -103,23 +103,6 @@ def _installed(models: Sequence[CatalogModel], names: Sequence[str]) -> list[Cat
     return chosen
 
 
-async def fit_models(
-    engine: OllamaEngine,
-    names: Sequence[str] = (),
-    *,
-    num_ctx: Fact[int] | None = None,
-    machine: Machine | None = None,
-    request: Request | None = None,
-) -> list[Fit]:
-    """Predict every installed local model (or those named), smallest predicted size first.
-
-    `num_ctx` is the chat's setting (it wins); `machine` defaults to `read_machine(engine)` and
-    `request` to `server_request(engine)`. Raises OllamaError, MachineUnknown.
-    """
-    fits, _ = await fit_report(engine, names, num_ctx=num_ctx, machine=machine, request=request)
-    return fits
-
-
 async def fit_report(
     engine: OllamaEngine,
     names: Sequence[str] = (),
@@ -128,8 +111,12 @@ async def fit_report(
     machine: Machine | None = None,
     request: Request | None = None,
 ) -> tuple[list[Fit], list[CatalogModel]]:
-    """`fit_models`, and the cloud models among those asked about: they run on their remote host,
-    so there is nothing to place here."""
+    """Predict every installed local model (or those named), smallest predicted size first; and
+    the cloud models among those asked about, which run on their remote host: nothing to place here.
+
+    `num_ctx` is the chat's setting (it wins); `machine` defaults to `read_machine(engine)` and
+    `request` to `server_request(engine)`. Raises OllamaError, MachineUnknown.
+    """
     installed = await engine.list_models()
     chosen = _installed(installed, names) if names else installed
     local = [model for model in chosen if not model.cloud]
