@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from tui.core.ollama.sanitize import strip_controls
 from tui.core.records.export import csv_text, text_table
@@ -220,16 +220,26 @@ _COLUMNS: list[tuple[str, Callable[[SweepRow], str]]] = [
 ]
 
 
+def _csv_columns() -> list[str]:
+    """Every column of the csv form, the same whatever the rows: a figure over runs is always
+    its median, sd, low, high and n, blank for a model without ok runs."""
+    parts = [f.name for f in fields(Spread)]
+    columns = ["sweep_id"]
+    for f in fields(SweepRow):
+        spread = "Spread" in str(f.type)
+        columns += [f"{f.name}.{part}" for part in parts] if spread else [f.name]
+    return columns
+
+
 def _flat(row: SweepRow) -> dict[str, object]:
-    doc = asdict(row)
     flat: dict[str, object] = {}
-    for key, value in doc.items():
+    for key, value in asdict(row).items():
         if isinstance(value, dict):
             for part, number in value.items():
                 flat[f"{key}.{part}"] = number
         elif isinstance(value, list):
             flat[key] = "; ".join(value)
-        else:
+        elif value is not None:
             flat[key] = value
     return flat
 
@@ -244,7 +254,7 @@ def render(rows: Sequence[SweepRow], fmt: str, *, sweep_id: str, width: int | No
         )
     if fmt == "csv":
         flat = [{"sweep_id": sweep_id, **_flat(r)} for r in rows]
-        return csv_text(flat, list(flat[0]) if flat else ["sweep_id"])
+        return csv_text(flat, _csv_columns())
     columns = _COLUMNS if width is None or fmt != "table" else _fitting(rows, width)
     cells = [[strip_controls(get(row)) for _, get in columns] for row in rows]
     table = text_table([name for name, _ in columns], cells, fmt, width=width)
