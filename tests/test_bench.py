@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -167,7 +168,7 @@ def test_unreachable_ollama_is_a_message(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_cleanly_and_resume_runs_only_what_is_missing(tmp_path: Path) -> None:
-    """Ctrl+C stops a sweep with exit 130 and the resume command; --resume then runs only what is missing."""
+    """Ctrl+C stops a sweep with exit 130 and a resume command that works as printed; it runs only what is missing."""
     slow = FakeModel("slow:1b", family="llama", size=100, answer=" ".join(["word"] * 60))
     other = FakeModel("other:1b", family="llama", size=200, answer="done")
     db = tmp_path / "b.sqlite"
@@ -210,8 +211,10 @@ def test_ctrl_c_stops_cleanly_and_resume_runs_only_what_is_missing(tmp_path: Pat
             before = store.sweep_records(sweep)
         assert [r.status for r in before] == [Status.CANCELLED]
         server.rate = 2000.0
-        resumed = subprocess.run(
-            [sys.executable, "-m", "tui", "--host", server.url, "bench", "--db", str(db), "--resume", sweep],
+        hint = shlex.split(err.split("Resume with: ")[1].splitlines()[0])
+        assert hint[:2] == ["ollamon", "bench"] and server.url in hint and str(db) in hint
+        resumed = subprocess.run(  # the printed command as it is, with this interpreter as `ollamon`
+            [sys.executable, "-m", "tui", *hint[1:]],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -266,3 +269,13 @@ def test_history_shows_one_sweep(fake: FakeOllama, tmp_path: Path, capsys: pytes
     assert "qwen3:8b" in summary and "small:1b" not in summary
     assert main(["history", "--db", str(db), "--sweep", json.loads(first)["sweep_id"], "--format", "json"]) == 0
     assert [r["model"]["name"] for r in json.loads(capsys.readouterr().out)] == ["small:1b"]
+
+
+def test_a_glob_that_matches_nothing_is_said_and_recorded_nowhere(fake: FakeOllama, tmp_path: Path) -> None:
+    """`--models 'nosuch*'` says no installed model matches it; no record, filter value or summary row is made of it."""
+    db = tmp_path / "b.sqlite"
+    code, _, err = bench(fake, db, "--models", "nosuch*,small:1b", "--prompt", "hi")
+    assert code == 0 and "no installed model matches 'nosuch*'" in err
+    with RecordStore.open(db) as store:
+        assert [r.model.name for r in store.records()] == ["small:1b"]
+        assert [row.model for row in store.summary()] == ["small:1b"]

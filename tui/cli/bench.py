@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import shutil
 import signal
 import sys
@@ -166,7 +167,8 @@ def run_bench(
         for error in row.errors:
             print(f"{row.model}: {error}", file=err)
     if stopped:
-        print(f"Stopped. Resume with: ollamon bench --resume {runner.sweep_id}", file=err)
+        again = shlex.join(["ollamon", "bench", "--resume", runner.sweep_id, "--host", host, "--db", str(db)])
+        print(f"Stopped. Resume with: {again}", file=err)
         return EXIT_INTERRUPTED
     print(f"sweep {runner.sweep_id}: {len(records)} run(s) recorded in {db}", file=err)
     return 0

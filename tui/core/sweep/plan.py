@@ -77,14 +77,23 @@ def run_prompt(prompt: str, index: int) -> str:
     return "".join(digits) + prompt
 
 
-def select_models(
-    spec: str, installed: list[CatalogModel], *, include_cloud: bool = False
-) -> tuple[list[CatalogModel], list[str], list[CatalogModel]]:
-    """Models named by `a,b`, `all` or a glob, smallest first; the names not installed; and the
-    cloud models `all` or a glob left out (a cloud model named outright is chosen)."""
+@dataclass(frozen=True)
+class Selection:
+    """What `--models` chose: the models, smallest first; the names not installed; the cloud
+    models `all` or a glob left out; the globs that matched nothing."""
+
+    chosen: list[CatalogModel]
+    missing: list[str]
+    cloud_left_out: list[CatalogModel]
+    unmatched: list[str]
+
+
+def select_models(spec: str, installed: list[CatalogModel], *, include_cloud: bool = False) -> Selection:
+    """Models named by `a,b`, `all` or a glob; a cloud model named outright is chosen."""
     by_name = {model.name: model for model in installed}
     chosen: list[CatalogModel] = []
     missing: list[str] = []
+    unmatched: list[str] = []
     left_out: list[CatalogModel] = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:
@@ -95,12 +104,13 @@ def select_models(
             chosen.extend(m for m in wanted if m not in chosen)
             left_out.extend(m for m in matched if m not in wanted and m not in left_out)
             if not matched and part != "all":
-                missing.append(part)
+                unmatched.append(part)
         else:
             model = by_name.get(part) or by_name.get(part if ":" in part else f"{part}:latest")
             if model is None:
                 missing.append(part)
             elif model not in chosen:
                 chosen.append(model)
-    left_out = [m for m in left_out if m not in chosen]
-    return sorted(chosen, key=lambda m: (m.size, m.name)), missing, left_out
+    return Selection(
+        sorted(chosen, key=lambda m: (m.size, m.name)), missing, [m for m in left_out if m not in chosen], unmatched
+    )

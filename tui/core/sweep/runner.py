@@ -117,13 +117,16 @@ class SweepRunner:
 
     async def _run(self) -> None:
         await self.session.refresh()
-        found, missing, cloud = select_models(
+        selection = select_models(
             ",".join(self.plan.models), self.session.models, include_cloud=self.plan.include_cloud
         )
-        if cloud:
-            names = ", ".join(model.name for model in cloud)
+        found, missing = selection.chosen, selection.missing
+        if selection.cloud_left_out:
+            names = ", ".join(model.name for model in selection.cloud_left_out)
             note = f"cloud models not run (they run elsewhere; --include-cloud runs them): {names}"
             self.report(Progress("", 0, 0, 0, 0, "skipped", note=note))
+        for glob in selection.unmatched:
+            self.report(Progress("", 0, 0, 0, 0, "skipped", note=f"no installed model matches {glob!r}"))
         done = self._done()
         todo = [(m, rep, warm) for m in found for rep, warm in self.plan.runs() if (m.name, rep, warm) not in done]
         self._remaining = len(todo)
