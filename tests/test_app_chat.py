@@ -73,12 +73,12 @@ async def test_preselected_model_is_loaded(fake_ollama: FakeOllama) -> None:
 
 
 async def test_missing_preselected_model_says_how_to_pull(fake_ollama: FakeOllama) -> None:
-    """A model named at start-up that is not installed gets an error note saying to `ollama pull` it."""
+    """A model named at start-up that is not installed gets an error note saying to `ollamon pull` it."""
     app = make_app(fake_ollama.url, model="nope:1b")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: any("nope:1b" in str(n.render()) for n in app.query(NoteMessage)))
         note = next(n for n in app.query(NoteMessage) if "nope:1b" in str(n.render()))
-        assert "ollama pull nope:1b" in str(note.render()) and note.has_class("error")
+        assert "ollamon pull nope:1b" in str(note.render()) and note.has_class("error")
 
 
 async def test_thinking_then_answer_stream_and_timers(fake_ollama: FakeOllama) -> None:

@@ -238,7 +238,8 @@ def test_pull_shows_progress_and_names_failures(fake: FakeOllama) -> None:
     assert "new:1b" in fake.models and "\x1b" not in text
     err = io.StringIO()
     assert run_pull(fake.url, "nosuch:1b", err=err) == 1
-    assert "file does not exist" in err.getvalue()
+    assert "file does not exist" in err.getvalue() and "has no model by that name" in err.getvalue()
+    assert "pull" not in err.getvalue().strip().splitlines()[-1]  # its hint does not tell you to pull
 
 
 def test_a_narrow_terminal_gets_the_most_needed_columns_uncut(fake: FakeOllama, tmp_path: Path) -> None:

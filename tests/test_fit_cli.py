@@ -112,7 +112,7 @@ def test_a_model_not_installed_is_a_clear_error(sweep_ollama: FakeOllama, capsys
     """A model that is not installed is a clear error."""
     code, out, err = fit(capsys, "--host", sweep_ollama.url, *WHAT_IF, "qwen3:8b")
     assert (code, out) == (1, "")
-    assert "model 'qwen3:8b' is not installed" in err and "ollama pull" in err and "Traceback" not in err
+    assert "model 'qwen3:8b' is not installed" in err and "ollamon pull" in err and "Traceback" not in err
 
 
 def test_unreachable_ollama_exits_1(capsys: pytest.CaptureFixture[str]) -> None:

@@ -350,7 +350,9 @@ class OllamonApp(App[None]):
                 f"{version} · {self.session.engine.host} · {len(models)} models", f"{version} · {len(models)} models"
             )
             if not models:
-                self.call_later(self._note, "No models installed yet: pull one with `ollama pull qwen3:8b`.")
+                self.call_later(
+                    self._note, "No models installed yet: fetch one with `ollamon pull qwen3:8b` (or `ollama pull`)."
+                )
             self._apply_preselect()
 
     def _apply_preselect(self) -> None:
@@ -361,7 +363,11 @@ class OllamonApp(App[None]):
             self._show_choice(name)
             self.load_model(name)
         else:
-            self.call_later(self._note, f"Model {name} is not installed here. Pull it with `ollama pull {name}`.", True)
+            self.call_later(
+                self._note,
+                f"Model {name} is not installed here. Fetch it with `ollamon pull {name}` (or `ollama pull`).",
+                True,
+            )
 
     def _show_choice(self, name: str) -> None:
         with self.picker.prevent(Select.Changed):

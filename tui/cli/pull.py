@@ -7,10 +7,13 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from tui.core.ollama.client import OllamaEngine, OllamaError
+from tui.core.ollama.errors import ErrorKind
 from tui.core.units import human_bytes
 
 if TYPE_CHECKING:  # rich is imported only when a progress bar is drawn
     from rich.progress import TaskID
+
+NOT_IN_LIBRARY = "Check the name and tag: the Ollama library (ollama.com/library) has no model by that name."
 
 
 async def _pull(host: str, name: str, err: TextIO) -> int:
@@ -49,7 +52,9 @@ async def _pull(host: str, name: str, err: TextIO) -> int:
     except OllamaError as exc:
         if bar is not None:
             bar.stop()
-        print(f"ollamon pull: {name}: {exc.message}\n{exc.kind.hint}", file=err)
+        # The usual hint of a missing model is to pull it: here the name itself is what to check.
+        hint = NOT_IN_LIBRARY if exc.kind is ErrorKind.NOT_FOUND else exc.kind.hint
+        print(f"ollamon pull: {name}: {exc.message}\n{hint}", file=err)
         return 1
     finally:
         await engine.aclose()

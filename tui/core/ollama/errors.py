@@ -25,7 +25,7 @@ class ErrorKind(OpenStrEnum):
 
 
 _HINTS = {
-    ErrorKind.NOT_FOUND: "Pull it first with `ollama pull <model>`, or pick another model.",
+    ErrorKind.NOT_FOUND: "Fetch it with `ollamon pull <model>` (or `ollama pull`), or pick another model.",
     ErrorKind.OUT_OF_MEMORY: "The model does not fit: pick a smaller model or quantization, "
     "lower num_ctx, or close other programs.",
     ErrorKind.RUNNER_CRASHED: "The model runner stopped, often for lack of memory; see the Ollama server log.",
