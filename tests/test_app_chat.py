@@ -418,6 +418,24 @@ async def test_copy_last_answer(fake_ollama: FakeOllama) -> None:
         assert app.clipboard == app.query(AssistantMessage).last().answer_text != ""
 
 
+async def test_copy_after_stopping_while_thinking_copies_nothing(fake_ollama: FakeOllama) -> None:
+    """Ctrl+O on a reply stopped during its thinking says there is no answer and leaves the clipboard alone."""
+    fake_ollama.models["qwen3:8b"].stall_after = 3  # hangs inside the thinking
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        app.copy_to_clipboard("kept")
+        app.query_one(PromptInput).text = "think about it"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.turn is not None and app.session.turn.phase == "thinking")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.streaming)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: bool(notices(app)))
+        assert app.clipboard == "kept"
+        assert notices(app)[-1] == "No answer to copy yet: the last reply has no answer text."
+
+
 async def test_prompt_needs_a_model_first(fake_ollama: FakeOllama) -> None:
     """Enter before a model is chosen asks for one and keeps the text, which is sent once a model is chosen."""
     app = make_app(fake_ollama.url)

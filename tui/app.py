@@ -737,8 +737,11 @@ class OllamonApp(App[None]):
             self.notify("No answer to copy yet.", severity="warning")
             return
         reply = chosen or replies.last()
-        self.copy_to_clipboard(reply.answer_text)
         which = "this" if chosen is not None else "the last"
+        if not reply.answer_text:  # stopped while thinking: leave the clipboard as it was
+            self.notify(f"No answer to copy yet: {which} reply has no answer text.", severity="warning")
+            return
+        self.copy_to_clipboard(reply.answer_text)
         self.notify(f"Copied {len(reply.answer_text)} characters of {which} answer.")
 
     # Rendering helpers
