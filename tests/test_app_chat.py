@@ -598,3 +598,22 @@ async def test_the_second_turn_shows_its_cached_prompt_tokens() -> None:
             assert f"of them cached {stats.prompt_eval_cached_count} tokens" in " ".join(shown.split())
             assert stats.prompt_eval_rate is not None
             assert f"{stats.prompt_eval_rate:.2f} tokens/s" in shown
+
+
+async def test_the_think_hint_says_what_the_chosen_level_does(fake_ollama: FakeOllama) -> None:
+    """The hint beside Think follows the choice: no reasoning when off, the effort for a level."""
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        think: Select[ThinkLevel] = app.screen.query_one("#think", Select)
+
+        def hint() -> str:
+            return str(app.screen.query_one("#think-note").render())
+
+        assert hint() == "reasoning shown separately"
+        think.value = ThinkLevel.OFF
+        await wait_until(pilot, lambda: hint() == "answers without reasoning")
+        think.value = ThinkLevel.HIGH
+        await wait_until(pilot, lambda: hint() == "high effort, reasoning shown separately")

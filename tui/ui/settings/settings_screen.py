@@ -93,7 +93,7 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
                         id="think",
                         disabled=not self._can_think,
                     )
-                    yield Static(Content(self._think_note()), id="think-note")
+                    yield Static(Content(self._think_note(s.think)), id="think-note")
             yield Static("", id="settings-error")
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="save", compact=True)
@@ -146,12 +146,20 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
         why.set_class(not ok, "error")
         return ok
 
-    def _think_note(self) -> str:
+    def _think_note(self, level: ThinkLevel) -> str:
+        """What the chosen level does, or why Think cannot be chosen."""
         if self._can_think:
-            return "reasoning shown separately"
+            if level is ThinkLevel.OFF:
+                return "answers without reasoning"
+            depth = "" if level is ThinkLevel.ON else f"{level.value} effort, "
+            return f"{depth}reasoning shown separately"
         if self._model is None:
             return "choose a model first"
         return f"{self._model} has no thinking capability"
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "think" and isinstance(event.value, ThinkLevel):
+            self.query_one("#think-note", Static).update(Content(self._think_note(event.value)))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
