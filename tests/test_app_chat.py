@@ -617,3 +617,25 @@ async def test_the_think_hint_says_what_the_chosen_level_does(fake_ollama: FakeO
         await wait_until(pilot, lambda: hint() == "answers without reasoning")
         think.value = ThinkLevel.HIGH
         await wait_until(pilot, lambda: hint() == "high effort, reasoning shown separately")
+
+
+async def test_an_invalid_keep_alive_is_refused_beside_its_field(fake_ollama: FakeOllama) -> None:
+    """`10x` turns keep_alive red and Save stays on it; `-1` is accepted and sent as the number -1."""
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        field = app.screen.query_one("#keep_alive", Input)
+        field.value = "10x"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        why = app.screen.query_one("#keep_alive-why")
+        assert "seconds (300, -1) or a duration" in str(why.render()) and why.has_class("error")
+        assert app.screen.focused is field
+        field.value = "-1"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.session.settings.keep_alive == "-1")
+        await send(pilot, app, "hi")
+        assert fake_ollama.chat_requests[-1]["keep_alive"] == -1

@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core.chat.think import ThinkLevel, ThinkWire
+
+# A Go duration as Ollama parses keep_alive strings: "5m", "1h30m", "-1s", "1.5h", "300ms".
+_GO_DURATION = re.compile(r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|ms|s|m|h))+")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
+
+
+def keep_alive_value(text: str | None) -> str | float | None:
+    """What `keep_alive` sends: a plain number is seconds (Ollama reads a number string as a
+    duration without a unit and refuses it), anything else goes as the Go duration it is."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if not _NUMBER.fullmatch(text):
+        return text
+    seconds = float(text)
+    return int(seconds) if seconds.is_integer() else seconds
+
+
+def keep_alive_problem(text: str) -> str | None:
+    """Why Ollama would refuse this keep_alive (every load and turn would fail), or None."""
+    text = text.strip()
+    if not text or _NUMBER.fullmatch(text) or _GO_DURATION.fullmatch(text):
+        return None
+    return "seconds (300, -1) or a duration (5m, 1h30m)"
 
 
 @dataclass
@@ -39,6 +64,10 @@ class ChatSettings:
         """The `options` object of a request."""
         values = {**self.extra_options, "temperature": self.temperature, "num_ctx": self.num_ctx, "seed": self.seed}
         return {key: value for key, value in values.items() if value is not None}
+
+    def keep_alive_param(self) -> str | float | None:
+        """`keep_alive` as it is sent (see `keep_alive_value`)."""
+        return keep_alive_value(self.keep_alive)
 
     def think_param(self, can_think: bool) -> ThinkWire | None:
         """`think` goes only to models with the capability; others answer 400."""

@@ -274,7 +274,7 @@ class TurnRecorder:
                     history_messages=history_messages,
                     think=think,
                     options=settings.options(),
-                    keep_alive=settings.keep_alive,
+                    keep_alive=settings.keep_alive_param(),
                     **_system_prompt(settings.system_prompt, self.keep_content),
                 ),
             )

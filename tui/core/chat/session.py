@@ -235,7 +235,7 @@ class ChatSession:
             try:
                 self.details = await self.engine.show(name)
                 seconds = await self.engine.load(
-                    name, keep_alive=self.settings.keep_alive, options=self.settings.options()
+                    name, keep_alive=self.settings.keep_alive_param(), options=self.settings.options()
                 )
             except OllamaError as exc:
                 if exc.kind in (ErrorKind.CONNECTION, ErrorKind.NOT_OLLAMA):
@@ -374,7 +374,7 @@ class ChatSession:
             messages,
             think=think,
             options=settings.options(),
-            keep_alive=settings.keep_alive,
+            keep_alive=settings.keep_alive_param(),
         )
         async with aclosing(events):
             async for event in events:

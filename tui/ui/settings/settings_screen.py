@@ -10,10 +10,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.validation import Integer, Number, Validator
+from textual.validation import Integer, Number, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.core.chat.conversation import ChatSettings
+from tui.core.chat.conversation import ChatSettings, keep_alive_problem
 from tui.core.chat.think import ThinkLevel
 from tui.perf.keys_footer import KeysFooter
 
@@ -23,6 +23,14 @@ SEED_MAX = 2**31 - 1
 # num_ctx when /api/show gave no context length: no released model reads further than this.
 NUM_CTX_CAP = 1 << 21
 FieldKind = Literal["integer", "number", "text"]
+
+
+class KeepAlive(Validator):
+    """Seconds or a Go duration, as Ollama takes keep_alive: a refused one fails every load and turn."""
+
+    def validate(self, value: str) -> ValidationResult:
+        problem = keep_alive_problem(value)
+        return self.success() if problem is None else self.failure(problem)
 
 
 def _text(value: object | None) -> str:
@@ -82,7 +90,9 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
                     Integer(0, SEED_MAX, failure_description=f"0 to {SEED_MAX}"),
                 )
                 yield Label("keep_alive")
-                yield from self._field("keep_alive", s.keep_alive, "5m", "text", "5m, 1h; 0 unloads, -1 keeps")
+                yield from self._field(
+                    "keep_alive", s.keep_alive, "5m", "text", "5m, 1h; 0 unloads, -1 keeps", KeepAlive()
+                )
                 yield Label("Think")
                 with Horizontal(id="think-row"):
                     yield Select(
