@@ -639,3 +639,26 @@ async def test_an_invalid_keep_alive_is_refused_beside_its_field(fake_ollama: Fa
         await wait_until(pilot, lambda: app.session.settings.keep_alive == "-1")
         await send(pilot, app, "hi")
         assert fake_ollama.chat_requests[-1]["keep_alive"] == -1
+
+
+async def test_a_paste_far_beyond_the_context_is_said_before_it_is_sent(fake_ollama: FakeOllama) -> None:
+    """A 1,000-line paste waits at the first Enter: a note gives its size against the context; Enter again sends."""
+    app = make_app(fake_ollama.url)
+    pasted = "\n".join(f"line {n}: some log text that goes on for a while" for n in range(1000))
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        prompt = app.query_one(PromptInput)
+        prompt.focus()
+        prompt.text = pasted
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: any("runs with a context of" in str(n.render()) for n in app.query(NoteMessage))
+        )
+        note = next(str(n.render()) for n in app.query(NoteMessage) if "runs with a context of" in str(n.render()))
+        assert "about 12,223 tokens" in note and "context of 4,096" in note
+        assert fake_ollama.chat_requests == [] and prompt.text == pasted
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(fake_ollama.chat_requests) == 1)
+        assert fake_ollama.chat_requests[0]["messages"][-1]["content"] == pasted
+        await pilot.press("escape")  # the fake takes its time to "evaluate" 12k prompt tokens
+        await wait_until(pilot, lambda: not app.streaming)

@@ -152,6 +152,7 @@ class OllamonApp(App[None]):
         self._beats = 0
         self._refreshed_at = 0.0
         self._asked_fit: set[str] = set()  # models whose predicted swap was asked about (once a run)
+        self._confirmed_oversize: str | None = None  # a prompt beyond the context, warned about once
 
     # What the session knows, for the widgets (and tests) to read.
 
@@ -418,6 +419,18 @@ class OllamonApp(App[None]):
         if self.streaming:
             self.notify("Still answering: wait, or press Escape to stop it.", severity="warning")
             return
+        oversize = self.session.over_context(message.text)
+        if oversize is not None and message.text != self._confirmed_oversize:
+            self._confirmed_oversize = message.text  # the same text again means: send it anyway
+            estimate, context = oversize
+            await self._note(
+                f"This prompt and the chat so far are about {estimate:,} tokens; {self.current_model} runs with a "
+                f"context of {context:,}, so Ollama would cut it. Enter sends it anyway; edit it, or raise num_ctx "
+                "(ctrl+s), to keep it whole.",
+                True,
+            )
+            return
+        self._confirmed_oversize = None
         self.prompt_input.clear()
         self.run_turn(message.text)
         self.refresh_bindings()

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from tui.core.records.schema import LoadInfo, Record, Sample
 
 Listener = Callable[[SessionEvent], Awaitable[None]]
+# Characters per token for a rough prompt size: about four in English text with common tokenizers.
+CHARS_PER_TOKEN = 4
 
 
 class SessionBusy(Exception):
@@ -186,6 +188,23 @@ class ChatSession:
         except (sqlite3.Error, OSError):
             return []  # a prediction without the correction is still a prediction
         return on_host(records, self.recorder.host.hostname)
+
+    def over_context(self, prompt: str) -> tuple[int, int] | None:
+        """(estimated tokens, context length) when this prompt with the chat so far would not fit
+        the context the chosen model runs with (num_ctx, else what /api/ps shows); else None.
+
+        The estimate is a quarter of the characters: rough, but a pasted file far beyond the
+        context is what it must catch, before Ollama silently cuts the prompt.
+        """
+        if self.model is None:
+            return None
+        loaded = self.server.in_memory(self.model)
+        context = self.settings.num_ctx or (loaded.context_length if loaded else None)
+        if not context:
+            return None
+        characters = sum(len(message["content"]) for message in self.conversation.request_messages(prompt))
+        estimate = -(-characters // CHARS_PER_TOKEN)
+        return (estimate, context) if estimate > context else None
 
     def remote_host(self, name: str) -> str | None:
         """The host that runs `name` when it is a cloud model (as /api/tags said), else None."""
