@@ -10,13 +10,28 @@ the figures are taken; the harness here is ours.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import cast
 
 import pytest
 
 from tests.helpers.clocks import ManualClock
 from tui.core.sampling.power.base import PowerReading
-from tui.core.sampling.power.ioreport import IOReportSource, IOReportSubscription
+from tui.core.sampling.power.ioreport import IOReportSource, IOReportSubscription, rail_channels, rail_indices, rail_of
+
+_ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = next(
+    (
+        p
+        for p in (
+            _ROOT / "shared" / "fixtures" / "ioreport",
+            _ROOT.parent / "shared" / "fixtures" / "ioreport",
+            _ROOT / "tests" / "data" / "ioreport",
+        )
+        if p.is_dir()
+    ),
+    None,
+)
 
 # m1_ultra_tests.rs, M1_ULTRA_IDLE_SPANS_MS / M1_ULTRA_LOADED_SPANS_MS (driver timestamps, ms).
 M1_ULTRA_IDLE_SPANS_MS = [
@@ -82,7 +97,11 @@ class Publications:
         ]
 
     def readings(self, ref: int) -> list[tuple[str, str, float, float | None]]:
-        return [(name, unit, *reversed(self.snapshots[ref][name])) for name, (unit, _) in self.channels.items()]
+        out: list[tuple[str, str, float, float | None]] = []
+        for name, (unit, _) in self.channels.items():
+            published, value = self.snapshots[ref][name]
+            out.append((name, unit, value, published))
+        return out
 
     def release(self, ref: int) -> None:
         self.released.append(ref)
@@ -184,3 +203,98 @@ class TestReplayedCaptures:
         assert tail.watts == pytest.approx(4.969 / 2.043) and tail.energy_j == pytest.approx(5.034)
         clock.now = 5.148
         assert source.read().watts == pytest.approx(5.065 / 2.1)
+
+
+def source_over(driver: Publications, clock: ManualClock) -> IOReportSource:
+    """An IOReportSource reading `driver`."""
+    return IOReportSource(platform="darwin", clock=clock, subscribe=lambda: cast(IOReportSubscription, driver))
+
+
+class TestIssue23Items:
+    def test_no_figure_before_any_rail_publishes_and_an_idle_gpu_is_a_real_zero(self) -> None:
+        """Before any publication the watts are blank, not 0.0 W; a GPU publishing 0 nJ then reads a real 0 W."""
+        clock = ManualClock(1.0)
+        gpu = [(1.0, 5.0), (3.0, 5.0)]  # published at 1 s, then 0 nJ over 2 s
+        cpu = [(1.0, 0.0), (30.0, 1.0)]  # does not publish again during the first ticks
+        source = source_over(Publications(clock, {"GPU Energy": ("nJ", gpu), "CPU Energy": ("mJ", cpu)}), clock)
+        source.read()
+        clock.now = 2.0
+        assert source.read().watts is None  # nothing published since we looked: blank
+        clock.now = 3.5
+        assert source.read().watts is None  # the CPU has not published yet either: still no total
+        clock.now = 12.0  # the CPU is silent for 10 s: dropped, the GPU's 0 W stands
+        reading = source.read()
+        assert reading.watts == 0.0 and reading.components == {"GPU": 0.0}
+
+    def test_a_mark_just_after_a_tick_that_catches_a_batch_is_not_over_1000_w(self) -> None:
+        """A read 10 ms after a tick that catches a 2 s batch of 30 J reads 15 W, not a dropped 3000 W."""
+        clock = ManualClock(1.0)
+        published = [(1.0, 0.0), (3.005, 30_075.0)]
+        source = source_over(Publications(clock, {"CPU Energy": ("mJ", published)}), clock)
+        source.read()
+        clock.now = 3.0
+        source.read()
+        clock.now = 3.010
+        reading = source.read()
+        assert "dropped" not in reading.note and reading.watts == pytest.approx(15.0)
+        assert reading.energy_j == pytest.approx(30.075)
+
+    def test_cpu_frozen_alone_while_dram_moves_drops_cpu_from_the_label(self) -> None:
+        """CPU stuck at 0 mJ while DRAM and GPU move: the label reads 'GPU + DRAM only', with a note why."""
+        clock = ManualClock(1.0)
+        every = [1.0 + 2 * i for i in range(8)]
+        channels = {
+            "CPU Energy": ("mJ", [(t, 0.0) for t in every]),
+            "GPU Energy": ("nJ", [(t, 5e9 * (t - 1.0)) for t in every]),
+            "DRAM0": ("mJ", [(t, 1000.0 * (t - 1.0)) for t in every]),
+        }
+        source = source_over(Publications(clock, channels), clock)
+        readings = []
+        for _ in range(10):
+            readings.append(source.read())
+            clock.now += 1.0
+        assert readings[-1].scope == "GPU + DRAM only" and "CPU energy has read exactly 0" in readings[-1].note
+        assert readings[-1].watts == pytest.approx(6.0) and set(readings[-1].components) == {"GPU", "DRAM"}
+
+    @pytest.mark.parametrize(
+        ("name", "rail"),
+        [
+            ("ANE", "ANE"),
+            ("ANE0", "ANE"),
+            ("ANE0_1", "ANE"),
+            ("DRAM1_0", "DRAM"),
+            ("ANE0_SRAM", None),
+            ("DRAM0_SRAM", None),
+            ("ANE0DTL00", None),
+            ("ANE0_0_1", None),
+            ("ANEX", None),
+            ("DRAMX_0", None),
+        ],
+    )
+    def test_ane_and_dram_names_are_exact(self, name: str, rail: str | None) -> None:
+        """ANE and DRAM accept NAME, NAME<n> and NAME<n>_<m>, and refuse _SRAM and other sub-channels."""
+        assert rail_of(name) == rail
+
+    def test_gpu_n_counts_only_without_gpu_energy_and_only_rails_are_subscribed(self) -> None:
+        """GPU<n> stands in for a missing 'GPU Energy'; the subscription takes the rails, not the 364 channels."""
+        assert rail_channels(["GPU0", "GPU Energy", "CPU Energy"]) == {"GPU Energy": "GPU", "CPU Energy": "CPU"}
+        assert rail_channels(["GPU0_0", "GPU0", "GPU SRAM0_0", "CPU Energy"]) == {"GPU0": "GPU", "CPU Energy": "CPU"}
+        assert FIXTURES is not None
+        names = [line.split("\t")[0] for line in (FIXTURES / "m5_max_energy_model.tsv").read_text().splitlines()]
+        names = [n for n in names if n and not n.startswith("#")]
+        assert len(names) == 364
+        assert [names[i] for i in rail_indices(names)] == ["CPU Energy", "ANE0", "DRAM0", "GPU Energy"]
+
+    def test_doctor_names_the_channels_and_their_publication_cadence(self) -> None:
+        """doctor's lines name each subscribed channel with its unit and the spans between publications it saw."""
+        clock = ManualClock(1.0)
+        cpu = constant_load([2027.5, 2032.3, 14.8, 2033.3], 17.0)
+        gpu = [(1.0 + 0.125 * i, 1e8 * i) for i in range(60)]
+        source = source_over(Publications(clock, {"CPU Energy": ("mJ", cpu), "GPU Energy": ("nJ", gpu)}), clock)
+        for _ in range(7):
+            source.read()
+            clock.now += 1.0
+        lines = source.explain()
+        assert lines[-1] == (
+            "subscribed: CPU Energy (mJ, publishes every 2.03 s–2.05 s), GPU Energy (nJ, publishes every 1.00 s)"
+        )
