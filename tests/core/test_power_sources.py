@@ -417,18 +417,26 @@ class TestIOReportUnits:
 
 
 class FakeSubscription:
+    """Raw samples whose counters grow by `deltas`, one list per sample after the first."""
+
     def __init__(self, deltas: list[list[tuple[str, str, float]]]) -> None:
         self.deltas = deltas
         self.next_ref = 1
+        self.counters: dict[str, tuple[str, float]] = {name: (unit, 0.0) for name, unit, _ in deltas[0]}
+        self.samples: dict[int, list[tuple[str, str, float, float | None]]] = {}
         self.released: list[int] = []
         self.closed = False
 
     def sample(self) -> int:
         self.next_ref += 1
+        if self.next_ref > 2:
+            for name, unit, value in self.deltas.pop(0):
+                self.counters[name] = (unit, self.counters.get(name, (unit, 0.0))[1] + value)
+        self.samples[self.next_ref] = [(name, unit, value, None) for name, (unit, value) in self.counters.items()]
         return self.next_ref
 
-    def delta_channels(self, before: int, after: int) -> list[tuple[str, str, float]]:
-        return self.deltas.pop(0)
+    def readings(self, ref: int) -> list[tuple[str, str, float, float | None]]:
+        return self.samples[ref]
 
     def release(self, ref: int) -> None:
         self.released.append(ref)
@@ -464,7 +472,7 @@ class TestIOReportSource:
         assert reading.watts == pytest.approx(4.0)  # (3 J + 5 J) / 2 s
         assert reading.components == pytest.approx({"CPU": 1.5, "GPU": 2.5})
         assert reading.energy_j == pytest.approx(16.0)
-        assert subscription.released == [2, 3]  # each previous sample is released once used
+        assert subscription.released == [2, 3, 4]  # each sample is released once read
         source.close()
         assert subscription.closed and subscription.released == [2, 3, 4]
 
@@ -487,7 +495,8 @@ class Counters:
         self.next_ref = 0
         self.released: list[int] = []
         self.fail_delta = 0
-        self.corrupt: dict[str, float] = {}  # channel → the value the next delta reports
+        self.corrupt: dict[str, float] = {}  # channel → the delta the next read reports (INT64_MIN: unreadable)
+        self.reported: dict[str, float] = {}
         self.closed = False
 
     def tick(self) -> None:
@@ -511,6 +520,23 @@ class Counters:
             (name, unit, corrupt.get(name, self.snapshots[after][name] - self.snapshots[before][name]))
             for name, (unit, _, _) in self.rails.items()
         ]
+
+    def readings(self, ref: int) -> list[tuple[str, str, float, float | None]]:
+        """The raw sample: cumulative counters without driver timestamps (the fallback path)."""
+        if self.fail_delta:
+            self.fail_delta -= 1
+            raise OSError("IOReport sample unreadable")
+        corrupt, self.corrupt = self.corrupt, {}
+        out: list[tuple[str, str, float, float | None]] = []
+        for name, (unit, _, _) in self.rails.items():
+            value = self.snapshots[ref][name]
+            if name in corrupt:
+                bad = corrupt[name]
+                value = bad if bad == INT64_MIN else self.reported.get(name, 0.0) + bad
+            else:
+                self.reported[name] = value
+            out.append((name, unit, value, None))
+        return out
 
     def release(self, ref: int) -> None:
         self.released.append(ref)
@@ -675,7 +701,7 @@ class TestIOReportFailedTick:
         counters.fail_delta = 1
         counters.tick()
         clock.now += 1.0
-        with pytest.raises(PowerReadError, match="SamplesDelta failed"):
+        with pytest.raises(PowerReadError, match="sample unreadable"):
             source.read()
         after = advance(source, clock, counters, 1)[0]
         # The delta spans the failed tick too: 10 J over 2 s, not 5 J over 2 s.

@@ -190,18 +190,18 @@ def _smc(capture: _Capture) -> None:
 
 
 def _ioreport(capture: _Capture) -> None:
-    """One delta of the Energy Model channels over a second, as (name, unit, value)."""
+    """Two raw samples of the rail channels a second apart, as (name, unit, counter, publication s)."""
     subscription = IOReportSubscription()
     try:
-        before = subscription.sample()
-        time.sleep(1.0)
-        after = subscription.sample()
-        try:
-            channels = subscription.delta_channels(before, after)
-        finally:
-            subscription.release(before)
-            subscription.release(after)
-        capture.json("ioreport.json", {"interval_s": 1.0, "channels": channels})
+        samples = []
+        for pause in (0.0, 1.0):
+            time.sleep(pause)
+            ref = subscription.sample()
+            try:
+                samples.append(subscription.readings(ref))
+            finally:
+                subscription.release(ref)
+        capture.json("ioreport.json", {"interval_s": 1.0, "samples": samples})
     finally:
         subscription.close()
 
