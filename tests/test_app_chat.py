@@ -209,7 +209,7 @@ async def test_empty_prompt_is_ignored(fake_ollama: FakeOllama) -> None:
 
 
 async def test_multi_line_paste_is_sent_whole(fake_ollama: FakeOllama) -> None:
-    """A pasted 20,000-character text of several lines is sent exactly as pasted."""
+    """A pasted 20,000-character text of several lines is sent exactly as pasted (Enter twice: it is beyond 4,096)."""
     app = make_app(fake_ollama.url)
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
@@ -218,6 +218,8 @@ async def test_multi_line_paste_is_sent_whole(fake_ollama: FakeOllama) -> None:
         pasted = "line one\nline two\n" + "x" * 20_000
         app.post_message(events.Paste(pasted))  # as the driver delivers it
         await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("context of" in str(n.render()) for n in app.query(NoteMessage)))
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(fake_ollama.chat_requests))
         await wait_until(pilot, lambda: not app.streaming)
