@@ -18,13 +18,15 @@ import pytest
 
 from devtools.fake_ollama import FakeOllama
 from tests.core.test_processes import FakeProcess
+from tests.helpers.mach import FakeKernel, counters_from_vm_stat
 from tests.helpers.resources import NORMAL, scenario_sampler
 from tui.cli.doctor import run_doctor
 from tui.core.capture import command_file, write_capture
 from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.records.hostfacts import gather_host, parse_meminfo_total
 from tui.core.sampling.energy import BaselineStore
-from tui.core.sampling.memory import LinuxMemory, MacMemory
+from tui.core.sampling.mach_vm import MachCounters
+from tui.core.sampling.memory import LinuxMemory, MacMemory, activity_monitor_used, parse_vm_stat
 from tui.core.sampling.monitor import MonitorOptions
 from tui.core.sampling.power.nvml import NvmlGpu, NvmlLibrary
 from tui.core.sampling.processes import OllamaProcessFinder
@@ -211,24 +213,48 @@ async def test_capture_of_a_wrong_host_keeps_what_answered(tmp_path: Path) -> No
         await engine.aclose()
 
 
-def test_mac_commands_are_kept_for_the_vm_stat_parser(fake_ollama: FakeOllama, tmp_path: Path) -> None:
-    """On a Mac the captured vm_stat output replays through the memory parser to the same used figure."""
-    outputs = {"vm_stat": VM_STAT, "sysctl -n kern.memorystatus_vm_pressure_level": "1\n"}
+def test_mac_kernel_counters_replay_to_the_same_reading(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """On a Mac the captured kernel counters replay through the memory reader to the live reading."""
+    counters = counters_from_vm_stat(VM_STAT, 16 * 2**30, swap_used=2**29, swap_total=2**30)
     items = write_capture(
         tmp_path / "cap",
         fake_ollama.url,
         platform="darwin",
-        run=lambda argv: outputs.get(" ".join(argv), "x\n"),
+        run=lambda argv: VM_STAT if argv == ("vm_stat",) else "x\n",
         process_iter=list,
         connections=list,
+        mach=FakeKernel(counters),
     )
-    assert items["vm_stat"] == "ok" and "smc" in items and "ioreport" in items and "powermetrics" in items
-    commands = tmp_path / "cap" / "commands"
-    stub = SimpleNamespace(
-        virtual_memory=lambda: SimpleNamespace(total=16 * 2**30), swap_memory=lambda: SimpleNamespace(used=0, total=0)
-    )
-    reading = MacMemory(stub, run=lambda argv: (commands / command_file(argv)).read_text()).read()
+    assert items["memory"] == "ok" and items["vm_stat"] == "ok"
+    assert "smc" in items and "ioreport" in items and "powermetrics" in items
+    replayed = MachCounters.from_json((tmp_path / "cap" / "memory.json").read_text())
+    assert replayed == counters
+    reading = MacMemory(FakeKernel(replayed)).read()
+    assert reading == MacMemory(FakeKernel(counters)).read()
     assert reading.used == 16 * 2**30 - (12345 + 80000 + 10000) * 16384 and reading.pressure == "normal"
+    # vm_stat's own output is kept beside it, and reads to the same figure.
+    vm_stat = (tmp_path / "cap" / "commands" / command_file(["vm_stat"])).read_text()
+    assert activity_monitor_used(parse_vm_stat(vm_stat), 16 * 2**30) == reading.used
+
+
+def test_mac_capture_says_why_the_counters_are_missing(fake_ollama: FakeOllama, tmp_path: Path) -> None:
+    """A kernel read that fails is noted in the manifest, and the rest of the capture is written."""
+
+    class Broken:
+        def read(self) -> MachCounters:
+            raise OSError("host_statistics64(HOST_VM_INFO64) failed: kern_return_t 5")
+
+    items = write_capture(
+        tmp_path / "cap",
+        fake_ollama.url,
+        platform="darwin",
+        run=lambda argv: "x\n",
+        process_iter=list,
+        connections=list,
+        mach=Broken(),
+    )
+    assert items["memory"] == "failed: OSError: host_statistics64(HOST_VM_INFO64) failed: kern_return_t 5"
+    assert items["ollama"] == "ok"
 
 
 def test_doctor_writes_the_capture(fake_ollama: FakeOllama, tmp_path: Path) -> None:

@@ -6,12 +6,12 @@ import re
 import socket
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from devtools.fake_ollama import FakeOllama
+from tests.helpers.mach import FakeKernel, counters_from_vm_stat
 from tests.helpers.resources import NO_POWER, NORMAL, FakeProcesses, Scenario, scenario_sampler
 from tests.helpers.servers import fake_servers
 from tui.cli.doctor import run_doctor
@@ -103,10 +103,7 @@ class FakePstr(SmcConnection):
 
 def test_doctor_names_the_rails_and_the_memory_formula(fake_ollama: FakeOllama, tmp_path: Path) -> None:
     """On a Mac doctor names the memory formula, the SMC and ioreport rails and a PSTR below their sum."""
-    psutil = SimpleNamespace(
-        virtual_memory=lambda: SimpleNamespace(total=32 * 2**30), swap_memory=lambda: SimpleNamespace(used=0, total=0)
-    )
-    memory = MacMemory(psutil, lambda argv: VM_STAT_32GIB if argv[0] == "vm_stat" else "1")
+    memory = MacMemory(FakeKernel(counters_from_vm_stat(VM_STAT_32GIB, 32 * 2**30)))
     smc = SmcSource("darwin", floor=FakeSoc(), connect=FakePstr)
     sampler = Sampler(memory, FakeProcesses([0.1], [None]), [smc], interval=0.01)
     lines: list[str] = []
@@ -116,7 +113,8 @@ def test_doctor_names_the_rails_and_the_memory_formula(fake_ollama: FakeOllama, 
     )
     out = "\n".join(lines)
     assert "27.3 GiB used of 32.0 GiB" in out  # as Activity Monitor shows it
-    assert "used = total − (free + file-backed + purgeable pages) from vm_stat" in out
+    assert "(host_statistics64)" in out
+    assert "used = Activity Monitor's Memory Used: hw.memsize − (free + file-backed + purgeable pages)" in out
     assert "power      7.0 W from smc (system (max of SMC PSTR, CPU + GPU + ANE))" in out
     assert "SMC key PSTR" in out and "max(PSTR, CPU + GPU + ANE from ioreport)" in out
     assert "rails now: PSTR 4.0 W, CPU + GPU + ANE 7.0 W" in out

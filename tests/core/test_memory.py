@@ -1,14 +1,14 @@
-"""Memory readings: psutil on Linux, Activity Monitor's figures from vm_stat on macOS."""
+"""Memory readings: psutil on Linux, Activity Monitor's figures from the kernel's counters on macOS."""
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from tests.helpers.mach import FakeKernel, counters_from_vm_stat
 from tui.core.sampling.memory import (
     FORMULAS,
     LinuxMemory,
@@ -16,8 +16,9 @@ from tui.core.sampling.memory import (
     MemoryReading,
     activity_monitor_used,
     memory_source,
-    parse_pressure,
     parse_vm_stat,
+    pressure_name,
+    vm_stat_of,
 )
 
 GiB = 2**30
@@ -125,11 +126,11 @@ class TestActivityMonitorCapture:
         assert activity_monitor_used(vm, 32 * GiB) - parts == 32 * GiB - categorised
 
     def test_mac_reader_on_the_capture(self) -> None:
-        """The Mac reader on the capture reports 27.27 GiB used with a formula naming file-backed."""
-        run = lambda argv: CAPTURE_32GIB if argv[0] == "vm_stat" else "1"  # noqa: E731
-        reading = MacMemory(fake_psutil(total=32 * GiB), run).read()
+        """The Mac reader on the capture's kernel counters reports 27.27 GiB used, its formula named."""
+        reading = MacMemory(FakeKernel(counters_from_vm_stat(CAPTURE_32GIB, 32 * GiB))).read()
         assert reading.used / GiB == pytest.approx(27.27, abs=0.005)
-        assert "file-backed" in FORMULAS[reading.source]
+        formula = FORMULAS[reading.source]
+        assert formula.name == "Activity Monitor's Memory Used" and "file-backed" in formula.arithmetic
 
     def test_not_vm_stat(self) -> None:
         """Output that is not vm_stat's is refused for its missing page size."""
@@ -138,11 +139,41 @@ class TestActivityMonitorCapture:
 
 
 @pytest.mark.parametrize(
-    ("text", "level"), [("1\n", "normal"), ("2", "warn"), ("4", "critical"), ("8", "level 8"), ("", None)]
+    ("number", "level"), [(1, "normal"), (2, "warn"), (4, "critical"), (8, "level 8"), (None, None)]
 )
-def test_pressure_levels(text: str, level: str | None) -> None:
-    """The kernel's pressure number reads as normal, warn, critical, 'level N', or None if empty."""
-    assert parse_pressure(text) == level
+def test_pressure_levels(number: int | None, level: str | None) -> None:
+    """The kernel's pressure number reads as normal, warn, critical, 'level N', or None if unread."""
+    assert pressure_name(number) == level
+
+
+class TestKernelCounters:
+    def test_vm_stat_labels_from_the_struct(self) -> None:
+        """The struct's fields read as vm_stat prints them: free without speculative, file-backed as external."""
+        counters = counters_from_vm_stat(VM_STAT, 16 * GiB)
+        assert counters.vm["free_count"] == 20000 + 8576 and counters.vm["external_page_count"] == 268576
+        pages = vm_stat_of(counters).pages
+        printed = parse_vm_stat(VM_STAT).pages
+        assert len(pages) == 11 and all(pages[label] == printed[label] for label in pages)
+
+    def test_speculative_pages_count_as_used(self) -> None:
+        """Speculative pages are in free_count but not in vm_stat's free, so they count as used (as before)."""
+        counters = counters_from_vm_stat(VM_STAT, 16 * GiB)
+        more_speculative = replace(
+            counters,
+            vm={
+                **counters.vm,
+                "free_count": counters.vm["free_count"] + 100,
+                "speculative_count": counters.vm["speculative_count"] + 100,
+            },
+        )
+        assert MacMemory(FakeKernel(more_speculative)).read().used == MacMemory(FakeKernel(counters)).read().used
+
+    def test_missing_field_says_which(self) -> None:
+        """Counters without a field the formula needs are an error naming the field."""
+        counters = counters_from_vm_stat(VM_STAT, 16 * GiB)
+        vm = {k: v for k, v in counters.vm.items() if k != "external_page_count"}
+        with pytest.raises(ValueError, match="no external_page_count field"):
+            MacMemory(FakeKernel(replace(counters, vm=vm))).read()
 
 
 class TestReaders:
@@ -151,29 +182,31 @@ class TestReaders:
         reading = LinuxMemory(fake_psutil()).read()
         assert reading == MemoryReading(10 * GiB, 16 * GiB, GiB, 2 * GiB, None, "psutil")
 
-    def test_mac_reads_vm_stat_and_pressure(self) -> None:
-        """On a Mac the reader runs vm_stat and the pressure sysctl and reports both."""
-        calls: list[list[str]] = []
-
-        def run(argv: Sequence[str]) -> str:
-            calls.append(list(argv))
-            return VM_STAT if argv[0] == "vm_stat" else "2\n"
-
-        reading = MacMemory(fake_psutil(), run).read()
-        assert reading == MemoryReading(748000 * 16384, 16 * GiB, GiB, 2 * GiB, "warn", "vm_stat")
-        assert calls == [["vm_stat"], ["sysctl", "-n", "kern.memorystatus_vm_pressure_level"]]
+    def test_mac_reads_the_kernel_counters(self) -> None:
+        """On a Mac one read of the kernel's counters gives used, total, swap and pressure."""
+        kernel = FakeKernel(counters_from_vm_stat(VM_STAT, 16 * GiB, GiB, 2 * GiB, pressure_level=2))
+        reading = MacMemory(kernel).read()
+        assert reading == MemoryReading(748000 * 16384, 16 * GiB, GiB, 2 * GiB, "warn", "host_statistics64")
+        assert kernel.reads == 1
 
     def test_mac_without_pressure(self) -> None:
-        """A failing pressure sysctl leaves the pressure unknown and the reading intact."""
+        """An unreadable pressure level leaves the pressure unknown and the reading intact."""
+        kernel = FakeKernel(counters_from_vm_stat(VM_STAT, 16 * GiB, pressure_level=None))
+        reading = MacMemory(kernel).read()
+        assert reading.pressure is None and reading.used == 748000 * 16384
 
-        def run(argv: Sequence[str]) -> str:
-            if argv[0] == "sysctl":
-                raise subprocess.CalledProcessError(1, argv)
-            return VM_STAT
+    def test_mac_reader_runs_no_command(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The Mac reader starts no subprocess: vm_stat and sysctl are not run once a tick."""
+        import subprocess
 
-        assert MacMemory(fake_psutil(), run).read().pressure is None
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise AssertionError(f"ran {args}")
+
+        monkeypatch.setattr(subprocess, "run", refuse)
+        monkeypatch.setattr(subprocess, "Popen", refuse)
+        assert MacMemory(FakeKernel(counters_from_vm_stat(VM_STAT, 16 * GiB))).read().used == 748000 * 16384
 
     def test_platform_choice(self) -> None:
-        """macOS gets the vm_stat reader; Linux gets psutil's."""
+        """macOS gets the kernel-counter reader; Linux gets psutil's."""
         assert isinstance(memory_source("darwin"), MacMemory)
         assert isinstance(memory_source("linux"), LinuxMemory)

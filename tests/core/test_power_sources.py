@@ -51,10 +51,8 @@ from tui.core.sampling.power.smc import (
 )
 from tui.core.sampling.sampler import Sampler
 
-_ROOT = Path(__file__).resolve().parents[2]
-# The shared folder sits in the checkout or beside it, depending on how the work tree is laid out.
-FIXTURES = next((p for p in (_ROOT / "shared" / "fixtures", _ROOT.parent / "shared" / "fixtures") if p.is_dir()), None)
-needs_fixtures = pytest.mark.skipif(FIXTURES is None, reason="shared/fixtures not found beside or in the checkout")
+# Real captures published by other projects, copied into the repository (sources: tests/data/README.md).
+FIXTURES = Path(__file__).resolve().parents[1] / "data"
 
 
 def write(path: Path, text: str) -> None:
@@ -229,11 +227,9 @@ class TestBattery:
 
 
 def fixture_bytes(name: str) -> bytes:
-    assert FIXTURES is not None
     return (FIXTURES / "powermetrics" / name).read_bytes()
 
 
-@needs_fixtures
 class TestPowermetricsParsing:
     def test_m1_energy_over_elapsed_equals_power(self) -> None:
         """An M1 sample's energy over its elapsed time equals its reported power."""
@@ -303,7 +299,6 @@ class FakeProcess:
 
 
 class TestPowermetricsSource:
-    @needs_fixtures
     def test_background_reader_takes_every_document_across_chunk_boundaries(self) -> None:
         """Every document is read across chunks: latest watts, summed energy, via sudo -n."""
         names = ["powermetrics-output-m1.xml", "powermetrics-output-m1-2.xml", "powermetrics-output-m2ultra.xml"]
@@ -351,13 +346,11 @@ class TestPowermetricsSource:
 
 
 def channel_list(name: str) -> list[tuple[str, str]]:
-    assert FIXTURES is not None
     lines = (FIXTURES / "ioreport" / name).read_text(encoding="utf-8").splitlines()
     rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
     return [(name, unit) for name, unit in rows]
 
 
-@needs_fixtures
 class TestIOReportChannels:
     @pytest.mark.parametrize(
         ("name", "expected"),

@@ -73,8 +73,8 @@ def _report_readings(sampler: Sampler, host: str, say: Print) -> None:
             f"memory     {memory_bytes(memory.used)} used of {memory_bytes(memory.total)}, "
             f"swap {memory_bytes(memory.swap_used)} ({memory.source})"
         )
-        if memory.source in FORMULAS:
-            say(f"           used = {FORMULAS[memory.source]}")
+        if (formula := FORMULAS.get(memory.source)) is not None:
+            say(f"           used = {formula.name}: {formula.arithmetic}")
     ollama = sample.ollama if sample else None
     if ollama is not None:
         found = "none found"

@@ -5,7 +5,10 @@ machine we cannot test on replays through the same parsers here:
 
 - ``files/``: the files read, under their absolute paths (``files/proc/meminfo``, the sysfs
   power files RAPL, hwmon and the battery reader opened).
-- ``commands/``: stdout of the commands the macOS readers run (vm_stat, sysctl, sw_vers).
+- ``commands/``: stdout of the commands gather_host runs on macOS (sysctl, sw_vers), and vm_stat's
+  for comparison with ``memory.json``.
+- ``memory.json``: on macOS, the kernel's counters the memory reader uses (vm_statistics64's
+  fields, the kernel page size, hw.memsize, vm.swapusage, the pressure level).
 - ``ollama/``: the bodies of /api/version, /api/tags and /api/ps, with ``replies.json`` giving
   each one's status and content type.
 - ``processes.json``: the Ollama-looking processes, the sockets listening on the host's port, each
@@ -35,7 +38,7 @@ from tui import __version__
 from tui.core.ollama.host import is_local
 from tui.core.records.schema import utc_now
 from tui.core.sampling.footprint import FootprintReader, footprint_reader
-from tui.core.sampling.memory import run_command
+from tui.core.sampling.mach_vm import MachCounterSource, MachKernel
 from tui.core.sampling.power.base import PowerReadError, PowerSource
 from tui.core.sampling.power.battery import BatterySource
 from tui.core.sampling.power.hwmon import HwmonSource
@@ -57,7 +60,7 @@ LINUX_FILES = (
     "/sys/class/dmi/id/product_name",
     "/sys/firmware/devicetree/base/model",
 )
-# What MacMemory and gather_host run on macOS.
+# What gather_host runs on macOS, and vm_stat (which MacMemory no longer runs) to check memory.json by.
 MAC_COMMANDS = (
     ("vm_stat",),
     ("sysctl", "-n", "kern.memorystatus_vm_pressure_level"),
@@ -67,6 +70,13 @@ MAC_COMMANDS = (
     ("sw_vers", "-productVersion"),
 )
 API_PATHS = ("/api/version", "/api/tags", "/api/ps")
+
+
+def run_command(argv: Sequence[str]) -> str:
+    """Stdout of a short command; raises on failure or after 2 s."""
+    return subprocess.run(
+        list(argv), capture_output=True, text=True, check=True, timeout=2, stdin=subprocess.DEVNULL
+    ).stdout
 
 
 def command_file(argv: Sequence[str]) -> str:
@@ -113,6 +123,7 @@ def write_capture(
     connections: Callable[[], Iterable[Any]] = lambda: psutil.net_connections("tcp"),
     footprint: FootprintReader | None = None,
     nvml: NvmlLibrary | None = None,
+    mach: MachCounterSource | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> dict[str, str]:
     """Write the capture into `directory` (created); returns each item and "ok" or why not."""
@@ -132,6 +143,8 @@ def write_capture(
     if platform == "darwin":
         for argv in MAC_COMMANDS:
             capture.attempt(" ".join(argv), partial(_command, capture, run, argv))
+        kernel = mach if mach is not None else MachKernel()
+        capture.attempt("memory", lambda: capture.write("memory.json", kernel.read().to_json()))
         capture.attempt("smc", lambda: _smc(capture))
         capture.attempt("ioreport", lambda: _ioreport(capture))
         capture.attempt("powermetrics", lambda: _powermetrics(capture, platform))

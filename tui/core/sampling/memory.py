@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import psutil
 
-Run = Callable[[Sequence[str]], str]
+from tui.core.sampling.mach_vm import MachCounters, MachCounterSource, MachKernel
 
 PRESSURE_LEVELS = {1: "normal", 2: "warn", 4: "critical"}
 
@@ -57,10 +55,49 @@ def parse_vm_stat(text: str) -> VmStat:
     return VmStat(int(header.group(1)), pages)
 
 
+# vm_stat's label for each vm_statistics64 field, as vm_stat.c prints them ("Pages free" leaves the
+# speculative pages out of free_count).
+VM_STAT_LABELS = {
+    "Pages active": "active_count",
+    "Pages inactive": "inactive_count",
+    "Pages speculative": "speculative_count",
+    "Pages throttled": "throttled_count",
+    "Pages wired down": "wire_count",
+    "Pages purgeable": "purgeable_count",
+    "File-backed pages": "external_page_count",
+    "Anonymous pages": "internal_page_count",
+    "Pages stored in compressor": "total_uncompressed_pages_in_compressor",
+    "Pages occupied by compressor": "compressor_page_count",
+}
+
+
+def vm_stat_of(counters: MachCounters) -> VmStat:
+    """The kernel's counters as `vm_stat` would print them, so one formula serves both."""
+    vm = counters.vm
+    try:
+        pages = {label: vm[field] for label, field in VM_STAT_LABELS.items()}
+        pages["Pages free"] = vm["free_count"] - vm["speculative_count"]
+    except KeyError as missing:
+        raise ValueError(f"vm_statistics64 has no {missing.args[0]} field") from None
+    return VmStat(counters.page_size, pages)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """How a reader computes "used": the name a person knows it by, and the arithmetic."""
+
+    name: str
+    arithmetic: str
+
+
 # How each reader's "used" is computed, by reader name, for `doctor`.
 FORMULAS = {
-    "vm_stat": "total − (free + file-backed + purgeable pages) from vm_stat, as Activity Monitor's Memory Used",
-    "psutil": "total − available (psutil, as `free` shows it)",
+    "host_statistics64": Formula(
+        "Activity Monitor's Memory Used",
+        "hw.memsize − (free + file-backed + purgeable pages) × page size, "
+        "from host_statistics64(HOST_VM_INFO64) as vm_stat labels them (free = free_count − speculative_count)",
+    ),
+    "psutil": Formula("free's used", "total − available (psutil, as `free` shows it)"),
 }
 
 
@@ -75,24 +112,15 @@ def activity_monitor_used(vm: VmStat, total: int) -> int:
     idle = vm.bytes("Pages free") + vm.bytes("File-backed pages") + vm.bytes("Pages purgeable")
     used = total - idle
     if not 0 <= used <= total:
-        raise ValueError(f"vm_stat pages do not fit in {total} bytes of memory")
+        raise ValueError(f"free, file-backed and purgeable pages do not fit in {total} bytes of memory")
     return used
 
 
-def parse_pressure(text: str) -> str | None:
-    """`sysctl -n kern.memorystatus_vm_pressure_level` output as normal/warn/critical."""
-    try:
-        level = int(text.strip())
-    except ValueError:
+def pressure_name(level: int | None) -> str | None:
+    """kern.memorystatus_vm_pressure_level as normal/warn/critical (None when it could not be read)."""
+    if level is None:
         return None
     return PRESSURE_LEVELS.get(level, f"level {level}")
-
-
-def run_command(argv: Sequence[str]) -> str:
-    """Stdout of a short command; raises on failure or after 2 s."""
-    return subprocess.run(
-        list(argv), capture_output=True, text=True, check=True, timeout=2, stdin=subprocess.DEVNULL
-    ).stdout
 
 
 class LinuxMemory:
@@ -108,24 +136,24 @@ class LinuxMemory:
         return MemoryReading(vm.total - vm.available, vm.total, swap.used, swap.total, None, self.name)
 
 
+def mac_reading(counters: MachCounters, source: str = "host_statistics64") -> MemoryReading:
+    """A reading from the kernel's counters: Activity Monitor's Memory Used, vm.swapusage's swap."""
+    used = activity_monitor_used(vm_stat_of(counters), counters.memsize)
+    return MemoryReading(
+        used, counters.memsize, counters.swap_used, counters.swap_total, pressure_name(counters.pressure_level), source
+    )
+
+
 class MacMemory:
-    """Activity Monitor's Memory Used from `vm_stat`; swap from psutil; pressure from sysctl."""
+    """Activity Monitor's Memory Used, swap and pressure from the kernel's counters (no subprocess)."""
 
-    name = "vm_stat"
+    name = "host_statistics64"
 
-    def __init__(self, psutil_module: ModuleType | Any = psutil, run: Run = run_command) -> None:
-        self._psutil = psutil_module
-        self._run = run
+    def __init__(self, kernel: MachCounterSource | None = None) -> None:
+        self._kernel = kernel if kernel is not None else MachKernel()
 
     def read(self) -> MemoryReading:
-        total = self._psutil.virtual_memory().total
-        used = activity_monitor_used(parse_vm_stat(self._run(["vm_stat"])), total)
-        try:
-            pressure = parse_pressure(self._run(["sysctl", "-n", "kern.memorystatus_vm_pressure_level"]))
-        except (OSError, subprocess.SubprocessError):
-            pressure = None  # a missing pressure figure should not cost the memory figures
-        swap = self._psutil.swap_memory()
-        return MemoryReading(used, total, swap.used, swap.total, pressure, self.name)
+        return mac_reading(self._kernel.read(), self.name)
 
 
 def memory_source(platform: str = sys.platform) -> LinuxMemory | MacMemory:
