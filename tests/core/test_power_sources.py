@@ -16,6 +16,7 @@ from typing import NoReturn, cast
 import pytest
 
 from tests.helpers.clocks import ManualClock
+from tui.core.sampling.energy import span_energy
 from tui.core.sampling.power import nvml as nvml_module
 from tui.core.sampling.power.base import Availability, PowerReadError, PowerReading, PowerSource, first_available
 from tui.core.sampling.power.battery import NOT_DISCHARGING, BatterySource
@@ -124,10 +125,27 @@ class TestRapl:
         clock.now += 1.0
         write(zone / "energy_uj", "1000000")
         dropped = source.read()
-        assert dropped.watts is None and dropped.energy_j == 0.0
+        assert dropped.watts is None and dropped.energy_j is None
         clock.now += 1.0
         write(zone / "energy_uj", "4000000")
         assert source.read().watts == pytest.approx(3.0)
+
+    def test_a_corrupt_value_loses_one_interval_and_the_answer_estimates_it(self, tmp_path: Path) -> None:
+        """A corrupt RAPL value drops one interval (None, not the total); the answer still has its joules."""
+        # 20 W for 6 s at 1 Hz; at t=3 energy_uj reads 0 once (a glitch, not a wrap: the known
+        # range would turn it into 262 kJ in one second).
+        clock = ManualClock(0.0)
+        zone = rapl_zone(tmp_path, "intel-rapl:0", "package-0", 0)
+        source = RaplSource(tmp_path, clock=clock)
+        readings = []
+        for second, energy_uj in enumerate([0, 20_000_000, 40_000_000, 0, 80_000_000, 100_000_000, 120_000_000]):
+            clock.now = float(second)
+            write(zone / "energy_uj", str(energy_uj))
+            readings.append((clock.now, source.read()))
+        dropped = readings[3][1]
+        assert dropped.watts is None and dropped.energy_j is None and "interval dropped" in dropped.note
+        assert readings[4][1].watts == pytest.approx(20.0)  # read from the last good sample, across both seconds
+        assert span_energy(readings) == pytest.approx((120.0, 6.0))
 
     def test_root_only_counters_say_why(self, tmp_path: Path) -> None:
         """Root-only RAPL counters make the source unavailable with a reason naming the CVE."""
@@ -872,6 +890,34 @@ class TestNvml:
         reading = source.read()
         assert reading.watts == pytest.approx(100.0)  # 150 J over 1.5 s
         assert reading.energy_j == pytest.approx(150.0) and reading.scope == "GPU"
+
+    def test_an_implausible_jump_is_dropped_and_the_answer_estimates_it(self) -> None:
+        """A GPU counter's one-off jump drops one interval (None, not the total); the answer keeps 300 W."""
+        clock = ManualClock(0.0)
+        nvml = FakeNvml(energy_mj=[0])
+        source = NvmlPowerSource(NvmlLibrary(nvml), clock=clock)
+        readings = []
+        for second, energy_mj in enumerate([0, 300_000, 600_000, 2**40, 1_200_000, 1_500_000]):
+            clock.now = float(second)
+            nvml.energy_mj = [energy_mj]
+            readings.append((clock.now, source.read()))
+        dropped = readings[3][1]
+        assert dropped.watts is None and dropped.energy_j is None and "interval dropped" in dropped.note
+        assert readings[4][1].watts == pytest.approx(300.0)
+        assert span_energy(readings) == pytest.approx((1500.0, 5.0))
+
+    def test_a_counter_that_fell_reads_again_from_its_new_value(self) -> None:
+        """A GPU counter that fell (a driver reload) drops that interval and reads on from the new value."""
+        clock = ManualClock(0.0)
+        nvml = FakeNvml(energy_mj=[5_000_000])
+        source = NvmlPowerSource(NvmlLibrary(nvml), clock=clock)
+        source.read()
+        watts = []
+        for energy_mj in [5_100_000, 0, 100_000, 200_000]:
+            clock.now += 1.0
+            nvml.energy_mj = [energy_mj]
+            watts.append(source.read().watts)
+        assert watts == [pytest.approx(100.0), None, pytest.approx(100.0), pytest.approx(100.0)]
 
     def test_power_usage_path_when_there_is_no_counter(self) -> None:
         """Without an energy counter NVML sums each GPU's power usage and has no energy."""

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from ..energy import counter_delta
-from .base import Availability, CounterRate, PowerReadError, PowerReading, PowerSource
+from .base import Availability, PowerReadError, PowerReading, PowerSource
+from .counter import CounterRate
 
 NOT_INSTALLED = "nvidia-ml-py not installed"
 LINUX_LIBRARY = "libnvidia-ml.so.1"
+# No single GPU draws this (a GB300 board is rated 1.4 kW): a bigger step is a corrupt value.
+MAX_GPU_WATTS = 2000.0
 
 
 def driver_missing() -> str | None:
@@ -132,9 +134,8 @@ class NvmlPowerSource(PowerSource):
 
     def __init__(self, library: NvmlLibrary | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.library = library or shared_library()
-        self._rate = CounterRate(clock)
+        self._rate = CounterRate(clock, MAX_GPU_WATTS)
         self._counter: bool | None = None
-        self._previous_mj: float | None = None
 
     def probe(self) -> Availability:
         availability = self.library.open()
@@ -171,10 +172,13 @@ class NvmlPowerSource(PowerSource):
         nvml = self.library.nvml
         try:
             if self._counter:
-                total_mj = float(sum(nvml.nvmlDeviceGetTotalEnergyConsumption(h) for h in self.library.handles))
-                delta_mj = None if self._previous_mj is None else counter_delta(self._previous_mj, total_mj, None)
-                self._previous_mj = total_mj
-                watts = self._rate.step(None if delta_mj is None else delta_mj / 1e3)
+                joules = {
+                    f"gpu{i}": nvml.nvmlDeviceGetTotalEnergyConsumption(h) / 1e3
+                    for i, h in enumerate(self.library.handles)
+                }
+                watts = self._rate.step(joules)
+                if self._rate.why:
+                    return PowerReading(None, None, self.scope, note=f"interval dropped: {self._rate.why}")
                 return PowerReading(watts, self._rate.total_j, self.scope)
             parts = {f"gpu{i}": nvml.nvmlDeviceGetPowerUsage(h) / 1e3 for i, h in enumerate(self.library.handles)}
         except self.library.errors as exc:
@@ -186,7 +190,9 @@ class NvmlPowerSource(PowerSource):
         if self._counter:
             return [
                 f"GPU: nvmlDeviceGetTotalEnergyConsumption (mJ) summed over {count} GPU(s); watts = the "
-                "counter's delta over the measured interval; energy = the counter"
+                "counter's delta over the measured interval; energy = the counter; an interval where a "
+                f"counter fell (a driver reload) or read over {MAX_GPU_WATTS:.0f} W is dropped (the answer's "
+                "energy estimates it from the watts around it)"
             ]
         return [
             f"GPU: nvmlDeviceGetPowerUsage (mW) summed over {count} GPU(s), each tick; energy is the "
