@@ -825,16 +825,22 @@ class FakeNvml:
         power_mw: list[int] | None = None,
         init_error: str | None = None,
         mismatch: set[str] | None = None,
+        missing: set[str] | None = None,
+        reserved: int = 0,
     ) -> None:
         self.energy_mj = energy_mj
         self.power_mw = power_mw or [0] * len(energy_mj or [])
         self.init_error = init_error
         self.mismatch = mismatch or set()  # functions that raise NVMLLibraryMismatchError
+        self.missing = missing or set()  # functions the driver lacks (NVMLError_FunctionNotFound)
+        self.reserved = reserved  # memory the driver reserves: in v1's "used", not in v2's
         self.inits = self.shutdowns = 0
 
     def _check(self, function: str) -> None:
         if function in self.mismatch:
             raise FakeLibraryMismatch(f"Unversioned function called: {function}")
+        if function in self.missing:
+            raise FakeNVMLError("Function Not Found")
 
     def nvmlInit(self) -> None:
         if self.init_error:
@@ -862,14 +868,29 @@ class FakeNvml:
     def nvmlDeviceGetName(self, handle: int) -> bytes:
         return b"NVIDIA H100 80GB HBM3"
 
-    def nvmlDeviceGetMemoryInfo(self, handle: int) -> SimpleNamespace:
-        return SimpleNamespace(used=10 * 2**30, total=80 * 2**30, free=70 * 2**30)
+    nvmlMemory_v2 = 0x02000028
+
+    def nvmlDeviceGetMemoryInfo(self, handle: int, version: int | None = None) -> SimpleNamespace:
+        if version is None:
+            self._check("nvmlDeviceGetMemoryInfo")
+            return SimpleNamespace(used=10 * 2**30 + self.reserved, total=80 * 2**30, free=70 * 2**30 - self.reserved)
+        assert version == self.nvmlMemory_v2
+        self._check("nvmlDeviceGetMemoryInfo_v2")
+        free = 70 * 2**30 - self.reserved
+        return SimpleNamespace(version=version, total=80 * 2**30, reserved=self.reserved, free=free, used=10 * 2**30)
 
     def nvmlDeviceGetUtilizationRates(self, handle: int) -> SimpleNamespace:
         return SimpleNamespace(gpu=40 + 20 * handle, memory=5)
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> list[SimpleNamespace]:
         self._check("nvmlDeviceGetComputeRunningProcesses")
+        return self._processes()
+
+    def nvmlDeviceGetComputeRunningProcesses_v2(self, handle: int) -> list[SimpleNamespace]:
+        self._check("nvmlDeviceGetComputeRunningProcesses_v2")
+        return self._processes()
+
+    def _processes(self) -> list[SimpleNamespace]:
         return [
             SimpleNamespace(pid=4242, usedGpuMemory=8 * 2**30),
             SimpleNamespace(pid=7, usedGpuMemory=2**30),
@@ -968,14 +989,38 @@ class TestNvml:
 
     def test_a_library_mismatch_in_the_process_list_leaves_memory_and_load(self) -> None:
         """A library mismatch in the process list keeps memory and load, with a note."""
-        gpu = NvmlGpu(NvmlLibrary(FakeNvml(power_mw=[1], mismatch={"nvmlDeviceGetComputeRunningProcesses"})))
-        reading = gpu.read({4242})
+        nvml = FakeNvml(
+            power_mw=[1],
+            mismatch={"nvmlDeviceGetComputeRunningProcesses"},
+            missing={"nvmlDeviceGetComputeRunningProcesses_v2"},  # an older driver would have it: see below
+        )
+        reading = NvmlGpu(NvmlLibrary(nvml)).read({4242})
         assert reading.memory_used == 10 * 2**30 and reading.util_pct == pytest.approx(40.0)
         assert reading.process_memory == {}
         assert reading.notes == (
             "gpu0 per-process VRAM n/a: FakeLibraryMismatch: Unversioned function called: "
             "nvmlDeviceGetComputeRunningProcesses",
         )
+
+    def test_memory_used_leaves_out_what_the_driver_reserves(self) -> None:
+        """GPU memory used is v2's (an idle A10 uses 1 MiB, not v1's 527 MiB with the reserve)."""
+        reading = NvmlGpu(NvmlLibrary(FakeNvml(power_mw=[1], reserved=526 * 2**20))).read(())
+        assert reading.memory_used == 10 * 2**30 and reading.memory_total == 80 * 2**30
+
+    def test_memory_falls_back_to_v1_on_a_driver_without_v2(self) -> None:
+        """A driver without nvmlDeviceGetMemoryInfo_v2 reads v1's memory instead of none."""
+        nvml = FakeNvml(power_mw=[1], reserved=2**20, missing={"nvmlDeviceGetMemoryInfo_v2"})
+        gpu = NvmlGpu(NvmlLibrary(nvml))
+        assert gpu.read(()).memory_used == 10 * 2**30 + 2**20
+        assert gpu.read(()).memory_used == 10 * 2**30 + 2**20
+
+    def test_a_process_list_without_v3_is_read_with_v2(self) -> None:
+        """A driver without the _v3 process list gives per-process VRAM through _v2, with no note."""
+        nvml = FakeNvml(power_mw=[1], mismatch={"nvmlDeviceGetComputeRunningProcesses"})
+        gpu = NvmlGpu(NvmlLibrary(nvml))
+        for _ in range(2):  # the second read goes straight to _v2
+            reading = gpu.read({4242})
+            assert reading.process_memory == {4242: 8 * 2**30} and reading.notes == ()
 
     def test_a_library_mismatch_in_the_energy_counter_falls_back_to_power(self) -> None:
         """A library mismatch in the energy counter falls back to power usage."""
