@@ -75,6 +75,30 @@ class TestSpanEnergy:
         # The counter lost the dropped second (10 J for 2 s); the watts say 20 J.
         assert span_energy(readings) == (20.0, 2.0)
 
+    def test_a_dropped_interval_is_estimated_and_the_counter_kept_elsewhere(self) -> None:
+        """A dropped interval is estimated from the watts beside it; the rest of the span stays the counter's."""
+        # A rail that publishes every 2 s (0 then 20 W per tick), with the interval ending at t=3
+        # dropped. The counter says 20 J up to t=2 and 10 J from t=4 to t=5; the lost 2 s are
+        # estimated from the 20 W before and the 10 W after them: 30 J.
+        readings = [
+            (0.0, PowerReading(None, 0.0, "x")),
+            (1.0, PowerReading(0.0, 0.0, "x")),
+            (2.0, PowerReading(20.0, 20.0, "x")),
+            (3.0, PowerReading(None, None, "x")),
+            (4.0, PowerReading(10.0, 30.0, "x")),
+            (5.0, PowerReading(10.0, 40.0, "x")),
+        ]
+        assert span_energy(readings) == pytest.approx((20.0 + 30.0 + 10.0, 5.0))
+
+    def test_a_gap_with_no_watts_around_it_has_no_energy(self) -> None:
+        """A dropped interval with no watts on either side leaves the energy blank, not a guess."""
+        readings = [
+            (0.0, PowerReading(None, 0.0, "x")),
+            (1.0, PowerReading(None, None, "x")),
+            (2.0, PowerReading(None, 5.0, "x")),
+        ]
+        assert span_energy(readings) == (None, 0.0)
+
 
 class TestNetEnergyAndTokens:
     def test_32_w_for_10_s_over_5_w_idle(self) -> None:

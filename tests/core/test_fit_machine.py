@@ -90,6 +90,21 @@ def test_nvidia_free_vram_and_loaded_models_added_back() -> None:
     assert machine.ram_available is not None and machine.loaded == tuple(loaded)
 
 
+class _MismatchedNvml(_Nvml):
+    """A stand-in pynvml newer than its driver: the memory query raises NVMLLibraryMismatchError."""
+
+    class NVMLLibraryMismatchError(Exception):  # pynvml's: an Exception, not an NVMLError
+        pass
+
+    def nvmlDeviceGetMemoryInfo(self, handle: int) -> SimpleNamespace:
+        raise self.NVMLLibraryMismatchError("Unversioned function called")
+
+
+def test_a_library_mismatch_means_no_nvidia_figure_not_a_traceback() -> None:
+    """An NVML library mismatch gives no free-VRAM figure instead of an uncaught error."""
+    assert nvidia_free_memory(NvmlLibrary(_MismatchedNvml(), at_exit=lambda close: None)) is None
+
+
 def test_without_nvml_or_on_an_intel_mac_it_is_cpu_only() -> None:
     """Linux without NVML and Intel Macs have no GPU; Apple Silicon has Metal."""
     assert read_local_machine(VERSION, [], system="linux", arch="x86_64", nvidia=none).gpu.value is GpuKind.NONE

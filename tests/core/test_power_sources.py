@@ -16,6 +16,7 @@ from typing import NoReturn, cast
 import pytest
 
 from tests.helpers.clocks import ManualClock
+from tui.core.sampling.energy import span_energy
 from tui.core.sampling.power import nvml as nvml_module
 from tui.core.sampling.power.base import Availability, PowerReadError, PowerReading, PowerSource, first_available
 from tui.core.sampling.power.battery import NOT_DISCHARGING, BatterySource
@@ -122,10 +123,27 @@ class TestRapl:
         clock.now += 1.0
         write(zone / "energy_uj", "1000000")
         dropped = source.read()
-        assert dropped.watts is None and dropped.energy_j == 0.0
+        assert dropped.watts is None and dropped.energy_j is None
         clock.now += 1.0
         write(zone / "energy_uj", "4000000")
         assert source.read().watts == pytest.approx(3.0)
+
+    def test_a_corrupt_value_loses_one_interval_and_the_answer_estimates_it(self, tmp_path: Path) -> None:
+        """A corrupt RAPL value drops one interval (None, not the total); the answer still has its joules."""
+        # 20 W for 6 s at 1 Hz; at t=3 energy_uj reads 0 once (a glitch, not a wrap: the known
+        # range would turn it into 262 kJ in one second).
+        clock = ManualClock(0.0)
+        zone = rapl_zone(tmp_path, "intel-rapl:0", "package-0", 0)
+        source = RaplSource(tmp_path, clock=clock)
+        readings = []
+        for second, energy_uj in enumerate([0, 20_000_000, 40_000_000, 0, 80_000_000, 100_000_000, 120_000_000]):
+            clock.now = float(second)
+            write(zone / "energy_uj", str(energy_uj))
+            readings.append((clock.now, source.read()))
+        dropped = readings[3][1]
+        assert dropped.watts is None and dropped.energy_j is None and "interval dropped" in dropped.note
+        assert readings[4][1].watts == pytest.approx(20.0)  # read from the last good sample, across both seconds
+        assert span_energy(readings) == pytest.approx((120.0, 6.0))
 
     def test_root_only_counters_say_why(self, tmp_path: Path) -> None:
         """Root-only RAPL counters make the source unavailable with a reason naming the CVE."""
@@ -826,16 +844,22 @@ class FakeNvml:
         power_mw: list[int] | None = None,
         init_error: str | None = None,
         mismatch: set[str] | None = None,
+        missing: set[str] | None = None,
+        reserved: int = 0,
     ) -> None:
         self.energy_mj = energy_mj
         self.power_mw = power_mw or [0] * len(energy_mj or [])
         self.init_error = init_error
         self.mismatch = mismatch or set()  # functions that raise NVMLLibraryMismatchError
+        self.missing = missing or set()  # functions the driver lacks (NVMLError_FunctionNotFound)
+        self.reserved = reserved  # memory the driver reserves: in v1's "used", not in v2's
         self.inits = self.shutdowns = 0
 
     def _check(self, function: str) -> None:
         if function in self.mismatch:
             raise FakeLibraryMismatch(f"Unversioned function called: {function}")
+        if function in self.missing:
+            raise FakeNVMLError("Function Not Found")
 
     def nvmlInit(self) -> None:
         if self.init_error:
@@ -863,14 +887,29 @@ class FakeNvml:
     def nvmlDeviceGetName(self, handle: int) -> bytes:
         return b"NVIDIA H100 80GB HBM3"
 
-    def nvmlDeviceGetMemoryInfo(self, handle: int) -> SimpleNamespace:
-        return SimpleNamespace(used=10 * 2**30, total=80 * 2**30, free=70 * 2**30)
+    nvmlMemory_v2 = 0x02000028
+
+    def nvmlDeviceGetMemoryInfo(self, handle: int, version: int | None = None) -> SimpleNamespace:
+        if version is None:
+            self._check("nvmlDeviceGetMemoryInfo")
+            return SimpleNamespace(used=10 * 2**30 + self.reserved, total=80 * 2**30, free=70 * 2**30 - self.reserved)
+        assert version == self.nvmlMemory_v2
+        self._check("nvmlDeviceGetMemoryInfo_v2")
+        free = 70 * 2**30 - self.reserved
+        return SimpleNamespace(version=version, total=80 * 2**30, reserved=self.reserved, free=free, used=10 * 2**30)
 
     def nvmlDeviceGetUtilizationRates(self, handle: int) -> SimpleNamespace:
         return SimpleNamespace(gpu=40 + 20 * handle, memory=5)
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> list[SimpleNamespace]:
         self._check("nvmlDeviceGetComputeRunningProcesses")
+        return self._processes()
+
+    def nvmlDeviceGetComputeRunningProcesses_v2(self, handle: int) -> list[SimpleNamespace]:
+        self._check("nvmlDeviceGetComputeRunningProcesses_v2")
+        return self._processes()
+
+    def _processes(self) -> list[SimpleNamespace]:
         return [
             SimpleNamespace(pid=4242, usedGpuMemory=8 * 2**30),
             SimpleNamespace(pid=7, usedGpuMemory=2**30),
@@ -891,6 +930,34 @@ class TestNvml:
         reading = source.read()
         assert reading.watts == pytest.approx(100.0)  # 150 J over 1.5 s
         assert reading.energy_j == pytest.approx(150.0) and reading.scope == "GPU"
+
+    def test_an_implausible_jump_is_dropped_and_the_answer_estimates_it(self) -> None:
+        """A GPU counter's one-off jump drops one interval (None, not the total); the answer keeps 300 W."""
+        clock = ManualClock(0.0)
+        nvml = FakeNvml(energy_mj=[0])
+        source = NvmlPowerSource(NvmlLibrary(nvml), clock=clock)
+        readings = []
+        for second, energy_mj in enumerate([0, 300_000, 600_000, 2**40, 1_200_000, 1_500_000]):
+            clock.now = float(second)
+            nvml.energy_mj = [energy_mj]
+            readings.append((clock.now, source.read()))
+        dropped = readings[3][1]
+        assert dropped.watts is None and dropped.energy_j is None and "interval dropped" in dropped.note
+        assert readings[4][1].watts == pytest.approx(300.0)
+        assert span_energy(readings) == pytest.approx((1500.0, 5.0))
+
+    def test_a_counter_that_fell_reads_again_from_its_new_value(self) -> None:
+        """A GPU counter that fell (a driver reload) drops that interval and reads on from the new value."""
+        clock = ManualClock(0.0)
+        nvml = FakeNvml(energy_mj=[5_000_000])
+        source = NvmlPowerSource(NvmlLibrary(nvml), clock=clock)
+        source.read()
+        watts = []
+        for energy_mj in [5_100_000, 0, 100_000, 200_000]:
+            clock.now += 1.0
+            nvml.energy_mj = [energy_mj]
+            watts.append(source.read().watts)
+        assert watts == [pytest.approx(100.0), None, pytest.approx(100.0), pytest.approx(100.0)]
 
     def test_power_usage_path_when_there_is_no_counter(self) -> None:
         """Without an energy counter NVML sums each GPU's power usage and has no energy."""
@@ -941,14 +1008,38 @@ class TestNvml:
 
     def test_a_library_mismatch_in_the_process_list_leaves_memory_and_load(self) -> None:
         """A library mismatch in the process list keeps memory and load, with a note."""
-        gpu = NvmlGpu(NvmlLibrary(FakeNvml(power_mw=[1], mismatch={"nvmlDeviceGetComputeRunningProcesses"})))
-        reading = gpu.read({4242})
+        nvml = FakeNvml(
+            power_mw=[1],
+            mismatch={"nvmlDeviceGetComputeRunningProcesses"},
+            missing={"nvmlDeviceGetComputeRunningProcesses_v2"},  # an older driver would have it: see below
+        )
+        reading = NvmlGpu(NvmlLibrary(nvml)).read({4242})
         assert reading.memory_used == 10 * 2**30 and reading.util_pct == pytest.approx(40.0)
         assert reading.process_memory == {}
         assert reading.notes == (
             "gpu0 per-process VRAM n/a: FakeLibraryMismatch: Unversioned function called: "
             "nvmlDeviceGetComputeRunningProcesses",
         )
+
+    def test_memory_used_leaves_out_what_the_driver_reserves(self) -> None:
+        """GPU memory used is v2's (an idle A10 uses 1 MiB, not v1's 527 MiB with the reserve)."""
+        reading = NvmlGpu(NvmlLibrary(FakeNvml(power_mw=[1], reserved=526 * 2**20))).read(())
+        assert reading.memory_used == 10 * 2**30 and reading.memory_total == 80 * 2**30
+
+    def test_memory_falls_back_to_v1_on_a_driver_without_v2(self) -> None:
+        """A driver without nvmlDeviceGetMemoryInfo_v2 reads v1's memory instead of none."""
+        nvml = FakeNvml(power_mw=[1], reserved=2**20, missing={"nvmlDeviceGetMemoryInfo_v2"})
+        gpu = NvmlGpu(NvmlLibrary(nvml))
+        assert gpu.read(()).memory_used == 10 * 2**30 + 2**20
+        assert gpu.read(()).memory_used == 10 * 2**30 + 2**20
+
+    def test_a_process_list_without_v3_is_read_with_v2(self) -> None:
+        """A driver without the _v3 process list gives per-process VRAM through _v2, with no note."""
+        nvml = FakeNvml(power_mw=[1], mismatch={"nvmlDeviceGetComputeRunningProcesses"})
+        gpu = NvmlGpu(NvmlLibrary(nvml))
+        for _ in range(2):  # the second read goes straight to _v2
+            reading = gpu.read({4242})
+            assert reading.process_memory == {4242: 8 * 2**30} and reading.notes == ()
 
     def test_a_library_mismatch_in_the_energy_counter_falls_back_to_power(self) -> None:
         """A library mismatch in the energy counter falls back to power usage."""

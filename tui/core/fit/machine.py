@@ -101,7 +101,7 @@ def nvidia_free_memory(library: NvmlLibrary | None = None) -> Fact[int] | None:
     nvml = library.nvml
     try:
         free = [int(nvml.nvmlDeviceGetMemoryInfo(handle).free) for handle in library.handles]
-    except nvml.NVMLError:
+    except library.errors:  # NVMLError, and NVMLLibraryMismatchError, which is not one
         return None
     where = "NVML free VRAM" + (f" (the freest of {len(free)} GPUs)" if len(free) > 1 else "")
     return Fact(max(free), where)

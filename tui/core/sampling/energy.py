@@ -40,21 +40,43 @@ def counter_delta(previous: float, current: float, wrap: float | None) -> float 
 
 
 def span_energy(readings: Sequence[tuple[float, PowerReading]]) -> tuple[float | None, float]:
-    """(joules, seconds covered) of (t, reading) pairs: a counter delta when every reading has a
-    counter value, else the trapezoid integral of the watts; (None, 0.0) when they span no time.
+    """(joules, seconds covered) of time-ordered (t, reading) pairs; (None, 0.0) when they span no
+    time or a gap has no watts to estimate it from.
 
-    A reading without a counter value (a source that has none, or a dropped interval) makes the
-    whole span integrate its watts, so a lost interval is estimated rather than counted as 0 J.
+    Between two readings that both carry a counter value the energy is the counter's delta.
+    Elsewhere (a source without counters, or a counter reading whose interval was dropped) it is
+    estimated from the watts around it: the trapezoid between the nearest watts on either side,
+    held flat where one side has none. A dropped interval is thus estimated, never counted as 0 J.
     """
-    counters = [(t, e) for t, p in readings if (e := p.energy_j) is not None]
-    if len(counters) >= 2 and len(counters) == len(readings):
-        (t0, e0), (t1, e1) = counters[0], counters[-1]
-        return (e1 - e0, t1 - t0) if t1 > t0 else (None, 0.0)
-    watts = [(t, w) for t, p in readings if (w := p.watts) is not None]
-    energy = integrate_watts(watts)
-    duration = watts[-1][0] - watts[0][0] if watts else 0.0
-    # Readings that span no time say nothing about energy: blank, not zero.
-    return (energy, duration) if energy is not None and duration > 0 else (None, 0.0)
+    kept = [i for i, (_, p) in enumerate(readings) if p.energy_j is not None or p.watts is not None]
+    if len(kept) < 2 or readings[kept[-1]][0] <= readings[kept[0]][0]:
+        # Readings that span no time say nothing about energy: blank, not zero.
+        return None, 0.0
+    span = readings[kept[0] : kept[-1] + 1]
+    watts = [p.watts for _, p in span]
+    before, after = _held(watts), _held(watts[::-1])[::-1]  # the nearest watts on each side
+    joules = 0.0
+    for i, ((t0, p0), (t1, p1)) in enumerate(pairwise(span)):
+        if p0.energy_j is not None and p1.energy_j is not None:
+            joules += p1.energy_j - p0.energy_j
+            continue
+        w0, w1 = before[i], after[i + 1]
+        if w0 is None:
+            w0 = w1
+        if w1 is None:
+            w1 = w0
+        if w0 is None or w1 is None:
+            return None, 0.0  # a gap with no watts anywhere around it
+        joules += (t1 - t0) * (w0 + w1) / 2
+    return joules, span[-1][0] - span[0][0]
+
+
+def _held(values: Sequence[float | None]) -> list[float | None]:
+    """Each value, or the last one before it that is not None."""
+    held: list[float | None] = []
+    for value in values:
+        held.append(value if value is not None else (held[-1] if held else None))
+    return held
 
 
 def net_energy(energy_j: float | None, idle_w: float | None, duration_s: float) -> float | None:

@@ -68,7 +68,8 @@ class Peaks:
     """What the machine did between two times: the `resources` and `power` figures of a record.
 
     Energy is the counter delta when the source is a counter, else the trapezoid integral of
-    the watts; `energy_duration_s` is the span it covers (use it for baseline subtraction).
+    the watts, which also estimate a counter's dropped interval (energy.span_energy);
+    `energy_duration_s` is the span it covers (use it for baseline subtraction).
     """
 
     samples: int

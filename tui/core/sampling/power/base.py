@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -31,8 +30,9 @@ class PowerReading:
     `watts` is None on a counter's first read (no interval yet) or a dropped interval.
     `energy_j` is the energy accumulated since this source's first read, wrap-corrected and
     monotonic, so the energy of any span is the difference of two readings; None for sources
-    that only give instantaneous power, and for a reading whose interval was dropped (a span
-    that holds one falls back to integrating the watts).
+    that only give instantaneous power, and for a reading whose interval was dropped (the
+    interval ending at this reading is not in the total; a span that holds it estimates it from
+    the watts around it, see energy.span_energy).
     `note` says what is odd about this reading (a frozen rail, a dropped interval), or is empty.
     """
 
@@ -70,27 +70,6 @@ class PowerSource(ABC):
     def explain(self) -> list[str]:
         """For `doctor`: which rails the figure sums and how its watts and energy are computed."""
         return [f"{self.scope}: instantaneous watts each tick; energy is their trapezoid integral"]
-
-
-class CounterRate:
-    """Turns energy deltas into watts over the measured monotonic interval."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._last_t: float | None = None
-        self.total_j = 0.0
-        self.interval: float | None = None  # seconds covered by the last counted step
-
-    def step(self, delta_j: float | None) -> float | None:
-        """Record the energy since the previous step (None drops the interval); return watts."""
-        now = self._clock()
-        previous, self._last_t = self._last_t, now
-        if previous is None or delta_j is None or now <= previous:
-            self.interval = None
-            return None
-        self.total_j += delta_j
-        self.interval = now - previous
-        return delta_j / self.interval
 
 
 def first_available(

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from ..energy import counter_delta
-from .base import Availability, CounterRate, PowerReadError, PowerReading, PowerSource
+from .base import Availability, PowerReadError, PowerReading, PowerSource
+from .counter import CounterRate
 
 NOT_INSTALLED = "nvidia-ml-py not installed"
 LINUX_LIBRARY = "libnvidia-ml.so.1"
+# No single GPU draws this (a GB300 board is rated 1.4 kW): a bigger step is a corrupt value.
+MAX_GPU_WATTS = 2000.0
 
 
 def driver_missing() -> str | None:
@@ -132,9 +134,8 @@ class NvmlPowerSource(PowerSource):
 
     def __init__(self, library: NvmlLibrary | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.library = library or shared_library()
-        self._rate = CounterRate(clock)
+        self._rate = CounterRate(clock, MAX_GPU_WATTS)
         self._counter: bool | None = None
-        self._previous_mj: float | None = None
 
     def probe(self) -> Availability:
         availability = self.library.open()
@@ -171,10 +172,13 @@ class NvmlPowerSource(PowerSource):
         nvml = self.library.nvml
         try:
             if self._counter:
-                total_mj = float(sum(nvml.nvmlDeviceGetTotalEnergyConsumption(h) for h in self.library.handles))
-                delta_mj = None if self._previous_mj is None else counter_delta(self._previous_mj, total_mj, None)
-                self._previous_mj = total_mj
-                watts = self._rate.step(None if delta_mj is None else delta_mj / 1e3)
+                joules = {
+                    f"gpu{i}": nvml.nvmlDeviceGetTotalEnergyConsumption(h) / 1e3
+                    for i, h in enumerate(self.library.handles)
+                }
+                watts = self._rate.step(joules)
+                if self._rate.why:
+                    return PowerReading(None, None, self.scope, note=f"interval dropped: {self._rate.why}")
                 return PowerReading(watts, self._rate.total_j, self.scope)
             parts = {f"gpu{i}": nvml.nvmlDeviceGetPowerUsage(h) / 1e3 for i, h in enumerate(self.library.handles)}
         except self.library.errors as exc:
@@ -186,7 +190,9 @@ class NvmlPowerSource(PowerSource):
         if self._counter:
             return [
                 f"GPU: nvmlDeviceGetTotalEnergyConsumption (mJ) summed over {count} GPU(s); watts = the "
-                "counter's delta over the measured interval; energy = the counter"
+                "counter's delta over the measured interval; energy = the counter; an interval where a "
+                f"counter fell (a driver reload) or read over {MAX_GPU_WATTS:.0f} W is dropped (the answer's "
+                "energy estimates it from the watts around it)"
             ]
         return [
             f"GPU: nvmlDeviceGetPowerUsage (mW) summed over {count} GPU(s), each tick; energy is the "
@@ -216,12 +222,19 @@ class NvmlGpu:
     Memory is the reading; the name, utilisation and each device's process list have their own
     guards, so one failing query (NVMLLibraryMismatchError from the process list on older
     drivers) leaves the rest and says why in `notes`.
+
+    Memory "used" comes from nvmlDeviceGetMemoryInfo_v2 where the driver has it: v1's used
+    includes the driver's reserved memory (an idle A10 reads ~527 MiB used instead of 1 MiB,
+    where nvidia-smi says 1 MiB). The process list is the _v3 query pynvml calls by default, else
+    _v2 on drivers without _v3. Each fallback, once needed, is kept.
     """
 
     name = "nvml"
 
     def __init__(self, library: NvmlLibrary | None = None) -> None:
         self.library = library or shared_library()
+        self._memory_v2: bool | None = None  # None: not tried yet
+        self._processes_v2 = False
 
     def probe(self) -> Availability:
         return self.library.open()
@@ -238,7 +251,7 @@ class NvmlGpu:
         wanted = set(pids)
         try:
             for handle in handles:
-                memory = nvml.nvmlDeviceGetMemoryInfo(handle)
+                memory = self._memory(handle)
                 used, total = used + memory.used, total + memory.total
         except errors as exc:
             raise RuntimeError(f"NVML memory unreadable ({exc})") from None
@@ -253,7 +266,7 @@ class NvmlGpu:
             except errors:
                 pass  # some boards (and MIG slices) do not report utilisation
             try:
-                processes = nvml.nvmlDeviceGetComputeRunningProcesses(handle)
+                processes = self._processes(handle)
             except errors as exc:
                 notes.append(f"gpu{index} per-process VRAM n/a: {type(exc).__name__}: {exc}")
                 continue
@@ -266,6 +279,42 @@ class NvmlGpu:
             name = f"{len(names)} × {name}"
         util = sum(utils) / len(utils) if utils else None
         return GpuReading(name, used, total, util, per_pid, tuple(notes))
+
+    def _memory(self, handle: Any) -> Any:
+        """The device's memory info: the v2 struct where the driver and pynvml have it, else v1."""
+        nvml = self.library.nvml
+        version = getattr(nvml, "nvmlMemory_v2", None)
+        missing: tuple[type[BaseException], ...] = (*self.library.errors, TypeError)  # TypeError: old pynvml
+        if version is not None and self._memory_v2 is not False:
+            try:
+                memory = nvml.nvmlDeviceGetMemoryInfo(handle, version=version)
+            except missing:
+                if self._memory_v2:
+                    raise  # v2 worked before: this is a real failure, not a missing function
+            else:
+                self._memory_v2 = True
+                return memory
+        memory = nvml.nvmlDeviceGetMemoryInfo(handle)
+        self._memory_v2 = False
+        return memory
+
+    def _processes(self, handle: Any) -> Any:
+        """The device's compute processes: _v3 (pynvml's default), else _v2 where _v3 is missing."""
+        nvml = self.library.nvml
+        if self._processes_v2:
+            return nvml.nvmlDeviceGetComputeRunningProcesses_v2(handle)
+        try:
+            return nvml.nvmlDeviceGetComputeRunningProcesses(handle)
+        except self.library.errors as newest:
+            older = getattr(nvml, "nvmlDeviceGetComputeRunningProcesses_v2", None)
+            if older is None:
+                raise
+            try:
+                processes = older(handle)
+            except self.library.errors:
+                raise newest from None  # the _v3 error says more than the _v2 one
+            self._processes_v2 = True
+            return processes
 
 
 def _text(value: str | bytes) -> str:

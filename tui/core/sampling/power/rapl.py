@@ -14,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..energy import counter_delta
-from .base import Availability, CounterRate, PowerReadError, PowerReading, PowerSource
+from .base import Availability, PowerReadError, PowerReading, PowerSource
+from .counter import CounterRate
 
 ROOT_ONLY = "energy_uj is root-only since CVE-2020-8694 (run as root or chmod)"
+# No CPU package, DRAM or platform rail draws this: a bigger step is a corrupt value, not energy.
+MAX_ZONE_WATTS = 2000.0
 _COVERS = {
     "package": frozenset({"cpu"}),
     "package + DRAM": frozenset({"cpu", "dram"}),
@@ -60,8 +62,7 @@ class RaplSource(PowerSource):
     ) -> None:
         self._root = Path(root)
         self._read_text = read_text
-        self._rate = CounterRate(clock)
-        self._previous: dict[Path, int] = {}
+        self._rate = CounterRate(clock, MAX_ZONE_WATTS)
         self.zones, self.scope = choose_zones(self._discover())
         self.covers = _COVERS[self.scope]
 
@@ -91,41 +92,30 @@ class RaplSource(PowerSource):
     def read(self) -> PowerReading:
         if not self.zones:
             raise PowerReadError("no RAPL package or psys zone")
-        current: dict[Path, int] = {}
+        current: dict[str, float] = {}
         for zone in self.zones:
             try:
-                current[zone.path] = int(self._read_text(zone.path / "energy_uj"))
+                current[zone.path.name] = int(self._read_text(zone.path / "energy_uj")) / 1e6
             except PermissionError:
                 raise PowerReadError(ROOT_ONLY) from None
             except (OSError, ValueError) as exc:
                 raise PowerReadError(f"cannot read {zone.path / 'energy_uj'}: {exc}") from None
-        delta_uj = self._delta_uj(current) if self._previous else None
-        self._previous = current
-        watts = self._rate.step(None if delta_uj is None else delta_uj / 1e6)
+        watts = self._rate.step(current, self._wrap_j)
+        if self._rate.why:
+            return PowerReading(None, None, self.scope, note=f"interval dropped: {self._rate.why}")
         return PowerReading(watts, self._rate.total_j, self.scope)
 
     def explain(self) -> list[str]:
         zones = ", ".join(z.name for z in self.zones) or "none"
         return [
             f"{self.scope}: RAPL energy_uj of zones {zones} summed; watts = the delta over the measured "
-            "interval, a wrap adds max_energy_range_uj once; energy = the counters"
+            "interval, a wrap adds max_energy_range_uj once; energy = the counters; an interval with an "
+            f"unexplained fall or over {MAX_ZONE_WATTS:.0f} W in a zone is dropped (the answer's energy "
+            "estimates it from the watts around it)"
         ]
 
-    def _delta_uj(self, current: dict[Path, int]) -> int | None:
-        total = 0
-        for path, value in current.items():
-            previous = self._previous.get(path)
-            if previous is None:
-                return None
-            wrap = self._wrap(path) if value < previous else None
-            delta = counter_delta(previous, value, wrap)
-            if delta is None:
-                return None
-            total += int(delta)
-        return total
-
-    def _wrap(self, path: Path) -> int | None:
+    def _wrap_j(self, zone: str) -> float | None:
         try:
-            return int(self._read_text(path / "max_energy_range_uj"))
+            return int(self._read_text(self._root / zone / "max_energy_range_uj")) / 1e6
         except (OSError, ValueError):
-            return None  # unknown range: the caller drops this interval
+            return None  # unknown range: the interval is dropped
