@@ -25,6 +25,8 @@ async def test_the_records_open_after_the_first_frame_and_before_the_model_list(
 
     def open_records() -> tuple[TurnRecorder | None, str | None]:
         seen.append((app.query_one("#prompt").region.width, len(app.models)))
+        time.sleep(0.5)  # a slow disk: the app's retry poll (every 0.1 s here) must not list models meanwhile
+        assert not app.models
         return open_recorder(db, keep_content=True)
 
     app = make_app(fake_ollama.url, clock=time.monotonic, refresh_interval=5.0, open_records=open_records)

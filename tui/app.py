@@ -237,8 +237,6 @@ class OllamonApp(App[None]):
 
             self.monitor.start(sampled)
         self.call_after_refresh(self._finish_start)
-        if self._retry_interval > 0:
-            self.set_interval(self._retry_interval, self._poll)
         self.call_later(
             self._note,
             "Choose a model (ctrl+l), type a prompt and press Enter. Escape stops an answer; ctrl+n starts a new chat.",
@@ -262,6 +260,8 @@ class OllamonApp(App[None]):
                 self.recover_records()
         self.session.engine.prepare()
         self.refresh_models()
+        if self._retry_interval > 0:  # polling starts here: no model list before the records are open
+            self.set_interval(self._retry_interval, self._poll)
 
     def on_resize(self, _event: events.Resize) -> None:
         # Started too small (nothing to focus), the terminal made big enough gets its prompt back.
@@ -326,7 +326,7 @@ class OllamonApp(App[None]):
 
     def _poll(self) -> None:
         """Retry often while Ollama is unreachable; otherwise refresh now and then."""
-        busy = any(worker.group in ("poll", "start") and not worker.is_finished for worker in self.workers)
+        busy = any(worker.group == "poll" and worker.is_running for worker in self.workers)
         due = not self.connected or time.monotonic() - self._refreshed_at >= self._refresh_interval
         if due and not busy:
             self.refresh_models()
