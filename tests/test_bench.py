@@ -243,7 +243,7 @@ def test_pull_shows_progress_and_names_failures(fake: FakeOllama) -> None:
 
 
 def test_a_narrow_terminal_gets_the_most_needed_columns_uncut(fake: FakeOllama, tmp_path: Path) -> None:
-    """A 100-column terminal gets the most needed columns whole and names those left out; a file gets all."""
+    """A 100- or 80-column terminal gets the most needed columns whole and names those left out; a file gets all."""
     from tui.core.sweep.table import render, sweep_rows
 
     db = tmp_path / "b.sqlite"
@@ -255,6 +255,9 @@ def test_a_narrow_terminal_gets_the_most_needed_columns_uncut(fake: FakeOllama, 
     assert all(len(line) <= 100 for line in narrow.splitlines())
     assert "small:1b" in narrow and "26%" not in narrow and "left out for the width: Quant" in narrow
     assert "Quant" in render(rows, "table", sweep_id="s")  # to a file or pipe: every column
+    at_80 = render(rows, "table", sweep_id="s", width=80)
+    # The line naming what was left out wraps between names, never past the width.
+    assert all(len(line) <= 80 for line in at_80.splitlines()) and at_80.rstrip().endswith("shows all)")
 
 
 def test_history_shows_one_sweep(fake: FakeOllama, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

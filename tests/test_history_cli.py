@@ -113,6 +113,47 @@ class TestSummary:
         assert len(lines) == 2 + 3
 
 
+class Terminal(io.StringIO):
+    """Output that says it is a terminal, as `history` sees stdout in a shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class TestTerminalWidth:
+    @pytest.mark.parametrize("width", [80, 120])
+    @pytest.mark.parametrize("summary", [False, True])
+    def test_a_terminal_gets_the_columns_that_fit_and_their_names(
+        self, db: Path, width: int, summary: bool, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """On an 80- or 120-column terminal no cell wraps, and a line names the columns left out."""
+        monkeypatch.setenv("COLUMNS", str(width))
+        argv = ("--summary",) if summary else ("--limit", "5")
+        out = Terminal()
+        assert run_history(parse(*argv), db, out=out) == 0
+        lines = out.getvalue().splitlines()
+        assert all(len(line) <= width for line in lines)
+        rows = 3 if summary else 5
+        # Header, rules and one line per row: a wrapped cell would add lines to the table.
+        table = [line for line in lines if line[:1] in "┏┃┡│└"]
+        assert len(table) == rows + 4
+        note = " ".join(line for line in lines if line[:1] not in "┏┃┡│└")
+        assert note.startswith("(left out for the width: ") and note.endswith("--format md shows all)")
+        left_out = note.removeprefix("(left out for the width: ").split(";")[0].split(", ")
+        header = lines[1]
+        assert left_out and all(f"┃ {name} " not in header for name in left_out)
+        assert "Model" in header and "tok/s" in header
+
+    def test_a_pipe_gets_every_column_unchanged(self, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """To a file or pipe the table keeps every column and names none left out, however narrow the terminal."""
+        monkeypatch.setenv("COLUMNS", "80")
+        for argv in (("--limit", "5"), ("--summary",)):
+            code, text = history(db, *argv)
+            assert code == 0 and "left out" not in text
+            header = text.splitlines()[1]
+            assert all(name in header for name in ("Model", "Load", "Swap peak", "Net W", "J/token"))
+
+
 class TestUsage:
     @pytest.mark.parametrize(
         "argv",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -63,12 +64,12 @@ def _check(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(path, f"damaged: cannot read its records ({e})") from e
 
 
-def render(store: RecordStore, args: argparse.Namespace) -> str:
-    """The text `history` prints for these options."""
+def render(store: RecordStore, args: argparse.Namespace, width: int | None = None) -> str:
+    """The text `history` prints for these options; a table fits `width` (a terminal's) when given."""
     from tui.core.records.export import export_records, export_rows, export_summary
 
     if args.summary:
-        return export_summary(store.summary(model=args.model, sweep_id=args.sweep), args.format)
+        return export_summary(store.summary(model=args.model, sweep_id=args.sweep), args.format, width=width)
     if args.format in CONTENT_FORMATS:
         records = store.records(
             model=args.model, status=args.status, limit=args.limit, with_content=args.with_content, sweep_id=args.sweep
@@ -76,7 +77,7 @@ def render(store: RecordStore, args: argparse.Namespace) -> str:
         return export_records(records, args.format, with_content=args.with_content)
     # The table and Markdown forms need only the indexed columns: no JSON is parsed.
     rows = store.query(model=args.model, status=args.status, limit=args.limit, sweep_id=args.sweep)
-    return export_rows(rows, args.format)
+    return export_rows(rows, args.format, width=width)
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
@@ -90,13 +91,16 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 def run_history(args: argparse.Namespace, store_path: Path, out: TextIO | None = None) -> int:
     """Print turns or the summary; 0 on success, 1 for an unusable store, 2 for bad options."""
     out = out or sys.stdout
+    # On a terminal the table fits its width, naming the columns left out; to a file or pipe it
+    # has every column, as wide as they need.
+    width = shutil.get_terminal_size().columns if out.isatty() else None
     problem = _usage_problem(args)
     if problem:
         print(f"ollamon history: {problem}", file=sys.stderr)
         return 2
     try:
         with open_read_only(Path(store_path).expanduser()) as store:
-            text = render(store, args)
+            text = render(store, args, width)
             empty = not store.query(limit=1)
     except StoreError as e:
         print(f"ollamon history: {e}", file=sys.stderr)

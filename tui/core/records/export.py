@@ -11,10 +11,12 @@ import csv
 import io
 import json
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -75,27 +77,96 @@ _SUMMARY_COLUMNS: list[tuple[str, Callable[[SummaryRow], str]]] = [
     ("failed", lambda s: str(s.failed)),
 ]
 
+# Left out first when a terminal is too narrow for the whole table, as the history screen's
+# tables leave them out (tui/ui/history/turns_table.py and summary_table.py).
+_ROW_LEAST_NEEDED = ("Swap peak", "Load", "chars/s", "Net W", "J/token", "Mem peak", "Total", "tok/s", "Status")
+_SUMMARY_LEAST_NEEDED = (
+    "File",
+    "Swap peak",
+    "Quant",
+    "Loaded",
+    "Host",
+    "Processor",
+    "Load",
+    "failed",
+    "ok",
+    "Net W",
+    "J/token",
+    "Mem peak",
+    "chars/s",
+)
 
-def _grid(columns: Sequence[tuple[str, Callable[[Any], str]]], items: Iterable[Any], fmt: str) -> str:
+
+def _grid(
+    columns: Sequence[tuple[str, Callable[[Any], str]]],
+    items: Iterable[Any],
+    fmt: str,
+    *,
+    width: int | None = None,
+    least_needed: Sequence[str] = (),
+) -> str:
     cells = [[strip_controls(get(item)) for _, get in columns] for item in items]
-    return text_table([name for name, _ in columns], cells, fmt)
+    return text_table([name for name, _ in columns], cells, fmt, width=width, least_needed=least_needed)
 
 
-def text_table(headers: Sequence[str], cells: Sequence[Sequence[str]], fmt: str, *, width: int | None = None) -> str:
-    """Cells as a Markdown table (`md`) or a plain terminal table (anything else), `width`
-    columns wide (a terminal's), or as wide as the cells need."""
+def text_table(
+    headers: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    fmt: str,
+    *,
+    width: int | None = None,
+    least_needed: Sequence[str] = (),
+    reveal: str = "--format md shows all",
+) -> str:
+    """Cells as a Markdown table (`md`) or a plain terminal table (anything else).
+
+    With a `width` (a terminal's) the table leaves out columns named in `least_needed`, first
+    named first, until no cell wraps, and says below which it left out; without one it is as
+    wide as the cells need, every column whole.
+    """
     if fmt == "md":
         return _markdown_table(headers, cells)
-    table = Table(*headers)
+    kept = list(range(len(headers)))
+    if width is not None:
+        kept = fitting_columns(headers, cells, width, least_needed)
+    table = Table(*(headers[i] for i in kept))
     for row in cells:
-        table.add_row(*(Text(c) for c in row))  # Text: a "[bold]" in a model name stays literal
-    # As wide as the widest cells need: a table written to a file or pipe is never cut.
-    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+        table.add_row(*(Text(row[i]) for i in kept))  # Text: a "[bold]" in a model name stays literal
     out = io.StringIO()
     Console(
-        file=out, width=width or max(80, sum(widths) + 3 * len(widths) + 1), color_system=None, force_terminal=False
+        file=out,
+        width=width or max(80, _needed(headers, cells, kept)),
+        color_system=None,
+        force_terminal=False,
     ).print(table)
+    left_out = [h for i, h in enumerate(headers) if i not in kept]
+    if left_out and width is not None:
+        out.write(left_out_note(left_out, width, reveal))
     return out.getvalue()
+
+
+def _needed(headers: Sequence[str], cells: Sequence[Sequence[str]], kept: Sequence[int]) -> int:
+    """The width a rich table of these columns needs to show every cell on one line."""
+    # Each column: its widest cell, a space either side and a rule; then the closing rule.
+    return sum(max([cell_len(headers[i]), *(cell_len(row[i]) for row in cells)]) + 3 for i in kept) + 1
+
+
+def fitting_columns(
+    headers: Sequence[str], cells: Sequence[Sequence[str]], width: int, least_needed: Sequence[str]
+) -> list[int]:
+    """The indices of the columns that fit `width` without wrapping a cell, leaving out the least needed first."""
+    kept = list(range(len(headers)))
+    for name in least_needed:
+        if _needed(headers, cells, kept) <= width:
+            break
+        kept = [i for i in kept if headers[i] != name]
+    return kept
+
+
+def left_out_note(names: Sequence[str], width: int, reveal: str) -> str:
+    """The lines under a table that name the columns it left out, wrapped between words to `width`."""
+    text = f"(left out for the width: {', '.join(names)}; {reveal})"
+    return textwrap.fill(text, width=max(width, 20), break_long_words=False, break_on_hyphens=False) + "\n"
 
 
 def _markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -176,19 +247,28 @@ def export_records(records: Iterable[Record], fmt: str, *, with_content: bool = 
     return _json_forms(docs, fmt)
 
 
-def export_rows(rows: Iterable[RecordRow], fmt: str) -> str:
-    """History-table rows (from RecordStore.query) as a terminal table or Markdown table."""
+def export_rows(rows: Iterable[RecordRow], fmt: str, *, width: int | None = None) -> str:
+    """History-table rows (from RecordStore.query) as a terminal table or Markdown table.
+
+    With a `width` (a terminal's) the table shows the columns that fit it and names the others.
+    """
     if fmt not in ("table", "md"):
         raise ValueError(f"rows export as table or md, not {fmt!r}")
-    return _grid(_ROW_COLUMNS, rows, fmt)
+    return _grid(_ROW_COLUMNS, rows, fmt, width=width, least_needed=_ROW_LEAST_NEEDED)
 
 
-def export_summary(rows: Iterable[SummaryRow], fmt: str) -> str:
-    """The comparison table in one of FORMATS; json, jsonl and csv carry raw numbers."""
+def export_summary(rows: Iterable[SummaryRow], fmt: str, *, width: int | None = None) -> str:
+    """The comparison table in one of FORMATS; json, jsonl and csv carry raw numbers.
+
+    With a `width` (a terminal's) the table shows the columns that fit it and names the others.
+    """
     _check(fmt)
     rows = list(rows)
     if fmt in ("table", "md"):
-        return _grid(_SUMMARY_COLUMNS, rows, fmt)
+        # The same model on two hosts makes two rows that only the host tells apart.
+        several_hosts = len({row.where for row in rows}) > 1
+        least = [name for name in _SUMMARY_LEAST_NEEDED if not (name == "Host" and several_hosts)]
+        return _grid(_SUMMARY_COLUMNS, rows, fmt, width=width, least_needed=least)
     docs = [asdict(r) for r in rows]
     if fmt == "csv":
         return csv_text(docs, list(SummaryRow.__dataclass_fields__))

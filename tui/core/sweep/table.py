@@ -255,28 +255,9 @@ def render(rows: Sequence[SweepRow], fmt: str, *, sweep_id: str, width: int | No
     if fmt == "csv":
         flat = [{"sweep_id": sweep_id, **_flat(r)} for r in rows]
         return csv_text(flat, _csv_columns())
-    columns = _COLUMNS if width is None or fmt != "table" else _fitting(rows, width)
-    cells = [[strip_controls(get(row)) for _, get in columns] for row in rows]
-    table = text_table([name for name, _ in columns], cells, fmt, width=width)
-    left_out = [name for name, _ in _COLUMNS if (name, _) not in columns]
-    if left_out:
-        table += f"(left out for the width: {', '.join(left_out)}; --format md shows all)\n"
-    return table
+    cells = [[strip_controls(get(row)) for _, get in _COLUMNS] for row in rows]
+    return text_table([name for name, _ in _COLUMNS], cells, fmt, width=width, least_needed=_LEAST_NEEDED)
 
 
 # Left out first when a terminal is too narrow for the whole table.
 _LEAST_NEEDED = ("Quant", "Net J/token", "Net W", "J/token", "W", "File", "Loaded", "Swap peak", "Mem peak", "chars/s")
-
-
-def _fitting(rows: Sequence[SweepRow], width: int) -> list[tuple[str, Callable[[SweepRow], str]]]:
-    """The columns that fit `width` without wrapping a cell, dropping the least needed first."""
-    columns = list(_COLUMNS)
-
-    def needed(cols: list[tuple[str, Callable[[SweepRow], str]]]) -> int:
-        return sum(max([len(name), *(len(get(r)) for r in rows)]) + 3 for name, get in cols) + 1
-
-    for name in _LEAST_NEEDED:
-        if needed(columns) <= width:
-            break
-        columns = [column for column in columns if column[0] != name]
-    return columns
