@@ -112,6 +112,13 @@ class TestSummary:
         assert lines[0].startswith("| Model | Host |") and lines[1].startswith("|---|")
         assert len(lines) == 2 + 3
 
+    def test_load_says_it_is_the_median_of_cold_loads(self, db: Path) -> None:
+        """The summary's Load is headed as the median of cold loads: most turns loaded in 12 ms, it says 1.5 s."""
+        _, text = history(db, "--summary", "--format", "md", "--model", "qwen3:8b")
+        header, _, row = text.splitlines()
+        load = header.split(" | ").index("Load (cold, median)")
+        assert row.split(" | ")[load].startswith("1.5")
+
 
 class Terminal(io.StringIO):
     """Output that says it is a terminal, as `history` sees stdout in a shell."""

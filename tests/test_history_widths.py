@@ -174,6 +174,17 @@ class TestSummaryTable:
             assert_fits(table)
             assert hint_text(screen, "#summary-hint") == ""
 
+    @pytest.mark.parametrize("size", [(120, 40), (200, 60)])
+    async def test_load_says_it_is_the_median_of_cold_loads(self, store: RecordStore, size: tuple[int, int]) -> None:
+        """The Load column is headed "Load (cold, median)", or "Load" with "Load: median of cold loads" below."""
+        fill(store, 30)
+        async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=size) as pilot:
+            screen, table = await self.show(pilot)
+            shown = headers(table)
+            assert "Load (cold, median)" in shown or (
+                "Load" in shown and "Load: median of cold loads" in hint_text(screen, "#summary-hint")
+            )
+
     async def test_the_host_stays_when_the_rows_come_from_two_hosts(self, store: RecordStore) -> None:
         """With rows from two hosts the summary keeps the Host column beside the model at 80 columns."""
         fill(store, 6)

@@ -118,7 +118,7 @@ class TestTurnDetail:
         assert snap_compare(app, terminal_size=WIDE, run_before=show_detail(0))
 
     def test_narrow_figures(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
-        """80x24: status and heading, figure boxes two to a row, every figure on one line."""
+        """80x24: status and heading, figure boxes two to a row, every figure on one line, context used and max."""
         assert snap_compare(app, terminal_size=NARROW, run_before=show_detail(0))
 
     def test_narrow_charts(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
@@ -140,7 +140,7 @@ class TestSummary:
         assert snap_compare(app, terminal_size=NARROW, run_before=show_summary)
 
     def test_wide(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
-        """160x48: every comparison column with ok/failed counts, bars below."""
+        """160x48: every comparison column with ok/failed counts, "Load: median of cold loads" below, then the bars."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_summary)
 
 

@@ -1,10 +1,10 @@
-"""The turn detail's Load box compares the fit advisor's predicted split with what Ollama did."""
+"""The turn detail's Load box: the fit advisor's predicted split beside what Ollama did, and the context used."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.helpers.records import record
+from tests.helpers.records import record, turn
 from tui.core.records.schema import LoadInfo
 from tui.ui.history.turn_detail import load_figures
 
@@ -31,3 +31,11 @@ def test_no_or_a_damaged_prediction_shows_no_line() -> None:
     assert fit_line(None, "100% GPU") is None
     assert fit_line({"processor": 7}, "100% GPU") is None
     assert fit_line(["not", "a", "dict"], "100% GPU") is None
+
+
+def test_the_context_shown_is_the_one_the_model_ran_with() -> None:
+    """The Load box says the context the model ran with (4096, as the Processor panel did), its maximum apart."""
+    figures = dict(load_figures(turn(0)))
+    assert figures["context used"] == "4096 tokens"
+    assert figures["max context"] == "40960 tokens"
+    assert "context" not in figures  # no unlabelled figure a reader could take for the one in use

@@ -169,7 +169,7 @@ def turn(
             quantization=quant,
             file_size_bytes=file_size,
             parameter_size="8.2B",
-            context_length=8192,
+            context_length=40960,
             family="qwen3",
         ),
         load=LoadInfo(
@@ -178,6 +178,7 @@ def turn(
             ps_size_bytes=ps_size,
             ps_vram_bytes=ps_size,
             processor=processor,
+            context_length=4096,
         ),
         timing_ms=TimingMs(
             ttft=120.0 + i,

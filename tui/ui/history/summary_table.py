@@ -20,7 +20,8 @@ COLUMNS = (
     Column("file", "File", 16),
     Column("loaded", "Loaded", 13),
     Column("processor", "Processor", 11),
-    Column("load", "Load", 10),
+    # The median over turns that loaded the model: the warm ones' few milliseconds would hide the cost.
+    Column("load", "Load (cold, median)", 10, short="Load", note="Load: median of cold loads"),
     Column("total", "Total (median)", 3, short="Total", note="Total: median"),
     Column("chars_s", "chars/s", 4),
     Column("tok_s", "tok/s", 2),

@@ -106,7 +106,9 @@ def load_figures(record: Record) -> list[Figure]:
         ("processor", load.processor),
         *([("CPU predicted", predicted)] if predicted else []),
         ("parameters", model.parameter_size),
-        ("context", _num(model.context_length, unit=" tokens")),
+        # The context the model ran with (Ollama's /api/ps), as the Processor panel shows it; then its maximum.
+        ("context used", _num(load.context_length, unit=" tokens")),
+        ("max context", _num(model.context_length, unit=" tokens")),
     ]
 
 
