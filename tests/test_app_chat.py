@@ -17,7 +17,7 @@ from textual.widgets import Input, Select
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.helpers.apps import make_app, recording_app
-from tests.helpers.pilot import choose, notices, send, wait_until
+from tests.helpers.pilot import burst, choose, notices, send, wait_until
 from tui.app import OllamonApp
 from tui.core.chat.think import ThinkLevel
 from tui.core.records.schema import Status
@@ -333,6 +333,19 @@ async def test_settings_are_sent_with_each_request(fake_ollama: FakeOllama) -> N
         assert request["think"] is False and request["keep_alive"] == "10m"
         assert request["messages"][0] == {"role": "system", "content": "Answer briefly."}
         assert not app.query(AssistantMessage).last().thinking_text
+
+
+async def test_settings_typed_in_one_burst_land_in_their_fields(fake_ollama: FakeOllama) -> None:
+    """`A` Tab `1` Tab `2048` Tab `42` arriving at once fill their four fields; Shift+Tab goes back as promptly."""
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        typed = ["A", "tab", "1", "tab", "2", "0", "4", "8", "tab", "4", "2"]
+        await burst(pilot, *typed, "shift+tab", "shift+tab", "0", ".", "5")
+        fields = ("system", "temperature", "num_ctx", "seed")
+        assert [app.screen.query_one(f"#{name}", Input).value for name in fields] == ["A", "0.5", "2048", "42"]
 
 
 async def test_settings_reject_bad_values(fake_ollama: FakeOllama) -> None:
