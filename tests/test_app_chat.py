@@ -13,11 +13,13 @@ import pytest
 from textual import events
 from textual._styles_cache import StylesCache  # the private cache is what the memory tests measure
 from textual.widget import Widget
-from textual.widgets import Input, Select
+from textual.widgets import Collapsible, Input, Select
+from textual.widgets._collapsible import CollapsibleTitle
+from textual.widgets._footer import FooterKey  # not exported; the app's own footer imports it so too
 
 from devtools.fake_ollama import FakeModel, FakeOllama, default_models
 from tests.helpers.apps import make_app, recording_app
-from tests.helpers.pilot import choose, notices, send, wait_until
+from tests.helpers.pilot import burst, choose, notices, send, wait_until
 from tui.app import OllamonApp
 from tui.core.chat.think import ThinkLevel
 from tui.core.records.schema import Status
@@ -333,6 +335,19 @@ async def test_settings_are_sent_with_each_request(fake_ollama: FakeOllama) -> N
         assert request["think"] is False and request["keep_alive"] == "10m"
         assert request["messages"][0] == {"role": "system", "content": "Answer briefly."}
         assert not app.query(AssistantMessage).last().thinking_text
+
+
+async def test_settings_typed_in_one_burst_land_in_their_fields(fake_ollama: FakeOllama) -> None:
+    """`A` Tab `1` Tab `2048` Tab `42` arriving at once fill their four fields; Shift+Tab goes back as promptly."""
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        typed = ["A", "tab", "1", "tab", "2", "0", "4", "8", "tab", "4", "2"]
+        await burst(pilot, *typed, "shift+tab", "shift+tab", "0", ".", "5")
+        fields = ("system", "temperature", "num_ctx", "seed")
+        assert [app.screen.query_one(f"#{name}", Input).value for name in fields] == ["A", "0.5", "2048", "42"]
 
 
 async def test_settings_reject_bad_values(fake_ollama: FakeOllama) -> None:
@@ -664,3 +679,35 @@ async def test_a_paste_far_beyond_the_context_is_said_before_it_is_sent(fake_oll
         assert fake_ollama.chat_requests[0]["messages"][-1]["content"] == pasted
         await pilot.press("escape")  # the fake takes its time to "evaluate" 12k prompt tokens
         await wait_until(pilot, lambda: not app.streaming)
+
+
+@pytest.mark.parametrize(("width", "shown"), [(120, True), (80, False)])
+async def test_again_and_idle_keys_are_in_the_footer_where_it_has_room(
+    fake_ollama: FakeOllama, width: int, shown: bool
+) -> None:
+    """ctrl+r Again, ctrl+t Thinking and f5 Idle W are in the footer at 120 columns; at 80 only the palette has them."""
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(width, 40)) as pilot:
+        await wait_until(pilot, lambda: bool(app.query(FooterKey)))
+        await pilot.pause(0.1)
+        drawn = {str(key.description) for key in app.query(FooterKey) if key.display}
+        assert {"Again", "Thinking", "Idle W"} <= drawn if shown else not {"Again", "Thinking", "Idle W"} & drawn
+        assert "Copy" in drawn
+
+
+async def test_ctrl_t_opens_the_reasoning_and_letters_go_to_the_prompt(fake_ollama: FakeOllama) -> None:
+    """ctrl+t opens the last reasoning, titled "Enter closes"; a letter typed elsewhere lands in the prompt."""
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "qwen3:8b")
+        await send(pilot, app, "hi")
+        section = app.query(AssistantMessage).last().query_one(Collapsible)
+        assert section.collapsed and section.title == "Thinking · Enter opens"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert not section.collapsed and section.title == "Thinking · Enter closes"
+        section.query_one(CollapsibleTitle).focus()
+        await pilot.press("enter", "o", "k")
+        assert section.collapsed and section.title == "Thinking · Enter opens"
+        prompt = app.query_one(PromptInput)
+        assert prompt.has_focus and prompt.text == "ok"

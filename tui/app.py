@@ -110,9 +110,10 @@ class OllamonApp(App[None]):
         Binding("f2", "history", "History"),
         Binding("ctrl+s", "settings", "Settings"),
         Binding("ctrl+o", "copy_answer", "Copy"),
-        Binding("ctrl+r", "regenerate", "Again", show=False),
-        # In the command palette (ctrl+p): 80 columns have no room left for it.
-        Binding("f5", "measure_baseline", "Idle W", show=False),
+        # Shown where the footer has room (KeysFooter's `spare`), and always in the palette (ctrl+p).
+        Binding("ctrl+r", "regenerate", "Again"),
+        Binding("f5", "measure_baseline", "Idle W"),
+        Binding("ctrl+t", "toggle_thinking", "Thinking"),
         Binding("ctrl+q", "quit", "Quit"),
     ]
 
@@ -217,7 +218,7 @@ class OllamonApp(App[None]):
             with VerticalScroll(id="side"):
                 yield self.timers_panel
                 yield self.resources
-        yield KeysFooter(compact=True)
+        yield KeysFooter(compact=True, spare=("regenerate", "toggle_thinking", "measure_baseline"))
 
     def on_mount(self) -> None:
         # A `kill` or an SSH drop leaves the terminal as ctrl+q does: the app exits normally,
@@ -434,6 +435,20 @@ class OllamonApp(App[None]):
         self.prompt_input.clear()
         self.run_turn(message.text)
         self.refresh_bindings()
+
+    def action_toggle_thinking(self) -> None:
+        """Open or fold the last answer's reasoning, focus staying where it is."""
+        replies = self.query(AssistantMessage)
+        if not any(reply.toggle_thinking() for reply in reversed(replies)):
+            self.notify("No finished answer with reasoning to open.", severity="warning")
+
+    def on_key(self, event: events.Key) -> None:
+        # A letter typed with focus elsewhere in the chat (an answer, a panel) is meant for the prompt.
+        prompt = self.prompt_input
+        if event.is_printable and event.character and self.screen is prompt.screen and not prompt.has_focus:
+            event.stop()
+            prompt.focus()
+            prompt.insert(event.character)
 
     @work(group="chat", exit_on_error=False)
     async def action_regenerate(self) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
@@ -53,6 +54,22 @@ async def send(pilot: Pilot, app: OllamonApp, text: str) -> None:
     await pilot.press("enter")
     await wait_until(pilot, lambda: len(app.query(AssistantMessage)) > before and not app.streaming)
     await pilot.pause(0.05)
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Send `keys` as a paste or a laggy link delivers them: all queued at once, then let the app catch up.
+
+    `pilot.press` waits for the app to go idle after each key, so it never shows what the app does
+    with keys that arrive before it has handled the ones before them.
+    """
+    app = pilot.app
+    assert app._driver is not None  # Textual 8.2.8 has no public way to queue input without waiting
+    for key in keys:
+        key_event = events.Key(key, key if len(key) == 1 else {"tab": "\t", "enter": "\r"}.get(key))
+        key_event.set_sender(app)
+        app._driver.send_message(key_event)
+    await pilot.pause(0.1)
+    await pilot.wait_for_scheduled_animations()
 
 
 def notices(app: App[Any]) -> list[str]:

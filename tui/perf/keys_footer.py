@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -30,9 +31,43 @@ class KeysFooter(Footer):
     when `compact` changes (it never does here), so every turn kept a row of dead keys alive.
     Touching `compact` after a rebuild lets Textual drop them.
 
-    With the tuning off (OLLAMON_NO_TUNING) it is Textual's footer: every update rebuilds."""
+    With the tuning off (OLLAMON_NO_TUNING) it is Textual's footer: every update rebuilds.
+
+    `spare` names actions whose keys are shown only where the footer has room for every key: the
+    last named goes first as the footer narrows (they stay in the palette and keep working)."""
 
     _composed: tuple[Key, ...] | None = None
+
+    def __init__(self, *, compact: bool = False, spare: tuple[str, ...] = ()) -> None:
+        super().__init__(compact=compact)
+        self._spare = spare
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_spare_keys()
+
+    def _fit_spare_keys(self) -> None:
+        """Show the spare keys the footer has room for, in the order named; hide the others."""
+        if not self._spare or not self.is_attached:
+            return  # a rebuild or a closed screen since this was scheduled
+        keys = [key for key in self.query_children(FooterKey) if key.is_attached]
+        spare = {key.action: key for key in keys if key.action in self._spare}
+        if not spare:
+            return
+
+        def width(key: FooterKey) -> int:
+            return key.get_content_width(self.size, self.size) + key.styles.gutter.width + key.styles.margin.width
+
+        room = self.size.width - sum(width(key) for key in keys if key.action not in spare)
+        room -= 1  # the palette key's left edge
+        hidden = 0
+        for action in self._spare:
+            if (key := spare.get(action)) is None:
+                continue
+            fits = width(key) <= room
+            room -= width(key) if fits else 0
+            key.display = fits
+            hidden += not fits
+        self.styles.grid_size_columns = len([key for key in keys if not key.has_class("-command-palette")]) - hidden
 
     def _keys_shown(self) -> tuple[Key, ...] | None:
         """All that Footer.compose draws from."""
@@ -45,15 +80,18 @@ class KeysFooter(Footer):
     async def recompose(self) -> None:
         if not tuning_on():
             await super().recompose()
+            self.call_after_refresh(self._fit_spare_keys)
             return
         keys = self._keys_shown()
         if keys is not None and keys == self._composed:
             return
         composed, self._composed = self._composed, keys
         if keys is not None and composed is not None and await self._mount_or_remove_one(composed, keys):
+            self.call_after_refresh(self._fit_spare_keys)
             return
         await super().recompose()
         self.mutate_reactive(Footer.compact)
+        self.call_after_refresh(self._fit_spare_keys)
 
     async def _mount_or_remove_one(self, before: tuple[Key, ...], after: tuple[Key, ...]) -> bool:
         """Mount or remove the one shown key that differs; False where more changed (rebuild)."""

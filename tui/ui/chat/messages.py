@@ -101,9 +101,30 @@ class AssistantMessage(SizedByLayout, Vertical):
         self._thinking_open = False
         self._thinking.end()
         section = self.query_one(".thinking", Collapsible)
-        # Folded, it is one line; say how to open it (Tab reaches it, Enter toggles).
-        section.title = "Thinking · Enter opens"
         section.collapsed = True
+        self._title_thinking()
+
+    def toggle_thinking(self) -> bool:
+        """Open the folded reasoning, or fold it; False where this answer has none to show."""
+        section = self.query_one(".thinking", Collapsible)
+        if self._thinking_open or not section.display:
+            return False
+        section.collapsed = not section.collapsed
+        self._title_thinking()
+        return True
+
+    def _title_thinking(self) -> None:
+        """Say what Enter (on the title) or ctrl+t (anywhere) does to the finished section now."""
+        section = self.query_one(".thinking", Collapsible)
+        section.title = f"Thinking · Enter {'opens' if section.collapsed else 'closes'}"
+
+    def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
+        if not self._thinking_open:
+            self._title_thinking()
+
+    def on_collapsible_collapsed(self, event: Collapsible.Collapsed) -> None:
+        if not self._thinking_open:
+            self._title_thinking()
 
     async def finish(self, outcome: str, *, error: bool = False) -> None:
         """Render all that came and show how the turn ended."""

@@ -43,7 +43,11 @@ class SettingsScreen(ModalScreen[ChatSettings | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "cancel", "Cancel"),
-        Binding("tab", "app.focus_next", "Next field", show=True),
+        # Priority: the app then moves focus as it reads the Tab, before it hands on the keys typed after
+        # it. Without it the Tab waits in the field's queue behind them, and a fast typist's (or a
+        # paste's) next value lands in the field being left.
+        Binding("tab", "app.focus_next", "Next field", show=True, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def __init__(
