@@ -282,3 +282,12 @@ def test_a_version_that_is_no_number_is_a_usage_error(capsys: pytest.CaptureFixt
     """--ollama-version must look like 0.33.0, exit 2 with the expected form."""
     code, _, err = fit(capsys, "--ram", "16GB", "--ollama-version", "latest")
     assert code == 2 and "0.33.0" in err and "Traceback" not in err
+
+
+def test_a_machine_without_a_gpu_says_cpu_only_as_the_dropdown_does(
+    sweep_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no GPU every model runs on the CPU: the table says "runs on CPU only", as the dropdown's ◐ CPU only."""
+    code, out, err = fit(capsys, "--host", sweep_ollama.url, "--ram", "64GB", "--gpu", "none")
+    assert code == 0, err
+    assert "runs on CPU only" in out and "spills to CPU" not in out

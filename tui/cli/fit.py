@@ -109,8 +109,14 @@ async def _predict(
         await engine.aclose()
 
 
+def verdict_label(fit: Fit) -> str:
+    """The verdict in the dropdown's words: a model that spills all of itself runs on the CPU only."""
+    cpu_only = fit.verdict is Verdict.SPILLS and fit.processor == "100% CPU"
+    return "runs on CPU only" if cpu_only else fit.verdict.label
+
+
 def _verdict_cell(fit: Fit) -> Text:
-    label = fit.verdict.label + ("" if fit.accuracy is Accuracy.EXACT else f" ({fit.accuracy.value})")
+    label = verdict_label(fit) + ("" if fit.accuracy is Accuracy.EXACT else f" ({fit.accuracy.value})")
     return Text(label, style=_MARKS[fit.verdict])
 
 
