@@ -209,3 +209,19 @@ async def test_memory_panel_says_how_ollama_was_found(found_by: str, shown: str,
         assert all(len(line) == 30 for line in panel.plain_text(30).splitlines()[: len(panel.rows)])
         notes = panel.plain_text(30).splitlines()[len(panel.rows) :]
         assert notes == ["no reading yet", *([note] if note else [])]  # no memory reading in this view
+
+
+async def test_panels_fit_their_figures_after_the_window_shrinks(fake_ollama: FakeOllama) -> None:
+    """200x60 shrunk to 120x40 while idle: every panel is as tall as its figures, none keeps empty rows."""
+    app = make_app(fake_ollama.url, scenario=NORMAL, idle_watts=5.0)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await chat_once(pilot, app, "qwen3:8b")
+        await pilot.resize_terminal(120, 40)
+        await wait_until(pilot, lambda: app.query_one("#side").region.width == 42)
+        await pilot.pause()
+        for panel in app.query(FigurePanel).results():
+            if panel.display:
+                lines = panel.plain_text().splitlines()
+                assert panel.region.height == len(lines) + 2, (panel.id, panel.region.height, lines)
+                assert lines[-1].strip(), (panel.id, lines)
+
