@@ -225,3 +225,14 @@ async def test_panels_fit_their_figures_after_the_window_shrinks(fake_ollama: Fa
                 assert panel.region.height == len(lines) + 2, (panel.id, panel.region.height, lines)
                 assert lines[-1].strip(), (panel.id, lines)
 
+
+async def test_timers_panel_leads_the_side_column_at_120x40(fake_ollama: FakeOllama) -> None:
+    """At 120x40 the Timers panel with Ollama's own figures is in view at the top of the side column."""
+    app = make_app(fake_ollama.url, scenario=NORMAL, idle_watts=5.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await chat_once(pilot, app, "qwen3:8b")
+        await pilot.pause()
+        timers, side = app.query_one("#timers", FigurePanel), app.query_one("#side")
+        assert timers.display and timers.region.height > 2
+        assert side.region.contains_region(timers.region)
+        assert "eval rate" in timers.plain_text() and "total duration" in timers.plain_text()

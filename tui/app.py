@@ -99,8 +99,8 @@ class OllamonApp(App[None]):
         (100, "-wide"),
         (150, "-xwide"),
     ]
-    # Under 48 rows the side column cannot hold the timers and all three resource panels: the
-    # timers fold into their line above the prompt (`.-wide.-tall` in app.tcss).
+    # Under 48 rows the side column cannot hold the timers and all three resource panels: it
+    # scrolls, the timers first, so Ollama's own figures stay in view after each turn.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-tall"), (48, "-roomy")]  # noqa: RUF012
     # Footer order after Quit (Textual's own ctrl+q binding comes first) and the prompt's PgUp.
     BINDINGS: ClassVar[list[BindingType]] = [
