@@ -236,3 +236,23 @@ async def test_timers_panel_leads_the_side_column_at_120x40(fake_ollama: FakeOll
         assert timers.display and timers.region.height > 2
         assert side.region.contains_region(timers.region)
         assert "eval rate" in timers.plain_text() and "total duration" in timers.plain_text()
+
+
+async def test_processor_says_loaded_is_unknown_once_ollama_is_gone() -> None:
+    """After the server dies the Processor panel no longer shows the model as loaded, but unknown."""
+    server = FakeOllama(rate=2000.0).start()
+    app = make_app(server.url, scenario=NORMAL)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await chat_once(pilot, app, "qwen3:8b")
+            processor = app.query_one(ProcessorPanel)
+            assert "qwen3:8b" in processor.plain_text() and "unloads" in processor.plain_text()
+            server.stop()
+            await wait_until(pilot, lambda: app.connected is False)
+            await pilot.pause()
+            shown = processor.plain_text()
+            assert "qwen3:8b" not in shown and "unloads" not in shown
+            assert "unknown" in shown and "Ollama unreachable" in shown
+            assert "ps unknown" in str(app.query_one(ResourceLine).render())
+    finally:
+        server.stop()
