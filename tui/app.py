@@ -676,6 +676,12 @@ class OllamonApp(App[None]):
         await self.chat_view.replay(reopened.turns)
         title = reopened.chat.title or session_id[:8]
         await self._note(f"Reopened “{title}” ({len(reopened.turns)} turns): its messages go with the next prompt.")
+        # The last chat's timers and load figures are not this chat's: start as a new chat does.
+        self.timer_state = TimersState(phase="ready" if self.current_model else "idle")
+        self._show_timers()
+        model = reopened.model or self.current_model
+        self._set_status(f"Reopened “{title}” · {model or 'no model'}", "reopened chat")
+        self.call_after_refresh(self.chat_view.scroll_end, animate=False)
         model = reopened.model
         if model and model != self.current_model and any(item.name == model for item in self.models):
             self._show_choice(model)
