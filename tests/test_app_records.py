@@ -156,3 +156,28 @@ async def test_reopened_chat_continues_with_its_context(fake_ollama: FakeOllama,
         assert [m["content"] for m in request["messages"]] == ["remember 42", first.answer, "what number?"]
     last = records(store)[-1]
     assert last.session_id == first.session_id and last.turn_index == 1
+
+
+async def test_reopened_chat_shows_its_end_and_not_the_last_chats_figures(
+    fake_ollama: FakeOllama, tmp_path: Path
+) -> None:
+    """Reopening a chat scrolls to its last answer; the status line and timers drop the previous chat's figures."""
+    app, store = recording_app(fake_ollama.url, tmp_path / "r.sqlite")
+    async with app.run_test(size=SIZE) as pilot:
+        await choose(pilot, app, "llama3.2:3b")
+        for prompt in ("one", "two", "three", "four"):
+            await send(pilot, app, prompt)
+        first = records(store)[0]
+        await pilot.press("ctrl+n")
+        await send(pilot, app, "unrelated")
+        assert app.timer_state.times is not None
+        before = str(app.query_one("#status").render())
+        app.reopen_chat(first.session_id or "")
+        await wait_until(pilot, lambda: any("Reopened" in str(n.render()) for n in app.query(NoteMessage)))
+        await pilot.pause()
+        await pilot.pause()
+        chat = app.chat_view
+        assert chat.max_scroll_y > 0 and chat.scroll_y == chat.max_scroll_y
+        status = str(app.query_one("#status").render())
+        assert status != before and "Reopened" in status and "llama3.2:3b" in status
+        assert app.timer_state.times is None and app.timer_state.stats is None

@@ -209,3 +209,50 @@ async def test_memory_panel_says_how_ollama_was_found(found_by: str, shown: str,
         assert all(len(line) == 30 for line in panel.plain_text(30).splitlines()[: len(panel.rows)])
         notes = panel.plain_text(30).splitlines()[len(panel.rows) :]
         assert notes == ["no reading yet", *([note] if note else [])]  # no memory reading in this view
+
+
+async def test_panels_fit_their_figures_after_the_window_shrinks(fake_ollama: FakeOllama) -> None:
+    """200x60 shrunk to 120x40 while idle: every panel is as tall as its figures, none keeps empty rows."""
+    app = make_app(fake_ollama.url, scenario=NORMAL, idle_watts=5.0)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await chat_once(pilot, app, "qwen3:8b")
+        await pilot.resize_terminal(120, 40)
+        await wait_until(pilot, lambda: app.query_one("#side").region.width == 42)
+        await pilot.pause()
+        for panel in app.query(FigurePanel).results():
+            if panel.display:
+                lines = panel.plain_text().splitlines()
+                assert panel.region.height == len(lines) + 2, (panel.id, panel.region.height, lines)
+                assert lines[-1].strip(), (panel.id, lines)
+
+
+async def test_timers_panel_leads_the_side_column_at_120x40(fake_ollama: FakeOllama) -> None:
+    """At 120x40 the Timers panel with Ollama's own figures is in view at the top of the side column."""
+    app = make_app(fake_ollama.url, scenario=NORMAL, idle_watts=5.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await chat_once(pilot, app, "qwen3:8b")
+        await pilot.pause()
+        timers, side = app.query_one("#timers", FigurePanel), app.query_one("#side")
+        assert timers.display and timers.region.height > 2
+        assert side.region.contains_region(timers.region)
+        assert "eval rate" in timers.plain_text() and "total duration" in timers.plain_text()
+
+
+async def test_processor_says_loaded_is_unknown_once_ollama_is_gone() -> None:
+    """After the server dies the Processor panel no longer shows the model as loaded, but unknown."""
+    server = FakeOllama(rate=2000.0).start()
+    app = make_app(server.url, scenario=NORMAL)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await chat_once(pilot, app, "qwen3:8b")
+            processor = app.query_one(ProcessorPanel)
+            assert "qwen3:8b" in processor.plain_text() and "unloads" in processor.plain_text()
+            server.stop()
+            await wait_until(pilot, lambda: app.connected is False)
+            await pilot.pause()
+            shown = processor.plain_text()
+            assert "qwen3:8b" not in shown and "unloads" not in shown
+            assert "unknown" in shown and "Ollama unreachable" in shown
+            assert "ps unknown" in str(app.query_one(ResourceLine).render())
+    finally:
+        server.stop()

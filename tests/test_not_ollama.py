@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +18,10 @@ from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.events import Done, Failure
 from tui.core.sampling.energy import BaselineStore
-from tui.core.sampling.monitor import MonitorOptions
+from tui.core.sampling.monitor import MonitorOptions, build_sampler
 from tui.ui.chat.banner import ConnectionBanner
 from tui.ui.chat.messages import AssistantMessage
+from tui.ui.panels.resources import MemoryPanel
 
 SIZE = (120, 40)
 
@@ -119,6 +121,17 @@ def test_doctor_prints_the_classified_message_and_exits_1(impostor: FakeOllama, 
     assert "--host" in out and "Traceback" not in out
 
 
+def test_doctor_calls_a_web_server_not_ollama_rather_than_unreachable(tmp_path: Path) -> None:
+    """Doctor on a web server says NOT OLLAMA, never UNREACHABLE: it answered, just not as Ollama."""
+    lines: list[str] = []
+    sampler = scenario_sampler(NORMAL, ticks=1)
+    sampler.interval = 0.01
+    with FakeOllama(impostor="html_404") as server:
+        run_doctor(server.url, MonitorOptions(), say=lines.append, sampler=sampler, store=BaselineStore(tmp_path))
+    out = "\n".join(lines)
+    assert f"Ollama     NOT OLLAMA at {server.url}" in out and "UNREACHABLE" not in out
+
+
 def test_cli_doctor_on_a_web_server(capsys: pytest.CaptureFixture[str]) -> None:
     """`ollamon doctor` on a web server says it does not answer like Ollama, exit 1."""
     with FakeOllama(impostor="html") as server:
@@ -134,6 +147,9 @@ async def test_app_shows_the_banner_stays_alive_and_recovers() -> None:
             banner = app.query_one(ConnectionBanner)
             await wait_until(pilot, lambda: app.connected is False and banner.display)
             assert "does not answer like Ollama" in str(banner.render())
+            # It answered: the status line says it is not Ollama, not that it cannot be reached.
+            status = str(app.query_one("#status").render())
+            assert "Not Ollama at" in status and "unreachable" not in status.lower()
             # Starting Ollama would not help here: the banner says to check the address instead.
             assert "Check --host" in str(banner.render()) and "ollama serve" not in str(banner.render())
             await pilot.pause(0.3)  # several retries against the same server
@@ -147,3 +163,26 @@ async def test_app_shows_the_banner_stays_alive_and_recovers() -> None:
             outcome = str(app.query(AssistantMessage).last().query_one(".outcome").render())
             assert "Error (not_ollama): the server at" in outcome and "--host" in outcome
             assert app.is_running
+
+
+async def test_app_counts_no_process_for_a_web_server_on_the_port() -> None:
+    """Against a web server on this machine the app counts no process: the Memory panel says it is not Ollama."""
+    with FakeOllama(default_models(), impostor="html") as server:
+        sampler = build_sampler(MonitorOptions(), host=server.url)
+        app = make_app(server.url, sampler=sampler)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.connected is False)
+            sampler.tick()
+            app.resources.refresh_view()
+            await pilot.pause()
+            last = sampler.samples.last()
+            assert last is not None and last[1].ollama is not None
+            assert last[1].ollama.count == 0 and last[1].ollama.why
+            assert f"(pid {os.getpid()}) on :{server.port} is not Ollama" in last[1].ollama.why
+            memory = app.query_one(MemoryPanel).plain_text()
+            assert "is not Ollama" in memory and "listening on" not in memory
+            # Positive control: once it answers as Ollama, the same listener (this process) counts.
+            server.impostor = None
+            await wait_until(pilot, lambda: app.connected is True)
+            counted = sampler.tick().ollama
+            assert counted is not None and os.getpid() in counted.pids

@@ -60,7 +60,19 @@ class TestResourcePanels:
         app = snapshot_app(snapshot_server.url, SWAPPING)
         assert snap_compare(app, terminal_size=(80, 24), run_before=exchange("llama3.2:3b"))
 
-    def test_one_screen_120x40(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
-        """120x40: the panels fit the last answer's figures unscrolled; the timers are the line above the prompt."""
+    def test_timers_first_at_120x40(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
+        """120x40 after a turn: Timers with Ollama's figures top the side column, which scrolls to the rest."""
         app = snapshot_app(snapshot_server.url, NORMAL)
         assert snap_compare(app, terminal_size=(120, 40), run_before=exchange("qwen3:8b"))
+
+    def test_shrunk_from_200x60(self, snap_compare: SnapCompare, snapshot_server: FakeOllama) -> None:
+        """A turn at 200x60, then the window shrunk to 120x40: each panel as tall as its figures, no empty rows."""
+        app = snapshot_app(snapshot_server.url, NORMAL)
+
+        async def shrink(pilot: Pilot) -> None:
+            await exchange("qwen3:8b")(pilot)
+            await pilot.resize_terminal(120, 40)
+            await wait_until(pilot, lambda: app.query_one("#side").region.width == 42 and settled(app))
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(200, 60), run_before=shrink)

@@ -99,8 +99,8 @@ class OllamonApp(App[None]):
         (100, "-wide"),
         (150, "-xwide"),
     ]
-    # Under 48 rows the side column cannot hold the timers and all three resource panels: the
-    # timers fold into their line above the prompt (`.-wide.-tall` in app.tcss).
+    # Under 48 rows the side column cannot hold the timers and all three resource panels: it
+    # scrolls, the timers first, so Ollama's own figures stay in view after each turn.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (MIN_HEIGHT, "-tall"), (48, "-roomy")]  # noqa: RUF012
     # Footer order after Quit (Textual's own ctrl+q binding comes first) and the prompt's PgUp.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -310,6 +310,8 @@ class OllamonApp(App[None]):
             if first_contact:
                 self.resources.remote_host = self.session.engine.host if self.session.remote else None
             self.resources.show_loaded(self.session.running)
+            if self.monitor.sampler is not None:
+                self.monitor.sampler.note_server(None)
             self._set_connected(first_contact)
             # Not exclusive: a first prediction fetching many tensor lists must not be restarted by every refresh.
             if not any(worker.group == "fit" and not worker.is_finished for worker in self.workers):
@@ -334,13 +336,20 @@ class OllamonApp(App[None]):
 
     def _set_disconnected(self, exc: OllamaError) -> None:
         host = self.session.engine.host
-        if exc.kind is ErrorKind.NOT_OLLAMA:
+        not_ollama = exc.kind is ErrorKind.NOT_OLLAMA
+        if not_ollama:
+            # It answered, so it is reachable: just not Ollama, and its process is not Ollama's.
             self.banner.show_not_ollama(exc.message, exc.kind.hint)
+            self._set_status(f"Not Ollama at {host}: check --host", "not Ollama")
+            self.resources.show_loaded_unknown("not Ollama")
         else:
             self.banner.show_unreachable(
                 host, "connection refused" if exc.kind is ErrorKind.CONNECTION else exc.message
             )
-        self._set_status(f"Ollama unreachable at {self.session.engine.host}", "Ollama unreachable")
+            self._set_status(f"Ollama unreachable at {host}", "Ollama unreachable")
+            self.resources.show_loaded_unknown("Ollama unreachable")
+        if self.monitor.sampler is not None:
+            self.monitor.sampler.note_server(exc.message if not_ollama else None)
 
     def _set_connected(self, first_contact: bool) -> None:
         models = self.session.models
@@ -582,7 +591,8 @@ class OllamonApp(App[None]):
             await reply.finish(outcome, error=failure is not None)
         perf.turn_ended(self, self.chat_view)
         self.resources.turn_ended(cost)
-        self.resources.show_loaded(result.running or self.session.running)
+        if self.connected is not False:  # else what is loaded stays unknown until Ollama answers
+            self.resources.show_loaded(result.running or self.session.running)
         load_s = self.timer_state.load_s
         if result.load.cold and result.load.load_ms is not None:
             # The model was (re)loaded for this answer (another num_ctx, or it had been unloaded).
@@ -681,6 +691,12 @@ class OllamonApp(App[None]):
         await self.chat_view.replay(reopened.turns)
         title = reopened.chat.title or session_id[:8]
         await self._note(f"Reopened “{title}” ({len(reopened.turns)} turns): its messages go with the next prompt.")
+        # The last chat's timers and load figures are not this chat's: start as a new chat does.
+        self.timer_state = TimersState(phase="ready" if self.current_model else "idle")
+        self._show_timers()
+        model = reopened.model or self.current_model
+        self._set_status(f"Reopened “{title}” · {model or 'no model'}", "reopened chat")
+        self.call_after_refresh(self.chat_view.scroll_end, animate=False)
         model = reopened.model
         if model and model != self.current_model and any(item.name == model for item in self.models):
             self._show_choice(model)

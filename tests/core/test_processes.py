@@ -309,6 +309,25 @@ class TestFoundByPort:
         assert found.pids == (300, 301) and found.server_pid == 300
         assert found.rss == 930 * MiB and found.found_by == "listening on :11434"
 
+    def test_a_web_server_on_the_port_is_not_counted_once_it_answered_not_as_ollama(self) -> None:
+        """A listener not named ollama, on a port whose server is not Ollama: nothing counted, and it says so."""
+        web = FakeProcess(300, "python3", ["python3", "-m", "http.server"], rss=30 * MiB)
+        finder = OllamaProcessFinder(lambda: [web], port=11434, connections=lambda: [listening(300, 11434)])
+        finder.not_ollama = "the server at http://127.0.0.1:11434 does not answer like Ollama"
+        found = finder.read()
+        assert (found.count, found.pids, found.rss, found.server_pid, found.found_by) == (0, (), None, None, None)
+        assert found.why == "python3 (pid 300) on :11434 is not Ollama"
+        # Positive control: once it answers as Ollama, the same listener counts.
+        finder.not_ollama = None
+        assert finder.read().pids == (300,)
+
+    def test_an_ollama_named_listener_counts_even_when_its_reply_was_not_ollamas(self) -> None:
+        """`ollama serve` on the port counts whatever its reply looked like (a proxy in front may have answered)."""
+        server = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * MiB)
+        finder = OllamaProcessFinder(lambda: [server], port=11434, connections=lambda: [listening(100, 11434)])
+        finder.not_ollama = "does not answer like Ollama"
+        assert finder.read().pids == (100,)
+
     def test_the_listener_wins_over_another_named_server(self) -> None:
         """Two `ollama serve` on one machine: only the one listening on the host's port and its runner count."""
         desktop = FakeProcess(100, "ollama", ["ollama", "serve"], rss=20 * MiB)

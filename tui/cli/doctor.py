@@ -12,6 +12,7 @@ import platformdirs
 
 from tui.core.capture import write_capture
 from tui.core.ollama.client import OllamaEngine, OllamaError
+from tui.core.ollama.errors import ErrorKind
 from tui.core.ollama.host import is_local
 from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.memory import FORMULAS
@@ -23,16 +24,19 @@ from tui.core.units import human_bytes, memory_bytes
 Print = Callable[[str], None]
 
 
-async def _check_ollama(host: str, say: Print) -> bool:
+async def _check_ollama(host: str, say: Print) -> OllamaError | None:
+    """Report the server at `host`; the error when it cannot be reached or is not Ollama."""
     engine = OllamaEngine(host)
     try:
         version = await engine.version()
         models = await engine.list_models()
         running = await engine.ps()
     except OllamaError as exc:
-        say(f"Ollama     UNREACHABLE at {host}: {exc.message}")
+        # A server that answered, just not as Ollama, is reachable: say what it is instead.
+        state = "NOT OLLAMA" if exc.kind is ErrorKind.NOT_OLLAMA else "UNREACHABLE"
+        say(f"Ollama     {state} at {host}: {exc.message}")
         say(f"           {exc.kind.hint}")
-        return False
+        return exc
     finally:
         await engine.aclose()
     say(f"Ollama     {version or 'unknown version'} at {host}")
@@ -53,7 +57,7 @@ async def _check_ollama(host: str, say: Print) -> bool:
     for item in running:
         split = processor_split(item.size, item.size_vram)
         say(f"loaded     {item.name:<{name_width}}  {human_bytes(item.size):>{size_width}}  {split}")
-    return True
+    return None
 
 
 def _report_sources(sampler: Sampler, say: Print) -> None:
@@ -138,8 +142,10 @@ def run_doctor(
     capture: Path | None = None,
 ) -> int:
     """Print the report, and write a capture of the raw inputs if asked; 1 when Ollama cannot be reached."""
-    reachable = asyncio.run(_check_ollama(host, say))
+    problem = asyncio.run(_check_ollama(host, say))
     sampler = sampler or build_sampler(options, host=host)
+    if problem is not None and problem.kind is ErrorKind.NOT_OLLAMA:
+        sampler.note_server(problem.message)  # its listener's process is not counted as Ollama's
     store = store or BaselineStore(platformdirs.user_data_path("ollamon"))
     monitor = ResourceMonitor(sampler, baselines=store)
     try:
@@ -158,4 +164,4 @@ def run_doctor(
         monitor.close()
     if capture is not None:
         _write_capture(capture, host, say)
-    return 0 if reachable else 1
+    return 0 if problem is None else 1

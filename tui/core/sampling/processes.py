@@ -126,12 +126,18 @@ class OllamaProcessFinder:
         self._list_now = True  # list the sockets on the next read (first read, listener gone)
         self._no_listener = ""  # why the last listing named no server: "by name (<this>)"
         self._asked: set[int] = set()  # candidates asked for their sockets since the listing
+        # Why the server at the port is known not to be Ollama (its reply), set by whoever asked it:
+        # a listener not named like Ollama is then someone else's server, and nothing is counted.
+        self.not_ollama: str | None = None
 
     def read(self) -> OllamaProcesses:
         denied: list[str] = []
         recheck = self._scans % self._recheck_every == 0
         seen = self._scan(denied, recheck)
         listener, fallback = self._find_listener(seen, recheck) if self._port is not None else (None, "by name")
+        if listener is not None and self.not_ollama and not _looks_like_ollama(seen[listener].name):
+            named = f"{seen[listener].name or 'a process'} (pid {listener}) on :{self._port} is not Ollama"
+            return OllamaProcesses(None, None, 0, (), None, named)
         if listener is not None:
             members = _descendants(seen, [listener])
             server_pid: int | None = listener

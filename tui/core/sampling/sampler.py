@@ -17,7 +17,7 @@ from .memory import MemoryReading
 from .power.base import Availability, PowerReading, PowerSource
 from .power.nvml import GpuReading
 from .power.registry import select_power
-from .processes import OllamaProcesses
+from .processes import OllamaProcesses, OllamaProcessFinder
 from .ring import Ring
 
 T = TypeVar("T")
@@ -127,6 +127,11 @@ class Sampler:
         self.last_tick_cost = 0.0
         self._cost_total = 0.0
         self.ticks = 0
+
+    def note_server(self, not_ollama: str | None) -> None:
+        """Why the server at --host is not Ollama (its reply), or None once it answers as Ollama."""
+        if isinstance(self._processes, OllamaProcessFinder):
+            self._processes.not_ollama = not_ollama
 
     @property
     def mean_tick_cost(self) -> float:

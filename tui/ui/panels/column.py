@@ -37,6 +37,8 @@ class ResourceLine(Static):
         if sample and sample.memory:
             parts.append(f"mem {memory_bytes(sample.memory.used)}/{memory_bytes(sample.memory.total)}")
             parts.append(f"swap {memory_bytes(sample.memory.swap_used)}")
+        if view.loaded_unknown:
+            parts.append("ps unknown")
         for model in view.loaded[:1]:
             fit = view.predictions.get(model.name)
             ps = processor_split(model.size, model.size_vram)
@@ -70,6 +72,7 @@ class ResourceColumn(Vertical):
         self.monitor = monitor
         self.sampler = monitor.sampler
         self.loaded: Sequence[LoadedModel] = ()
+        self.loaded_unknown: str | None = None
         self.predictions: Mapping[str, Fit] = {}
         self.cost: AnswerCost | None = None
         self._line = line
@@ -101,7 +104,12 @@ class ResourceColumn(Vertical):
 
     def show_loaded(self, loaded: Sequence[LoadedModel]) -> None:
         """What /api/ps says is in memory now."""
-        self.loaded = loaded
+        self.loaded, self.loaded_unknown = loaded, None
+        self.refresh_view()
+
+    def show_loaded_unknown(self, why: str) -> None:
+        """/api/ps cannot be asked (`why`): forget the last answer rather than show it as current."""
+        self.loaded, self.loaded_unknown = (), why
         self.refresh_view()
 
     def show_predictions(self, predictions: Mapping[str, Fit]) -> None:
@@ -161,6 +169,7 @@ class ResourceColumn(Vertical):
             remote_host=self.remote_host,
             gpu_why=gpu_why,
             predictions=self.predictions,
+            loaded_unknown=self.loaded_unknown,
         )
 
     def refresh_view(self) -> None:

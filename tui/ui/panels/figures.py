@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from textual.content import Content
+from textual.geometry import Size
 from textual.widget import Widget
 
 # A label keeps at least this many cells before its value is cut.
@@ -73,6 +74,11 @@ class FigurePanel(Widget):
 
     def render(self) -> Content:
         return self._content(self.content_size.width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # Measured at the width being laid out, not the width on screen: after a resize the rows
+        # drawn for the old width would wrap at the new one and keep the panel stretched.
+        return len(self._content(width).wrap(width)) if width else 0
 
     def _content(self, width: int) -> Content:
         lines = [row_line(row, width) for row in self._rows]

@@ -40,6 +40,8 @@ class ResourceView:
     gpu_why: str | None = None
     # The fit advisor's latest prediction per model, shown beside what /api/ps says.
     predictions: Mapping[str, Fit] = field(default_factory=dict)
+    # Why /api/ps cannot be asked now (Ollama unreachable, or not Ollama): what is loaded is unknown.
+    loaded_unknown: str | None = None
 
 
 def _gb(value: float | None) -> str:
@@ -118,7 +120,12 @@ class ProcessorPanel(ResourcePanel):
     def show(self, view: ResourceView) -> None:
         """Render `view`."""
         rows: list[Row] = []
-        if not view.loaded:
+        notes: list[str] = []
+        if view.loaded_unknown:
+            # The last /api/ps would show a model that may be long gone, unloading "in 4 min" forever.
+            rows.append(Row("loaded", "unknown"))
+            notes.append(f"{view.loaded_unknown}: what it has loaded is not known")
+        elif not view.loaded:
             rows.append(Row("loaded", "none"))
         # Beyond two models the context and unload rows would push the panel off one screen.
         detailed = len(view.loaded) <= 2
@@ -142,12 +149,10 @@ class ProcessorPanel(ResourcePanel):
             rows.append(Row("GPU", f"{util}{memory_bytes(gpu.memory_used)} / {memory_bytes(gpu.memory_total)}"))
             if gpu.process_memory:
                 rows.append(Row("  Ollama VRAM", memory_bytes(gpu.processes_memory)))
-            self.show_rows(rows)
         elif view.gpu_why:
             rows.append(Row("GPU", "n/a"))
-            self.show_rows(rows, [view.gpu_why])
-        else:
-            self.show_rows(rows)
+            notes.append(view.gpu_why)
+        self.show_rows(rows, notes)
 
 
 def _expiry(expires_at: datetime, now: datetime) -> str:
