@@ -169,6 +169,18 @@ async def test_every_key_is_in_the_command_palette(fake_ollama: FakeOllama) -> N
             assert any(title.startswith(name + " (") for title in titles), (name, titles)
 
 
+async def test_the_palette_lists_no_editing_keys_of_the_prompt(fake_ollama: FakeOllama) -> None:
+    """With the prompt focused, ctrl+p offers the app's commands, not the text field's cursor moves."""
+    app = make_app(fake_ollama.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: bool(app.models))
+        app.query_one(PromptInput).focus()
+        await pilot.pause()
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert not [title for title in titles if title.startswith(("Cursor", "Delete", "Select"))], titles
+        assert any(title.startswith("Scroll (") for title in titles)
+
+
 async def test_prompt_looks_focused_only_when_it_is(fake_ollama: FakeOllama) -> None:
     """The prompt looks focused only while it has focus; the chat marks when it has the keys instead."""
     app = make_app(fake_ollama.url)

@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from tui.core import units
@@ -633,9 +633,13 @@ class OllamonApp(App[None]):
         """Textual's commands, then every key of the screen by name: ctrl+p finds what the footer has no room for."""
         yield from super().get_system_commands(screen)
         seen = {"quit", "command_palette"}  # Textual lists these itself
+        # A text field's own editing keys (cursor moves, selection, deletion) mean nothing as commands.
+        editing = {binding.action for binding in (*TextArea.BINDINGS, *Input.BINDINGS) if isinstance(binding, Binding)}
         for key, active in screen.active_bindings.items():
             binding = active.binding
             if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            if isinstance(active.node, TextArea | Input) and binding.action in editing:
                 continue
             seen.add(binding.action)
             name = binding.action.split("(")[0].rsplit(".", 1)[-1]
