@@ -1,4 +1,4 @@
-"""A turn's sampler timeline as plotext charts: memory and swap in GB, and watts."""
+"""A turn's sampler timeline as plotext charts: memory and swap in GiB, and watts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual_plotext import PlotextPlot
 
 from tui.core.records.schema import Sample
 
-GB = 1e9  # decimal, like the sizes Ollama's CLI prints
+GIB = 2**30  # binary, like the memory figures beside the chart (memory_bytes)
 
 
 def _series(samples: Sequence[Sample], index: int, scale: float = 1.0) -> tuple[list[float], list[float]]:
@@ -28,10 +28,10 @@ class MemoryChart(PlotextPlot):
     def __init__(self, samples: Sequence[Sample], *, id: str | None = None) -> None:
         super().__init__(id=id)
         plt = self.plt
-        plt.title("Memory and swap (GB)")
+        plt.title("Memory and swap (GiB)")
         plt.xlabel("seconds")
         for index, name in ((1, "memory"), (2, "swap")):
-            x, y = _series(samples, index, GB)
+            x, y = _series(samples, index, GIB)
             if x:
                 plt.plot(x, y, label=name, marker="braille")
 
