@@ -80,6 +80,15 @@ def test_the_dropdown_marks_a_cloud_model_and_shows_no_local_size() -> None:
     assert CLOUD_MARK not in local and "5.2 GB" in local
 
 
+def test_the_dropdown_explains_its_marks() -> None:
+    """The dropdown's tooltip says what each mark means, the rough-estimate '?' and the cloud mark included."""
+    from tui.ui.chat.model_picker import MARKS_LEGEND, ModelPicker
+
+    assert ModelPicker().tooltip == MARKS_LEGEND
+    assert "? after a mark: a rough estimate" in MARKS_LEGEND and "◐ CPU only: runs wholly on the CPU" in MARKS_LEGEND
+    assert "☁ cloud: runs on another host" in MARKS_LEGEND
+
+
 async def test_in_the_app_a_cloud_answer_says_it_was_computed_remotely(today: FakeOllama) -> None:
     """Choosing the cloud model says nothing loads here; its answer's cost line says where it was computed."""
     app = make_app(today.url)

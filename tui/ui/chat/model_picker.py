@@ -27,6 +27,12 @@ _MARK_STYLES = {
 
 # A cloud model's mark: served by another host, so there is no placement to predict.
 CLOUD_MARK = "☁ cloud"
+# What the marks before the names mean (the dropdown's tooltip, and the README's).
+MARKS_LEGEND = (
+    "✓ fits on the GPU · ◐ 26% CPU: spills that share to the CPU · ◐ CPU only: runs wholly on the CPU · "
+    "⚠ swap: will swap · ✗ no load: will not load · ? after a mark: a rough estimate (the server sent no tensor "
+    "list) · ☁ cloud: runs on another host · ● in memory now"
+)
 
 
 def fit_mark(fit: Fit | None) -> str:
@@ -86,6 +92,7 @@ class ModelPicker(Select[str]):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__([], prompt="Choose a model (ctrl+l)", allow_blank=True, **kwargs)
+        self.tooltip = MARKS_LEGEND
         self._models: list[CatalogModel] = []
         self._loaded: set[str] = set()
         self._fits: dict[str, Fit] = {}
