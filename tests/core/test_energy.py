@@ -12,7 +12,6 @@ from tui.core.sampling.energy import (
     Baseline,
     BaselineStore,
     counter_delta,
-    integrate_watts,
     joules_per_token,
     net_energy,
     span_energy,
@@ -29,14 +28,14 @@ def tick(t: float, watts: float | None, energy_j: float | None = None, failed: b
 class TestIntegration:
     def test_trapezoid_over_uneven_intervals(self) -> None:
         """Energy is the trapezoid area under the watts, whatever the gaps between readings."""
-        points = [(0.0, 10.0), (0.5, 20.0), (2.0, 20.0), (2.25, 40.0)]
+        points = [(t, PowerReading(w, None, "test")) for t, w in [(0.0, 10.0), (0.5, 20.0), (2.0, 20.0), (2.25, 40.0)]]
         # 0.5 × 15 + 1.5 × 20 + 0.25 × 30
-        assert integrate_watts(points) == pytest.approx(7.5 + 30.0 + 7.5)
+        assert span_energy(points)[0] == pytest.approx(7.5 + 30.0 + 7.5)
 
     def test_needs_two_points(self) -> None:
         """Fewer than two readings give no energy, not zero."""
-        assert integrate_watts([]) is None
-        assert integrate_watts([(1.0, 30.0)]) is None
+        assert span_energy([])[0] is None
+        assert span_energy([(1.0, PowerReading(30.0, None, "test"))])[0] is None
 
 
 class TestCounterDelta:

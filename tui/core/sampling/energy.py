@@ -14,13 +14,6 @@ from typing import Protocol
 from .power.base import PowerReading
 
 
-def integrate_watts(points: Sequence[tuple[float, float]]) -> float | None:
-    """Joules under (t seconds, watts) points by the trapezoid rule; None with fewer than two."""
-    if len(points) < 2:
-        return None
-    return sum((t1 - t0) * (w0 + w1) / 2 for (t0, w0), (t1, w1) in pairwise(points))
-
-
 def counter_delta(previous: float, current: float, wrap: float | None) -> float | None:
     """Increase of a counter that wraps at `wrap`; None when it cannot be known.
 
