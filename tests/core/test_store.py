@@ -572,3 +572,16 @@ class TestCloudTurns:
             ("zz-local:1b", None),
             ("gpt-oss:120b-cloud", "https://ollama.com:443"),
         ]
+
+
+def test_loads_on_reads_only_this_hosts_possible_loads(store: RecordStore) -> None:
+    """loads_on picks the host's cold or unknown-load turns from the index, oldest first, and no warm turn."""
+    store.import_records(
+        [
+            record("a:1b", started_at="2025-01-01T00:00:02.000Z", host="here", cold=True),
+            record("b:1b", started_at="2025-01-01T00:00:01.000Z", host="here", cold=None),
+            record("c:1b", started_at="2025-01-01T00:00:03.000Z", host="here", cold=False),
+            record("d:1b", started_at="2025-01-01T00:00:00.000Z", host="elsewhere", cold=True),
+        ]
+    )
+    assert [r.model.name for r in store.loads_on("here")] == ["b:1b", "a:1b"]

@@ -76,12 +76,13 @@ def past_loads(store_path: Path | None, hostname: str | None = None) -> list[Pas
         return []
     from tui.cli.history import open_read_only
 
+    host = hostname or socket.gethostname()
     try:
         with open_read_only(store_path) as store:
-            records = store.records()
+            records = store.loads_on(host)
     except sqlite3.DatabaseError as exc:
         raise StoreError(store_path, f"damaged: cannot read its records ({exc})") from exc
-    return on_host(records, hostname or socket.gethostname())
+    return on_host(records, host)
 
 
 def corrected(machine: Machine, store_path: Path | None) -> Machine:

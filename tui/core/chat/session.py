@@ -184,7 +184,7 @@ class ChatSession:
         from tui.core.fit.check import on_host  # with the first prediction, not before the first screen
 
         try:
-            records = self.recorder.store.records()
+            records = self.recorder.store.loads_on(self.recorder.host.hostname)
         except (sqlite3.Error, OSError):
             return []  # a prediction without the correction is still a prediction
         return on_host(records, self.recorder.host.hostname)

@@ -263,6 +263,14 @@ class RecordStore:
         # A different start time means the pid was reused by an unrelated process.
         return started is None or abs(created - started) < 1.0
 
+    def loads_on(self, host: str | None) -> list[Record]:
+        """The turns on `host` that may have loaded their model (cold, or not known), without
+        content: what the fit advisor checks its predictions against. The indexed columns pick
+        them, so a long history is not read whole for the few loads in it."""
+        return self._records(
+            "WHERE r.host IS ? AND (r.cold IS NULL OR r.cold != 0) ORDER BY r.started_at, r.rowid", (host,), False
+        )
+
     def get(self, record_id: str) -> Record | None:
         """One full record (with content and samples), or None."""
         found = self._records("WHERE r.record_id = ?", (record_id,), True)
