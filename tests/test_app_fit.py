@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from devtools.fake_ollama import FakeOllama, deepseek_r1_sweep_models
 from tests.helpers.apps import make_app
@@ -20,7 +21,7 @@ from tui.core.ollama.client import OllamaEngine
 from tui.core.records.schema import HostInfo
 from tui.core.records.store import RecordStore
 from tui.ui.chat.load_anyway import LoadAnywayScreen
-from tui.ui.chat.model_picker import ModelPicker, fit_mark
+from tui.ui.chat.model_picker import ModelPicker, fit_mark, marks_legend
 from tui.ui.panels.column import ResourceLine
 from tui.ui.panels.resources import ProcessorPanel
 
@@ -185,3 +186,43 @@ async def test_record_keeps_prediction_and_ps(sweep_ollama: FakeOllama, tmp_path
     assert predicted["gpu_layers"] == predicted["total_layers"] == 29
     assert predicted["inputs"]["gpu_memory"]["source"] == "--gpu-memory"
     assert record.load.processor == "100% GPU" and record.load.ps_size_bytes == 5_100_000_000
+
+
+def overlay_lines(app: OllamonApp) -> list[str]:
+    overlay = app.query_one("SelectOverlay", OptionList)
+    return [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+
+
+def test_legend_explains_only_the_marks_in_use() -> None:
+    """The legend under the models names each mark shown once, and none that is not shown."""
+    legend = marks_legend(["◐ CPU only?", "◐ CPU only", "✗ no load", ""], any_loaded=False).splitlines()
+    assert legend == [
+        "◐ CPU only: runs wholly on the CPU",
+        "✗ no load: will not load",
+        "? after a mark: a rough estimate (the server sent no tensor list)",
+    ]
+    assert marks_legend(["◐ 17% CPU", "✓"], any_loaded=True).splitlines() == [
+        "✓ fits on the GPU",
+        "◐ 26% CPU: spills that share to the CPU",
+        "● in memory now",
+    ]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_open_dropdown_shows_whole_lines_and_the_legend(sweep_ollama: FakeOllama, size: tuple[int, int]) -> None:
+    """Open at 80x24 and 120x40, the list shows each quantization whole and, under the models, what the marks mean."""
+    app = make_app(sweep_ollama.url, fit_machine=MAC_MINI_M4_16GB)
+    async with app.run_test(size=size) as pilot:
+        await marked(pilot, app)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        overlay = app.query_one("SelectOverlay", OptionList)
+        lines = overlay_lines(app)
+        assert "✓ fits on the GPU" in lines and "⚠ swap: will swap" in lines
+        widest = max(len(label) for label in labels(app).values())
+        assert overlay.content_region.width >= widest + 2, (overlay.content_region.width, widest)
+        assert overlay.region.right <= size[0]
+        # The last model highlighted, the legend under it scrolls into view.
+        await pilot.press("end")
+        await wait_until(pilot, lambda: overlay.scroll_y == overlay.max_scroll_y)
+        assert overlay.highlighted == len(labels(app))

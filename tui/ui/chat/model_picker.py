@@ -3,11 +3,12 @@ loaded ones marked."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual.widgets import Select
+from textual.widgets import OptionList, Select
+from textual.widgets.option_list import Option
 
 from tui.core.fit.verdict import Accuracy, Verdict
 from tui.core.ollama.models import CatalogModel
@@ -27,12 +28,36 @@ _MARK_STYLES = {
 
 # A cloud model's mark: served by another host, so there is no placement to predict.
 CLOUD_MARK = "☁ cloud"
-# What the marks before the names mean (the dropdown's tooltip, and the README's).
-MARKS_LEGEND = (
-    "✓ fits on the GPU · ◐ 26% CPU: spills that share to the CPU · ◐ CPU only: runs wholly on the CPU · "
-    "⚠ swap: will swap · ✗ no load: will not load · ? after a mark: a rough estimate (the server sent no tensor "
-    "list) · ☁ cloud: runs on another host · ● in memory now"
-)
+# What each mark before the names means, in the order the legend lists them.
+_MARK_MEANINGS = {
+    "✓": "✓ fits on the GPU",
+    "◐ %": "◐ 26% CPU: spills that share to the CPU",
+    "◐ CPU only": "◐ CPU only: runs wholly on the CPU",
+    "⚠": "⚠ swap: will swap",
+    "✗": "✗ no load: will not load",
+    "?": "? after a mark: a rough estimate (the server sent no tensor list)",
+    "☁": "☁ cloud: runs on another host",
+    "●": "● in memory now",
+}
+# Every mark explained (the dropdown's tooltip, and the README's).
+MARKS_LEGEND = " · ".join(_MARK_MEANINGS.values())
+
+
+def _mark_kinds(mark: str) -> set[str]:
+    """The legend entries one mark needs: `◐ CPU only?` needs both "◐ CPU only" and "?"."""
+    kinds = {"?"} if mark.endswith("?") else set()
+    base = mark.removesuffix("?")
+    if base.startswith("◐"):
+        kinds.add("◐ CPU only" if base == "◐ CPU only" else "◐ %")
+    elif base:
+        kinds.add(base[0])
+    return kinds
+
+
+def marks_legend(marks: Iterable[str], any_loaded: bool) -> str:
+    """Only the marks in use explained, one per line."""
+    used = {kind for mark in marks for kind in _mark_kinds(mark)} | ({"●"} if any_loaded else set())
+    return "\n".join(meaning for kind, meaning in _MARK_MEANINGS.items() if kind in used)
 
 
 def fit_mark(fit: Fit | None) -> str:
@@ -51,6 +76,11 @@ def fit_mark(fit: Fit | None) -> str:
     return mark + ("?" if fit.accuracy is Accuracy.ROUGH else "")
 
 
+def model_marks(models: list[CatalogModel], fits: Mapping[str, Fit]) -> dict[str, str]:
+    """Each model's mark by name: the fit advisor's, or the cloud mark."""
+    return {model.name: CLOUD_MARK if model.cloud else fit_mark(fits.get(model.name)) for model in models}
+
+
 def model_labels(models: list[CatalogModel], loaded: set[str], fits: Mapping[str, Fit] | None = None) -> list[Text]:
     """Option lines in aligned columns; Text, so that a model name is never read as markup.
 
@@ -58,7 +88,7 @@ def model_labels(models: list[CatalogModel], loaded: set[str], fits: Mapping[str
     dropdown (80 columns, the 35-character DeepSeek-R1 tags) still shows it whole.
     """
     fits = fits or {}
-    marks = {model.name: CLOUD_MARK if model.cloud else fit_mark(fits.get(model.name)) for model in models}
+    marks = model_marks(models, fits)
     name_width = max((len(model.name) for model in models), default=0)
     mark_width = max((len(mark) for mark in marks.values()), default=0)
     size_width = max((len("remote" if model.cloud else human_bytes(model.size)) for model in models), default=0)
@@ -87,6 +117,8 @@ class ModelPicker(Select[str]):
     ModelPicker SelectOverlay {
         text-wrap: nowrap;
         text-overflow: ellipsis;
+        /* Select's 12 rows hide the legend under a long list where the screen has room for it. */
+        max-height: 75vh;
     }
     """
 
@@ -126,6 +158,29 @@ class ModelPicker(Select[str]):
                 zip(model_labels(models, self._loaded, self._fits), (model.name for model in models), strict=True)
             )
             self.set_options(self._choices)
+            self._add_legend(marks_legend(model_marks(models, self._fits).values(), any_loaded=bool(self._loaded)))
             if keep is not None and any(model.name == keep for model in models):
                 self.value = keep
         return True
+
+    def on_mount(self) -> None:
+        """Follow the list's highlight (its own messages stay inside the Select)."""
+        self.watch(self.query_one("SelectOverlay", OptionList), "highlighted", self._highlighted)
+
+    def _highlighted(self, index: int | None) -> None:
+        """On the last model, scroll on to the legend under it, which no key can highlight."""
+        if self._choices and index == len(self._choices):  # the blank option is index 0
+            overlay = self.query_one("SelectOverlay", OptionList)
+            self.call_after_refresh(overlay.scroll_end, animate=False, immediate=True)
+
+    def _add_legend(self, legend: str) -> None:
+        """The marks in use explained under the models, for keyboard users (who get no tooltip).
+
+        Disabled options after the last model: they cannot be chosen, and Select's value-to-index
+        mapping, which counts from the top, is unchanged.
+        """
+        if not legend:
+            return
+        overlay = self.query_one("SelectOverlay", OptionList)
+        overlay.add_option(None)
+        overlay.add_options(Option(Text(line, style="dim"), disabled=True) for line in legend.splitlines())
