@@ -95,3 +95,28 @@ async def test_with_the_tuning_off_every_update_rebuilds_the_keys(monkeypatch: p
     before, after = await keys_around_an_update()
     assert [str(key.description) for key in after] == [str(key.description) for key in before]
     assert not set(after) & set(before)
+
+
+class ManyKeys(App[None]):
+    BINDINGS = [Binding(f"f{n}", f"noop({n})", f"Action{n}") for n in range(1, 9)]  # noqa: RUF012
+
+    def compose(self) -> ComposeResult:
+        yield Input()
+        yield KeysFooter(compact=True)
+
+    def action_noop(self, n: int) -> None:
+        pass
+
+
+async def test_keys_that_do_not_fit_are_hidden_whole_not_cut() -> None:
+    """In a footer too narrow for every key, the first keys show whole and the rest are hidden, none cut in half."""
+    app = ManyKeys()
+    async with app.run_test(size=(60, 8)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        keys = [key for key in app.query(FooterKey) if not key.has_class("-command-palette")]
+        shown = [key.display for key in keys]
+        assert shown == sorted(shown, reverse=True) and 0 < sum(shown) < len(keys)  # a prefix shows
+        palette = app.query_one(".-command-palette", FooterKey)
+        assert all(key.region.right <= palette.region.x for key in keys if key.display)
+        assert all(key.region.width >= len(f"{key.key_display} {key.description}") for key in keys if key.display)

@@ -43,31 +43,35 @@ class KeysFooter(Footer):
         self._spare = spare
 
     def on_resize(self, event: events.Resize) -> None:
-        self._fit_spare_keys()
+        self._fit_keys()
 
-    def _fit_spare_keys(self) -> None:
-        """Show the spare keys the footer has room for, in the order named; hide the others."""
-        if not self._spare or not self.is_attached:
+    def _fit_keys(self) -> None:
+        """Show the keys the footer has room for, hide the others (they stay in the palette).
+
+        The keys that are not spare come first, in their order, until one does not fit (at 60
+        columns a key cut in half read `^` before the palette key); then the spare keys, in the
+        order named, in the room left."""
+        if not self.is_attached:
             return  # a rebuild or a closed screen since this was scheduled
         keys = [key for key in self.query_children(FooterKey) if key.is_attached]
-        spare = {key.action: key for key in keys if key.action in self._spare}
-        if not spare:
+        if not keys:
             return
 
         def width(key: FooterKey) -> int:
             return key.get_content_width(self.size, self.size) + key.styles.gutter.width + key.styles.margin.width
 
-        room = self.size.width - sum(width(key) for key in keys if key.action not in spare)
-        room -= 1  # the palette key's left edge
-        hidden = 0
-        for action in self._spare:
-            if (key := spare.get(action)) is None:
-                continue
-            fits = width(key) <= room
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        # + 1: the last key's right margin may lie under the palette key.
+        room = self.size.width - sum(width(key) for key in palette) + 1
+        regular = [key for key in keys if key not in palette and key.action not in self._spare]
+        spare = {key.action: key for key in keys if key not in palette and key.action in self._spare}
+        cut = False  # once a key that is not spare is cut, so are those after it, and every spare key
+        for key in regular + [spare[action] for action in self._spare if action in spare]:
+            fits = not cut and width(key) <= room
+            cut = cut or (not fits and key in regular)
             room -= width(key) if fits else 0
             key.display = fits
-            hidden += not fits
-        self.styles.grid_size_columns = len([key for key in keys if not key.has_class("-command-palette")]) - hidden
+        self.styles.grid_size_columns = sum(1 for key in keys if key not in palette and key.display)
 
     def _keys_shown(self) -> tuple[Key, ...] | None:
         """All that Footer.compose draws from."""
@@ -80,18 +84,18 @@ class KeysFooter(Footer):
     async def recompose(self) -> None:
         if not tuning_on():
             await super().recompose()
-            self.call_after_refresh(self._fit_spare_keys)
+            self.call_after_refresh(self._fit_keys)
             return
         keys = self._keys_shown()
         if keys is not None and keys == self._composed:
             return
         composed, self._composed = self._composed, keys
         if keys is not None and composed is not None and await self._mount_or_remove_one(composed, keys):
-            self.call_after_refresh(self._fit_spare_keys)
+            self.call_after_refresh(self._fit_keys)
             return
         await super().recompose()
         self.mutate_reactive(Footer.compact)
-        self.call_after_refresh(self._fit_spare_keys)
+        self.call_after_refresh(self._fit_keys)
 
     async def _mount_or_remove_one(self, before: tuple[Key, ...], after: tuple[Key, ...]) -> bool:
         """Mount or remove the one shown key that differs; False where more changed (rebuild)."""
