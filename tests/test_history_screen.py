@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Collapsible, Input, Markdown, OptionList, Select, Static, TabbedContent
 
 from tests.helpers.apps import HostApp
 from tests.helpers.pilot import notices, wait_until
 from tests.helpers.records import add_chat, fill, turn
-from tui.core.records.schema import Status
+from tui.core.records.schema import Sample, Status
 from tui.core.records.store import RecordStore
 from tui.ui.history.chats_table import ChatsTable
 from tui.ui.history.export_dialog import ExportDialog
@@ -327,3 +328,23 @@ async def test_number_keys_switch_tabs(store: RecordStore) -> None:
             await pilot.press(key)
             await pilot.pause()
             assert tabs.active == pane
+
+
+def test_memory_chart_legend_has_a_clear_band_over_the_lines() -> None:
+    """The memory chart's legend sits above the highest reading: no plotted dot on its two lines."""
+    gib = 2**30
+    samples = [Sample(t * 1000.0, int((1.0 + t / 100) * gib), 0, None, None) for t in range(10)]
+    chart = MemoryChart(samples)
+    chart.plt.plotsize(60, 14)
+    drawn = Text.from_ansi(chart.plt.build()).plain.splitlines()
+    legend = [line for line in drawn if "⢕⢕ memory" in line or "⢕⢕ swap" in line]
+    assert len(legend) == 2
+    for line in legend:
+        assert not set(line.replace("⢕⢕", "")) & set(map(chr, range(0x2801, 0x2900))), line
+
+
+def test_power_chart_has_no_legend_for_its_one_line() -> None:
+    """The power chart names its one line in the title, so no legend covers the readings."""
+    chart = PowerChart([Sample(t * 1000.0, None, None, None, 14.5) for t in range(5)])
+    chart.plt.plotsize(60, 14)
+    assert "watts" not in Text.from_ansi(chart.plt.build()).plain

@@ -22,6 +22,11 @@ def has_watts(samples: Sequence[Sample]) -> bool:
     return any(s.watts is not None for s in samples)
 
 
+# The legend's two lines take the top of the plot: the y axis reaches this share of the data's
+# span above its highest reading, so no line runs under the legend.
+LEGEND_HEADROOM = 0.35
+
+
 class MemoryChart(PlotextPlot):
     """Used memory and swap over the turn."""
 
@@ -30,10 +35,16 @@ class MemoryChart(PlotextPlot):
         plt = self.plt
         plt.title("Memory and swap (GiB)")
         plt.xlabel("seconds")
+        readings = []
         for index, name in ((1, "memory"), (2, "swap")):
             x, y = _series(samples, index, GIB)
             if x:
                 plt.plot(x, y, label=name, marker="braille")
+                readings += y
+        if readings:
+            low, high = min(readings), max(readings)
+            span = (high - low) or (abs(high) or 1.0) * 0.1
+            plt.ylim(low, high + span * LEGEND_HEADROOM)
 
 
 class PowerChart(PlotextPlot):
@@ -46,4 +57,4 @@ class PowerChart(PlotextPlot):
         plt.xlabel("seconds")
         x, y = _series(samples, 4)
         if x:
-            plt.plot(x, y, label="watts", marker="braille")
+            plt.plot(x, y, marker="braille")  # one line: the title names it, no legend over it

@@ -132,7 +132,9 @@ def power_figures(record: Record) -> list[Figure]:
     if p.source is None:
         return [("power", "n/a")]  # why: the chat's Power panel and `ollamon doctor`
     return [
-        ("source", p.source + (f" ({p.scope})" if p.scope else "")),
+        # Apart: "command" and "wall (command)" on one line wrapped in a box of 120 columns' grid.
+        ("source", p.source),
+        *([("measures", p.scope)] if p.scope else []),
         ("idle baseline", _num(p.baseline_w, "{:.1f}", " W")),
         ("mean", _num(p.mean_w, "{:.1f}", " W")),
         ("peak", _num(p.peak_w, "{:.1f}", " W")),
