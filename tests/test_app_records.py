@@ -15,6 +15,7 @@ from tui.core.records.schema import Record, Status
 from tui.core.records.store import RecordStore
 from tui.ui.chat.messages import AssistantMessage, NoteMessage
 from tui.ui.chat.prompt import PromptInput
+from tui.ui.panels.resources import MemoryPanel, PowerPanel
 
 SIZE = (120, 40)
 
@@ -146,7 +147,10 @@ async def test_reopened_chat_continues_with_its_context(fake_ollama: FakeOllama,
         await choose(pilot, app, "llama3.2:3b")
         await send(pilot, app, "remember 42")
         first = records(store)[0]
+        assert "last answer" in app.query_one(MemoryPanel).plain_text()
         await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "last answer" not in app.query_one(MemoryPanel).plain_text()  # the chat it measured is gone
         await send(pilot, app, "unrelated")
         app.reopen_chat(first.session_id or "")
         await wait_until(pilot, lambda: any("Reopened" in str(n.render()) for n in app.query(NoteMessage)))
@@ -161,16 +165,20 @@ async def test_reopened_chat_continues_with_its_context(fake_ollama: FakeOllama,
 async def test_reopened_chat_shows_its_end_and_not_the_last_chats_figures(
     fake_ollama: FakeOllama, tmp_path: Path
 ) -> None:
-    """Reopening a chat scrolls to its last answer; the status line and timers drop the previous chat's figures."""
+    """Ctrl+N and reopening drop the last chat's answer peaks; reopening scrolls to its end, resets status, timers."""
     app, store = recording_app(fake_ollama.url, tmp_path / "r.sqlite")
     async with app.run_test(size=SIZE) as pilot:
         await choose(pilot, app, "llama3.2:3b")
         for prompt in ("one", "two", "three", "four"):
             await send(pilot, app, prompt)
         first = records(store)[0]
+        assert "last answer" in app.query_one(MemoryPanel).plain_text()
         await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "last answer" not in app.query_one(MemoryPanel).plain_text()  # the chat it measured is gone
         await send(pilot, app, "unrelated")
         assert app.timer_state.times is not None
+        assert "last answer" in app.query_one(MemoryPanel).plain_text()
         before = str(app.query_one("#status").render())
         app.reopen_chat(first.session_id or "")
         await wait_until(pilot, lambda: any("Reopened" in str(n.render()) for n in app.query(NoteMessage)))
@@ -181,3 +189,5 @@ async def test_reopened_chat_shows_its_end_and_not_the_last_chats_figures(
         status = str(app.query_one("#status").render())
         assert status != before and "Reopened" in status and "llama3.2:3b" in status
         assert app.timer_state.times is None and app.timer_state.stats is None
+        assert "last answer" not in app.query_one(MemoryPanel).plain_text()
+        assert "last answer" not in app.query_one(PowerPanel).plain_text()

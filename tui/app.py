@@ -678,6 +678,7 @@ class OllamonApp(App[None]):
         """Forget the conversation and clear the screen (settings and model stay)."""
         await self.session.new_chat()
         await self.chat_view.clear()
+        self.resources.forget_last_answer()
         self.timer_state = TimersState(phase="ready" if self.current_model else "idle", load_s=self.timer_state.load_s)
         self._show_timers()
         self.prompt_input.focus()
@@ -695,7 +696,8 @@ class OllamonApp(App[None]):
         await self.chat_view.replay(reopened.turns)
         title = reopened.chat.title or session_id[:8]
         await self._note(f"Reopened “{title}” ({len(reopened.turns)} turns): its messages go with the next prompt.")
-        # The last chat's timers and load figures are not this chat's: start as a new chat does.
+        # The last chat's timers, load figures and answer cost are not this chat's: start as a new chat does.
+        self.resources.forget_last_answer()
         self.timer_state = TimersState(phase="ready" if self.current_model else "idle")
         self._show_timers()
         model = reopened.model or self.current_model

@@ -128,6 +128,11 @@ class ResourceColumn(Vertical):
         self.cost = cost
         self.refresh_view()
 
+    def forget_last_answer(self) -> None:
+        """A new or reopened chat: the last answer's peaks and energy were another chat's."""
+        self.cost = None
+        self.refresh_view()
+
     def _swap_now(self) -> int | None:
         last = self.sampler.samples.last() if self.sampler else None
         memory = last[1].memory if last else None
