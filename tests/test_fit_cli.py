@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from devtools.fake_ollama import FakeModel, FakeOllama, deepseek_r1_sweep_models
+from devtools.fake_ollama import FakeModel, FakeOllama, deepseek_r1_sweep_models, default_models
 from tests.helpers.fit import mac
 from tests.helpers.records import record
 from tui.cli.fit import corrected, parse_size
@@ -291,3 +291,21 @@ def test_a_machine_without_a_gpu_says_cpu_only_as_the_dropdown_does(
     code, out, err = fit(capsys, "--host", sweep_ollama.url, "--ram", "64GB", "--gpu", "none")
     assert code == 0, err
     assert "runs on CPU only" in out and "spills to CPU" not in out
+
+
+def test_a_model_without_architecture_keys_says_num_ctx_changes_nothing(
+    fake_ollama: FakeOllama, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """gemma3:1b shows no architecture keys: sized as its file at any num_ctx, CPU or GPU, and the note says so."""
+    sizes = set()
+    for flags in (("--gpu", "none"), ("--gpu-memory", "10GiB")):
+        for num_ctx in ("4096", "32768"):
+            code, out, err = fit(
+                capsys, "--host", fake_ollama.url, "--ram", "16GB", *flags, "--num-ctx", num_ctx, "--format", "json",
+                "gemma3:1b",
+            )  # fmt: skip
+            (only,) = json.loads(out)
+            assert code == 0, err
+            assert any("no KV cache (num_ctx changes nothing)" in note for note in only["notes"])
+            sizes.add(only["size_bytes"])
+    assert sizes == {next(m for m in default_models() if m.name == "gemma3:1b").size}

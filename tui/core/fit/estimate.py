@@ -170,7 +170,8 @@ def _weights(model: ModelFacts, work: _Work) -> LayerWeights:
     else:
         work.lower(Accuracy.ROUGH, "the server sent no tensor list: sized from the file")
     work.inputs["weights"] = Fact(model.file_size, "file size (/api/tags)")
-    return LayerWeights.from_file_size(model.file_size, blocks)
+    # Without architecture keys the whole file is one unit: no block to count twice as era A's buffer.
+    return LayerWeights.from_file_size(model.file_size, model.block_count)
 
 
 @dataclass(frozen=True)
@@ -331,7 +332,9 @@ def predict(model: ModelFacts, request: Request, machine: Machine) -> Fit:
     )
     weights = _weights(model, work)
     if model.block_count == 0:
-        work.lower(Accuracy.ROUGH, "no architecture keys: the model is treated as one block")
+        work.lower(
+            Accuracy.ROUGH, "no architecture keys: sized as the file alone, with no KV cache (num_ctx changes nothing)"
+        )
     elif weights.tied and model.tensors:
         work.notes.append("embeddings tied: token_embd counts as the output layer")
 

@@ -71,6 +71,7 @@ class LayerWeights:
 
     @classmethod
     def from_file_size(cls, file_size: int, block_count: int) -> LayerWeights:
-        """Without tensors: the file spread evenly over the blocks and the output layer (rough)."""
+        """Without tensors: the file spread evenly over the blocks and the output layer (rough); with
+        no blocks known, all of it is the one output unit."""
         share = file_size // (block_count + 1)
         return cls((share,) * block_count, share, 0, False)
