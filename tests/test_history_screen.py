@@ -14,7 +14,7 @@ from textual.widgets import Collapsible, Input, Markdown, OptionList, Select, St
 
 from tests.helpers.apps import HostApp
 from tests.helpers.pilot import notices, wait_until
-from tests.helpers.records import add_chat, fill, turn
+from tests.helpers.records import add_chat, fill, record, turn
 from tui.core.records.schema import Sample, Status
 from tui.core.records.store import RecordStore
 from tui.ui.history.chats_table import ChatsTable
@@ -22,7 +22,7 @@ from tui.ui.history.export_dialog import ExportDialog
 from tui.ui.history.history_screen import PAGE_SIZE, HistoryScreen
 from tui.ui.history.summary_table import SummaryTable
 from tui.ui.history.timeline_chart import MemoryChart, PowerChart
-from tui.ui.history.turn_detail import TurnDetailScreen, power_figures
+from tui.ui.history.turn_detail import TurnDetailScreen, power_figures, time_figures
 from tui.ui.history.turns_table import TurnsTable
 
 
@@ -348,3 +348,12 @@ def test_power_chart_has_no_legend_for_its_one_line() -> None:
     chart = PowerChart([Sample(t * 1000.0, None, None, None, 14.5) for t in range(5)])
     chart.plt.plotsize(60, 14)
     assert "watts" not in Text.from_ansi(chart.plt.build()).plain
+
+
+def test_time_box_tells_the_load_timed_here_from_ollamas_own() -> None:
+    """The Time box shows the model load as timed here and Ollama's load_duration apart, as the Timers panel does."""
+    rec = record(load_ms=38.0)
+    rec.timing_ms.load = 38.0
+    rec.load.ollama_load_ms = 12.0
+    figures = dict(time_figures(rec))
+    assert figures["model load"] == "38 ms" and figures["Ollama load"] == "12 ms"

@@ -55,7 +55,9 @@ def time_figures(record: Record) -> list[Figure]:
         ("thinking", _ms(t.thinking)),
         ("answer", _ms(t.answer)),
         ("total", _ms(t.total_wall)),
-        ("Ollama load", _ms(t.load)),
+        # As the Timers panel: the load as timed here (an explicit load's wall time), then Ollama's own figure.
+        ("model load", _ms(t.load)),
+        ("Ollama load", _ms(record.load.ollama_load_ms)),
         ("prompt eval", _ms(t.prompt_eval)),
         ("eval", _ms(t.eval)),
         ("Ollama total", _ms(t.total_server)),
