@@ -18,7 +18,7 @@ import pytest
 
 from devtools.fake_ollama import FakeOllama
 from tests.core.test_processes import FakeProcess
-from tests.helpers.mach import FakeKernel, counters_from_vm_stat
+from tests.helpers.mach import FakeKernel, counters_from_vm_stat, parse_vm_stat
 from tests.helpers.resources import NORMAL, scenario_sampler
 from tui.cli.doctor import run_doctor
 from tui.core.capture import command_file, write_capture
@@ -26,7 +26,7 @@ from tui.core.ollama.client import OllamaEngine, OllamaError
 from tui.core.records.hostfacts import gather_host, parse_meminfo_total
 from tui.core.sampling.energy import BaselineStore
 from tui.core.sampling.mach_vm import MachCounters
-from tui.core.sampling.memory import LinuxMemory, MacMemory, activity_monitor_used, parse_vm_stat
+from tui.core.sampling.memory import LinuxMemory, MacMemory, activity_monitor_used
 from tui.core.sampling.monitor import MonitorOptions
 from tui.core.sampling.power.nvml import NvmlGpu, NvmlLibrary
 from tui.core.sampling.processes import OllamaProcessFinder

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.helpers.mach import FakeKernel, counters_from_vm_stat
+from tests.helpers.mach import FakeKernel, counters_from_vm_stat, parse_vm_stat
 from tui.core.sampling.memory import (
     FORMULAS,
     LinuxMemory,
@@ -16,7 +16,6 @@ from tui.core.sampling.memory import (
     MemoryReading,
     activity_monitor_used,
     memory_source,
-    parse_vm_stat,
     pressure_name,
     vm_stat_of,
 )

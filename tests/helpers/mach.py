@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from tui.core.sampling.mach_vm import VM_FIELDS, MachCounters
-from tui.core.sampling.memory import VM_STAT_LABELS, parse_vm_stat
+from tui.core.sampling.memory import VM_STAT_LABELS, VmStat
 
 GiB = 2**30
+_PAGE_SIZE = re.compile(r"page size of (\d+) bytes")
+_COUNT = re.compile(r'^"?([^":]+?)"?:\s+(\d+)\.?\s*$')
+
+
+def parse_vm_stat(text: str) -> VmStat:
+    """Parse `vm_stat` output (the fixtures' captures); the page size comes from its header line."""
+    lines = text.strip().splitlines()
+    header = _PAGE_SIZE.search(lines[0]) if lines else None
+    if header is None:
+        raise ValueError("vm_stat output has no page size header")
+    pages = {m.group(1): int(m.group(2)) for m in map(_COUNT.match, lines[1:]) if m}
+    return VmStat(int(header.group(1)), pages)
 
 
 def counters_from_vm_stat(

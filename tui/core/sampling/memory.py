@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from types import ModuleType
@@ -39,20 +38,6 @@ class VmStat:
             return self.pages[label] * self.page_size
         except KeyError:
             raise ValueError(f"vm_stat output has no {label!r} line") from None
-
-
-_PAGE_SIZE = re.compile(r"page size of (\d+) bytes")
-_COUNT = re.compile(r'^"?([^":]+?)"?:\s+(\d+)\.?\s*$')
-
-
-def parse_vm_stat(text: str) -> VmStat:
-    """Parse `vm_stat` output; the page size comes from its header line."""
-    lines = text.strip().splitlines()
-    header = _PAGE_SIZE.search(lines[0]) if lines else None
-    if header is None:
-        raise ValueError("vm_stat output has no page size header")
-    pages = {m.group(1): int(m.group(2)) for m in map(_COUNT.match, lines[1:]) if m}
-    return VmStat(int(header.group(1)), pages)
 
 
 # vm_stat's label for each vm_statistics64 field, as vm_stat.c prints them ("Pages free" leaves the
