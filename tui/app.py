@@ -264,9 +264,11 @@ class OllamonApp(App[None]):
 
             self.monitor.start(sampled)
         self.call_after_refresh(self._finish_start)
+        new_chat = BROWSER_KEEPS["ctrl+n"] if self.is_web else "ctrl+n"
         self.call_later(
             self._note,
-            "Choose a model (ctrl+l), type a prompt and press Enter. Escape stops an answer; ctrl+n starts a new chat.",
+            "Choose a model (ctrl+l), type a prompt and press Enter. Escape stops an answer; "
+            f"{new_chat} starts a new chat.",
         )
         if self._store_problem:
             self.call_later(self._note, f"Records are not being saved: {self._store_problem}", True)
