@@ -5,7 +5,7 @@ into intents. Loading, turns, records and sampling all live in the core (`tui.co
 from __future__ import annotations
 
 import asyncio
-import signal
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -51,16 +51,23 @@ from tui.ui.chat.messages import AssistantMessage, NoteMessage, UserMessage, out
 from tui.ui.chat.model_picker import ModelPicker
 from tui.ui.chat.prompt import PromptInput
 from tui.ui.chat.status import StatusLine
+from tui.ui.ending import EndRequested, ExitSignals
 from tui.ui.panels.column import ResourceColumn, ResourceLine
 from tui.ui.panels.timers import TimersLine, TimersPanel, TimersState
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from tui.core.chat.recorder import TurnRecorder
 
 STYLESHEETS = ("app.tcss", "chat.tcss", "panels.tcss", "settings.tcss", "history.tcss")
 # Seconds of readings the idle baseline (f5) is measured over.
 BASELINE_SECONDS = 10.0
-EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# Quitting waits this long at most for an answer in flight to stop and its record to be finished.
+STOP_TURN_S = 2.0
+# Keys a browser keeps for itself (new window, new tab; Firefox quits on ctrl+q), each bound to an
+# F key too: under `textual serve` the footer and the palette show that key instead.
+BROWSER_KEEPS = {"ctrl+n": "f3", "ctrl+t": "f4", "ctrl+q": "f10"}
 # The smallest terminal the chat screen lays out in (keep in step with the text of #too-small).
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 # Opens the record store: the recorder, or None and why records cannot be saved.
@@ -106,15 +113,15 @@ class OllamonApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+l", "pick_model", "Model"),
-        Binding("ctrl+n", "new_chat", "New"),
+        Binding("ctrl+n,f3", "new_chat", "New"),
         Binding("f2", "history", "History"),
         Binding("ctrl+s", "settings", "Settings"),
         Binding("ctrl+o", "copy_answer", "Copy"),
         # Shown where the footer has room (KeysFooter's `spare`), and always in the palette (ctrl+p).
         Binding("ctrl+r", "regenerate", "Again"),
         Binding("f5", "measure_baseline", "Idle W"),
-        Binding("ctrl+t", "toggle_thinking", "Thinking"),
-        Binding("ctrl+q", "quit", "Quit"),
+        Binding("ctrl+t,f4", "toggle_thinking", "Thinking"),
+        Binding("ctrl+q,f10", "quit", "Quit"),
     ]
 
     def __init__(
@@ -130,10 +137,16 @@ class OllamonApp(App[None]):
         store_problem: str | None = None,
         open_records: OpenRecords | None = None,
         baseline_seconds: float = BASELINE_SECONDS,
+        exit_deadline: float | None = None,
     ) -> None:
         """`open_records` opens the record store after the first screen is drawn (the command
-        line's way); a test gives the session its recorder, or `store_problem`, up front."""
+        line's way); a test gives the session its recorder, or `store_problem`, up front.
+        `exit_deadline`: the process exits this many seconds after SIGTERM or SIGHUP, ended
+        cleanly or not (the command line's; a test process must outlive its app)."""
         super().__init__()
+        self._exit_deadline = exit_deadline
+        self._exit_signals: ExitSignals | None = None
+        self._leaving = False
         self.session = session
         session.listener = self._on_session_event
         self.monitor = session.monitor
@@ -220,12 +233,25 @@ class OllamonApp(App[None]):
                 yield self.resources
         yield KeysFooter(compact=True, spare=("regenerate", "toggle_thinking", "measure_baseline"))
 
+    def get_driver_class(self) -> type[Driver]:
+        chosen = super().get_driver_class()
+        if chosen.__name__ == "WebDriver":  # `textual serve` names it in TEXTUAL_DRIVER
+            from tui.ui.served import ServedDriver
+
+            if issubclass(ServedDriver, chosen):
+                return ServedDriver
+        return chosen
+
+    def get_key_display(self, binding: Binding) -> str:
+        """In a browser, a key it keeps for itself is shown as the F key that does the same."""
+        instead = BROWSER_KEEPS.get(binding.key) if self.is_web else None
+        return super().get_key_display(Binding(instead, binding.action) if instead else binding)
+
     def on_mount(self) -> None:
-        # A `kill` or an SSH drop leaves the terminal as ctrl+q does: the app exits normally,
-        # so Textual restores the screen and the records are completed.
-        loop = asyncio.get_running_loop()
-        for number in EXIT_SIGNALS:
-            loop.add_signal_handler(number, self.exit)
+        # A `kill` or an SSH drop ends the app as ctrl+q does: Textual restores the screen and
+        # the records are completed.
+        self._exit_signals = ExitSignals(self, deadline=self._exit_deadline)
+        self._exit_signals.install()
         self.banner.hide()
         self._set_status(f"connecting to {self.session.engine.host}…")
         self._show_timers()
@@ -238,9 +264,11 @@ class OllamonApp(App[None]):
 
             self.monitor.start(sampled)
         self.call_after_refresh(self._finish_start)
+        new_chat = BROWSER_KEEPS["ctrl+n"] if self.is_web else "ctrl+n"
         self.call_later(
             self._note,
-            "Choose a model (ctrl+l), type a prompt and press Enter. Escape stops an answer; ctrl+n starts a new chat.",
+            "Choose a model (ctrl+l), type a prompt and press Enter. Escape stops an answer; "
+            f"{new_chat} starts a new chat.",
         )
         if self._store_problem:
             self.call_later(self._note, f"Records are not being saved: {self._store_problem}", True)
@@ -270,10 +298,28 @@ class OllamonApp(App[None]):
             self.call_after_refresh(self.prompt_input.focus)
 
     def on_unmount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for number in EXIT_SIGNALS:
-            loop.remove_signal_handler(number)
+        if self._exit_signals is not None:
+            self._exit_signals.uninstall()
         self.monitor.stop()
+
+    def on_end_requested(self, _message: EndRequested) -> None:
+        self.leave()
+
+    async def action_quit(self) -> None:
+        """Quit (an answer in flight is stopped first, what came kept)."""
+        self.leave()
+
+    @work(group="leave", exit_on_error=False)
+    async def leave(self) -> None:
+        """End the app, an answer in flight stopped first and its record finished as cancelled."""
+        if self._leaving:
+            return
+        self._leaving = True
+        # A stop stuck past STOP_TURN_S must not keep the app: the next start marks the record interrupted.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_TURN_S):
+                await self.session.stop()
+        self.exit()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """No worker error exits the app: the person sees what went wrong, the app stays."""

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 
 
+# After SIGTERM or SIGHUP the app ends within about a second (an answer in flight is stopped
+# first); should it be stuck, the process exits anyway this long after the signal.
+EXIT_DEADLINE_S = 5.0
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -239,7 +244,12 @@ def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *,
 
     monitor = build_monitor(options, host=host)
     session = ChatSession(OllamaEngine(host), monitor)
-    app = OllamonApp(session, model=model, open_records=lambda: open_recorder(db, keep_content=keep_content))
+    app = OllamonApp(
+        session,
+        model=model,
+        open_records=lambda: open_recorder(db, keep_content=keep_content),
+        exit_deadline=EXIT_DEADLINE_S,
+    )
     try:
         app.run()
     finally:

@@ -130,4 +130,28 @@ INTERNALS: tuple[TextualInternal, ...] = (
         "overridden so that Enter sends the prompt; every other key goes on to TextArea's handler",
         parameters=("self", "event"),
     ),
+    TextualInternal(
+        "textual.drivers.web_driver",
+        "WebDriver.run_input_thread",
+        "tui.ui.served",
+        "returns when stdin ends (the server gone) without telling the app; exit_event is set only by "
+        "stop_application_mode, so ServedDriver tells the two apart after it",
+        parameters=("self",),
+    ),
+    TextualInternal(
+        "textual.drivers.web_driver",
+        "WebDriver.on_meta",
+        "tui.ui.served",
+        "its 'quit' (the browser left) posts ExitApp, which ends the app without stopping the turn: "
+        "ServedDriver takes 'quit' itself",
+        parameters=("self", "packet_type", "payload"),
+    ),
+    TextualInternal(
+        "textual.drivers.web_driver",
+        "WebDriver.write",
+        "tui.ui.served",
+        "it, write_meta and write_binary_encoded all send through self._write, an os.write partial set in "
+        "__init__: ServedDriver replaces _write to drop what a broken pipe refuses",
+        parameters=("self", "data"),
+    ),
 )
