@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import os
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from devtools.fake_ollama import FakeOllama, default_models
 from tests.helpers.apps import make_app
 from tests.helpers.pilot import wait_until
 from tests.helpers.served import ServedApp, served_ollamon, statuses, wait_for
+from tests.helpers.servers import REPO
 from tui.app import OllamonApp
 from tui.core.records.status import Status
 
@@ -125,3 +128,20 @@ async def test_browser_shows_the_f_keys_for_keys_it_keeps(
         async with asyncio.timeout(GONE_WITHIN_S):
             while app.is_running:
                 await asyncio.sleep(0.01)
+
+
+def test_standard_input_that_is_no_terminal_is_refused_at_once(tmp_path: Path) -> None:
+    """`ollamon < /dev/null` says it needs a terminal and exits 2, instead of polling an ended input on a core."""
+    env = {key: value for key, value in os.environ.items() if key != "TEXTUAL_DRIVER"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "--host", "127.0.0.1:9", "--db", str(tmp_path / "r.sqlite")],
+        cwd=REPO,
+        env={**env, "PYTHONPATH": str(REPO)},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=GONE_WITHIN_S * 3,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "needs a terminal" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "r.sqlite").exists()  # nothing started, nothing written

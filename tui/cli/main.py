@@ -236,7 +236,23 @@ def open_recorder(db: Path, *, keep_content: bool) -> tuple[TurnRecorder | None,
     return TurnRecorder(store, gather_host(gpu=nvml_gpu_facts), keep_content=keep_content), None
 
 
+def no_terminal() -> str | None:
+    """Why the chat cannot run here, or None: Textual's terminal driver reads keys from standard
+    input, and at its end (a file, a closed pipe, /dev/null) it polls without a pause, a core burnt
+    for nothing. `textual serve` names its own driver in TEXTUAL_DRIVER and feeds a pipe."""
+    if os.environ.get("TEXTUAL_DRIVER") or sys.stdin.isatty():
+        return None
+    return (
+        "ollamon: the chat needs a terminal, and standard input is not one (a file, a pipe or /dev/null). "
+        "Run it in a terminal or over ssh -t; for a browser, textual serve --command 'ollamon ...'; "
+        "for scripts, ollamon bench, history or fit."
+    )
+
+
 def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *, keep_content: bool) -> int:
+    if (why := no_terminal()) is not None:
+        print(why, file=sys.stderr)
+        return 2
     # Imported late so `--help` and `--version` stay fast.
     from tui.app import OllamonApp
     from tui.core.chat.session import ChatSession
