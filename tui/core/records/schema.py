@@ -52,6 +52,8 @@ class HostInfo:
     cpu_cores: int | None = None
     ram_bytes: int | None = None
     gpu: GpuInfo | None = None
+    # The machine's random id (hostid.py), made once: host names repeat and change, this does not.
+    host_id: str | None = None
 
 
 @dataclass
