@@ -75,6 +75,13 @@ def _check(conn: sqlite3.Connection, path: Path, upgrade: str) -> None:
         raise StoreError(path, f"damaged: cannot read its records ({e})") from e
 
 
+def unreadable(command: str, store_path: Path, error: StoreError | sqlite3.DatabaseError) -> int:
+    """Say on stderr why `ollamon COMMAND` cannot read the store; the exit code, 1."""
+    problem = error if isinstance(error, StoreError) else f"{store_path}: damaged: cannot read its records ({error})"
+    print(f"ollamon {command}: {problem}", file=sys.stderr)
+    return 1
+
+
 def render(store: RecordStore, args: argparse.Namespace, width: int | None = None) -> str:
     """The text `history` prints for these options; a table fits `width` (a terminal's) when given."""
     from tui.core.records.export import export_records, export_rows, export_summary
@@ -117,12 +124,8 @@ def run_history(args: argparse.Namespace, store_path: Path, out: TextIO | None =
         with open_read_only(Path(store_path).expanduser()) as store:
             text = render(store, args, width)
             empty = not store.query(limit=1)
-    except StoreError as e:
-        print(f"ollamon history: {e}", file=sys.stderr)
-        return 1
-    except sqlite3.DatabaseError as e:
-        print(f"ollamon history: {store_path}: damaged: cannot read its records ({e})", file=sys.stderr)
-        return 1
+    except (StoreError, sqlite3.DatabaseError) as e:
+        return unreadable("history", store_path, e)
     if empty:
         # On stderr: a script reading the table or CSV gets the same output as before.
         print(f"ollamon history: no turns recorded yet in {store_path}", file=sys.stderr)
