@@ -1,12 +1,16 @@
-"""Time RecordStore on a 100,000-record file: per-turn write cost, history pages, summary.
+"""Time RecordStore on a 100,000-record file: per-turn write cost, history pages, summary, and
+moving the whole store to another with `ollamon export` and `ollamon import`.
 
 Run from the repository root: `python bench/store.py [--records 100000] [--turns 500]`.
 Targets: start_turn + finish_turn < 5 ms, first history page well under 1 s, summary < 1 s.
+Export and import are set beside floors measured in the same run: the same JSON read and
+written by plain SQL, and the same records written by the bulk writer without any checks.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -34,7 +38,10 @@ from tui.core.records.schema import (
 from tui.core.records.store import RecordStore
 
 MODELS = [f"model-{i}:8b" for i in range(12)]
-HOSTS = [HostInfo(hostname=name, os="macOS 15.1", chip="Apple M2 Ultra", cpu_cores=24) for name in ("studio", "laptop")]
+HOSTS = [
+    HostInfo(hostname=name, os="macOS 15.1", chip="Apple M2 Ultra", cpu_cores=24, host_id=f"{n:032x}")
+    for n, name in enumerate(("studio", "laptop"), 1)
+]
 STATUSES = [Status.OK] * 17 + [Status.FAILED, Status.CANCELLED, Status.TIMEOUT]
 
 
@@ -98,6 +105,7 @@ def main() -> None:
     rng = random.Random(1)
 
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_DATA_HOME"] = tmp  # the host id made on the first open stays out of the user's folder
         path = Path(tmp) / "records.sqlite"
         store = RecordStore.open(path)
         started = time.perf_counter()
@@ -134,6 +142,7 @@ def main() -> None:
             ("mark_interrupted()", store.mark_interrupted),
             ("summary()", store.summary),
             ("summary(model=...)", lambda: store.summary(model=MODELS[3])),
+            ("hosts()", lambda: list(store.hosts().values())),
             ("records(limit=200) full JSON", lambda: store.records(limit=200)),
         ]:
             ms, result = timed(fn)
@@ -141,6 +150,7 @@ def main() -> None:
             print(f"{label:<42} {ms:8.1f} ms  ({size} rows)")
         store.close()
         whole_commands(path)
+        transfer(path, setup_s)
 
 
 def whole_commands(path: Path) -> None:
@@ -161,6 +171,43 @@ def whole_commands(path: Path) -> None:
         f"exit {done.returncode} (target < 1 s)"
     )
     print(f"history screen: first page shown {asyncio.run(_history_screen_open(path)):.2f} s after f2 (target < 1 s)")
+
+
+def transfer(path: Path, bulk_s: float) -> None:
+    """`ollamon export` of the whole store, `ollamon import` of that file into a new store, and their floors."""
+    import sqlite3
+    import subprocess
+
+    def whole(*argv: str) -> float:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "tui", *argv], check=True, capture_output=True, cwd=Path(__file__).parents[1]
+        )
+        return time.perf_counter() - started
+
+    exported = path.with_name("all.jsonl")
+    export_s = whole("export", "--db", str(path), "-o", str(exported))
+    lines = sum(1 for _ in exported.open("rb"))
+    started = time.perf_counter()
+    conn = sqlite3.connect(path)
+    with path.with_name("raw.jsonl").open("w") as raw:
+        for doc, prompt, answer, samples in conn.execute(
+            "SELECT d.doc, c.prompt, c.answer, s.data FROM records r JOIN documents d USING (record_id)"
+            " LEFT JOIN content c USING (record_id) LEFT JOIN samples s USING (record_id) ORDER BY r.started_at"
+        ):
+            raw.write(f"{doc}\t{prompt}\t{answer}\t{samples}\n")
+    conn.close()
+    floor_s = time.perf_counter() - started
+    print(
+        f"`ollamon export` (whole process): {export_s:.1f} s for {lines} lines, "
+        f"{exported.stat().st_size / 2**20:.0f} MiB; floor (the same JSON by plain SQL) {floor_s:.1f} s, "
+        f"ratio {export_s / floor_s:.1f}x"
+    )
+    import_s = whole("import", "--db", str(path.with_name("copy.sqlite")), str(exported))
+    print(
+        f"`ollamon import` of it into a new store (whole process, every line checked before any is stored): "
+        f"{import_s:.1f} s; floor (bulk write of the records, no checks) {bulk_s:.1f} s, ratio {import_s / bulk_s:.1f}x"
+    )
 
 
 async def _history_screen_open(path: Path) -> float:

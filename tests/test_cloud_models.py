@@ -20,6 +20,7 @@ from tui.core.chat.events import LoadFinished, SessionEvent
 from tui.core.chat.recorder import TurnRecorder
 from tui.core.chat.session import ChatSession
 from tui.core.ollama.client import OllamaEngine
+from tui.core.records.machines import places
 from tui.core.records.schema import HostInfo, Status
 from tui.core.records.store import RecordStore
 from tui.core.sampling.monitor import ResourceMonitor
@@ -145,6 +146,7 @@ def test_bench_all_leaves_cloud_models_out_unless_asked(tmp_path: Path) -> None:
         assert last.startswith(CLOUD.name) and " cloud " in last
         with RecordStore.open(tmp_path / "b.sqlite") as store:
             ran = {r.model.name: r.model.remote_host for r in store.records()}
-            rows = [(row.model, row.where) for row in store.summary()]
+            summary = store.summary()
+            rows = list(zip((row.model for row in summary), places(summary), strict=True))
     assert ran == {"gemma3:1b": None, CLOUD.name: HOST}
     assert rows[-1] == (CLOUD.name, f"{HOST} (cloud)")

@@ -12,8 +12,8 @@ import pytest
 
 from devtools.fake_ollama import FakeModel, FakeOllama, deepseek_r1_sweep_models, default_models
 from tests.helpers.fit import mac
-from tests.helpers.records import record
-from tui.cli.fit import corrected, parse_size
+from tests.helpers.records import machine, record
+from tui.cli.fit import corrected, parse_size, past_loads
 from tui.cli.main import main
 from tui.core.fit.inputs import MIB
 from tui.core.ollama.client import OllamaEngine, OllamaError
@@ -276,6 +276,20 @@ def test_past_loads_correct_the_margin_for_this_machine(tmp_path: Path) -> None:
     assert corrected(mac("0.12.6"), db) == mac("0.12.6")
     assert corrected(mac("0.33.0"), tmp_path / "missing.sqlite") == mac("0.33.0")
     assert replace(machine, fit_margin=None) == mac("0.33.0")
+
+
+def test_another_machines_imported_loads_do_not_correct_this_one(tmp_path: Path) -> None:
+    """Loads imported from another machine, even one of this host name, set no margin here and are not checked here."""
+    db = store_with(tmp_path / "r.sqlite")
+    twin = machine(socket.gethostname())
+    elsewhere = loaded(
+        "r1:14b", "22%/78% CPU/GPU", "26%/74% CPU/GPU", predicted_vram=9000 * MIB, ps_vram_bytes=8800 * MIB
+    )
+    elsewhere.host = twin
+    with RecordStore.open(db) as store:
+        store.merge_records([[elsewhere]])
+    assert corrected(mac("0.33.0"), db) == mac("0.33.0")
+    assert past_loads(db) == []
 
 
 def test_a_version_that_is_no_number_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,8 @@ from textual.widgets import Collapsible, Input, Markdown, OptionList, Select, St
 
 from tests.helpers.apps import HostApp
 from tests.helpers.pilot import notices, wait_until
-from tests.helpers.records import add_chat, fill, record, turn
+from tests.helpers.records import add_chat, fill, nvbox, record, turn, turns_on
+from tests.test_history_widths import headers
 from tui.core.records.schema import Sample, Status
 from tui.core.records.store import RecordStore
 from tui.ui.history.chats_table import ChatsTable
@@ -228,6 +229,29 @@ class TestSummary:
             assert [r[0] for r in rows] == [s.model for s in expected]
             assert [(r[-2], r[-1]) for r in rows] == [(str(s.ok), str(s.failed)) for s in expected]
             assert [r[9] for r in rows] == [f"{s.eval_tok_s:.1f}" for s in expected]
+
+    async def test_h_puts_each_hosts_hardware_beside_its_name(self, store: RecordStore) -> None:
+        """On the summary tab "h" adds the Machine column (chip, GPU, memory) and takes it away again; not elsewhere."""
+        fill(store, 12)
+        store.merge_records([turns_on(nvbox(), 12, 100)])
+        async with host(store).run_test(size=(200, 48)) as pilot:
+            screen = await ready(pilot)
+            await pilot.press("h")  # the turns tab: nothing to group
+            screen.query_one(TabbedContent).active = "summary-pane"
+            await pilot.pause()
+            table = screen.query_one(SummaryTable)
+            assert "Machine" not in headers(table)
+            await pilot.press("h")
+            await pilot.pause()
+            assert headers(table)[:3] == ["Model", "Host", "Machine"]
+            machines = {table.get_row_at(i)[2].plain for i in range(table.row_count)}
+            nvidia = "AMD Ryzen 9 7950X · NVIDIA GeForce RTX 4090 24.0 GiB · 64.0 GiB RAM"
+            assert machines == {"Apple M2 Max · 59.6 GiB RAM", nvidia}
+            hosts = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+            assert hosts[:2] == ["nvbox", "studio"]  # the same model on both machines, side by side
+            await pilot.press("h")
+            await pilot.pause()
+            assert "Machine" not in headers(table)
 
 
 class TestChats:

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Select, TabbedContent
 
 from tests.helpers.apps import HostApp
 from tests.helpers.pilot import wait_until
-from tests.helpers.records import fill, turn
+from tests.helpers.records import fill, machine, turn
 from tui.core.records.schema import Record
 from tui.core.records.store import RecordStore
 from tui.ui.history import summary_table, turns_table
@@ -190,7 +190,7 @@ class TestSummaryTable:
         fill(store, 6)
         elsewhere = [turn(i) for i in range(6, 9)]
         for record in elsewhere:
-            record.host = replace(record.host, hostname="laptop")
+            record.host = machine("laptop")
         store.import_records(elsewhere)
         async with HostApp(lambda: HistoryScreen(store, tz=UTC)).run_test(size=(80, 24)) as pilot:
             _screen, table = await self.show(pilot)

@@ -17,7 +17,7 @@ from textual.widgets import Select, TabbedContent
 from devtools.fake_ollama import FakeOllama
 from tests.helpers.apps import snapshot_app
 from tests.helpers.pilot import settled, wait_until
-from tests.helpers.records import add_chat, fill
+from tests.helpers.records import add_chat, fill, nvbox, turns_on
 from tests.helpers.snapshots import SnapCompare
 from tui.app import OllamonApp
 from tui.core.chat.recorder import TurnRecorder
@@ -45,6 +45,16 @@ def utc() -> Iterator[None]:
 def app(tmp_path: Path, snapshot_server: FakeOllama, utc: None) -> Iterator[OllamonApp]:
     with RecordStore.open(tmp_path / "records.sqlite") as store:
         fill(store, 30)
+        recorder = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"))
+        yield snapshot_app(snapshot_server.url, recorder=recorder)
+
+
+@pytest.fixture
+def two_hosts(tmp_path: Path, snapshot_server: FakeOllama, utc: None) -> Iterator[OllamonApp]:
+    """The Mac's turns and, imported, the same models' turns on a GPU box three times as fast."""
+    with RecordStore.open(tmp_path / "records.sqlite") as store:
+        fill(store, 30)
+        store.merge_records([turns_on(nvbox(), 30, 100)])
         recorder = TurnRecorder(store, HostInfo(hostname="testhost", os="Linux"))
         yield snapshot_app(snapshot_server.url, recorder=recorder)
 
@@ -142,6 +152,17 @@ class TestSummary:
     def test_wide(self, snap_compare: SnapCompare, app: OllamonApp) -> None:
         """160x48: every comparison column with ok/failed counts, "Load: median of cold loads" below, then the bars."""
         assert snap_compare(app, terminal_size=WIDE, run_before=show_summary)
+
+    def test_by_host(self, snap_compare: SnapCompare, two_hosts: OllamonApp) -> None:
+        """120x36, "h": each model's hosts side by side, the Mac's and the GPU box's hardware beside their names."""
+
+        async def by_host(pilot: Pilot) -> None:
+            await show_summary(pilot)
+            await pilot.press("h")
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
+
+        assert snap_compare(two_hosts, terminal_size=(120, 36), run_before=by_host)
 
 
 class TestChats:

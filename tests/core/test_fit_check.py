@@ -19,7 +19,7 @@ from tui.core.fit.check import (
 )
 from tui.core.fit.inputs import GIB, MIB
 from tui.core.ollama.errors import ErrorKind
-from tui.core.records.schema import EngineInfo, LoadInfo, Record, Resources, Status
+from tui.core.records.schema import EngineInfo, HostInfo, LoadInfo, Record, Resources, Status
 
 
 def predicted(processor: str, verdict: str, vram: int = 0, era: str = "C", margin: int | None = None) -> dict[str, Any]:
@@ -39,9 +39,10 @@ def load(
     started_at: str = "2025-01-01T00:00:00.000Z",
     **fields: Any,
 ) -> Record:
-    """A turn that loaded the model, with its prediction and what /api/ps showed."""
+    """A turn that loaded the model, with its prediction and what /api/ps showed; `host`: its machine's name and id."""
     info = LoadInfo(cold=cold, processor=processor, ps_vram_bytes=vram, predicted=guess)
-    return record(host=host, started_at=started_at, load=info, engine=EngineInfo(version=version), **fields)
+    machine = HostInfo(hostname=host, host_id=host)
+    return record(host=machine, started_at=started_at, load=info, engine=EngineInfo(version=version), **fields)
 
 
 def test_gpu_and_cpu_shares_are_read_from_processor_strings() -> None:

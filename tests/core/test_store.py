@@ -11,13 +11,16 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.helpers.records import record
+from tests.helpers.records import machine, record
 from tui.core.records.files import APPLICATION_ID, StoreError
+from tui.core.records.hostid import machine_id
+from tui.core.records.machines import places
 from tui.core.records.migrations import SCHEMA_VERSION
 from tui.core.records.rows import RecordRow, record_row
 from tui.core.records.schema import (
@@ -55,6 +58,15 @@ def stored(store: RecordStore, record_id: str) -> Record:
     found = store.get(record_id)
     assert found is not None, record_id
     return found
+
+
+def back_to_v4(conn: sqlite3.Connection) -> None:
+    """Undo schema v5 in a store, as an older ollamon left it: no host ids, no meta table."""
+    conn.execute("DROP INDEX records_host")
+    conn.execute("ALTER TABLE records DROP COLUMN host_id")
+    conn.execute("DROP TABLE meta")
+    conn.execute("PRAGMA user_version = 4")
+    conn.commit()
 
 
 def raw(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
@@ -173,10 +185,12 @@ class TestMigration:
         assert sorted(p.name for p in v1_copy.parent.glob("*.bak")) == ["store.sqlite.v1.bak"]
 
     def test_migrated_records_are_whole(self, v1_copy: Path) -> None:
-        """Every v1 record reads back equal; content and samples moved out of the JSON."""
+        """Every v1 record reads back equal, with the upgrading machine's host id; content and samples left the JSON."""
         expected = load_fixture_maker().v1_records()
         with RecordStore.open(v1_copy) as s:
+            assert s.host_id == machine_id()
             for record in expected:
+                record.host.host_id = s.host_id
                 assert s.get(record.record_id) == record
             turns = s.chat_turns("v1-session")
             assert [t.turn_index for t in turns] == [0, 1, 2]
@@ -189,7 +203,7 @@ class TestMigration:
         assert raw(v1_copy, "SELECT count(*) FROM content") == [(3,)]
         assert raw(v1_copy, "SELECT count(*) FROM samples") == [(1,)]
         tables = {t for (t,) in raw(v1_copy, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"sessions", "records", "documents", "content", "samples", "sweeps"}
+        assert tables == {"sessions", "records", "documents", "content", "samples", "sweeps", "meta"}
 
     def test_v1_running_row_is_interrupted(self, v1_copy: Path) -> None:
         """A v1 row left running has no writer stamp: it was a crash."""
@@ -385,7 +399,7 @@ class TestSummary:
                 record(started_at=next(t), status=Status.CANCELLED),
                 record(started_at=next(t), status=Status.INTERRUPTED),
                 record("other", started_at=next(t), total=1.0),
-                record(started_at=next(t), host="laptop", total=7.0),
+                record(started_at=next(t), host=machine("laptop"), total=7.0),
             ]
         )
         store.start_turn(record(started_at=next(t)))  # running: not counted
@@ -552,6 +566,7 @@ class TestCloudTurns:
         with RecordStore.open(path) as store:
             store.finish_turn(record("qwen3:8b", tok_s=40.0))
         conn = sqlite3.connect(path)  # back to v3 as an older ollamon left it: no remote_host column
+        back_to_v4(conn)
         conn.execute("ALTER TABLE records DROP COLUMN remote_host")
         conn.execute("PRAGMA user_version = 3")
         conn.commit()
@@ -575,13 +590,83 @@ class TestCloudTurns:
 
 
 def test_loads_on_reads_only_this_hosts_possible_loads(store: RecordStore) -> None:
-    """loads_on picks the host's cold or unknown-load turns from the index, oldest first, and no warm turn."""
+    """loads_on picks this host's cold or unknown-load turns by host id, oldest first: no warm turn, no other host's."""
+    twin = HostInfo(hostname="here", host_id="0" * 32)
     store.import_records(
         [
             record("a:1b", started_at="2025-01-01T00:00:02.000Z", host="here", cold=True),
             record("b:1b", started_at="2025-01-01T00:00:01.000Z", host="here", cold=None),
             record("c:1b", started_at="2025-01-01T00:00:03.000Z", host="here", cold=False),
-            record("d:1b", started_at="2025-01-01T00:00:00.000Z", host="elsewhere", cold=True),
+            record("d:1b", started_at="2025-01-01T00:00:00.000Z", host=twin, cold=True),
         ]
     )
-    assert [r.model.name for r in store.loads_on("here")] == ["b:1b", "a:1b"]
+    store.merge_records([[record("e:1b", host=replace(twin, hostname="elsewhere"), cold=True)]])
+    assert [r.model.name for r in store.loads_on()] == ["b:1b", "a:1b"]
+
+
+class TestHosts:
+    def test_a_v4_file_gets_this_machines_host_id_after_a_backup(self, tmp_path: Path) -> None:
+        """A v4 store is copied aside, then its turns and the store itself take the upgrading machine's id."""
+        path = tmp_path / "store.sqlite"
+        with RecordStore.open(path) as store:
+            store.import_records([record("a:1b"), record("b:1b", host="elsewhere")])
+        conn = sqlite3.connect(path)
+        back_to_v4(conn)
+        conn.close()
+        with RecordStore.open(path) as store:
+            assert {r.host.host_id for r in store.records()} == {machine_id()}
+            assert [r.host_id for r in store.summary()] == [machine_id()] * 2
+        assert raw(path.with_name("store.sqlite.v4.bak"), "PRAGMA user_version") == [(4,)]
+        assert raw(path, "SELECT value FROM meta WHERE key = 'host_id'") == [(machine_id(),)]
+
+    def test_merged_records_keep_their_host_and_are_stored_once(self, store: RecordStore) -> None:
+        """merge_records adds another machine's turns as they are; an id already stored keeps what is stored."""
+        mine = record("a:1b", tok_s=10.0)
+        store.finish_turn(mine)
+        theirs = [record("a:1b", host=machine("nvbox"), tok_s=30.0) for _ in range(2)]
+        changed = replace(mine, rates=Rates(eval_tok_s=99.0))
+        assert store.merge_records([theirs, [theirs[0], changed]]) == [(2, 0), (0, 2)]
+        assert stored(store, mine.record_id).rates.eval_tok_s == 10.0
+        again = stored(store, theirs[1].record_id)
+        assert again.host == machine("nvbox") and again.host.host_id != store.host_id
+        conn = sqlite3.connect(store.path)
+        assert conn.execute("SELECT count(*), count(writer_pid) FROM records").fetchone() == (3, 1)
+        conn.close()
+
+    def test_two_machines_of_one_name_are_two_rows(self, store: RecordStore) -> None:
+        """The summary keeps machines apart by id, named by their latest host name; the table tells them apart."""
+        twin = HostInfo(hostname="mac-mini", host_id="f" * 32)
+        store.import_records(
+            [
+                record("a:1b", host="old-name", started_at="2025-01-01T00:00:00.000Z", tok_s=10.0),
+                record("a:1b", host="mac-mini", started_at="2025-01-02T00:00:00.000Z", tok_s=20.0),
+            ]
+        )
+        store.merge_records([[record("a:1b", host=twin, tok_s=40.0)]])
+        rows = store.summary()
+        assert sorted((r.host, r.host_id, r.eval_tok_s) for r in rows) == sorted(
+            [("mac-mini", store.host_id, 15.0), ("mac-mini", "f" * 32, 40.0)]
+        )
+        assert set(places(rows)) == {f"mac-mini ({store.host_id[:8]})", "mac-mini (ffffffff)"}
+
+    def test_hosts_are_described_by_their_latest_turn(self, store: RecordStore) -> None:
+        """hosts() gives each host id the facts of its newest turn."""
+        store.import_records(
+            [
+                record(host=HostInfo(hostname="box", chip="old chip"), started_at="2025-01-01T00:00:00.000Z"),
+                record(host=HostInfo(hostname="box", chip="new chip"), started_at="2025-01-02T00:00:00.000Z"),
+            ]
+        )
+        store.merge_records([[record(host=machine("nvbox", chip="Ryzen"))]])
+        hosts = store.hosts()
+        assert hosts[store.host_id].chip == "new chip" and hosts[store.host_id].host_id == store.host_id
+        assert hosts[machine("nvbox").host_id or ""] == machine("nvbox", chip="Ryzen")
+
+    def test_each_record_reads_oldest_first_in_batches(self, store: RecordStore) -> None:
+        """each_record yields every matching record oldest first, however many batches that takes."""
+        records = [
+            record(f"m{i % 2}:1b", started_at=f"2025-01-01T00:{i // 60:02}:{i % 60:02}.000Z") for i in range(1203)
+        ]
+        store.import_records(reversed(records))
+        assert [r.record_id for r in store.each_record()] == [r.record_id for r in records]
+        assert [r.record_id for r in store.each_record(model="m1:1b")] == [r.record_id for r in records[1::2]]

@@ -1,12 +1,14 @@
 """Records for tests: one factory, `record`, and the chat turns and histories built with it.
 
-- `record(...)`: a finished turn with only the figures you give; start here.
+- `record(...)`: a finished turn with only the figures you give; start here. Its host has no id:
+  the store stamps its own. `machine(name)` is another machine, with an id of its own.
 - `chat_turn(n)`: turn `n` of one chat with every section and the content filled in (exports).
 - `turn(i)` / `fill(store, count)`: a synthetic history whose figures follow from `i` (history screen).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +38,11 @@ MODELS = [
     ("llama3.2:3b", "Q4_K_M", 2_000_000_000, 3_400_000_000, "26%/74% CPU/GPU", 61.5),
     ("gemma3:12b", "Q8_0", 13_000_000_000, 14_800_000_000, "100% GPU", 18.25),
 ]
+
+
+def machine(hostname: str, **facts: Any) -> HostInfo:
+    """Another machine's facts, with a host id of its own (fixed by the name, so snapshots stay the same)."""
+    return HostInfo(hostname=hostname, host_id=uuid.uuid5(uuid.NAMESPACE_DNS, hostname).hex, **facts)
 
 
 def record(
@@ -233,6 +240,26 @@ def turn(
             "- shorter wavelengths scatter more\n- [more](https://example.com/sky)\n"
         )
     return numbered
+
+
+def nvbox() -> HostInfo:
+    """The GPU box beside the Mac: another machine, with an id of its own."""
+    gpu = GpuInfo("NVIDIA GeForce RTX 4090", 24 * 2**30)
+    return machine(
+        "nvbox", os="Ubuntu 24.04.1 LTS", chip="AMD Ryzen 9 7950X", cpu_cores=32, ram_bytes=64 * 2**30, gpu=gpu
+    )
+
+
+def turns_on(host: HostInfo, count: int, start: int, speedup: float = 3.0) -> list[Record]:
+    """`count` turns numbered from `start`, as `turn` makes them, run on `host` `speedup` times as fast."""
+    records = [turn(i) for i in range(start, start + count)]
+    for record in records:
+        record.host = host
+        assert record.rates.eval_tok_s and record.rates.chars_s and record.timing_ms.total_wall
+        record.rates.eval_tok_s *= speedup
+        record.rates.chars_s *= speedup
+        record.timing_ms.total_wall /= speedup
+    return records
 
 
 def fill(store: RecordStore, count: int, start: int = 0) -> list[Record]:

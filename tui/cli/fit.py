@@ -70,19 +70,17 @@ def what_if_from(args: argparse.Namespace) -> WhatIf:
     )
 
 
-def past_loads(store_path: Path | None, hostname: str | None = None) -> list[PastLoad]:
+def past_loads(store_path: Path | None) -> list[PastLoad]:
     """This host's stored loads with their predictions, read-only; StoreError when the store cannot be read."""
     if store_path is None:
         return []
     from tui.cli.history import open_read_only
 
-    host = hostname or socket.gethostname()
     try:
         with open_read_only(store_path) as store:
-            records = store.loads_on(host)
+            return on_host(store.loads_on(), store.host_id)
     except sqlite3.DatabaseError as exc:
         raise StoreError(store_path, f"damaged: cannot read its records ({exc})") from exc
-    return on_host(records, host)
 
 
 def corrected(machine: Machine, store_path: Path | None) -> Machine:

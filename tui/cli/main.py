@@ -1,4 +1,5 @@
-"""Command line: `ollamon` starts the TUI; `ollamon doctor`, `history` and `fit` reuse the core headless."""
+"""Command line: `ollamon` starts the TUI; `ollamon doctor`, `history`, `export`, `import`, `bench`, `pull`
+and `fit` reuse the core headless."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui import __version__
 from tui.cli.bench_options import add_bench_arguments
-from tui.cli.history_options import add_history_arguments
+from tui.cli.history_options import add_filter_arguments, add_history_arguments
 from tui.core.ollama.host import resolve_host
 from tui.perf.hooks import command_parsed
 
@@ -82,21 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check Ollama, the power sources and memory readings")
     _common(doctor, sub=True)
     history = commands.add_parser("history", help="print stored turns or the comparison table (read-only)")
-    history.add_argument(
-        "--db",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="record database (default: $OLLAMON_DB, else the user data directory)",
-    )
+    _db_argument(history)
     add_history_arguments(history)
+    _add_transfer_arguments(commands)
     bench = commands.add_parser("bench", help="run a prompt through several models and print the comparison table")
     _common(bench, sub=True)
-    bench.add_argument(
-        "--db",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="record database (default: $OLLAMON_DB, else the user data directory)",
-    )
+    _db_argument(bench)
     add_bench_arguments(bench)
     add_machine_arguments(bench)
     pull = commands.add_parser("pull", help="fetch a model from the Ollama library, with progress")
@@ -120,6 +112,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _db_argument(parser: argparse.ArgumentParser, what: str = "record database") -> None:
+    """A subcommand's --db: given after the subcommand, it overrides one given before it."""
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help=f"{what} (default: $OLLAMON_DB, else the user data directory)",
+    )
+
+
+def _add_transfer_arguments(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export",
+        help="write records as JSON Lines, one self-describing line each, for `ollamon import` elsewhere",
+        description="Write the store's records (all, or those the filters pick), oldest first, one JSON line "
+        "each, content included as stored; to standard output unless -o FILE.",
+    )
+    import_ = commands.add_parser(
+        "import",
+        help="add records from `ollamon export` files or other ollamon stores, each keeping its host",
+        description="Add the records of JSON Lines exports and other ollamon databases to this store. Every "
+        "file is read whole first: a corrupt or foreign one is refused and nothing is stored. A record already "
+        "here (same record id) is kept once; running turns are left out.",
+    )
+    _db_argument(export)
+    _db_argument(import_)
+    export.add_argument("--format", choices=["jsonl"], default="jsonl", help="jsonl (the one form import reads)")
+    add_filter_arguments(export)
+    export.add_argument(
+        "--no-content", action="store_true", default=argparse.SUPPRESS, help="leave prompts, thinking and answers out"
+    )
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (replaced whole) instead of stdout")
+    import_.add_argument("files", nargs="+", metavar="FILE", help="an `ollamon export` file or an ollamon database")
+
+
 def _add_fit_arguments(commands: argparse._SubParsersAction) -> None:
     fit = commands.add_parser(
         "fit",
@@ -136,12 +163,7 @@ def _add_fit_arguments(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="compare this host's past predictions with what Ollama did, per Ollama version (read-only)",
     )
-    fit.add_argument(
-        "--db",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="record database for --check and past loads (default: $OLLAMON_DB, else the user data directory)",
-    )
+    _db_argument(fit, "record database for --check and past loads")
     add_machine_arguments(fit)
 
 
@@ -173,6 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.cli.history import run_history
 
         return _quiet_pipe(lambda: run_history(args, db_path(args.db)))
+    if args.command == "export":
+        from tui.cli.transfer import run_export
+
+        return _quiet_pipe(lambda: run_export(args, db_path(args.db)))
+    if args.command == "import":
+        from tui.cli.transfer import run_import
+
+        return run_import(args, db_path(args.db))
     try:
         host = resolve_host(args.host, dict(os.environ))
     except ValueError as exc:

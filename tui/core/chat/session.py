@@ -183,11 +183,12 @@ class ChatSession:
 
         from tui.core.fit.check import on_host  # with the first prediction, not before the first screen
 
+        store = self.recorder.store
         try:
-            records = self.recorder.store.loads_on(self.recorder.host.hostname)
+            records = store.loads_on()
         except (sqlite3.Error, OSError):
             return []  # a prediction without the correction is still a prediction
-        return on_host(records, self.recorder.host.hostname)
+        return on_host(records, store.host_id)
 
     def over_context(self, prompt: str) -> tuple[int, int] | None:
         """(estimated tokens, context length) when this prompt with the chat so far would not fit

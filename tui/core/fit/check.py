@@ -113,12 +113,13 @@ def past_load(record: Record) -> PastLoad | None:
     )
 
 
-def on_host(records: Iterable[Record], hostname: str | None) -> list[PastLoad]:
-    """The loads of an Ollama running on `hostname` (this machine), oldest first."""
+def on_host(records: Iterable[Record], host_id: str) -> list[PastLoad]:
+    """The loads of an Ollama running on the machine of `host_id` (this one), oldest first: never
+    another machine's (imported), whatever its name."""
     loads = [
         load
         for record in records
-        if record.host.hostname == hostname and not record.engine.remote
+        if record.host.host_id == host_id and not record.engine.remote
         if (load := past_load(record)) is not None
     ]
     return sorted(loads, key=lambda load: load.started_at)

@@ -12,8 +12,8 @@ import io
 import json
 import re
 import textwrap
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from rich.cells import cell_len
@@ -23,6 +23,7 @@ from rich.text import Text
 
 from tui.core.ollama.sanitize import strip_controls
 from tui.core.records.formats import FORMATS
+from tui.core.records.machines import hardware, places
 from tui.core.records.rows import ChatRow, RecordRow, SummaryRow, record_row
 from tui.core.records.schema import GpuInfo, HostInfo, Record, Status
 from tui.core.units import human_bytes, memory_bytes, milliseconds
@@ -58,23 +59,34 @@ _ROW_COLUMNS: list[tuple[str, Callable[[RecordRow], str]]] = [
     ("J/token", lambda r: _three(r.j_per_token)),
 ]
 
-_SUMMARY_COLUMNS: list[tuple[str, Callable[[SummaryRow], str]]] = [
-    ("Model", lambda s: _text(s.model)),
-    ("Host", lambda s: _text(s.where)),
-    ("Quant", lambda s: _text(s.quant)),
-    ("File", lambda s: _bytes(s.file_size_bytes)),
-    ("Loaded", lambda s: _bytes(s.loaded_size_bytes)),
-    ("Processor", lambda s: _text(s.processor)),
-    ("Load (cold, median)", lambda s: _secs(s.load_ms)),
-    ("Total (median)", lambda s: _secs(s.total_wall_ms)),
-    ("chars/s", lambda s: _one(s.chars_s)),
-    ("tok/s", lambda s: _one(s.eval_tok_s)),
-    ("Mem peak", lambda s: memory_bytes(s.mem_peak)),
-    ("Swap peak", lambda s: memory_bytes(s.swap_peak)),
-    ("Net W", lambda s: _one(s.net_w)),
-    ("J/token", lambda s: _three(s.j_per_token)),
-    ("ok", lambda s: str(s.ok)),
-    ("failed", lambda s: str(s.failed)),
+
+@dataclass(frozen=True)
+class _SummaryLine:
+    """A comparison row with the names its host is shown by (machines.py)."""
+
+    row: SummaryRow
+    place: str | None
+    hardware: str
+
+
+_SUMMARY_COLUMNS: list[tuple[str, Callable[[_SummaryLine], str]]] = [
+    ("Model", lambda s: _text(s.row.model)),
+    ("Host", lambda s: _text(s.place)),
+    ("Machine", lambda s: s.hardware),
+    ("Quant", lambda s: _text(s.row.quant)),
+    ("File", lambda s: _bytes(s.row.file_size_bytes)),
+    ("Loaded", lambda s: _bytes(s.row.loaded_size_bytes)),
+    ("Processor", lambda s: _text(s.row.processor)),
+    ("Load (cold, median)", lambda s: _secs(s.row.load_ms)),
+    ("Total (median)", lambda s: _secs(s.row.total_wall_ms)),
+    ("chars/s", lambda s: _one(s.row.chars_s)),
+    ("tok/s", lambda s: _one(s.row.eval_tok_s)),
+    ("Mem peak", lambda s: memory_bytes(s.row.mem_peak)),
+    ("Swap peak", lambda s: memory_bytes(s.row.swap_peak)),
+    ("Net W", lambda s: _one(s.row.net_w)),
+    ("J/token", lambda s: _three(s.row.j_per_token)),
+    ("ok", lambda s: str(s.row.ok)),
+    ("failed", lambda s: str(s.row.failed)),
 ]
 
 # Left out first when a terminal is too narrow for the whole table, as the history screen's
@@ -85,6 +97,7 @@ _SUMMARY_LEAST_NEEDED = (
     "Swap peak",
     "Quant",
     "Loaded",
+    "Machine",
     "Host",
     "Processor",
     "Load (cold, median)",
@@ -257,21 +270,42 @@ def export_rows(rows: Iterable[RecordRow], fmt: str, *, width: int | None = None
     return _grid(_ROW_COLUMNS, rows, fmt, width=width, least_needed=_ROW_LEAST_NEEDED)
 
 
-def export_summary(rows: Iterable[SummaryRow], fmt: str, *, width: int | None = None) -> str:
+def export_summary(
+    rows: Iterable[SummaryRow],
+    fmt: str,
+    *,
+    width: int | None = None,
+    machines: Mapping[str, HostInfo] | None = None,
+) -> str:
     """The comparison table in one of FORMATS; json, jsonl and csv carry raw numbers.
 
-    With a `width` (a terminal's) the table shows the columns that fit it and names the others.
+    With `machines` (RecordStore.hosts(): by host) each row also names its host's hardware: the
+    table a Machine column beside the Host, json and jsonl a `machine` object, csv `machine.*`
+    columns. With a `width` (a terminal's) the table shows the columns that fit it and names the others.
     """
     _check(fmt)
     rows = list(rows)
     if fmt in ("table", "md"):
+        facts = machines or {}
+        lines = [
+            _SummaryLine(row, place, hardware(facts.get(row.host_id or "")))
+            for row, place in zip(rows, places(rows), strict=True)
+        ]
         # The same model on two hosts makes two rows that only the host tells apart.
-        several_hosts = len({row.where for row in rows}) > 1
-        least = [name for name in _SUMMARY_LEAST_NEEDED if not (name == "Host" and several_hosts)]
-        return _grid(_SUMMARY_COLUMNS, rows, fmt, width=width, least_needed=least)
+        by_host = machines is not None or len({line.place for line in lines}) > 1
+        least = [name for name in _SUMMARY_LEAST_NEEDED if not (name == "Host" and by_host)]
+        shown = [c for c in _SUMMARY_COLUMNS if machines is not None or c[0] != "Machine"]
+        return _grid(shown, lines, fmt, width=width, least_needed=least)
     docs = [asdict(r) for r in rows]
+    if machines is not None:
+        for doc in docs:
+            host = machines.get(doc["host_id"] or "")
+            doc["machine"] = asdict(host) if host is not None else None
     if fmt == "csv":
-        return csv_text(docs, list(SummaryRow.__dataclass_fields__))
+        if machines is None:
+            return csv_text(docs, list(SummaryRow.__dataclass_fields__))
+        columns = [*SummaryRow.__dataclass_fields__, *_flatten({"machine": asdict(HostInfo(gpu=GpuInfo()))})]
+        return csv_text((_flatten(d) for d in docs), columns)
     return _json_forms(docs, fmt)
 
 

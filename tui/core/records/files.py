@@ -23,9 +23,14 @@ class StoreError(Exception):
         self.problem = problem
 
 
+def data_dir() -> Path:
+    """ollamon's folder in the user's data directory: the default store, the host id, the idle baselines."""
+    return platformdirs.user_data_path("ollamon")
+
+
 def default_path() -> Path:
     """Where the app keeps its records on this OS."""
-    return platformdirs.user_data_path("ollamon") / "records.sqlite"
+    return data_dir() / "records.sqlite"
 
 
 def create_private(path: Path) -> bool:

@@ -81,11 +81,8 @@ class SummaryRow:
     cancelled: int
     interrupted: int
     remote_host: str | None = None
-
-    @property
-    def where(self) -> str | None:
-        """Where the answers were computed: this machine's host name, or a cloud model's remote host."""
-        return f"{self.remote_host} (cloud)" if self.remote_host else self.host
+    # The host's id (`host` is its latest name): two machines may share a name.
+    host_id: str | None = None
 
 
 ROW_NAMES = tuple(f.name for f in fields(RecordRow))
@@ -120,6 +117,7 @@ _WRITE_COLUMNS = (
     "ps_size",
     "processor",
     "remote_host",
+    "host_id",
     "writer_pid",
     "writer_host",
     "writer_started",
@@ -127,11 +125,12 @@ _WRITE_COLUMNS = (
 
 
 @functools.cache
-def _upsert(columns: tuple[str, ...]) -> str:
+def _insert(columns: tuple[str, ...], keep_existing: bool) -> str:
+    on_conflict = "NOTHING" if keep_existing else "UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
     return (
         f"INSERT INTO records ({', '.join(columns)})"
         f" VALUES ({', '.join('?' for _ in columns)})"
-        " ON CONFLICT (record_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+        f" ON CONFLICT (record_id) DO {on_conflict}"
     )
 
 
@@ -168,6 +167,7 @@ def _columns(record: Record) -> dict[str, Any]:
         "ps_size": record.load.ps_size_bytes,
         "processor": record.load.processor,
         "remote_host": record.model.remote_host,
+        "host_id": record.host.host_id,
     }
 
 
@@ -175,12 +175,19 @@ Writer = tuple[int | None, str | None, float | None]
 
 
 def write_record(
-    conn: sqlite3.Connection, record: Record, writer: Writer, columns: tuple[str, ...] = _WRITE_COLUMNS
-) -> None:
-    """Upsert one record into all four tables, inside the caller's transaction."""
+    conn: sqlite3.Connection,
+    record: Record,
+    writer: Writer,
+    columns: tuple[str, ...] = _WRITE_COLUMNS,
+    *,
+    keep_existing: bool = False,
+) -> bool:
+    """Upsert one record into all four tables, inside the caller's transaction; with `keep_existing`
+    a record whose id is stored already stays as it is. False when nothing was written."""
     cols = _columns(record)
     cols["writer_pid"], cols["writer_host"], cols["writer_started"] = writer
-    conn.execute(_upsert(columns), [cols[c] for c in columns])
+    if conn.execute(_insert(columns, keep_existing), [cols[c] for c in columns]).rowcount == 0:
+        return False
     doc = {k: v for k, v in record.to_json_dict().items() if k not in CONTENT_KEYS and k != "samples"}
     conn.execute(
         "INSERT OR REPLACE INTO documents VALUES (?, ?)",
@@ -196,6 +203,7 @@ def write_record(
         conn.execute("INSERT OR REPLACE INTO samples VALUES (?, ?)", (record.record_id, data))
     else:
         conn.execute("DELETE FROM samples WHERE record_id = ?", (record.record_id,))
+    return True
 
 
 def record_row(record: Record) -> RecordRow:

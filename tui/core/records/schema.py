@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -52,6 +53,8 @@ class HostInfo:
     cpu_cores: int | None = None
     ram_bytes: int | None = None
     gpu: GpuInfo | None = None
+    # The machine's random id (hostid.py), made once: host names repeat and change, this does not.
+    host_id: str | None = None
 
 
 @dataclass
@@ -220,10 +223,9 @@ class Record:
 
     def to_json_dict(self) -> dict[str, Any]:
         """The public JSON form: plain dicts, lists, strings and numbers."""
-        doc = asdict(self)
+        doc: dict[str, Any] = _plain(self)
         doc["status"] = self.status.value
         doc["error_kind"] = self.error_kind.value if self.error_kind else None
-        doc["samples"] = [list(s) for s in self.samples]
         return doc
 
     @classmethod
@@ -240,7 +242,10 @@ class Record:
         kwargs["error_kind"] = ErrorKind(doc["error_kind"]) if doc.get("error_kind") else None
         # A newer ollamon may append columns to a sample: read the ones this version knows.
         width = len(Sample._fields)
-        kwargs["samples"] = [Sample(*s[:width], *[None] * (width - len(s[:width]))) for s in doc.get("samples") or []]
+        kwargs["samples"] = [
+            Sample._make(s) if len(s) == width else Sample(*s[:width], *[None] * (width - len(s[:width])))
+            for s in doc.get("samples") or []
+        ]
         return cls(**kwargs)
 
 
@@ -259,8 +264,30 @@ _SECTIONS: dict[str, type] = {
 }
 
 
+def _plain(value: Any) -> Any:
+    """asdict's result, several times faster (an export writes every record through this): a
+    record's values are JSON-like, so only containers are copied, and samples become lists."""
+    if type(value) in _SCALARS:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(getattr(value, name)) for name in _names(type(value))}
+    return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 def _known(cls: type, doc: dict[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in fields(cls)}
+    names = _names(cls)
     return {k: v for k, v in doc.items() if k in names}
 
 

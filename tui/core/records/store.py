@@ -1,15 +1,19 @@
 """Benchmark records on disk: one SQLite file in WAL mode that several app instances can share.
 
-Layout (schema v3):
+Layout (schema v5):
 - ``sessions``: one row per chat (settings as JSON text).
 - ``records``: one narrow row per turn: the figures the history table filters, sorts and
   summarises on, as plain indexed columns, so a 100k-record scan never touches JSON. Its
-  ``status`` column is authoritative (crash recovery changes only the column).
+  ``status`` and ``host_id`` columns are authoritative (crash recovery changes only the column;
+  turns stored before v5 got their host id there alone). ``record_id`` is its primary key: a
+  turn is stored once, whichever stores it passed through.
 - ``documents``: the record's full JSON form *without* ``prompt``, ``thinking``, ``answer`` and
   ``samples``, which live in the two tables below; read only to rebuild a whole Record.
 - ``content``: prompt, thinking and answer, one row per record, and no row at all when the
   record kept no content (the "keep content" setting off).
 - ``sweeps``: one row per `ollamon bench` sweep, with its plan as JSON (what `--resume` reruns).
+- ``meta``: the store's own facts by key: ``host_id``, the host id it was made with (the one its
+  turns carry where the machine's data directory cannot keep one).
 - ``samples``: the turn's sampler timeline as one compact JSON array per record. One row per
   reading would mean tens of millions of rows for 100k turns, and a plot always wants the
   whole timeline of one turn.
@@ -19,6 +23,9 @@ hostname and process start time. ``mark_interrupted`` turns a running row into
 ``interrupted`` only when that writer is gone: same host and the pid no longer exists or now
 belongs to a process started at another time (pid reuse). Rows written from another host are
 left alone, because their writer's liveness cannot be checked from here.
+
+Turns of other machines (``merge_records``, `ollamon import`) keep their host id and are never
+this host's past loads.
 
 Concurrency: every write is one short ``BEGIN IMMEDIATE`` transaction and every connection
 waits up to ``BUSY_TIMEOUT_S`` for a lock, so two processes can append to one file.
@@ -34,12 +41,14 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from tui.core.records.files import BUSY_TIMEOUT_S, StoreError, check_header, create_private, path_problem
+from tui.core.records.hostid import machine_id
 from tui.core.records.migrations import SCHEMA_VERSION, upgrade, user_version
 from tui.core.records.rows import (
     CHAT_COLUMNS,
@@ -53,14 +62,14 @@ from tui.core.records.rows import (
     row_from,
     write_record,
 )
-from tui.core.records.schema import Record, Status, new_id, utc_now
+from tui.core.records.schema import HostInfo, Record, Status, new_id, utc_now
 from tui.core.records.summary import summarise
 
 # Chats asked about in one query: SQLite allows at most 32,766 parameters in a statement.
 _IN_BATCH = 500
 
 
-def prepare(conn: sqlite3.Connection, path: Path) -> None:
+def prepare(conn: sqlite3.Connection, path: Path, host_id: str) -> None:
     version = user_version(conn)
     if version > SCHEMA_VERSION:
         raise StoreError(
@@ -70,7 +79,7 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
     if version:
         conn.execute("SELECT record_id FROM records ORDER BY started_at DESC LIMIT 1").fetchall()
     if version < SCHEMA_VERSION:
-        upgrade(conn, path)
+        upgrade(conn, path, host_id)
     # After creation, so the header (application_id) is in the main file, not only in the WAL.
     conn.execute("PRAGMA journal_mode = WAL")
     # WAL + NORMAL survives an app crash; only an OS crash can lose the last commits.
@@ -79,19 +88,33 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("PRAGMA cache_size = -512")
 
 
+def own_host_id(conn: sqlite3.Connection) -> str:
+    """The host id the store was given when it was made or reached schema v5 (migrations.v5.own)."""
+    rows = conn.execute("SELECT value FROM meta WHERE key = 'host_id'").fetchall()
+    if not rows:
+        raise sqlite3.DatabaseError("no host id in the meta table")
+    host_id: str = rows[0][0]
+    return host_id
+
+
 class RecordStore:
     """Benchmark records and chat sessions in one SQLite file; safe to share between threads."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, host_id: str) -> None:
         self._conn = conn
         self.path = path
+        # This machine's: stamped on every turn written here, and what picks this host's past loads.
+        self.host_id = host_id
         self._lock = threading.Lock()
         me = psutil.Process()
         self._writer: Writer = (me.pid, socket.gethostname(), me.create_time())
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> RecordStore:
-        """Open or create the store at `path`, migrating an older file after backing it up."""
+        """Open or create the store at `path`, migrating an older file after backing it up.
+
+        Its turns carry this machine's host id (hostid.py), or where the data directory cannot
+        keep one, the store's own."""
         path = Path(path).expanduser()
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -103,15 +126,17 @@ class RecordStore:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as e:
             raise StoreError(path, f"cannot open it ({e})") from e
+        mine = machine_id()
         try:
-            prepare(conn, path)
+            prepare(conn, path, mine or new_id())
+            host_id = mine or own_host_id(conn)
         except (sqlite3.DatabaseError, OSError) as e:  # OSError: the backup before a migration
             conn.close()
             raise StoreError(path, f"cannot use this file as a record store ({e})") from e
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path)
+        return cls(conn, path, host_id)
 
     def close(self) -> None:
         """Close the connection."""
@@ -235,9 +260,28 @@ class RecordStore:
         n = 0
         with self._transaction() as conn:
             for record in records:
+                if record.host.host_id is None:  # a new HostInfo: a caller may share one between records
+                    record.host = replace(record.host, host_id=self.host_id)
                 write_record(conn, record, self._writer)
                 n += 1
         return n
+
+    def merge_records(self, sources: Iterable[Iterable[Record]]) -> list[tuple[int, int]]:
+        """Add records written elsewhere (other stores, other machines), each with its own host, all
+        in one transaction: a source that fails midway leaves the store as it was. A record whose
+        id is here already stays as it is. Per source: (added, already present)."""
+        counts = []
+        with self._transaction() as conn:
+            for records in sources:
+                added = present = 0
+                for record in records:
+                    # No writer stamp: it matters for a running turn only, and none is merged.
+                    if write_record(conn, record, (None, None, None), keep_existing=True):
+                        added += 1
+                    else:
+                        present += 1
+                counts.append((added, present))
+        return counts
 
     def mark_interrupted(self) -> int:
         """Mark running turns whose writing process is gone as interrupted; returns how many."""
@@ -263,12 +307,15 @@ class RecordStore:
         # A different start time means the pid was reused by an unrelated process.
         return started is None or abs(created - started) < 1.0
 
-    def loads_on(self, host: str | None) -> list[Record]:
-        """The turns on `host` that may have loaded their model (cold, or not known), without
-        content: what the fit advisor checks its predictions against. The indexed columns pick
-        them, so a long history is not read whole for the few loads in it."""
+    def loads_on(self) -> list[Record]:
+        """This host's turns that may have loaded their model (cold, or not known), without
+        content: what the fit advisor checks its predictions against (never another machine's,
+        imported). The indexed columns pick them, so a long history is not read whole for the few
+        loads in it."""
         return self._records(
-            "WHERE r.host IS ? AND (r.cold IS NULL OR r.cold != 0) ORDER BY r.started_at, r.rowid", (host,), False
+            "WHERE r.host_id = ? AND (r.cold IS NULL OR r.cold != 0) ORDER BY r.started_at, r.rowid",
+            (self.host_id,),
+            False,
         )
 
     def get(self, record_id: str) -> Record | None:
@@ -291,19 +338,39 @@ class RecordStore:
         tail = f"{where} ORDER BY r.started_at {order}, r.rowid {order} LIMIT ?"
         return self._records(tail, [*params, -1 if limit is None else limit], with_content)
 
+    def each_record(
+        self,
+        model: str | None = None,
+        status: Status | str | None = None,
+        sweep_id: str | None = None,
+        with_content: bool = False,
+    ) -> Iterator[Record]:
+        """Full records filtered like query(), oldest first, read a batch at a time: an export of a
+        long history holds one batch in memory, not the history."""
+        where, params = _filters(model, status, sweep_id)
+        rowids = [
+            rowid for (rowid,) in self._read(f"SELECT rowid FROM records r {where} ORDER BY started_at, rowid", params)
+        ]
+        for start in range(0, len(rowids), _IN_BATCH):
+            batch = rowids[start : start + _IN_BATCH]
+            marks = ", ".join("?" for _ in batch)
+            yield from self._records(f"WHERE r.rowid IN ({marks}) ORDER BY r.started_at, r.rowid", batch, with_content)
+
     def _records(self, tail: str, params: Iterable[Any], with_content: bool) -> list[Record]:
         content = "c.prompt, c.thinking, c.answer" if with_content else "NULL, NULL, NULL"
         rows = self._read(
-            f"SELECT d.doc, r.status, {content}, s.data FROM records r"
+            f"SELECT d.doc, r.status, r.host_id, {content}, s.data FROM records r"
             " JOIN documents d ON d.record_id = r.record_id"
             " LEFT JOIN content c ON c.record_id = r.record_id"
             " LEFT JOIN samples s ON s.record_id = r.record_id " + tail,
             params,
         )
         out = []
-        for doc_text, status, prompt, thinking, answer, samples in rows:
+        for doc_text, status, host_id, prompt, thinking, answer, samples in rows:
             doc = json.loads(doc_text)
             doc.update(status=status, prompt=prompt, thinking=thinking, answer=answer)
+            # The column, as the status: a turn stored before v5 got its host id there alone.
+            doc["host"] = {**(doc.get("host") or {}), "host_id": host_id}
             doc["samples"] = json.loads(samples) if samples else []
             out.append(Record.from_json_dict(doc))
         return out
@@ -328,20 +395,40 @@ class RecordStore:
 
     def summary(self, model: str | None = None, sweep_id: str | None = None) -> list[SummaryRow]:
         """The comparison table: one row per (model, host, remote host), local models first, then by
-        model and host: a cloud model's turns never share a row with a local model's."""
+        model and host: a cloud model's turns never share a row with a local model's, and the same
+        model on two machines makes two rows (by host id: two machines may share a name)."""
         where, params = _filters(model, None, sweep_id)
         finished = f"{where} AND" if where else "WHERE"
         rows = self._read(
-            "SELECT model, host, status, warmup, cold, load_ms, total_wall_ms, chars_s, eval_tok_s,"
-            " net_w, j_per_token, mem_peak, swap_peak, quant, file_size, ps_size, processor, remote_host"
+            "SELECT model, host, status, warmup, cold, load_ms, total_wall_ms, chars_s, eval_tok_s, net_w,"
+            " j_per_token, mem_peak, swap_peak, quant, file_size, ps_size, processor, remote_host, host_id"
             f" FROM records r {finished} r.status != 'running' ORDER BY started_at",
             params,
         )
         groups: dict[tuple[str | None, str | None, str | None], list[tuple[Any, ...]]] = defaultdict(list)
         for row in rows:
-            groups[row[0], row[1], row[-1]].append(row)
-        order = sorted(groups, key=lambda k: (k[2] is not None, k[0] or "", k[1] or "", k[2] or ""))
-        return [summarise(*key, groups[key]) for key in order]
+            groups[row[0], row[-1], row[-2]].append(row)
+        summaries = [summarise(*key, group) for key, group in groups.items()]
+        return sorted(summaries, key=_summary_order)
+
+    def hosts(self) -> dict[str, HostInfo]:
+        """Each host's facts (chip, GPU, memory, system) as its latest turn recorded them, by host id."""
+        found = {}
+        # One index walk for the ids, then one document per host: never the documents of every turn.
+        for (host_id,) in self._read("SELECT DISTINCT host_id FROM records WHERE host_id IS NOT NULL"):
+            for (doc,) in self._read(
+                "SELECT d.doc FROM records r JOIN documents d ON d.record_id = r.record_id"
+                " WHERE r.host_id = ? ORDER BY r.started_at DESC LIMIT 1",
+                (host_id,),
+            ):
+                found[host_id] = Record.from_json_dict({"host": json.loads(doc).get("host")}).host
+                found[host_id].host_id = host_id  # the column's, as in _records
+        return found
+
+
+def _summary_order(row: SummaryRow) -> tuple[bool, str, str, str, str]:
+    """Local models first, then by model: the same model's hosts side by side."""
+    return row.remote_host is not None, row.model or "", row.host or "", row.host_id or "", row.remote_host or ""
 
 
 def _filters(model: str | None, status: Status | str | None, sweep_id: str | None = None) -> tuple[str, list[Any]]:

@@ -12,11 +12,13 @@ from tui.core.records.schema import Status
 _FAILED = {Status.FAILED.value, Status.TIMEOUT.value}
 
 
-def summarise(model: str | None, host: str | None, remote_host: str | None, rows: list[tuple[Any, ...]]) -> SummaryRow:
+def summarise(
+    model: str | None, host_id: str | None, remote_host: str | None, rows: list[tuple[Any, ...]]
+) -> SummaryRow:
     """One group's SummaryRow from its rows, oldest first (columns as selected in summary())."""
     (
         _,
-        _,
+        hostname,
         status,
         warmup,
         cold,
@@ -32,6 +34,7 @@ def summarise(model: str | None, host: str | None, remote_host: str | None, rows
         file_size,
         ps_size,
         processor,
+        _,
         _,
     ) = zip(*rows, strict=True)
     counted = [i for i, w in enumerate(warmup) if not w]
@@ -50,7 +53,7 @@ def summarise(model: str | None, host: str | None, remote_host: str | None, rows
     outcomes = Counter(status[i] for i in counted)
     return SummaryRow(
         model=model,
-        host=host,
+        host=latest(hostname),
         quant=latest(quant),
         file_size_bytes=latest(file_size),
         loaded_size_bytes=latest(ps_size),
@@ -68,4 +71,5 @@ def summarise(model: str | None, host: str | None, remote_host: str | None, rows
         cancelled=outcomes[Status.CANCELLED.value],
         interrupted=outcomes[Status.INTERRUPTED.value],
         remote_host=remote_host,
+        host_id=host_id,
     )

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.core.records.export import chat_to_markdown
 from tui.core.records.rows import ChatRow, RecordRow, SummaryRow
-from tui.core.records.schema import Record, Status
+from tui.core.records.schema import HostInfo, Record, Status
 from tui.core.records.store import RecordStore
 from tui.perf.keys_footer import KeysFooter
 from tui.ui.history import cells, summary_table, turns_table
@@ -66,6 +66,7 @@ class HistoryScreen(ModalScreen[None]):
         Binding("2", "tab('summary-pane')", "Summary tab", show=False),
         Binding("3", "tab('chats-pane')", "Chats tab", show=False),
         Binding("slash,f", "focus_filter", "Filter"),
+        Binding("h", "by_host", "By host"),
         Binding("r", "refresh", "Refresh"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (an instance attribute in Textual)
@@ -78,6 +79,7 @@ class HistoryScreen(ModalScreen[None]):
     @dataclass
     class SummaryLoaded(Message):
         rows: list[SummaryRow]
+        machines: dict[str, HostInfo]
 
     @dataclass
     class ChatsLoaded(Message):
@@ -123,6 +125,9 @@ class HistoryScreen(ModalScreen[None]):
         self._generation = 0
         self._applied: tuple[str | None, str | None] | None = None
         self._chats_exhausted = False
+        # The comparison table as last read, and whether it shows each host's hardware ("h").
+        self._summary = self.SummaryLoaded([], {})
+        self._by_host = False
 
     @property
     def reading(self) -> bool:
@@ -170,11 +175,12 @@ class HistoryScreen(ModalScreen[None]):
     def _read_summary(self) -> None:
         try:
             rows = self.store.summary()
+            machines = self.store.hosts()
         except sqlite3.Error as e:
             self.post_message(self.Failed("summary", f"Could not read the summary: {e}"))
             return
         if not get_current_worker().is_cancelled:  # a refresh asked again meanwhile
-            self.post_message(self.SummaryLoaded(rows))
+            self.post_message(self.SummaryLoaded(rows, machines))
 
     @work(thread=True, exclusive=True, group="chats", exit_on_error=False)
     def _read_chats(self, limit: int, known: frozenset[str]) -> None:
@@ -234,7 +240,8 @@ class HistoryScreen(ModalScreen[None]):
 
     def on_history_screen_summary_loaded(self, message: SummaryLoaded) -> None:
         self._pending.discard("summary")
-        self.query_one(SummaryTable).show(message.rows)
+        self._summary = message
+        self._show_summary()
         for bars in self.query(SpeedBars):
             bars.show(message.rows)
         models = sorted({row.model for row in message.rows if row.model is not None})
@@ -243,6 +250,9 @@ class HistoryScreen(ModalScreen[None]):
         select.set_options((cells.label(m), m) for m in models)
         if chosen in models:
             select.value = chosen
+
+    def _show_summary(self) -> None:
+        self.query_one(SummaryTable).show(self._summary.rows, self._summary.machines if self._by_host else None)
 
     def on_history_screen_chats_loaded(self, message: ChatsLoaded) -> None:
         self.query_one(ChatsTable).append(message.chats)
@@ -358,6 +368,8 @@ class HistoryScreen(ModalScreen[None]):
     # --- actions ------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "by_host":
+            return self.query_one(TabbedContent).active == "summary-pane"
         if action in ("reopen", "export"):
             if self.query_one(TabbedContent).active != "chats-pane":
                 return False
@@ -388,6 +400,11 @@ class HistoryScreen(ModalScreen[None]):
         self._chats_exhausted = False
         self._pending.discard("chats")  # the exclusive worker replaces one still in flight
         self._more_chats()
+
+    def action_by_host(self) -> None:
+        """Show each host's hardware beside its name in the comparison table, or stop showing it."""
+        self._by_host = not self._by_host
+        self._show_summary()
 
     def action_focus_filter(self) -> None:
         """Show the turns and put the cursor on the model filter."""

@@ -48,14 +48,14 @@ class SizedTable(DataTable[Text]):
             for key, row in new:
                 self.add_row(*self._shown(row), key=key)
 
-    def use_columns(self, columns: Sequence[Column]) -> None:
-        """New definitions for the same columns (priorities that depend on the rows); used from the next rows on."""
-        if [c.key for c in columns] != [c.key for c in self._layout]:
-            raise ValueError("use_columns takes the same columns in the same order")
-        self._layout = tuple(columns)
-
-    def drop_rows(self) -> None:
-        """Empty the table, keeping its columns until new rows ask for others."""
+    def drop_rows(self, columns: Sequence[Column] | None = None) -> None:
+        """Empty the table; `columns`, when given, are its columns from the next rows on (other
+        priorities that depend on the rows, or other columns altogether)."""
+        if columns is not None:
+            if [c.key for c in columns] != [c.key for c in self._layout]:
+                self.widths = None  # chosen afresh for the new columns when rows come
+            self._layout = tuple(columns)
+            self._index = {column.key: n for n, column in enumerate(columns)}
         self._cells.clear()
         self._widest = dict.fromkeys(self._index, 0)
         # Columns added afresh: a cleared DataTable keeps each column as wide as its widest old cell.

@@ -9,6 +9,7 @@ from typing import Literal
 from textual_plotext import PlotextPlot
 
 from tui.core.ollama.sanitize import strip_controls
+from tui.core.records.machines import places
 from tui.core.records.rows import SummaryRow
 
 NAME_WIDTH = 24
@@ -19,10 +20,10 @@ def bar_labels(rows: Sequence[SummaryRow]) -> list[str]:
     """Each row's model name, with its host when the same model was measured on several hosts."""
     per_model = Counter(r.model for r in rows)
     labels = []
-    for row in rows:
+    for row, place in zip(rows, places(rows), strict=True):
         name = row.model or "(unknown model)"
         if per_model[row.model] > 1:
-            name = f"{name} @ {row.where or '?'}"
+            name = f"{name} @ {place or '?'}"
         # plotext output is parsed as ANSI: a name must not bring escapes of its own.
         name = strip_controls(name).replace("\n", " ")
         labels.append(name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…")

@@ -1,13 +1,16 @@
-"""The comparison table: one row per model and host, as record-schema.md defines it."""
+"""The comparison table: one row per model and host, as record-schema.md defines it; by host, with
+each host's hardware beside its name."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from rich.text import Text
 
+from tui.core.records.machines import hardware, places
 from tui.core.records.rows import SummaryRow
+from tui.core.records.schema import HostInfo
 from tui.ui.history import cells
 from tui.ui.history.column_widths import Column
 from tui.ui.history.sized_table import SizedTable
@@ -32,14 +35,23 @@ COLUMNS = (
     Column("ok", "ok", 8),
     Column("failed", "failed", 9),
 )
+# By host: the host beside the model, and its hardware before the figures that follow tok/s.
+BY_HOST_COLUMNS = (
+    COLUMNS[0],
+    replace(COLUMNS[1], priority=1),
+    Column("machine", "Machine", 5),
+    *COLUMNS[2:],
+)
 REVEALS = ("a wider terminal shows them", "wider shows all")
 
 
-def summary_cells(row: SummaryRow) -> list[Text]:
-    """One model's cells, in COLUMNS order; medians and peaks as SummaryRow defines them."""
+def summary_cells(row: SummaryRow, place: str | None, machine: str | None = None) -> list[Text]:
+    """One model's cells, in COLUMNS order (BY_HOST_COLUMNS with a `machine`); medians and peaks as
+    SummaryRow defines them, the host as machines.places names it."""
     return [
         cells.label(row.model),
-        cells.label(row.where),
+        cells.label(place),
+        *([] if machine is None else [cells.label(machine)]),
         cells.label(row.quant),
         cells.size(row.file_size_bytes),
         cells.size(row.loaded_size_bytes),
@@ -63,10 +75,16 @@ class SummaryTable(SizedTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(COLUMNS, id=id)
 
-    def show(self, rows: Sequence[SummaryRow]) -> None:
-        """Replace the rows."""
-        # The same model on two hosts makes two rows that only the host tells apart.
-        several_hosts = len({row.where for row in rows}) > 1
-        self.use_columns([replace(c, priority=1) if c.key == "host" and several_hosts else c for c in COLUMNS])
-        self.drop_rows()
-        self.keep_rows((str(n), summary_cells(row)) for n, row in enumerate(rows))
+    def show(self, rows: Sequence[SummaryRow], machines: Mapping[str, HostInfo] | None = None) -> None:
+        """Replace the rows; with `machines` (RecordStore.hosts()) by host, each with its hardware."""
+        named = places(rows)
+        if machines is None:
+            # The same model on two hosts makes two rows that only the host tells apart.
+            several_hosts = len(set(named)) > 1
+            self.drop_rows([replace(c, priority=1) if c.key == "host" and several_hosts else c for c in COLUMNS])
+            shown: list[str | None] = [None] * len(rows)
+        else:
+            self.drop_rows(BY_HOST_COLUMNS)
+            shown = [hardware(machines.get(row.host_id or "")) for row in rows]
+        lines = zip(rows, named, shown, strict=True)
+        self.keep_rows((str(n), summary_cells(*line)) for n, line in enumerate(lines))

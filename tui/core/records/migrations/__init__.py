@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui.core.records.files import APPLICATION_ID, backup
-from tui.core.records.migrations import v1, v2, v3, v4
+from tui.core.records.migrations import v1, v2, v3, v4, v5
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # MIGRATIONS[n] takes a file from schema version n to n + 1; a new file runs them all.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [v1.migrate, v2.migrate, v3.migrate, v4.migrate]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [v1.migrate, v2.migrate, v3.migrate, v4.migrate, v5.migrate]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -22,9 +22,10 @@ def user_version(conn: sqlite3.Connection) -> int:
     return version
 
 
-def upgrade(conn: sqlite3.Connection, path: Path) -> None:
+def upgrade(conn: sqlite3.Connection, path: Path, host_id: str) -> None:
     """Take the file to SCHEMA_VERSION in one transaction: a new file gets our application_id,
-    an older one is copied aside first."""
+        an older one is copied aside first. A file reaching v5 takes `host_id` (this machine's) as its
+    own host id, and so do the turns it already holds."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = user_version(conn)  # again, under the lock: another process may have done it
@@ -35,6 +36,8 @@ def upgrade(conn: sqlite3.Connection, path: Path) -> None:
                 backup(path, version)
             for step in MIGRATIONS[version:]:
                 step(conn)
+            if version < 5:
+                v5.own(conn, host_id)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")
