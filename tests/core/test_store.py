@@ -19,7 +19,7 @@ import pytest
 from tests.helpers.records import record
 from tui.core.records.files import APPLICATION_ID, StoreError
 from tui.core.records.migrations import SCHEMA_VERSION
-from tui.core.records.rows import RecordRow, record_row
+from tui.core.records.rows import RecordRow, TurnCursor, record_row
 from tui.core.records.schema import (
     Counts,
     HostInfo,
@@ -585,3 +585,24 @@ def test_loads_on_reads_only_this_hosts_possible_loads(store: RecordStore) -> No
         ]
     )
     assert [r.model.name for r in store.loads_on("here")] == ["b:1b", "a:1b"]
+
+
+def test_finished_since_gives_each_of_this_hosts_finished_turns_once(store: RecordStore) -> None:
+    """finished_since returns this host's new finished turns once each: a turn seen running counts when it
+    ends, later rows only once, another host's (imported) rows never; reading again without news gives none."""
+    slow = record("slow:1b", host="here")
+    store.start_turn(slow)  # written running, completed later in place
+    store.import_records([record("a:1b", host="here"), record("far:1b", host="elsewhere")])
+    first, cursor = store.finished_since(TurnCursor(), "here")
+    assert [r.model.name for r in first] == ["a:1b"]
+    assert len(cursor.running) == 1 and first[0].prompt is None and first[0].samples == []
+    store.start_turn(fast := record("fast:1b", host="here"))
+    fast.status = Status.OK
+    store.finish_turn(fast)
+    slow.status = Status.CANCELLED
+    store.finish_turn(slow)
+    second, cursor = store.finished_since(cursor, "here")
+    assert sorted((r.model.name, r.status) for r in second) == [("fast:1b", Status.OK), ("slow:1b", Status.CANCELLED)]
+    assert cursor.running == frozenset()
+    store.import_records([record("far:1b", host="elsewhere")])
+    assert store.finished_since(cursor, "here")[0] == []

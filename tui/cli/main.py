@@ -1,4 +1,4 @@
-"""Command line: `ollamon` starts the TUI; `ollamon doctor`, `history` and `fit` reuse the core headless."""
+"""Command line: `ollamon` starts the TUI; `ollamon doctor`, `history`, `fit` and `exporter` reuse the core headless."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 from tui import __version__
 from tui.cli.bench_options import add_bench_arguments
 from tui.cli.history_options import add_history_arguments
+from tui.core.metrics.listen import DEFAULT_ADDRESS, DEFAULT_PORT, parse_listen
 from tui.core.ollama.host import resolve_host
 from tui.perf.hooks import command_parsed
 
 if TYPE_CHECKING:
     from tui.core.chat.recorder import TurnRecorder
+    from tui.core.metrics.service import MetricsService
     from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 
 
@@ -25,6 +27,13 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be a positive number")
     return value
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    try:
+        return parse_listen(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
@@ -72,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-content", action="store_true", help="record figures only, not prompts, thinking and answers"
     )
+    parser.add_argument(
+        "--metrics",
+        type=_listen_address,
+        metavar="ADDR:PORT",
+        help=f"also serve Prometheus metrics there, e.g. {DEFAULT_ADDRESS}:{DEFAULT_PORT} (see `ollamon exporter`)",
+    )
     parser.add_argument("--version", action="version", version=f"ollamon {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = commands.add_parser("doctor", help="check Ollama, the power sources and memory readings")
@@ -98,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(pull, sub=True)
     pull.add_argument("name", metavar="MODEL", help="e.g. deepseek-r1:7b")
     _add_fit_arguments(commands)
+    _add_exporter_arguments(commands)
     doctor.add_argument(
         "--baseline",
         nargs="?",
@@ -138,6 +154,29 @@ def _add_fit_arguments(commands: argparse._SubParsersAction) -> None:
         help="record database for --check and past loads (default: $OLLAMON_DB, else the user data directory)",
     )
     add_machine_arguments(fit)
+
+
+def _add_exporter_arguments(commands: argparse._SubParsersAction) -> None:
+    exporter = commands.add_parser(
+        "exporter",
+        help="serve Prometheus metrics without the UI: live readings, and the turns recorded here per model",
+        description="Serve /metrics for Prometheus: memory, swap, power and the loaded models at scrape time, "
+        "and per model the turns the app and `bench` record on this machine (docs/metrics.md).",
+    )
+    _common(exporter, sub=True)
+    exporter.add_argument(
+        "--listen",
+        type=_listen_address,
+        default=(DEFAULT_ADDRESS, DEFAULT_PORT),
+        metavar="ADDR:PORT",
+        help=f"where to serve (default {DEFAULT_ADDRESS}:{DEFAULT_PORT}; another address only when given)",
+    )
+    exporter.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="record database to read (default: $OLLAMON_DB, else the user data directory)",
+    )
 
 
 def add_machine_arguments(parser: argparse.ArgumentParser) -> None:
@@ -197,7 +236,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.cli.bench import run_bench
 
         return _quiet_pipe(lambda: run_bench(args, host, db_path(args.db), build_monitor(options, host=host)))
-    return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content)
+    if args.command == "exporter":
+        from tui.cli.exporter import run_exporter
+
+        return run_exporter(args.listen, host, db_path(args.db), build_monitor(options, host=host))
+    return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content, metrics=args.metrics)
 
 
 def _quiet_pipe(command: Callable[[], int]) -> int:
@@ -231,7 +274,15 @@ def open_recorder(db: Path, *, keep_content: bool) -> tuple[TurnRecorder | None,
     return TurnRecorder(store, gather_host(gpu=nvml_gpu_facts), keep_content=keep_content), None
 
 
-def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *, keep_content: bool) -> int:
+def _run_app(
+    host: str,
+    options: MonitorOptions,
+    model: str | None,
+    db: Path,
+    *,
+    keep_content: bool,
+    metrics: tuple[str, int] | None = None,
+) -> int:
     # Imported late so `--help` and `--version` stay fast.
     from tui.app import OllamonApp
     from tui.core.chat.session import ChatSession
@@ -239,10 +290,27 @@ def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *,
 
     monitor = build_monitor(options, host=host)
     session = ChatSession(OllamaEngine(host), monitor)
-    app = OllamonApp(session, model=model, open_records=lambda: open_recorder(db, keep_content=keep_content))
+    served: list[MetricsService] = []
+
+    def serve_metrics() -> tuple[str, bool]:
+        assert metrics is not None
+        from tui.cli.exporter import serve_beside_app  # prometheus_client: only when asked for
+
+        service, line = serve_beside_app(monitor, host, db, metrics)
+        served.extend([service] if service else [])
+        return line, service is None
+
+    app = OllamonApp(
+        session,
+        model=model,
+        open_records=lambda: open_recorder(db, keep_content=keep_content),
+        serve_metrics=serve_metrics if metrics else None,
+    )
     try:
         app.run()
     finally:
+        for service in served:
+            service.close()
         monitor.close()
         if session.recorder is not None:
             session.recorder.store.close()
