@@ -27,8 +27,10 @@ from tests.helpers.resources import NORMAL, scenario_sampler
 from tui.cli.bench import run_bench
 from tui.cli.exporter import serve_beside_app
 from tui.cli.main import build_parser
+from tui.core.metrics.exposition import TurnsExposition
 from tui.core.metrics.service import MetricsService
-from tui.core.records.schema import Counts, EngineInfo, HostInfo, ModelInfo, Power, Status
+from tui.core.metrics.turns import TurnTotals
+from tui.core.records.schema import Counts, EngineInfo, HostInfo, ModelInfo, Power, Status, TimingMs
 from tui.core.records.store import RecordStore
 from tui.core.sampling.monitor import ResourceMonitor
 from tui.ui.chat.messages import NoteMessage
@@ -300,3 +302,26 @@ def test_the_grafana_dashboard_asks_for_prometheus_and_graphs_documented_metrics
             assert target["datasource"]["uid"] == "${DS_PROMETHEUS}"
             names = set(re.findall(r"\bollamon_\w+", target["expr"]))
             assert names and names <= series, names - series
+
+
+def test_the_kept_exposition_of_the_turns_equals_one_made_afresh() -> None:
+    """Each model's lines are kept and made again only for a model with a new turn; the text equals one made afresh."""
+    turns = [
+        record("a:1b", counts=Counts(eval_tokens=5), timing_ms=TimingMs(ttft=120.0)),
+        record("b:1b", status=Status.FAILED, counts=Counts(eval_tokens=1)),
+        record("a:1b", counts=Counts(eval_tokens=7), timing_ms=TimingMs(ttft=2600.0)),
+        record(ModelInfo(name="c:cloud", remote_host="https://ollama.com:443")),
+    ]
+    kept_totals = TurnTotals()
+    kept = TurnsExposition(kept_totals)
+    for turn in turns:
+        kept_totals.add(turn)
+        kept.text()
+    fresh_totals = TurnTotals()
+    for turn in turns:
+        fresh_totals.add(turn)
+    text = kept.text()
+    assert text == TurnsExposition(fresh_totals).text()
+    assert value(text.decode(), "ollamon_output_tokens_total", model="a:1b") == 12
+    assert value(text.decode(), "ollamon_time_to_first_token_seconds_bucket", model="a:1b", le="0.25") == 1
+    assert value(text.decode(), "ollamon_cloud_turns_total", model="c:cloud", status="ok") == 1

@@ -1,11 +1,11 @@
-"""What a scrape answers: identity, Ollama's state and the monitor's latest reading, read at
-scrape time, and the per-model totals of recorded turns. Nothing runs between scrapes."""
+"""What a scrape answers, as two prometheus_client collectors: the live one (identity, Ollama's
+state, the monitor's latest reading, read at scrape time) and the per-model totals of recorded
+turns, kept apart because only the live part changes at every scrape."""
 
 from __future__ import annotations
 
 import platform
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
@@ -18,7 +18,7 @@ from prometheus_client.metrics_core import (
 from tui import __version__
 from tui.core.metrics.feed import TurnFeed
 from tui.core.metrics.probe import OllamaProbe, ServerView
-from tui.core.metrics.turns import TurnTotals
+from tui.core.metrics.turns import ModelTotals
 from tui.core.records.schema import HostInfo
 from tui.core.sampling.monitor import ResourceMonitor
 from tui.core.sampling.sampler import Reading
@@ -43,26 +43,25 @@ HISTOGRAM_HELP = {
 }
 
 
-class OllamonCollector:
-    """A prometheus_client collector; its own lock keeps two scrapes from reading the store at once."""
+class LiveCollector:
+    """Asks Ollama and reads the monitor's latest reading when collected, and says whether the
+    turn feed's last update could read the store."""
 
     def __init__(self, monitor: ResourceMonitor, probe: OllamaProbe, feed: TurnFeed, host: HostInfo) -> None:
         self._monitor = monitor
         self._probe = probe
         self._feed = feed
         self._host = host
-        self._lock = threading.Lock()
 
     def collect(self) -> Iterator[Metric]:
         view = self._probe.look()
-        with self._lock:
-            store_up = self._feed.update()
-            yield from self._identity(view)
-            yield from _ollama(view)
-            yield from _reading(self._monitor.last())
-            yield from _power(self._monitor)
-            yield _gauge("ollamon_store_up", "1 when the record store could be read at this scrape, else 0.", store_up)
-            yield from _turns(self._feed.totals)
+        yield from self._identity(view)
+        yield from _ollama(view)
+        yield from _reading(self._monitor.last())
+        yield from _power(self._monitor)
+        yield _gauge(
+            "ollamon_store_up", "1 when the record store could be read at this scrape, else 0.", not self._feed.problem
+        )
 
     def _identity(self, view: ServerView) -> Iterator[Metric]:
         yield InfoMetricFamily(
@@ -161,30 +160,37 @@ def _power(monitor: ResourceMonitor) -> Iterator[Metric]:
     )
 
 
-def _turns(totals: TurnTotals) -> Iterator[Metric]:
-    yield _by_status("ollamon_turns_total", "Finished local turns by model and status.", totals.turns.items())
-    yield _by_status(
-        "ollamon_cloud_turns_total",
-        "Finished turns of cloud models (computed on another host; in no other figure).",
-        totals.cloud_turns.items(),
-    )
-    models = sorted(totals.models.items())
-    for name, help_text in COUNTER_HELP.items():
-        counter = CounterMetricFamily(f"ollamon_{name}", help_text, labels=MODEL)
-        for model, figures in models:
-            if name in figures.counters:
-                counter.add_metric((model,), figures.counters[name])
-        yield counter
-    for name, help_text in HISTOGRAM_HELP.items():
-        histogram = HistogramMetricFamily(f"ollamon_{name}", help_text, labels=MODEL)
-        for model, figures in models:
-            observed = figures.histograms[name]
-            histogram.add_metric((model,), observed.cumulative(), observed.total)
-        yield histogram
+class TurnsCollector:
+    """The counters and histograms of one model's turns."""
+
+    def __init__(self, model: str, totals: ModelTotals) -> None:
+        self._model = model
+        self._totals = totals
+
+    def collect(self) -> Iterator[Metric]:
+        model, totals = (self._model,), self._totals
+        yield _by_status("ollamon_turns_total", "Finished local turns by model and status.", model, totals.turns)
+        yield _by_status(
+            "ollamon_cloud_turns_total",
+            "Finished turns of cloud models (computed on another host; in no other figure).",
+            model,
+            totals.cloud_turns,
+        )
+        for name, help_text in COUNTER_HELP.items():
+            counter = CounterMetricFamily(f"ollamon_{name}", help_text, labels=MODEL)
+            if name in totals.counters:
+                counter.add_metric(model, totals.counters[name])
+            yield counter
+        for name, help_text in HISTOGRAM_HELP.items():
+            histogram = HistogramMetricFamily(f"ollamon_{name}", help_text, labels=MODEL)
+            if totals.turns:  # a local model: zero counts until an ok turn
+                observed = totals.histograms[name]
+                histogram.add_metric(model, observed.cumulative(), observed.total)
+            yield histogram
 
 
-def _by_status(name: str, help_text: str, counts: Iterable[tuple[tuple[str, str], int]]) -> CounterMetricFamily:
+def _by_status(name: str, help_text: str, model: tuple[str], counts: dict[str, int]) -> CounterMetricFamily:
     counter = CounterMetricFamily(name, help_text, labels=("model", "status"))
-    for (model, status), count in sorted(counts):
-        counter.add_metric((model, status), count)
+    for status, count in sorted(counts.items()):
+        counter.add_metric((*model, status), count)
     return counter

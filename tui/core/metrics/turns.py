@@ -59,8 +59,11 @@ def _le(bound: float) -> str:
 
 @dataclass
 class ModelTotals:
-    """One model's counters (a counter no turn gave a figure for is absent: unknown is not 0) and histograms."""
+    """One model's turns by status (`cloud_turns` for a cloud model), counters (a counter no turn
+    gave a figure for is absent: unknown is not 0) and histograms."""
 
+    turns: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    cloud_turns: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     counters: dict[str, float] = field(default_factory=dict)
     histograms: dict[str, Histogram] = field(
         default_factory=lambda: {name: Histogram(bounds) for name, bounds in HISTOGRAMS.items()}
@@ -79,17 +82,17 @@ class TurnTotals:
 
     def __init__(self) -> None:
         self.models: dict[str, ModelTotals] = defaultdict(ModelTotals)
-        self.turns: dict[tuple[str, str], int] = defaultdict(int)
-        self.cloud_turns: dict[tuple[str, str], int] = defaultdict(int)
+        self.changed: set[str] = set()  # models with turns added since a reader last cleared it
 
     def add(self, record: Record) -> None:
         model = record.model.name or ""
         status = record.status.value
-        if record.model.remote_host is not None:
-            self.cloud_turns[model, status] += 1
-            return
-        self.turns[model, status] += 1
         totals = self.models[model]
+        self.changed.add(model)
+        if record.model.remote_host is not None:
+            totals.cloud_turns[status] += 1
+            return
+        totals.turns[status] += 1
         counts, timing, power = record.counts, record.timing_ms, record.power
         thinking, answer = counts.thinking_chars, counts.answer_chars
         tok_s = record.rates.eval_tok_s
