@@ -25,6 +25,7 @@ from devtools.fake_ollama import FakeOllama
 from tests.helpers.servers import free_port
 from tui.cli.bench import run_bench
 from tui.cli.main import build_parser
+from tui.core.records.store import RecordStore
 from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor, build_sampler
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,8 +114,9 @@ def test_a_real_prometheus_answers_tokens_per_second_and_joules_per_token_per_mo
     args = build_parser().parse_args(["bench", "--db", str(db), "--models", "qwen3:8b", "--prompt", "Why?"])
     monitor = ResourceMonitor(build_sampler(MonitorOptions(interval=0.2, power_command=f"echo {WATTS}")))
     assert run_bench(args, fake_ollama.url, db, monitor, out=io.StringIO(), err=io.StringIO()) == 0
-    tok_s = per_model(prometheus, TOK_S, "qwen3:8b")
-    assert tok_s == pytest.approx(fake_ollama.rate, rel=0.05)  # the fake's eval_duration follows its rate
+    with RecordStore.open(db) as store:
+        (turn,) = store.records()
+    assert per_model(prometheus, TOK_S, "qwen3:8b") == pytest.approx(turn.rates.eval_tok_s)
     assert per_model(prometheus, J_PER_TOKEN, "qwen3:8b") > 0
     assert query(prometheus, 'ollamon_turns_total{model="qwen3:8b",status="ok"}')[0]["value"][1] == "1"
     dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text(encoding="utf-8"))

@@ -588,8 +588,7 @@ def test_loads_on_reads_only_this_hosts_possible_loads(store: RecordStore) -> No
 
 
 def test_finished_since_gives_each_of_this_hosts_finished_turns_once(store: RecordStore) -> None:
-    """finished_since returns this host's new finished turns once each: a turn seen running counts when it
-    ends, later rows only once, another host's (imported) rows never; reading again without news gives none."""
+    """finished_since gives this host's finished turns once each, a running one when it ends, other hosts' never."""
     slow = record("slow:1b", host="here")
     store.start_turn(slow)  # written running, completed later in place
     store.import_records([record("a:1b", host="here"), record("far:1b", host="elsewhere")])
