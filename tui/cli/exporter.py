@@ -47,7 +47,10 @@ def _wait_for_stop() -> None:
     stopped = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stopped.set())
-    stopped.wait()
+    # Not wait() without a timeout: a signal the kernel hands to another thread (the sampler's,
+    # a scrape's) would never wake it; Python runs the handler when this thread next wakes.
+    while not stopped.wait(0.5):
+        pass
 
 
 def serve_beside_app(
