@@ -42,6 +42,16 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
         ["ollamon first paint  [", "    ratio                [", "models / client floor ["],
     ),
     "idle.py": (["--runs", "1", "--seconds", "1"], ["run 1: ollamon", "idle ratio median"]),
+    "exporter.py": (
+        ["--runs", "1", "--seconds", "1", "--models", "3", "--turns", "2", "--scrapes", "3"],
+        [
+            "store: 6 turns of 3 models",
+            "run 1: idle exporter",
+            "run 1: scrape of",
+            "run 1: scrape after a turn ended",
+            "idle ratio median",
+        ],
+    ),
     "sampler.py": (["--ticks", "3", "--idle-seconds", "0.5"], ["first tick", "3 ticks: mean", "idle app over"]),
     "store.py": (
         ["--records", "200", "--turns", "5"],

@@ -1,7 +1,7 @@
 """The package is built in floors: a module imports only from its own floor or those below it.
 
 From the bottom: the version and units, the Ollama client, sampling, records, the fit advisor,
-the chat session, its users (bench's sweep, doctor's capture), the start-up and memory tuning,
+the chat session, its users (bench's sweep, doctor's capture, the Prometheus metrics), the start-up and memory tuning,
 the widgets, the app, the command line. Checked twice: statically (every import statement,
 including those inside functions) and at run time (each floor imports with every floor above it
 unavailable).
@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("tui.core.records",),
     ("tui.core.fit",),
     ("tui.core.chat",),
-    ("tui.core.sweep", "tui.core.capture"),
+    ("tui.core.sweep", "tui.core.capture", "tui.core.metrics"),
     ("tui.perf",),
     ("tui.ui",),
     ("tui.app",),

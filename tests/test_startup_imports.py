@@ -13,7 +13,8 @@ from tui.cli.main import main
 from tui.perf import collector
 
 # Loaded on first use: the history screen and its charts, exporting, the settings dialog, the
-# fit advisor (first prediction), the records (opened after the first frame), bench's sweep.
+# fit advisor (first prediction), the records (opened after the first frame), bench's sweep, and the
+# Prometheus client (only `exporter` and `--metrics` import it).
 ON_FIRST_USE = (
     "tui.ui.history",
     "plotext",
@@ -28,6 +29,9 @@ ON_FIRST_USE = (
     "sqlite3",
     "tui.cli.history",
     "tui.core.sweep.plan",
+    "prometheus_client",
+    "tui.core.metrics.service",
+    "tui.cli.exporter",
 )
 
 

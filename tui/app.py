@@ -72,6 +72,8 @@ BROWSER_KEEPS = {"ctrl+n": "f3", "ctrl+t": "f4", "ctrl+q": "f10"}
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 # Opens the record store: the recorder, or None and why records cannot be saved.
 OpenRecords = Callable[[], "tuple[TurnRecorder | None, str | None]"]
+# Starts the metrics endpoint: the line to show, and whether it says metrics are off.
+ServeMetrics = Callable[[], tuple[str, bool]]
 
 
 def stylesheet_paths() -> list[str | PurePath]:
@@ -136,11 +138,13 @@ class OllamonApp(App[None]):
         wall_clock: Callable[[], float] = time.time,
         store_problem: str | None = None,
         open_records: OpenRecords | None = None,
+        serve_metrics: ServeMetrics | None = None,
         baseline_seconds: float = BASELINE_SECONDS,
         exit_deadline: float | None = None,
     ) -> None:
         """`open_records` opens the record store after the first screen is drawn (the command
         line's way); a test gives the session its recorder, or `store_problem`, up front.
+        `serve_metrics` (`--metrics`) starts the Prometheus endpoint then too and says how it went.
         `exit_deadline`: the process exits this many seconds after SIGTERM or SIGHUP, ended
         cleanly or not (the command line's; a test process must outlive its app)."""
         super().__init__()
@@ -152,6 +156,7 @@ class OllamonApp(App[None]):
         self.monitor = session.monitor
         self._store_problem = store_problem
         self._open_records = open_records
+        self._serve_metrics = serve_metrics
         self._wall_clock = wall_clock
         self._live = live
         self._retry_interval = retry_interval
@@ -287,6 +292,9 @@ class OllamonApp(App[None]):
                 await self._note(f"Records are not being saved: {problem}", True)
             elif recorder is not None:
                 self.recover_records()
+        if self._serve_metrics is not None:
+            said, off = await asyncio.to_thread(self._serve_metrics)
+            await self._note(said, off)
         self.session.engine.prepare()
         self.refresh_models()
         if self._retry_interval > 0:  # polling starts here: no model list before the records are open

@@ -22,7 +22,7 @@ from tui.core.records.files import APPLICATION_ID, StoreError
 from tui.core.records.hostid import machine_id
 from tui.core.records.machines import places
 from tui.core.records.migrations import SCHEMA_VERSION
-from tui.core.records.rows import RecordRow, record_row
+from tui.core.records.rows import RecordRow, TurnCursor, record_row
 from tui.core.records.schema import (
     Counts,
     HostInfo,
@@ -670,3 +670,24 @@ class TestHosts:
         store.import_records(reversed(records))
         assert [r.record_id for r in store.each_record()] == [r.record_id for r in records]
         assert [r.record_id for r in store.each_record(model="m1:1b")] == [r.record_id for r in records[1::2]]
+
+
+def test_finished_since_gives_each_of_this_hosts_finished_turns_once(store: RecordStore) -> None:
+    """finished_since gives this host's finished turns once each, a running one when it ends, other hosts' never."""
+    slow = record("slow:1b")
+    store.start_turn(slow)  # written running, completed later in place
+    store.import_records([record("a:1b")])
+    store.merge_records([[record("far:1b", host=machine("nvbox"))]])
+    first, cursor = store.finished_since(TurnCursor())
+    assert [r.model.name for r in first] == ["a:1b"]
+    assert len(cursor.running) == 1 and first[0].prompt is None and first[0].samples == []
+    store.start_turn(fast := record("fast:1b"))
+    fast.status = Status.OK
+    store.finish_turn(fast)
+    slow.status = Status.CANCELLED
+    store.finish_turn(slow)
+    second, cursor = store.finished_since(cursor)
+    assert sorted((r.model.name, r.status) for r in second) == [("fast:1b", Status.OK), ("slow:1b", Status.CANCELLED)]
+    assert cursor.running == frozenset()
+    store.merge_records([[record("far:1b", host=machine("nvbox"))]])  # imported: another machine's
+    assert store.finished_since(cursor)[0] == []

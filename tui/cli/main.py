@@ -1,5 +1,5 @@
-"""Command line: `ollamon` starts the TUI; `ollamon doctor`, `history`, `export`, `import`, `bench`, `pull`
-and `fit` reuse the core headless."""
+"""Command line: `ollamon` starts the TUI; `ollamon doctor`, `history`, `export`, `import`, `bench`, `pull`,
+`fit` and `exporter` reuse the core headless."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 from tui import __version__
 from tui.cli.bench_options import add_bench_arguments
 from tui.cli.history_options import add_filter_arguments, add_history_arguments
+from tui.core.metrics.listen import DEFAULT_ADDRESS, DEFAULT_PORT, parse_listen
 from tui.core.ollama.host import resolve_host
 from tui.perf.hooks import command_parsed
 
 if TYPE_CHECKING:
     from tui.core.chat.recorder import TurnRecorder
+    from tui.core.metrics.service import MetricsService
     from tui.core.sampling.monitor import MonitorOptions, ResourceMonitor
 
 
@@ -31,6 +33,13 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be a positive number")
     return value
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    try:
+        return parse_listen(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
@@ -78,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-content", action="store_true", help="record figures only, not prompts, thinking and answers"
     )
+    parser.add_argument(
+        "--metrics",
+        type=_listen_address,
+        metavar="ADDR:PORT",
+        help=f"also serve Prometheus metrics there, e.g. {DEFAULT_ADDRESS}:{DEFAULT_PORT} (see `ollamon exporter`)",
+    )
     parser.add_argument("--version", action="version", version=f"ollamon {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = commands.add_parser("doctor", help="check Ollama, the power sources and memory readings")
@@ -95,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(pull, sub=True)
     pull.add_argument("name", metavar="MODEL", help="e.g. deepseek-r1:7b")
     _add_fit_arguments(commands)
+    _add_exporter_arguments(commands)
     doctor.add_argument(
         "--baseline",
         nargs="?",
@@ -167,6 +183,29 @@ def _add_fit_arguments(commands: argparse._SubParsersAction) -> None:
     add_machine_arguments(fit)
 
 
+def _add_exporter_arguments(commands: argparse._SubParsersAction) -> None:
+    exporter = commands.add_parser(
+        "exporter",
+        help="serve Prometheus metrics without the UI: live readings, and the turns recorded here per model",
+        description="Serve /metrics for Prometheus: memory, swap, power and the loaded models at scrape time, "
+        "and per model the turns the app and `bench` record on this machine (docs/metrics.md).",
+    )
+    _common(exporter, sub=True)
+    exporter.add_argument(
+        "--listen",
+        type=_listen_address,
+        default=(DEFAULT_ADDRESS, DEFAULT_PORT),
+        metavar="ADDR:PORT",
+        help=f"where to serve (default {DEFAULT_ADDRESS}:{DEFAULT_PORT}; another address only when given)",
+    )
+    exporter.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="record database to read (default: $OLLAMON_DB, else the user data directory)",
+    )
+
+
 def add_machine_arguments(parser: argparse.ArgumentParser) -> None:
     """The fit advisor's description of another machine (`fit`, and `bench` for its predictions)."""
     parser.add_argument(
@@ -232,7 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.cli.bench import run_bench
 
         return _quiet_pipe(lambda: run_bench(args, host, db_path(args.db), build_monitor(options, host=host)))
-    return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content)
+    if args.command == "exporter":
+        from tui.cli.exporter import run_exporter
+
+        return run_exporter(args.listen, host, db_path(args.db), build_monitor(options, host=host))
+    return _run_app(host, options, args.model, db_path(args.db), keep_content=not args.no_content, metrics=args.metrics)
 
 
 def _quiet_pipe(command: Callable[[], int]) -> int:
@@ -279,7 +322,15 @@ def no_terminal() -> str | None:
     )
 
 
-def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *, keep_content: bool) -> int:
+def _run_app(
+    host: str,
+    options: MonitorOptions,
+    model: str | None,
+    db: Path,
+    *,
+    keep_content: bool,
+    metrics: tuple[str, int] | None = None,
+) -> int:
     if (why := no_terminal()) is not None:
         print(why, file=sys.stderr)
         return 2
@@ -290,15 +341,28 @@ def _run_app(host: str, options: MonitorOptions, model: str | None, db: Path, *,
 
     monitor = build_monitor(options, host=host)
     session = ChatSession(OllamaEngine(host), monitor)
+    served: list[MetricsService] = []
+
+    def serve_metrics() -> tuple[str, bool]:
+        assert metrics is not None
+        from tui.cli.exporter import serve_beside_app  # prometheus_client: only when asked for
+
+        service, line = serve_beside_app(monitor, host, db, metrics)
+        served.extend([service] if service else [])
+        return line, service is None
+
     app = OllamonApp(
         session,
         model=model,
         open_records=lambda: open_recorder(db, keep_content=keep_content),
         exit_deadline=EXIT_DEADLINE_S,
+        serve_metrics=serve_metrics if metrics else None,
     )
     try:
         app.run()
     finally:
+        for service in served:
+            service.close()
         monitor.close()
         if session.recorder is not None:
             session.recorder.store.close()

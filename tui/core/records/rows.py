@@ -85,6 +85,15 @@ class SummaryRow:
     host_id: str | None = None
 
 
+@dataclass(frozen=True)
+class TurnCursor:
+    """Where a reader of finished turns stands: the highest rowid it has read, and the rows it saw
+    still running (a turn is inserted running and completed in place, keeping its rowid)."""
+
+    last_rowid: int = 0
+    running: frozenset[int] = frozenset()
+
+
 ROW_NAMES = tuple(f.name for f in fields(RecordRow))
 # Named, not `*`: a newer ollamon may have added columns.
 # The sessions table's columns (ChatRow.last_model is derived from the records).

@@ -57,6 +57,7 @@ from tui.core.records.rows import (
     ChatRow,
     RecordRow,
     SummaryRow,
+    TurnCursor,
     Writer,
     chat_row,
     row_from,
@@ -317,6 +318,35 @@ class RecordStore:
             (self.host_id,),
             False,
         )
+
+    def finished_since(self, cursor: TurnCursor) -> tuple[list[Record], TurnCursor]:
+        """This machine's turns (by host id) that finished since `cursor`, without content or samples, each
+        exactly once over successive calls, and the cursor to pass next time.
+
+        New rows are those past the cursor's rowid (rows are never deleted, so rowids only grow);
+        rows seen running are asked about again until they finish. Other hosts' rows (imported)
+        are passed over.
+        """
+        # Two searches of the rowid b-tree (an OR of them would scan the table).
+        rows = self._read(
+            "SELECT r.rowid, r.status, r.host_id, d.doc FROM records r JOIN documents d ON d.record_id = r.record_id"
+            " WHERE r.rowid > ? UNION ALL"
+            " SELECT r.rowid, r.status, r.host_id, d.doc FROM records r JOIN documents d ON d.record_id = r.record_id"
+            " WHERE r.rowid IN (SELECT value FROM json_each(?))",
+            (cursor.last_rowid, json.dumps(sorted(cursor.running))),
+        )
+        finished, running = [], set()
+        for rowid, status, row_host, doc_text in rows:
+            if row_host != self.host_id:
+                continue
+            if status == Status.RUNNING.value:
+                running.add(rowid)
+                continue
+            doc = json.loads(doc_text)
+            doc["status"] = status
+            finished.append(Record.from_json_dict(doc))
+        last = max((row[0] for row in rows), default=cursor.last_rowid)
+        return finished, TurnCursor(max(last, cursor.last_rowid), frozenset(running))
 
     def get(self, record_id: str) -> Record | None:
         """One full record (with content and samples), or None."""
