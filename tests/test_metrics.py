@@ -22,7 +22,7 @@ from prometheus_client.samples import Sample
 from devtools.fake_ollama import FakeOllama
 from tests.helpers.apps import make_app
 from tests.helpers.pilot import wait_until
-from tests.helpers.records import record
+from tests.helpers.records import machine, record
 from tests.helpers.resources import NORMAL, scenario_sampler
 from tui.cli.bench import run_bench
 from tui.cli.exporter import serve_beside_app
@@ -103,12 +103,9 @@ def endpoint(fake_ollama: FakeOllama, tmp_path: Path) -> Iterator[tuple[str, Pat
     record_turns(fake_ollama, db)
     with RecordStore.open(db) as store:
         cloud = ModelInfo(name="gpt-oss:120b-cloud", remote_host="https://ollama.com:443")
-        store.import_records(
-            [
-                record(cloud, host=HOST, counts=Counts(eval_tokens=500), power=Power(energy_j=99.0)),
-                record("qwen3:8b", host="another-mac", counts=Counts(eval_tokens=7000)),
-            ]
-        )
+        store.import_records([record(cloud, host=HOST, counts=Counts(eval_tokens=500), power=Power(energy_j=99.0))])
+        # Another machine's turn, imported (`ollamon import`): never this machine's metrics.
+        store.merge_records([[record("qwen3:8b", host=machine("another-mac"), counts=Counts(eval_tokens=7000))]])
     service = started(fake_ollama, db)
     url = service.listen("127.0.0.1", 0)
     yield url, db
@@ -131,7 +128,7 @@ def test_turns_come_out_per_model_as_the_records_hold_them(endpoint: tuple[str, 
     url, db = endpoint
     text = scrape(url)
     with RecordStore.open(db) as store:
-        qwen = [r for r in store.records(model="qwen3:8b") if r.host.hostname == HOST]
+        qwen = [r for r in store.records(model="qwen3:8b") if r.host.host_id == store.host_id]
     assert len(qwen) == 2 and all(r.status is Status.OK for r in qwen)
     assert value(text, "ollamon_output_tokens_total", model="qwen3:8b") == sum(r.counts.eval_tokens or 0 for r in qwen)
     energy = value(text, "ollamon_energy_joules_total", model="qwen3:8b")
