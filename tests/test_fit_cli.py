@@ -13,7 +13,7 @@ import pytest
 from devtools.fake_ollama import FakeModel, FakeOllama, deepseek_r1_sweep_models, default_models
 from tests.helpers.fit import mac
 from tests.helpers.records import machine, record
-from tui.cli.fit import corrected, parse_size, past_loads
+from tui.cli.fit import corrected_from_store, parse_size, past_loads
 from tui.cli.main import main
 from tui.core.fit.inputs import MIB
 from tui.core.ollama.client import OllamaEngine, OllamaError
@@ -269,12 +269,12 @@ def test_past_loads_correct_the_margin_for_this_machine(tmp_path: Path) -> None:
         tmp_path / "r.sqlite",
         loaded("r1:14b", "22%/78% CPU/GPU", "26%/74% CPU/GPU", predicted_vram=9000 * MIB, ps_vram_bytes=8800 * MIB),
     )
-    machine = corrected(mac("0.33.0"), db)
+    machine = corrected_from_store(mac("0.33.0"), db)
     assert machine.fit_margin is not None and machine.fit_margin.value == 1224 * MIB
     assert machine.fit_margin.source == "margin from 1 past load on this host"
-    assert corrected(mac("0.33.1"), db).fit_margin is None
-    assert corrected(mac("0.12.6"), db) == mac("0.12.6")
-    assert corrected(mac("0.33.0"), tmp_path / "missing.sqlite") == mac("0.33.0")
+    assert corrected_from_store(mac("0.33.1"), db).fit_margin is None
+    assert corrected_from_store(mac("0.12.6"), db) == mac("0.12.6")
+    assert corrected_from_store(mac("0.33.0"), tmp_path / "missing.sqlite") == mac("0.33.0")
     assert replace(machine, fit_margin=None) == mac("0.33.0")
 
 
@@ -288,7 +288,7 @@ def test_another_machines_imported_loads_do_not_correct_this_one(tmp_path: Path)
     elsewhere.host = twin
     with RecordStore.open(db) as store:
         store.merge_records([[elsewhere]])
-    assert corrected(mac("0.33.0"), db) == mac("0.33.0")
+    assert corrected_from_store(mac("0.33.0"), db) == mac("0.33.0")
     assert past_loads(db) == []
 
 

@@ -17,8 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tui.core.fit.check import PastLoad, VersionCheck, compare, fit_margin, on_host
-from tui.core.fit.check import corrected as correct_margin
+from tui.core.fit.check import PastLoad, VersionCheck, compare, corrected, fit_margin, on_host
 from tui.core.fit.estimate import Accuracy, Era, Fit, gib, ps_size
 from tui.core.fit.gather import MachineUnknown, fit_report, read_machine
 from tui.core.fit.inputs import Fact, GpuKind, Machine, OllamaVersion
@@ -83,7 +82,7 @@ def past_loads(store_path: Path | None) -> list[PastLoad]:
         raise StoreError(store_path, f"damaged: cannot read its records ({exc})") from exc
 
 
-def corrected(machine: Machine, store_path: Path | None) -> Machine:
+def corrected_from_store(machine: Machine, store_path: Path | None) -> Machine:
     """This machine with the fit margin its past era C loads at the same version imply, when there are any."""
     if Era.of(machine.version.value) is not Era.C or store_path is None or not store_path.is_file():
         return machine
@@ -91,7 +90,7 @@ def corrected(machine: Machine, store_path: Path | None) -> Machine:
         loads = past_loads(store_path)
     except StoreError:
         return machine  # a prediction without the correction is still a prediction
-    return correct_margin(machine, loads)
+    return corrected(machine, loads)
 
 
 async def _predict(
@@ -101,7 +100,7 @@ async def _predict(
     try:
         machine = await read_machine(engine, what_if)
         if not what_if.describes_machine:
-            machine = corrected(machine, store_path)
+            machine = corrected_from_store(machine, store_path)
         num_ctx = Fact(args.num_ctx, "--num-ctx") if args.num_ctx else None
         return await fit_report(engine, args.models, num_ctx=num_ctx, machine=machine)
     finally:
