@@ -120,3 +120,14 @@ async def test_keys_that_do_not_fit_are_hidden_whole_not_cut() -> None:
         palette = app.query_one(".-command-palette", FooterKey)
         assert all(key.region.right <= palette.region.x for key in keys if key.display)
         assert all(key.region.width >= len(f"{key.key_display} {key.description}") for key in keys if key.display)
+
+
+async def test_a_rebuild_queued_for_a_removed_footer_does_nothing() -> None:
+    """A bindings update that reaches a footer already removed with its screen neither draws nor raises."""
+    app = TwoKeys()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        footer = app.query_one(KeysFooter)
+        await footer.remove()
+        await footer.recompose()  # as Textual's screen callbacks may still call it once it is gone
+        assert not footer.is_attached and not list(footer.query(FooterKey))

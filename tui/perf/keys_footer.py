@@ -82,6 +82,8 @@ class KeysFooter(Footer):
         )
 
     async def recompose(self) -> None:
+        if not self.is_attached:
+            return  # a bindings update queued by a screen dismissed since: nothing left to draw on
         if not tuning_on():
             await super().recompose()
             self.call_after_refresh(self._fit_keys)
