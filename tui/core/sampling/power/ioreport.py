@@ -84,25 +84,6 @@ INT64_MIN = -(2**63)  # what IOReportSimpleGetIntegerValue returns for an unread
 MAX_RAIL_WATTS = 1000.0
 
 
-def rail_joules(channels: Iterable[tuple[str, str, float]]) -> dict[str, float]:
-    """Joules per rail from (channel name, unit label, value) deltas; other channels are ignored.
-
-    Raises BadCounter for a value no energy delta can have: negative (a counter that stepped
-    back) or INT64_MIN (unreadable).
-    """
-    totals: dict[str, float] = {}
-    for name, unit, value in channels:
-        rail = rail_of(name)
-        if rail is None:
-            continue
-        if value == INT64_MIN:
-            raise BadCounter(f"{name!r} unreadable (INT64_MIN)")
-        if value < 0:
-            raise BadCounter(f"{name!r} stepped back by {-value:g} {unit.strip()}")
-        totals[rail] = totals.get(rail, 0.0) + to_joules(value, unit)
-    return totals
-
-
 RAILS = ("CPU", "GPU", "ANE", "DRAM")
 FULL_SCOPE = " + ".join(RAILS)
 # Without the driver's timestamps a counter that has not moved for longer than this is idle,
