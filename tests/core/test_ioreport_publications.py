@@ -19,19 +19,7 @@ from tests.helpers.clocks import ManualClock
 from tui.core.sampling.power.base import PowerReading
 from tui.core.sampling.power.ioreport import IOReportSource, IOReportSubscription, rail_channels, rail_indices, rail_of
 
-_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = next(
-    (
-        p
-        for p in (
-            _ROOT / "shared" / "fixtures" / "ioreport",
-            _ROOT.parent / "shared" / "fixtures" / "ioreport",
-            _ROOT / "tests" / "data" / "ioreport",
-        )
-        if p.is_dir()
-    ),
-    None,
-)
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "ioreport"  # copies of ../shared/fixtures
 
 # m1_ultra_tests.rs, M1_ULTRA_IDLE_SPANS_MS / M1_ULTRA_LOADED_SPANS_MS (driver timestamps, ms).
 M1_ULTRA_IDLE_SPANS_MS = [
@@ -279,7 +267,6 @@ class TestIssue23Items:
         """GPU<n> stands in for a missing 'GPU Energy'; the subscription takes the rails, not the 364 channels."""
         assert rail_channels(["GPU0", "GPU Energy", "CPU Energy"]) == {"GPU Energy": "GPU", "CPU Energy": "CPU"}
         assert rail_channels(["GPU0_0", "GPU0", "GPU SRAM0_0", "CPU Energy"]) == {"GPU0": "GPU", "CPU Energy": "CPU"}
-        assert FIXTURES is not None
         names = [line.split("\t")[0] for line in (FIXTURES / "m5_max_energy_model.tsv").read_text().splitlines()]
         names = [n for n in names if n and not n.startswith("#")]
         assert len(names) == 364
