@@ -148,8 +148,11 @@ class ModelPicker(Select[str]):
 
     def _show(self, keep: str | None) -> bool:
         models = self._models
-        marks = tuple(fit_mark(self._fits.get(model.name)) for model in models)
-        shown = (tuple((model.name + human_bytes(model.size), model.name in self._loaded) for model in models), marks)
+        marks = model_marks(models, self._fits)
+        shown = (
+            tuple((model.name + human_bytes(model.size), model.name in self._loaded) for model in models),
+            tuple(marks.values()),
+        )
         if shown == self._shown:
             return False
         self._shown = shown
@@ -158,7 +161,7 @@ class ModelPicker(Select[str]):
                 zip(model_labels(models, self._loaded, self._fits), (model.name for model in models), strict=True)
             )
             self.set_options(self._choices)
-            self._add_legend(marks_legend(model_marks(models, self._fits).values(), any_loaded=bool(self._loaded)))
+            self._add_legend(marks_legend(marks.values(), any_loaded=bool(self._loaded)))
             if keep is not None and any(model.name == keep for model in models):
                 self.value = keep
         return True
